@@ -1,0 +1,1 @@
+"""The conformance suite: pytest scenarios, one file per spec area."""

@@ -1,0 +1,1 @@
+"""Conformance scenarios, one module per requirement area."""

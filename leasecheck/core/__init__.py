@@ -1,0 +1,1 @@
+"""The shared core: HTTP client, envelopes, signatures, operation history."""

@@ -1,0 +1,77 @@
+"""Secrets never reach a report or a log: one place redacts them all.
+
+License keys and bearer tokens are replaced outright. Lease tokens are
+replaced by a short stable digest (`llt_…#3fa2c1`) so that evidence can still
+say "the same lease" without handing out the credential.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Iterable, Mapping
+
+REDACTED = "[REDACTED]"
+_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
+
+# Secrets the current process knows about (license keys, tokens); registered by
+# whoever creates or reads them, so free text can be scrubbed too.
+_known: set[str] = set()
+
+_LEASE_RE = re.compile(r"llt_[A-Za-z0-9_\-]{8,}")
+_AUTH_RE = re.compile(r"((?:License|Bearer)\s+)[^\s\"',}]+", re.IGNORECASE)
+_JSON_SECRET_RE = re.compile(
+    r'("(?:license_key|token|management_token|lease_token)"\s*:\s*")([^"]*)(")'
+)
+
+
+def register_secret(*values: str | None) -> None:
+    """Remember secrets so that `redact_text` removes them wherever they appear."""
+    for v in values:
+        if v and len(v) >= 6:
+            _known.add(v)
+
+
+def lease_ref(token: str | None) -> str | None:
+    """A stable, non-secret name for a lease token."""
+    if token is None:
+        return None
+    return f"llt_…#{hashlib.sha256(token.encode()).hexdigest()[:8]}"
+
+
+def redact_text(text: str) -> str:
+    for secret in sorted(_known, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    text = _AUTH_RE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _JSON_SECRET_RE.sub(
+        lambda m: m.group(1) + (lease_ref(m.group(2)) if m.group(2).startswith("llt_") else REDACTED) + m.group(3),
+        text,
+    )
+    return _LEASE_RE.sub(lambda m: lease_ref(m.group(0)) or "", text)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    out = {}
+    for k, v in headers.items():
+        if k.lower() in _SECRET_HEADERS:
+            scheme = v.split(" ", 1)[0] if " " in v else ""
+            out[k] = f"{scheme} {REDACTED}".strip()
+        else:
+            out[k] = redact_text(v)
+    return out
+
+
+def redact_obj(value: Any) -> Any:
+    """Redact every string inside a JSON-like structure."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {k: (REDACTED if k in ("license_key", "management_token", "token") else redact_obj(v))
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_obj(v) for v in value]
+    return value
+
+
+def known_secrets() -> Iterable[str]:
+    return frozenset(_known)

@@ -1,0 +1,124 @@
+"""Ed25519 signatures over `data`, exactly as the official SDKs verify them.
+
+Both SDKs parse the response, re-serialise the `data` member as compact JSON
+(no whitespace, keys in arrival order, non-ASCII left unescaped — JavaScript's
+JSON.stringify, Ruby's JSON.generate), encode it as UTF-8 and verify those
+bytes. A server interoperates only if it signs the same bytes, so the signer
+(reference server) and the verifier (suite) share `sdk_bytes`.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
+
+ALG = "Ed25519"
+
+
+def _js_number(value: float) -> Any:
+    # JSON.stringify prints integral doubles without a fraction (1.0 -> "1").
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e21:
+        return int(value)
+    return value
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, float):
+        return _js_number(value)
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    return value
+
+
+def sdk_bytes(data: Any) -> bytes:
+    """The bytes the SDKs verify: compact JSON, arrival key order, raw UTF-8."""
+    text = json.dumps(_normalise(data), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.encode("utf-8")
+
+
+def sign(data: Any, key: SigningKey, kid: str) -> dict[str, str]:
+    """The envelope's `signature` member for `data`."""
+    sig = key.sign(sdk_bytes(data)).signature
+    return {"alg": ALG, "kid": kid, "value": base64.b64encode(sig).decode("ascii")}
+
+
+def public_key_b64(key: SigningKey) -> str:
+    return base64.b64encode(bytes(key.verify_key)).decode("ascii")
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    kid: str
+    algorithm: str
+    public_key: str
+    status: str
+
+    def verify_key(self) -> VerifyKey:
+        raw = base64.b64decode(self.public_key, validate=True)
+        if len(raw) != 32:
+            raise ValueError(f"public key {self.kid!r} is {len(raw)} bytes, not 32")
+        return VerifyKey(raw)
+
+
+class SignatureError(Exception):
+    """Why an envelope's signature does not verify, in one sentence."""
+
+
+class KeyRing:
+    """Published keys by kid, as fetched from /api/v1/system/public-keys."""
+
+    def __init__(self, keys: Iterable[Mapping[str, Any]] = ()) -> None:
+        self._keys: dict[str, PublishedKey] = {}
+        self.update(keys)
+
+    def update(self, keys: Iterable[Mapping[str, Any]]) -> None:
+        for k in keys:
+            self._keys[str(k.get("kid"))] = PublishedKey(
+                kid=str(k.get("kid")),
+                algorithm=str(k.get("algorithm")),
+                public_key=str(k.get("public_key")),
+                status=str(k.get("status")),
+            )
+
+    def __contains__(self, kid: object) -> bool:
+        return kid in self._keys
+
+    def get(self, kid: str) -> PublishedKey | None:
+        return self._keys.get(kid)
+
+    def kids(self) -> list[str]:
+        return list(self._keys)
+
+    def verify(self, envelope: Mapping[str, Any]) -> PublishedKey:
+        """Verify like the SDKs do; return the key used or raise SignatureError."""
+        sig = envelope.get("signature")
+        if not isinstance(sig, Mapping):
+            raise SignatureError("envelope has no signature object")
+        if sig.get("alg") != ALG:
+            raise SignatureError(f"signature.alg is {sig.get('alg')!r}, SDKs accept only {ALG!r}")
+        kid = sig.get("kid")
+        key = self._keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise SignatureError(f"signature.kid {kid!r} is not published (published: {self.kids()})")
+        if key.algorithm != ALG:
+            raise SignatureError(f"key {kid!r} has algorithm {key.algorithm!r}, SDKs accept only {ALG!r}")
+        try:
+            raw_sig = base64.b64decode(str(sig.get("value")), validate=True)
+        except ValueError as exc:
+            raise SignatureError(f"signature.value is not base64: {exc}") from None
+        if "data" not in envelope:
+            raise SignatureError("envelope has no data member")
+        try:
+            key.verify_key().verify(sdk_bytes(envelope["data"]), raw_sig)
+        except (BadSignatureError, ValueError) as exc:
+            raise SignatureError(
+                f"signature by {kid!r} does not verify over data serialised as the SDKs do ({exc.__class__.__name__})"
+            ) from None
+        return key

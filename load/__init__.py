@@ -1,0 +1,1 @@
+"""Load profiles: locust traffic judged by the shared history checker."""

@@ -1,0 +1,1 @@
+"""The bundled reference server: minimal, and correct against specs/."""
