@@ -1,0 +1,240 @@
+"""The operation history of a run, and the checker that judges it.
+
+Conformance concurrency scenarios and every load profile record each lease
+operation with its send and receive times; after the run `check_seats` and
+`check_idempotency` judge the whole history. The checker only reports what is
+certain: a lease counts as held from the moment its grant was *received* until
+the earliest of (a) the send time of a checkin or of a refused heartbeat and
+(b) its acknowledged `lease_expires_at` minus the clock uncertainty. More than
+N such leases at one instant is a violation no interleaving can excuse.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .client import Exchange
+from .redact import lease_ref
+from .timeutil import format_rfc3339, parse_rfc3339
+
+LEASE_OPS = ("checkout", "heartbeat", "checkin")
+
+
+@dataclass
+class Op:
+    """One lease operation as the client saw it. No secrets: leases are refs."""
+
+    kind: str  # checkout | heartbeat | checkin
+    license: str  # a non-secret license name (id or alias)
+    sent_at: float
+    received_at: float
+    status: int | None  # None: transport failure
+    lease: str | None = None  # lease_ref of the token granted / addressed
+    expires_at: float | None = None  # acknowledged lease_expires_at (server clock, epoch)
+    server_time: float | None = None  # meta.timestamp (server clock, epoch)
+    idempotency_key: str | None = None
+    body_digest: str | None = None
+    error_code: str | None = None
+    worker: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def offset(self) -> float | None:
+        """server - local clock, from this op's own stamp (midpoint estimate)."""
+        if self.server_time is None:
+            return None
+        return self.server_time - (self.sent_at + self.received_at) / 2
+
+
+def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = None,
+                     worker: str | None = None) -> Op:
+    """Turn a recorded exchange into an Op. `lease_token` names the lease a
+    heartbeat/checkin addressed; for checkouts it is read from the answer."""
+    data = ex.data if isinstance(ex.data, dict) else {}
+    meta = ex.json.get("meta") if isinstance(ex.json, dict) else None
+    token = data.get("lease_token") if ex.operation == "checkout" else lease_token
+    expires = None
+    if ex.ok and isinstance(data.get("lease_expires_at"), str) and ex.operation != "checkin":
+        try:
+            expires = parse_rfc3339(data["lease_expires_at"])
+        except ValueError:
+            expires = None
+    server_time = None
+    if isinstance(meta, dict) and isinstance(meta.get("timestamp"), str):
+        try:
+            server_time = parse_rfc3339(meta["timestamp"])
+        except ValueError:
+            server_time = None
+    return Op(
+        kind=ex.operation or "?",
+        license=license,
+        sent_at=ex.sent_at,
+        received_at=ex.received_at,
+        status=ex.status,
+        lease=lease_ref(token) if isinstance(token, str) else None,
+        expires_at=expires,
+        server_time=server_time,
+        idempotency_key=ex.idempotency_key,
+        body_digest=hashlib.sha256(ex.request_body or b"").hexdigest()[:16],
+        error_code=ex.error_code,
+        worker=worker,
+    )
+
+
+class History:
+    """An append-only list of Ops; can be written as JSON lines and merged."""
+
+    def __init__(self, ops: Iterable[Op] = ()) -> None:
+        self.ops: list[Op] = list(ops)
+
+    def add(self, op: Op) -> Op:
+        self.ops.append(op)
+        return op
+
+    def record(self, ex: Exchange, license: str, *, lease_token: str | None = None,
+               worker: str | None = None) -> Op:
+        return self.add(op_from_exchange(ex, license, lease_token=lease_token, worker=worker))
+
+    def __iter__(self) -> Iterator[Op]:
+        return iter(self.ops)
+
+    def __len__(self) -> int:
+        return len(self.ops)
+
+    def dump(self, path: Path) -> None:
+        with path.open("w", encoding="utf-8") as fh:
+            for op in self.ops:
+                fh.write(json.dumps(asdict(op)) + "\n")
+
+    @classmethod
+    def load(cls, *paths: Path) -> "History":
+        """Merge histories written by several processes, ordered by send time."""
+        ops: list[Op] = []
+        for p in paths:
+            with p.open(encoding="utf-8") as fh:
+                ops.extend(Op(**json.loads(line)) for line in fh if line.strip())
+        ops.sort(key=lambda o: (o.sent_at, o.received_at))
+        return cls(ops)
+
+
+@dataclass
+class Violation:
+    kind: str  # "seat" | "idempotency"
+    license: str
+    message: str
+    instant: float | None = None
+    capacity: int | None = None
+    leases: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        if self.instant is not None:
+            d["instant_rfc3339"] = format_rfc3339(self.instant)
+        return d
+
+
+def _certain_intervals(ops: list[Op], tolerance: float) -> list[tuple[float, float, Op]]:
+    """Intervals (local clock) during which one lease was certainly held."""
+    acks = sorted((o for o in ops if o.ok and o.kind in ("checkout", "heartbeat")),
+                  key=lambda o: o.received_at)
+    terminators = sorted(
+        (o for o in ops if o.kind == "checkin" or (o.kind == "heartbeat" and o.status is not None and 400 <= o.status < 500)),
+        key=lambda o: o.sent_at,
+    )
+    out = []
+    for a in acks:
+        end = float("inf")
+        if a.expires_at is not None:
+            off = a.offset if a.offset is not None else 0.0
+            uncertainty = (a.received_at - a.sent_at) / 2
+            end = a.expires_at - off - uncertainty - tolerance
+        for t in terminators:
+            if t.sent_at >= a.sent_at:
+                end = min(end, t.sent_at)
+                break
+        if end > a.received_at:
+            out.append((a.received_at, end, a))
+    return out
+
+
+def check_seats(history: Iterable[Op], capacity: dict[str, int], *, tolerance: float = 0.05,
+                max_reports: int = 3) -> list[Violation]:
+    """Never more than capacity[license] leases certainly held at one instant."""
+    by_license: dict[str, dict[str, list[Op]]] = {}
+    for op in history:
+        if op.kind in LEASE_OPS and op.lease is not None and op.license in capacity:
+            by_license.setdefault(op.license, {}).setdefault(op.lease, []).append(op)
+    violations: list[Violation] = []
+    for lic, leases in by_license.items():
+        cap = capacity[lic]
+        events: list[tuple[float, int, str, tuple[float, float, Op]]] = []
+        for lease, ops in leases.items():
+            for iv in _merge(_certain_intervals(ops, tolerance)):
+                events.append((iv[0], 1, lease, iv))
+                events.append((iv[1], 0, lease, iv))  # ends sort before starts at a tie
+        events.sort(key=lambda e: (e[0], e[1]))
+        held: dict[str, tuple[float, float, Op]] = {}
+        reported = 0
+        in_violation = False
+        for t, is_start, lease, iv in events:
+            if is_start:
+                held[lease] = iv
+            else:
+                held.pop(lease, None)
+            over = len(held) > cap
+            if over and not in_violation and reported < max_reports:
+                reported += 1
+                violations.append(Violation(
+                    kind="seat", license=lic, capacity=cap, instant=t,
+                    message=f"{len(held)} leases certainly held at once on a {cap}-seat license",
+                    leases=[{
+                        "lease": name,
+                        "granted_by": v[2].kind,
+                        "acknowledged_at": format_rfc3339(v[0]),
+                        "certainly_held_until": format_rfc3339(v[1]) if v[1] != float("inf") else None,
+                        "idempotency_key": v[2].idempotency_key,
+                    } for name, v in sorted(held.items(), key=lambda kv: kv[1][0])],
+                ))
+            in_violation = over
+    return violations
+
+
+def _merge(intervals: list[tuple[float, float, Op]]) -> list[tuple[float, float, Op]]:
+    merged: list[tuple[float, float, Op]] = []
+    for iv in sorted(intervals, key=lambda i: i[0]):
+        if merged and iv[0] <= merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], iv[1]), last[2])
+        else:
+            merged.append(iv)
+    return merged
+
+
+def check_idempotency(history: Iterable[Op]) -> list[Violation]:
+    """One (license, endpoint, key) has one effect: every success names one lease,
+    and no success answers a body other than the first successful one."""
+    groups: dict[tuple[str, str, str], list[Op]] = {}
+    for op in history:
+        if op.kind in ("checkout", "checkin") and op.idempotency_key and op.ok:
+            groups.setdefault((op.license, op.kind, op.idempotency_key), []).append(op)
+    out = []
+    for (lic, kind, key), ops in groups.items():
+        leases = {o.lease for o in ops if o.lease}
+        bodies = {o.body_digest for o in ops}
+        if len(leases) > 1:
+            out.append(Violation(kind="idempotency", license=lic,
+                                 message=f"one {kind} Idempotency-Key produced {len(leases)} different leases",
+                                 leases=[{"lease": o.lease, "idempotency_key": key,
+                                          "acknowledged_at": format_rfc3339(o.received_at)} for o in ops]))
+        elif len(bodies) > 1:
+            out.append(Violation(kind="idempotency", license=lic,
+                                 message=f"one {kind} Idempotency-Key succeeded with {len(bodies)} different bodies",
+                                 leases=[{"lease": o.lease, "idempotency_key": key, "body": o.body_digest,
+                                          "acknowledged_at": format_rfc3339(o.received_at)} for o in ops]))
+    return out

@@ -1,0 +1,102 @@
+"""Time: RFC 3339 parsing, the server's clock, and deadline waits.
+
+The suite never sleeps for a fixed time. It waits until an instant derived
+from the server's own answers (`lease_expires_at`, `meta.timestamp`),
+translated to the local clock with the offset measured on every exchange.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def is_rfc3339(value: Any) -> bool:
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        return False
+    try:
+        parse_rfc3339(value)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_rfc3339(value: str) -> float:
+    """Epoch seconds of an RFC 3339 date-time (any offset, any fraction length)."""
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError(f"not an RFC 3339 date-time: {value!r}")
+    s = value.replace("z", "Z").replace("t", "T").replace(" ", "T")
+    if s.endswith("Z"):
+        s = s[:-1] + "+00:00"
+    main, _, rest = s.partition(".")
+    if rest:
+        m = re.match(r"(\d+)(.*)", rest)
+        assert m
+        frac, tz = m.group(1), m.group(2)
+        s = f"{main}.{(frac + '000000')[:6]}{tz}"
+    return datetime.fromisoformat(s).timestamp()
+
+
+def format_rfc3339(epoch: float) -> str:
+    dt = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class ServerClock:
+    """Estimates server_time - local_time from (sent, received, meta.timestamp) samples.
+
+    The bound is the tightest round trip seen (half of it each way), widened by
+    the timestamp's own resolution (a server may print whole seconds).
+    """
+
+    offset: float = 0.0
+    uncertainty: float = float("inf")
+    samples: int = 0
+    _best_rtt: float = field(default=float("inf"), repr=False)
+
+    def observe(self, sent: float, received: float, server_timestamp: str | None) -> None:
+        if not server_timestamp:
+            return
+        try:
+            server = parse_rfc3339(server_timestamp)
+        except ValueError:
+            return
+        resolution = 0.0 if "." in server_timestamp else 1.0
+        rtt = max(received - sent, 0.0)
+        self.samples += 1
+        if rtt <= self._best_rtt:
+            self._best_rtt = rtt
+            # The server stamped somewhere in [sent, received]; with whole-second
+            # stamps the true time is up to one second after the printed one.
+            self.offset = (server + resolution / 2) - (sent + received) / 2
+            self.uncertainty = rtt / 2 + resolution / 2
+
+    def to_local(self, server_epoch: float) -> float:
+        return server_epoch - self.offset
+
+    def to_server(self, local_epoch: float) -> float:
+        return local_epoch + self.offset
+
+    def bound(self) -> float:
+        return self.uncertainty if self.samples else 1.0
+
+
+def wait_until(deadline: float, *, poll: Callable[[], bool] | None = None, step: float = 0.05) -> bool:
+    """Block until local time `deadline`, or earlier if `poll()` turns true.
+
+    Returns True if `poll` succeeded (or there was no poll), False on deadline.
+    """
+    while True:
+        if poll is not None and poll():
+            return True
+        remaining = deadline - time.time()
+        if remaining <= 0:
+            return poll is None
+        time.sleep(min(step, remaining) if poll is not None else remaining)
