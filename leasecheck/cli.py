@@ -28,11 +28,12 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from .conformance.command import conformance, doctor
     from .reference_server.command import serve
     from .specs.export import spec_group
 
-    cli.add_command(serve)
-    cli.add_command(spec_group)
+    for command in (serve, conformance, doctor, spec_group):
+        cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,131 @@
+"""End of a run: judge, release what the run holds, write the reports, pick the exit code.
+
+`results.json` is a stable interface (scripts and CI read it): suite version,
+target, selection, and per requirement `id`, `level`, `outcome`, tests and
+evidence. Everything written passes through the redactor.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..core.redact import redact_obj
+from ..specs import digest
+from .verdict import Verdict, apply_expected, judge, load_expected_failures, run_outcome
+
+EXIT_PASSED, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
+
+
+def default_report_dir(root: Path = Path("reports")) -> Path:
+    return root / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def finish_run(st: Any, exitstatus: int) -> int | None:
+    """Called from pytest_sessionfinish with the plugin's RunState."""
+    if st.setup_error:
+        _stop(st)
+        return EXIT_SETTINGS
+    if exitstatus in (2, 3, 4) and not st.tests:
+        _stop(st)
+        return None
+    released = 0
+    if st.target is not None:
+        try:
+            released = st.target.release_all()
+        except Exception:  # noqa: BLE001 - best effort; the verdict must still be written
+            released = -1
+    s = st.settings
+    verdicts = judge(list(st.tests.values()), st.records,
+                     selected_areas=set(s.only) or None, observed_ok=dict(st.observed_ok))
+    honesty = []
+    if s.expected_failures:
+        honesty = apply_expected(verdicts, load_expected_failures(s.expected_failures))
+    outcome = run_outcome(verdicts)
+    if exitstatus == 2:  # interrupted: never a pass
+        outcome = "failed"
+        honesty.append("the run was interrupted before every scenario finished")
+    results = build_results(st, verdicts, outcome, honesty, released)
+    st.extra["results"] = results
+    st.extra["summary_lines"] = summary_lines(results)
+    if s.report_dir is not None:
+        write_reports(Path(s.report_dir), results)
+        st.extra["summary_lines"].append(f"reports: {Path(s.report_dir).resolve()}")
+    _stop(st)
+    return EXIT_PASSED if outcome == "passed" else EXIT_FAILED
+
+
+def _stop(st: Any) -> None:
+    if st.target is not None:
+        st.target.close()
+    if st.server is not None:
+        st.server.stop()
+        st.server = None
+
+
+def build_results(st: Any, verdicts: list[Verdict], outcome: str, honesty: list[str], released: int) -> dict[str, Any]:
+    s = st.settings
+    counts = {o: 0 for o in ("passed", "failed", "warning", "not_run")}
+    for v in verdicts:
+        counts[v.outcome] += 1
+    counts["expected_failures"] = sum(1 for v in verdicts if v.expected_failure)
+    results = {
+        "schema_version": 1,
+        "suite": {"name": "leasecheck", "version": __version__, "spec_digest": digest(),
+                  "python": platform.python_version()},
+        "run_id": s.run_id,
+        "started_at": _iso(st.started_at),
+        "finished_at": _iso(time.time()),
+        "duration_seconds": round(time.time() - st.started_at, 2),
+        "target": {"url": st.target.base_url if st.target else s.target, "bundled": s.bundled,
+                   "server_version": st.server_version, "minute_seconds": s.minute_seconds,
+                   "provisioning": "inventory" if s.inventory else "management"},
+        "selection": {"areas": list(s.only) or "all", "tests": len(st.tests)},
+        "outcome": outcome,
+        "counts": counts,
+        "messages": honesty,
+        "leases_released_at_end": released,
+        "requirements": [v.to_json() for v in verdicts],
+        "tests": [{"nodeid": t.nodeid, "outcome": t.outcome, "duration": round(t.duration, 3),
+                   "requirements": t.requirements, **({"message": t.message} if t.message else {})}
+                  for t in st.tests.values()],
+    }
+    for k, v in st.extra.items():
+        if k not in ("results", "summary_lines"):
+            results[k] = v
+    return redact_obj(results)
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    c = results["counts"]
+    lines = [f"{results['outcome'].upper()}: {c['passed']} passed, {c['failed']} failed, "
+             f"{c['warning']} warnings, {c['not_run']} not run "
+             f"({len(results['requirements'])} requirements, {results['duration_seconds']} s, target {results['target']['url']})"]
+    for r in results["requirements"]:
+        if r["outcome"] in ("failed", "warning"):
+            tag = "FAILED " if r["outcome"] == "failed" else "WARNING"
+            if r.get("expected_failure"):
+                tag = "XFAIL  "
+            why = r["evidence"][0]["message"] if r.get("evidence") else ""
+            lines.append(f"{tag} {r['id']} [{r['level']}] {r['title']}: {why}"[:300])
+    for r in results["requirements"]:
+        if r["outcome"] == "not_run" and r["level"] == "MUST":
+            lines.append(f"NOT RUN {r['id']} [MUST] {r['title']}: {r.get('reason', '')}"[:300])
+    lines.extend(f"NOTE    {m}" for m in results.get("messages", []))
+    return lines
+
+
+def write_reports(directory: Path, results: dict[str, Any]) -> None:
+    from .report import render_html, render_junit
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (directory / "junit.xml").write_text(render_junit(results), encoding="utf-8")
+    (directory / "report.html").write_text(render_html(results), encoding="utf-8")

@@ -1,0 +1,93 @@
+"""Helpers scenarios share: racing requests, probing free seats, waiting on leases.
+
+Nothing here asserts; scenarios judge with `expect`. Waits are derived from
+the server's own timestamps through the target's clock, never fixed.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence, TypeVar
+
+from ...core.client import Exchange, LeaseClient, hardware_binding
+from ...core.history import History
+from ...core.timeutil import parse_rfc3339, wait_until
+from ..target import LicenseFixture, Target
+
+T = TypeVar("T")
+
+DENIED = (403, 409)  # over-capacity answers the catalogue accepts (CAP-02)
+DEAD_LEASE = (404, 409, 422)  # answers for unknown/expired/ended leases (CHK-03, EXP-03)
+
+
+def race(target: Target, calls: Sequence[Callable[[LeaseClient], T]], fixture: LicenseFixture,
+         width: int | None = None) -> list[T]:
+    """Run `calls` as simultaneously as possible: one thread and one connection
+    each, all released by one barrier once every connection is open."""
+    width = min(width or target.settings.concurrency, len(calls))
+    clients = [target.client(fixture, target.new_http()) for _ in range(width)]
+    for c in clients:  # open each connection before the start line
+        c.http.request("GET", "/health")
+    barrier = threading.Barrier(width)
+    results: list[Any] = [None] * len(calls)
+
+    def worker(slot: int) -> None:
+        barrier.wait()
+        for i in range(slot, len(calls), width):
+            results[i] = calls[i](clients[slot])
+
+    with ThreadPoolExecutor(max_workers=width) as pool:
+        list(pool.map(worker, range(width)))
+    return results
+
+
+def record(history: History, fixture: LicenseFixture, exchanges: Sequence[Exchange],
+           tokens: Sequence[str | None] | None = None) -> None:
+    for i, ex in enumerate(exchanges):
+        history.record(ex, fixture.name, lease_token=tokens[i] if tokens else None)
+
+
+def fill(client: LeaseClient, n: int) -> list[Exchange]:
+    """Check out n leases for n new fingerprints, one after another."""
+    return [client.checkout(hardware_binding()) for _ in range(n)]
+
+
+def expires_local(target: Target, ex: Exchange) -> float:
+    """The local instant at which the lease of this answer expires."""
+    return target.clock.to_local(parse_rfc3339(ex.data["lease_expires_at"]))
+
+
+def wait_past_expiry(target: Target, ex: Exchange) -> float:
+    """Wait until the answer's lease_expires_at has certainly passed on the server,
+    plus the configured expiry tolerance. Returns the local instant waited for."""
+    deadline = expires_local(target, ex) + target.clock.bound() + target.settings.expiry_tolerance
+    wait_until(deadline)
+    return deadline
+
+
+def wait_fraction(target: Target, ex: Exchange, fraction: float) -> float:
+    """Wait until `fraction` of the way from the answer's meta.timestamp to its lease_expires_at."""
+    start = target.clock.to_local(parse_rfc3339(ex.json["meta"]["timestamp"]))
+    end = expires_local(target, ex)
+    at = start + (end - start) * fraction
+    wait_until(at)
+    return at
+
+
+@dataclass
+class Timed:
+    """A checkout answer and its server-clock window, for timing rules."""
+
+    ex: Exchange
+    timestamp: float
+    expires: float
+
+    @classmethod
+    def of(cls, ex: Exchange) -> "Timed":
+        return cls(ex, parse_rfc3339(ex.json["meta"]["timestamp"]), parse_rfc3339(ex.data["lease_expires_at"]))
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,82 @@
+"""capacity: N seats give N leases, never more, whatever the interleaving."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ...core.client import hardware_binding
+from ...core.history import History, check_seats
+from ._support import DENIED, fill, race, record
+
+
+@pytest.mark.requirement("CAP-01", "CAP-02", "CAP-03")
+@pytest.mark.parametrize("seats", [1, 3])
+def test_n_seats_give_n_leases_and_refuse_the_next(target, lic, expect, seats):
+    f = lic(seats=seats)
+    c = target.client(f)
+    outs = fill(c, seats)
+    for ex in outs:
+        expect.status("CAP-01", ex, [200], f"checkout {outs.index(ex) + 1} of {seats} on a {seats}-seat license")
+    expect("CAP-01", len({o.lease_token for o in outs}) == seats, "fewer distinct leases than seats", *outs)
+    over = c.checkout(hardware_binding())
+    expect.status("CAP-02", over, DENIED, f"checkout on a full {seats}-seat pool")
+    code = over.error_code or ""
+    expect("CAP-03", re.search(r"LIMIT|SEAT|CAPACITY", code), f"over-capacity code {code!r} does not name the limit", over)
+
+
+@pytest.mark.requirement("CAP-04")
+@pytest.mark.parametrize("seats", [1, 5])
+def test_racing_checkouts_never_over_allocate(target, lic, expect, seats):
+    """Many simultaneous checkouts for distinct fingerprints at few seats: the
+    history checker judges whether more than N leases were certainly held."""
+    f = lic(seats=seats, timeout_minutes=30)
+    n = max(target.settings.concurrency, 4 * seats)
+    history = History()
+    for round_ in range(3):
+        outs = race(target, [lambda c: c.checkout(hardware_binding())] * n, f)
+        record(history, f, outs)
+        granted = [o for o in outs if o.ok]
+        expect("CAP-04", len(granted) <= seats,
+               f"round {round_ + 1}: {len(granted)} of {n} simultaneous checkouts won a {seats}-seat pool",
+               *granted[: seats + 2])
+        violations = check_seats(history, {f.name: seats})
+        expect("CAP-04", not violations,
+               violations[0].message + f" at {violations[0].to_json().get('instant_rfc3339')}" if violations else "",
+               *granted[: seats + 2])
+        # Give the seats back for the next round, recorded, so the checker sees the ends.
+        c = target.client(f)
+        record(history, f, [c.checkin(o.lease_token) for o in granted], [o.lease_token for o in granted])
+
+
+@pytest.mark.requirement("CAP-05")
+def test_zero_seats_grant_nothing(target, lic, expect):
+    f = lic(seats=0)
+    ex = target.client(f).checkout(hardware_binding())
+    expect.status("CAP-05", ex, [403, 409, 422], "checkout on a 0-seat policy")
+
+
+@pytest.mark.requirement("CAP-06")
+def test_same_fingerprint_again(target, lic, expect):
+    """Either the held lease comes back (no extra seat) or a new one counts
+    against the limit; never the old token while a second seat is taken."""
+    f = lic(seats=2, timeout_minutes=5)
+    c = target.client(f)
+    body = hardware_binding()
+    first = c.checkout(body)
+    expect.status("CAP-06", first, [200], "first checkout")
+    again = c.checkout(body)  # a new Idempotency-Key: a new request, same device
+    expect.status("CAP-06", again, [200, 403, 409, 422], "second checkout by the same fingerprint")
+    other = c.checkout(hardware_binding())
+    if again.ok and again.lease_token == first.lease_token:
+        expect.note("CAP-06", "same fingerprint: the held lease was returned")
+        expect("CAP-06", other.status == 200,
+               "the held lease was returned, yet a second seat was taken: a new fingerprint is refused on a 2-seat pool",
+               first, again, other)
+    elif again.ok:
+        expect.note("CAP-06", "same fingerprint: a second lease took a second seat")
+        expect("CAP-06", other.status in DENIED,
+               f"the same fingerprint took a second seat, yet a third lease was granted on a 2-seat pool ({other.describe()})",
+               first, again, other)
+    else:
+        expect.note("CAP-06", f"same fingerprint: refused with {again.status}")

@@ -1,0 +1,152 @@
+"""Run settings: flags over environment over config file over defaults.
+
+Every bad value ends the run before it starts with one line saying why
+(`SettingsError`), never a traceback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlparse
+
+from ..specs import catalogue
+
+
+class SettingsError(ValueError):
+    """A setting is unusable; the message is the one-line reason."""
+
+
+ENV_PREFIX = "LEASECHECK_"
+#: The bundled server compresses time: one policy minute lasts this many seconds.
+BUNDLED_MINUTE_SECONDS = 1.0
+
+
+@dataclass
+class Settings:
+    target: str | None = None  # None: start the bundled reference server
+    management_token: str | None = None
+    inventory: Path | None = None
+    minute_seconds: float | None = None  # None: 60 for a target, 1 for the bundled server
+    report_dir: Path | None = None
+    only: tuple[str, ...] = ()
+    expected_failures: Path | None = None
+    request_timeout: float = 10.0
+    expiry_tolerance: float = 1.0
+    concurrency: int = 48
+    generated_examples: int = 12
+    seed: int = 20261127
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+
+    # ------------------------------------------------------------------ load
+    @classmethod
+    def load(cls, flags: Mapping[str, Any] | None = None, *, config: Path | None = None,
+             environ: Mapping[str, str] | None = None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        config = config or (Path(environ[ENV_PREFIX + "CONFIG"]) if environ.get(ENV_PREFIX + "CONFIG") else None)
+        if config is not None:
+            values.update(_read_config(config))
+        names = {f.name for f in fields(cls)}
+        for name in names:
+            env = environ.get(ENV_PREFIX + name.upper())
+            if env not in (None, ""):
+                values[name] = env
+        for k, v in (flags or {}).items():
+            if v not in (None, (), []):
+                values[k] = v
+        unknown = set(values) - names
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return cls(**_coerce(values)).validated()
+
+    def validated(self) -> "Settings":
+        if self.target is not None:
+            u = urlparse(self.target)
+            if u.scheme not in ("http", "https") or not u.hostname:
+                raise SettingsError(f"target {self.target!r} is not an http(s) URL")
+            try:
+                u.port
+            except ValueError:
+                raise SettingsError(f"target {self.target!r} has an invalid port") from None
+            self.target = self.target.rstrip("/")
+            if self.management_token is None and self.inventory is None:
+                raise SettingsError("a target needs --management-token (or LEASECHECK_MANAGEMENT_TOKEN) or --inventory FILE")
+        if self.management_token is not None and self.inventory is not None:
+            raise SettingsError("give either a management token or an inventory, not both")
+        if self.inventory is not None and not Path(self.inventory).is_file():
+            raise SettingsError(f"inventory file {str(self.inventory)!r} does not exist")
+        if self.expected_failures is not None and not Path(self.expected_failures).is_file():
+            raise SettingsError(f"expected-failures file {str(self.expected_failures)!r} does not exist")
+        if self.minute_seconds is None:
+            self.minute_seconds = BUNDLED_MINUTE_SECONDS if self.target is None else 60.0
+        for name in ("minute_seconds", "request_timeout"):
+            if not getattr(self, name) > 0:
+                raise SettingsError(f"{name.replace('_', '-')} must be > 0, got {getattr(self, name)}")
+        if self.expiry_tolerance < 0:
+            raise SettingsError("expiry-tolerance must be >= 0")
+        if self.concurrency < 2:
+            raise SettingsError("concurrency must be at least 2")
+        if self.generated_examples < 0:
+            raise SettingsError("generated-examples must be >= 0")
+        areas = set(catalogue()["areas"])
+        bad = [a for a in self.only if a not in areas]
+        if bad:
+            raise SettingsError(f"unknown area(s) {', '.join(bad)}; areas are: {', '.join(areas)}")
+        return self
+
+    # ------------------------------------------------------- hand-over to pytest
+    def dump(self, path: Path) -> None:
+        """Write for the pytest session; the file is private (it may hold a token)."""
+        d = asdict(self)
+        d = {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+        path.write_text(json.dumps(d), encoding="utf-8")
+        path.chmod(0o600)
+
+    @classmethod
+    def from_file(cls, path: Path) -> "Settings":
+        return cls(**_coerce(json.loads(path.read_text(encoding="utf-8"))))
+
+    @property
+    def bundled(self) -> bool:
+        return self.target is None
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"config file {str(path)!r} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
+    section = raw.get("leasecheck", raw)
+    if not isinstance(section, dict):
+        raise SettingsError(f"config file {str(path)!r}: [leasecheck] must be a table")
+    return {k.replace("-", "_"): v for k, v in section.items()}
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    types = {f.name: f.type for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        t = str(types.get(k, ""))
+        try:
+            if v is None:
+                out[k] = None
+            elif "float" in t:
+                out[k] = float(v)
+            elif t == "int":
+                out[k] = int(v)
+            elif "Path" in t:
+                out[k] = Path(v)
+            elif "tuple" in t:
+                out[k] = tuple(v.split(",") if isinstance(v, str) else v)
+            else:
+                out[k] = v
+        except (TypeError, ValueError):
+            raise SettingsError(f"{k.replace('_', '-')}: {v!r} is not a valid {t or 'value'}") from None
+    return out

@@ -1,0 +1,157 @@
+"""What every answer must look like, checked the same way everywhere.
+
+`Inspector.inspect(exchange)` returns findings against the universal
+requirements (schemas, error envelopes, documented statuses, signatures,
+timestamps). Conformance attributes them to requirement IDs; load runs can
+sample them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..specs import openapi
+from .client import Exchange
+from .signing import KeyRing, SignatureError
+from .timeutil import is_rfc3339
+
+ALWAYS_ALLOWED = {429, 503}
+_UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
+RUNTIME_OPS = ("checkout", "heartbeat", "checkin")
+
+
+@dataclass(frozen=True)
+class Finding:
+    requirement: str
+    ok: bool
+    message: str
+
+
+def _component(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
+
+
+class Inspector:
+    """Validates answers against the OpenAPI document's response schemas."""
+
+    def __init__(self, keyring: KeyRing, refresh_keys: Callable[[], None] | None = None) -> None:
+        self.keyring = keyring
+        self.refresh_keys = refresh_keys
+        self._routes = self._index()
+        self._request_ids: set[str] = set()
+
+    @staticmethod
+    def _index() -> dict[tuple[str, str], dict[str, Any]]:
+        routes = {}
+        for path, item in openapi()["paths"].items():
+            for method, op in item.items():
+                if method in ("get", "post", "put", "delete", "patch"):
+                    routes[(method.upper(), path)] = op
+        return routes
+
+    def _operation(self, ex: Exchange) -> dict[str, Any] | None:
+        path = ex.path.split("?", 1)[0]
+        op = self._routes.get((ex.method, path))
+        if op is not None:
+            return op
+        for (method, templ), candidate in self._routes.items():
+            if method == ex.method and "{" in templ:
+                pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", templ) + "$"
+                if re.match(pattern, path):
+                    return candidate
+        return None
+
+    def inspect(self, ex: Exchange) -> list[Finding]:
+        if ex.status is None:
+            return []
+        out: list[Finding] = []
+        op = self._operation(ex)
+        body = ex.json
+        is_json = "json" in (ex.header("content-type") or "")
+        if op is not None:
+            responses = op.get("responses", {})
+            documented = {int(s) for s in responses if s.isdigit()}
+            if ex.status not in documented and ex.status not in ALWAYS_ALLOWED:
+                out.append(Finding("ENV-04", False, f"{ex.describe()}: status {ex.status} is not documented for {op.get('operationId')} (documented: {sorted(documented)})"))
+            else:
+                out.append(Finding("ENV-04", True, ""))
+            resp = responses.get(str(ex.status))
+            ref = None
+            if resp:
+                content = resp.get("content", {}).get("application/json", {})
+                ref = content.get("schema", {}).get("$ref")
+            if ref and body is not None:
+                from ..specs.export import validator
+                errors = sorted(validator(_component(ref)).iter_errors(body), key=lambda e: list(e.path))
+                if errors:
+                    e = errors[0]
+                    where = "/".join(str(p) for p in e.absolute_path) or "(root)"
+                    out.append(Finding("ENV-01", False, f"{ex.describe()}: {_component(ref)} invalid at {where}: {e.message}"))
+                else:
+                    out.append(Finding("ENV-01", True, ""))
+            elif ref and body is None and ex.status != 204:
+                out.append(Finding("ENV-01", False, f"{ex.describe()}: body is not JSON"))
+        if ex.status >= 400 and (op is not None or ex.path.startswith("/api/")):
+            if not (isinstance(body, dict) and isinstance(body.get("error"), dict)
+                    and isinstance(body["error"].get("code"), str) and isinstance(body["error"].get("message"), str)
+                    and isinstance(body.get("meta"), dict) and isinstance(body["meta"].get("request_id"), str)):
+                out.append(Finding("ENV-02", False, f"{ex.describe()}: not an error envelope (error.code, error.message, meta.request_id)"))
+            else:
+                out.append(Finding("ENV-02", True, ""))
+                code = body["error"]["code"]
+                out.append(Finding("ENV-03", bool(_UPPER_SNAKE.match(code)),
+                                   f"{ex.describe()}: error.code {code!r} is not UPPER_SNAKE_CASE"))
+        if isinstance(body, dict) and isinstance(body.get("meta"), dict):
+            rid = body["meta"].get("request_id")
+            if isinstance(rid, str) and ex.header("idempotent-replayed") is None:
+                dup = rid in self._request_ids
+                self._request_ids.add(rid)
+                out.append(Finding("ENV-05", not dup, f"{ex.describe()}: meta.request_id {rid!r} was used before"))
+            ts = body["meta"].get("timestamp")
+            if ts is not None:
+                out.append(Finding("TIME-05", is_rfc3339(ts), f"{ex.describe()}: meta.timestamp {ts!r} is not RFC 3339"))
+        if ex.operation in RUNTIME_OPS and ex.ok and is_json:
+            out.extend(self._signature(ex, body))
+        return out
+
+    def _signature(self, ex: Exchange, body: Any) -> list[Finding]:
+        if not isinstance(body, dict):
+            return [Finding("SIG-01", False, f"{ex.describe()}: 2xx answer is not a JSON object")]
+        data = body.get("data")
+        out = []
+        if isinstance(data, dict):
+            for f in ("issued_at", "lease_expires_at", "expires_at"):
+                if f in data and data[f] is not None:
+                    out.append(Finding("TIME-05", is_rfc3339(data[f]), f"{ex.describe()}: data.{f} {data[f]!r} is not RFC 3339"))
+        sig = body.get("signature")
+        kid = sig.get("kid") if isinstance(sig, dict) else None
+        if isinstance(kid, str) and kid not in self.keyring and self.refresh_keys is not None:
+            self.refresh_keys()
+        if isinstance(kid, str) and kid not in self.keyring:
+            out.append(Finding("SIG-02", False, f"{ex.describe()}: signature.kid {kid!r} is not published at /api/v1/system/public-keys"))
+        elif isinstance(kid, str):
+            out.append(Finding("SIG-02", True, ""))
+            key = self.keyring.get(kid)
+            if key is not None:
+                out.append(Finding("SIG-06", key.status == "active", f"{ex.describe()}: signed with key {kid!r} whose status is {key.status!r}"))
+        try:
+            self.keyring.verify(body)
+            out.append(Finding("SIG-01", True, ""))
+            if _has_awkward_text(data):
+                out.append(Finding("SIG-03", True, "verified over data holding non-ASCII or HTML-special text"))
+        except SignatureError as exc:
+            out.append(Finding("SIG-01", False, f"{ex.describe()}: {exc}"))
+            if _has_awkward_text(data):
+                out.append(Finding("SIG-03", False, f"{ex.describe()}: data with non-ASCII/HTML-special text: {exc}"))
+        return out
+
+
+def _has_awkward_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(ord(c) > 127 or c in "<>&" for c in value)
+    if isinstance(value, dict):
+        return any(_has_awkward_text(k) or _has_awkward_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_awkward_text(v) for v in value)
+    return False
