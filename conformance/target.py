@@ -32,6 +32,14 @@ class TargetUnreachable(Exception):
     """The target cannot be used at all; the message is the one-line reason."""
 
 
+class TargetStoppedAnswering(Exception):
+    """Too many requests in a row got no answer: the rest of the run fails fast."""
+
+
+#: Consecutive transport failures after which the target is declared silent.
+SILENCE_LIMIT = 6
+
+
 @dataclass
 class LicenseFixture:
     """A license the suite may use, with the policy values it was made with."""
@@ -95,6 +103,7 @@ class Target:
         self.tracker = LeaseTracker()
         self.on_finding = on_finding
         self._before_request = before_request
+        self._silent_in_a_row = 0
         self._https: list[Http] = []
         self._inspector = Inspector(self.keyring, refresh_keys=self.refresh_keys)
         self.http = self.new_http()
@@ -106,7 +115,15 @@ class Target:
         self.created_licenses: list[str] = []
 
     # ------------------------------------------------------------- plumbing
+    def _gate(self) -> None:
+        if self._silent_in_a_row >= SILENCE_LIMIT:
+            raise TargetStoppedAnswering(
+                f"the target did not answer {self._silent_in_a_row} requests in a row; not sending more")
+        if self._before_request is not None:
+            self._before_request()
+
     def _observe(self, ex: Exchange) -> None:
+        self._silent_in_a_row = self._silent_in_a_row + 1 if ex.error else 0
         if ex.status is not None and isinstance(ex.json, dict):
             meta = ex.json.get("meta")
             if isinstance(meta, dict):
@@ -118,7 +135,7 @@ class Target:
     def new_http(self) -> Http:
         """A new connection pool (concurrency scenarios use one per thread)."""
         http = Http(self.base_url, timeout=self.settings.request_timeout, observers=[self._observe],
-                    before_request=self._before_request)
+                    before_request=self._gate)
         self._https.append(http)
         return http
 
@@ -228,10 +245,12 @@ def _load_inventory(path: Path) -> list[dict[str, Any]]:
 
 
 def probe(base_url: str, timeout: float = 5.0) -> Exchange:
-    """GET /health once; raises TargetUnreachable with a one-line reason."""
+    """GET /health once. A target nobody listens at raises TargetUnreachable with a
+    one-line reason; one that accepts the connection but answers badly or late is
+    returned as is, so the run judges it (and fails) rather than refusing it."""
     with Http(base_url, timeout=timeout) as http:
         ex = System(http).health()
-    if ex.error:
+    if ex.error and not ex.error.startswith(("ReadTimeout", "RemoteProtocolError", "ReadError")):
         raise TargetUnreachable(f"cannot reach {base_url}: {ex.error}")
     return ex
 

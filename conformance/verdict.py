@@ -17,6 +17,8 @@ from ..specs import requirements
 from .expect import Record
 
 OUTCOMES = ("passed", "failed", "warning", "not_run")
+#: The one not_run reason that is no reason: a selected MUST nobody checked fails the run.
+NO_CHECK = "no check ran for it"
 
 
 @dataclass
@@ -99,7 +101,7 @@ def judge(tests: list[TestResult], records: list[Record], *, selected_areas: set
             elif req["level"] == "MAY":
                 v.reason = "informative (MAY): nothing observed"
             else:
-                v.reason = "no check ran for it"
+                v.reason = NO_CHECK
         verdicts.append(v)
     return verdicts
 
@@ -158,6 +160,6 @@ def apply_expected(verdicts: list[Verdict], expected: list[ExpectedFailure], tod
 def run_outcome(verdicts: list[Verdict]) -> str:
     if any(v.outcome == "failed" and not v.expected_failure for v in verdicts):
         return "failed"
-    if any(v.outcome == "not_run" and not v.reason for v in verdicts):
+    if any(v.outcome == "not_run" and v.level == "MUST" and v.reason in (None, NO_CHECK) for v in verdicts):
         return "failed"
     return "passed"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..specs import openapi
+from ..specs.validate import validator
 from .client import Exchange
 from .signing import KeyRing, SignatureError
 from .timeutil import is_rfc3339
@@ -82,7 +83,6 @@ class Inspector:
                 content = resp.get("content", {}).get("application/json", {})
                 ref = content.get("schema", {}).get("$ref")
             if ref and body is not None:
-                from ..specs.export import validator
                 errors = sorted(validator(_component(ref)).iter_errors(body), key=lambda e: list(e.path))
                 if errors:
                     e = errors[0]
