@@ -69,6 +69,7 @@ class Inspector:
         out: list[Finding] = []
         op = self._operation(ex)
         body = ex.json
+        ref: str | None = None
         is_json = "json" in (ex.header("content-type") or "")
         if op is not None:
             responses = op.get("responses", {})
@@ -78,7 +79,6 @@ class Inspector:
             else:
                 out.append(Finding("ENV-04", True, ""))
             resp = responses.get(str(ex.status))
-            ref = None
             if resp:
                 content = resp.get("content", {}).get("application/json", {})
                 ref = content.get("schema", {}).get("$ref")
@@ -92,7 +92,10 @@ class Inspector:
                     out.append(Finding("ENV-01", True, ""))
             elif ref and body is None and ex.status != 204:
                 out.append(Finding("ENV-01", False, f"{ex.describe()}: body is not JSON"))
-        if ex.status >= 400 and (op is not None or ex.path.startswith("/api/")):
+        # ENV-02 applies unless the spec documents another body for this status
+        # (readyz answers 503 with a ReadyEnvelope, not an error envelope).
+        documents_other = ref is not None and _component(ref) != "ErrorEnvelope"
+        if ex.status >= 400 and not documents_other and (op is not None or ex.path.startswith("/api/")):
             if not (isinstance(body, dict) and isinstance(body.get("error"), dict)
                     and isinstance(body["error"].get("code"), str) and isinstance(body["error"].get("message"), str)
                     and isinstance(body.get("meta"), dict) and isinstance(body["meta"].get("request_id"), str)):
