@@ -1,0 +1,55 @@
+"""Time as the server sees it: epoch seconds rounded to milliseconds.
+
+Rounding every instant the server stores to the millisecond means the
+`lease_expires_at` a client is shown is exactly the instant the server
+compares against: a lease is live while `expires_at > now`.
+"""
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta, timezone
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+#: The last instant RFC 3339 (four-digit years) can name.
+MAX_INSTANT = 253402300799.999
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def now() -> float:
+    return round(time.time(), 3)
+
+
+def later(start: float, seconds: float) -> float:
+    """`start + seconds`, clamped so that it can still be written as RFC 3339."""
+    return round(min(start + seconds, MAX_INSTANT), 3)
+
+
+def rfc3339(instant: float, style: str = "millis_z") -> str:
+    """`2025-01-02T03:04:05.678Z` (default) or `2025-01-02T03:04:05+00:00`."""
+    dt = EPOCH + timedelta(milliseconds=round(instant * 1000))
+    if style == "offset_seconds":
+        return dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_rfc3339(text: str) -> float:
+    """Epoch seconds for an RFC 3339 date-time; ValueError with a reason otherwise."""
+    if not _RFC3339.match(text):
+        raise ValueError("must be an RFC 3339 date-time such as 2030-01-31T00:00:00Z")
+    head, frac_tz = text[:19], text[19:]
+    frac = ""
+    if frac_tz.startswith("."):
+        digits = re.match(r"\.(\d+)", frac_tz)
+        assert digits is not None
+        frac = "." + digits.group(1)[:6]
+        frac_tz = frac_tz[len(digits.group(0)):]
+    tz = "+00:00" if frac_tz in ("Z", "z") else frac_tz
+    try:
+        dt = datetime.fromisoformat(head.replace("t", "T") + frac + tz)
+        return round(dt.astimezone(timezone.utc).timestamp(), 3)
+    except (ValueError, OverflowError):
+        raise ValueError("is not a valid date-time") from None

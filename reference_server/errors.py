@@ -1,0 +1,66 @@
+"""Error codes and the one exception every refusal is raised as.
+
+Handlers raise `ApiError`; app.py turns it into an error envelope. The codes
+and statuses are the table in specs/README.md.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+UNAUTHORIZED = "UNAUTHORIZED"
+INVALID_JSON = "INVALID_JSON"
+VALIDATION_ERROR = "VALIDATION_ERROR"
+IDEMPOTENCY_KEY_REQUIRED = "IDEMPOTENCY_KEY_REQUIRED"
+IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"
+FLOATING_NOT_ENABLED = "FLOATING_NOT_ENABLED"
+LICENSE_INACTIVE = "LICENSE_INACTIVE"
+LICENSE_EXPIRED = "LICENSE_EXPIRED"
+LEASE_NOT_FOUND = "LEASE_NOT_FOUND"
+NOT_FOUND = "NOT_FOUND"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+CONFLICT = "CONFLICT"
+INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class ApiError(Exception):
+    """A refusal: HTTP status, error code, a message safe to show a client."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        detail: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, VALIDATION_ERROR, message)
+
+
+def unprocessable(message: str) -> ApiError:
+    return ApiError(422, VALIDATION_ERROR, message)
+
+
+def unauthorized(message: str) -> ApiError:
+    return ApiError(401, UNAUTHORIZED, message)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, NOT_FOUND, message)
+
+
+def lease_not_found() -> ApiError:
+    # One answer for unknown, expired, checked-in and other-license leases, so
+    # that a token's fate under another license is not revealed.
+    return ApiError(404, LEASE_NOT_FOUND, "no live lease with this lease_token for this license")

@@ -1,0 +1,134 @@
+"""Server settings, and the `Behaviour` choices where honest servers differ.
+
+Settings travel to uvicorn worker processes through the environment (workers
+are separate processes started by spawn), so `to_env`/`from_env` are the only
+place that plumbing lives.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Literal, Mapping
+
+SETTINGS_ENV = "LEASECHECK_SERVER_SETTINGS"
+TOKEN_ENV = "LEASECHECK_MANAGEMENT_TOKEN"
+
+MAX_BODY_BYTES = 64 * 1024
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600.0
+
+
+class SettingsError(ValueError):
+    """A setting the server refuses, with a one-line reason."""
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Where the facts are silent, which accepted answer the server gives.
+
+    Defaults are specs/README.md's decisions. Each field is read in exactly one
+    place, so an honest variant (see VARIANTS) is a one-line entry.
+    """
+
+    over_capacity_status: int = 409  # 403 is also accepted (CAP-02)
+    over_capacity_code: str = "FLOATING_LIMIT_EXCEEDED"
+    same_identity: Literal["extend", "new_seat"] = "extend"  # CAP-06
+    idempotency_conflict_status: int = 422  # 409 is also accepted (IDEM-05)
+    revive_expired_when_free: bool = False  # EXP-04
+    timestamp_style: Literal["millis_z", "offset_seconds"] = "millis_z"  # TIME-05
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.over_capacity_status not in (403, 409):
+            out.append(f"over_capacity_status must be 403 or 409, not {self.over_capacity_status}")
+        if self.same_identity not in ("extend", "new_seat"):
+            out.append(f"same_identity must be 'extend' or 'new_seat', not {self.same_identity!r}")
+        if self.idempotency_conflict_status not in (409, 422):
+            out.append(f"idempotency_conflict_status must be 409 or 422, not {self.idempotency_conflict_status}")
+        if self.timestamp_style not in ("millis_z", "offset_seconds"):
+            out.append(f"timestamp_style must be 'millis_z' or 'offset_seconds', not {self.timestamp_style!r}")
+        return out
+
+
+#: Named behaviours; honest variants are added here, one line each.
+VARIANTS: dict[str, Behaviour] = {
+    "default": Behaviour(),
+}
+
+
+def default_key_file(db_path: Path) -> Path:
+    """The signing-key file lives next to the database: `x.db` -> `x.keys.json`."""
+    return db_path.with_name(db_path.stem + ".keys.json")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one server (all its workers) runs with."""
+
+    db_path: Path = Path("leasecheck.db")
+    key_file: Path | None = None  # None: default_key_file(db_path)
+    management_token: str = ""
+    minute_seconds: float = 60.0
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    max_body_bytes: int = MAX_BODY_BYTES
+    idempotency_ttl_seconds: float = IDEMPOTENCY_TTL_SECONDS
+
+    @property
+    def signing_key_file(self) -> Path:
+        return self.key_file if self.key_file is not None else default_key_file(self.db_path)
+
+    def problems(self) -> list[str]:
+        """Every reason these settings are refused, one line each."""
+        out = []
+        if not (isinstance(self.minute_seconds, (int, float)) and math.isfinite(self.minute_seconds)
+                and self.minute_seconds > 0):
+            out.append(f"--minute-seconds must be a number greater than 0, not {self.minute_seconds}")
+        if self.workers < 1:
+            out.append(f"--workers must be at least 1, not {self.workers}")
+        if not 0 <= self.port <= 65535:
+            out.append(f"--port must be between 0 and 65535, not {self.port}")
+        if not self.management_token:
+            out.append("a management token is required")
+        elif self.management_token != self.management_token.strip() or any(c.isspace() for c in self.management_token):
+            out.append("the management token must not contain whitespace")
+        for path, what in ((self.db_path, "--db"), (self.signing_key_file, "--key-file")):
+            parent = path.expanduser().resolve().parent
+            if not parent.is_dir():
+                out.append(f"{what} {path}: directory {parent} does not exist")
+            elif not os.access(parent, os.W_OK | os.X_OK):
+                out.append(f"{what} {path}: directory {parent} is not writable")
+        out.extend(self.behaviour.problems())
+        return out
+
+    def validate(self) -> "Settings":
+        problems = self.problems()
+        if problems:
+            raise SettingsError(problems[0])
+        return self
+
+    def to_env(self) -> dict[str, str]:
+        """Environment for worker processes: settings as JSON, the token on its own."""
+        doc = asdict(self)
+        doc.pop("management_token")
+        doc["db_path"] = str(self.db_path)
+        doc["key_file"] = str(self.signing_key_file)
+        return {SETTINGS_ENV: json.dumps(doc), TOKEN_ENV: self.management_token}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        raw = env.get(SETTINGS_ENV)
+        if raw is None:
+            raise SettingsError(f"{SETTINGS_ENV} is not set; start the server with `leasecheck serve`")
+        doc = json.loads(raw)
+        known = {f.name for f in fields(cls)}
+        behaviour = Behaviour(**doc.pop("behaviour", {}))
+        values = {k: v for k, v in doc.items() if k in known}
+        values["db_path"] = Path(values["db_path"])
+        values["key_file"] = Path(values["key_file"]) if values.get("key_file") else None
+        return replace(cls(**values), behaviour=behaviour, management_token=env.get(TOKEN_ENV, ""))
