@@ -1,0 +1,247 @@
+"""The HTTP face of the reference server: routes, authentication, envelopes.
+
+Handlers check in the order specs/README.md implies (credentials, then
+Idempotency-Key, then the body) and hand validated input to `Runtime` or
+`Catalogue`, which run their SQLite work in a thread. Every refusal is an
+`ApiError` rendered as an error envelope; anything unexpected becomes a 500
+envelope without a stack trace (the traceback goes to the server log).
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import sqlite3
+from typing import Any, Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..core.client import CHECKIN, CHECKOUT, HEARTBEAT, PUBLIC_KEYS
+from . import clock
+from .envelopes import Envelopes
+from .errors import (
+    INTERNAL_ERROR,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    PAYLOAD_TOO_LARGE,
+    ApiError,
+    unauthorized,
+)
+from .idempotency import require_key
+from .keys import KeyRingFile, load_or_create
+from .leases import Runtime
+from .management import TRANSITIONS, Catalogue
+from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
+from .settings import Settings
+from .store import License, Store
+from .validation import (
+    CHECKOUT as CHECKOUT_BODY,
+    EMPTY,
+    LEASE_TOKEN,
+    LICENSE,
+    POLICY,
+    PRODUCT,
+    Spec,
+    check_object,
+    parse_json,
+)
+
+log = logging.getLogger("leasecheck.reference_server")
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Api:
+    """One worker's view of the server: store, keys, runtime and catalogue."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        style = settings.behaviour.timestamp_style
+        self.store = Store(settings.db_path)
+        self.store.initialise()
+        load_or_create(settings.signing_key_file)
+        self.keys = KeyRingFile(settings.signing_key_file)
+        self.envelopes = Envelopes(self.keys, style)
+        self.runtime = Runtime(self.store, settings)
+        self.catalogue = Catalogue(self.store, style)
+        self.metrics = Metrics()
+        with self.store.write() as tx:
+            tx.prune(clock.now(), settings.idempotency_ttl_seconds)
+
+    # ------------------------------------------------------------------ input
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        too_large = ApiError(413, PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise too_large
+        return bytes(body)
+
+    async def _body(self, request: Request, spec: Spec, *, empty_ok: bool = False) -> dict[str, Any]:
+        raw = await self._read_body(request)
+        if empty_ok and not raw.strip():
+            return {}
+        return check_object(parse_json(raw), spec)
+
+    async def _license(self, request: Request) -> License:
+        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "license" or not credential.strip():
+            raise unauthorized("an Authorization: License <license-key> header is required")
+        return await run_in_threadpool(self.runtime.authenticate, credential.strip())
+
+    def _management(self, request: Request) -> None:
+        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+        expected = self.settings.management_token.encode("utf-8")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credential.strip().encode("utf-8"), expected):
+            raise unauthorized("an Authorization: Bearer <management-token> header with the server's token is required")
+
+    # ------------------------------------------------------------------ runtime
+    async def checkout(self, request: Request) -> Response:
+        lic = await self._license(request)
+        key = require_key(request.headers.get("idempotency-key"))
+        body = await self._body(request, CHECKOUT_BODY)
+        answer = await run_in_threadpool(self.runtime.checkout, lic.id, key, body)
+        return self.envelopes.signed(answer.data, replayed=answer.replayed)
+
+    async def heartbeat(self, request: Request) -> Response:
+        lic = await self._license(request)
+        body = await self._body(request, LEASE_TOKEN)
+        answer = await run_in_threadpool(self.runtime.heartbeat, lic.id, body["lease_token"])
+        return self.envelopes.signed(answer.data)
+
+    async def checkin(self, request: Request) -> Response:
+        lic = await self._license(request)
+        key = require_key(request.headers.get("idempotency-key"))
+        body = await self._body(request, LEASE_TOKEN)
+        answer = await run_in_threadpool(self.runtime.checkin, lic.id, key, body)
+        return self.envelopes.signed(answer.data, replayed=answer.replayed)
+
+    # ------------------------------------------------------------------ management
+    async def create_product(self, request: Request) -> Response:
+        self._management(request)
+        body = await self._body(request, PRODUCT)
+        return self.envelopes.plain(await run_in_threadpool(self.catalogue.create_product, body), 201)
+
+    async def create_policy(self, request: Request) -> Response:
+        self._management(request)
+        body = await self._body(request, POLICY)
+        product_id = request.path_params["product_id"]
+        return self.envelopes.plain(await run_in_threadpool(self.catalogue.create_policy, product_id, body), 201)
+
+    async def create_license(self, request: Request) -> Response:
+        self._management(request)
+        body = await self._body(request, LICENSE)
+        return self.envelopes.plain(await run_in_threadpool(self.catalogue.create_license, body), 201)
+
+    def status_change(self, action: str) -> Handler:
+        async def handler(request: Request) -> Response:
+            self._management(request)
+            await self._body(request, EMPTY, empty_ok=True)
+            license_id = request.path_params["license_id"]
+            return self.envelopes.plain(await run_in_threadpool(self.catalogue.change_status, license_id, action))
+        return handler
+
+    # ------------------------------------------------------------------ system
+    async def public_keys(self, request: Request) -> Response:
+        style = self.settings.behaviour.timestamp_style
+        return self.envelopes.plain([e.published(style) for e in self.keys.entries()])
+
+    async def health(self, request: Request) -> Response:
+        return self.envelopes.plain({"status": "ok"})
+
+    def _ping(self) -> None:
+        with self.store.read() as tx:
+            tx.ping()
+
+    async def readyz(self, request: Request) -> Response:
+        try:
+            await run_in_threadpool(self._ping)
+        except sqlite3.Error as exc:
+            return self.envelopes.plain({"status": "not_ready", "db": str(exc) or exc.__class__.__name__}, 503)
+        return self.envelopes.plain({"status": "ready", "db": "ok"})
+
+    def _live_leases(self) -> int:
+        with self.store.read() as tx:
+            return tx.count_all_live_leases(clock.now())
+
+    async def metrics_text(self, request: Request) -> Response:
+        text = self.metrics.render(await run_in_threadpool(self._live_leases))
+        return Response(text, media_type=CONTENT_TYPE)
+
+    # ------------------------------------------------------------------ failures
+    async def on_api_error(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return self.envelopes.error(exc)
+
+    async def on_http_exception(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            err = ApiError(404, NOT_FOUND, "no such route")
+        elif exc.status_code == 405:
+            err = ApiError(405, METHOD_NOT_ALLOWED, f"{request.method} is not allowed here",
+                           headers=exc.headers or {})
+        else:
+            err = ApiError(exc.status_code, "HTTP_ERROR", str(exc.detail), headers=exc.headers or {})
+        return self.envelopes.error(err)
+
+    async def on_store_error(self, request: Request, exc: Exception) -> Response:
+        log.error("store unavailable: %s", exc)
+        return self.envelopes.error(ApiError(503, "SERVICE_UNAVAILABLE", "the lease store is busy or unavailable",
+                                             headers={"Retry-After": "1"}))
+
+    async def on_disconnect(self, request: Request, exc: Exception) -> Response:
+        return Response(status_code=400)  # nobody is left to read it
+
+    async def on_crash(self, request: Request, exc: Exception) -> Response:
+        # Starlette re-raises after sending this, so the traceback reaches the server log.
+        return self.envelopes.error(ApiError(500, INTERNAL_ERROR, "internal error; see the server log"))
+
+    # ------------------------------------------------------------------ wiring
+    def routes(self) -> list[Route]:
+        post, get = ["POST"], ["GET"]
+        routes = [
+            Route(CHECKOUT, self.checkout, methods=post),
+            Route(HEARTBEAT, self.heartbeat, methods=post),
+            Route(CHECKIN, self.checkin, methods=post),
+            Route(PUBLIC_KEYS, self.public_keys, methods=get),
+            Route("/health", self.health, methods=get),
+            Route("/healthz", self.health, methods=get),
+            Route("/readyz", self.readyz, methods=get),
+            Route("/metrics", self.metrics_text, methods=get),
+            Route("/api/v1/products", self.create_product, methods=post),
+            Route("/api/v1/products/{product_id}/policies", self.create_policy, methods=post),
+            Route("/api/v1/licenses", self.create_license, methods=post),
+        ]
+        routes += [Route(f"/api/v1/licenses/{{license_id}}/{action}", self.status_change(action), methods=post)
+                   for action in TRANSITIONS]
+        return routes
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The ASGI app; uvicorn workers call this with settings from the environment."""
+    settings = (settings or Settings.from_env()).validate()
+    api = Api(settings)
+    app = Starlette(
+        routes=api.routes(),
+        middleware=[Middleware(MetricsMiddleware, metrics=api.metrics)],
+        exception_handlers={
+            ApiError: api.on_api_error,
+            HTTPException: api.on_http_exception,
+            sqlite3.OperationalError: api.on_store_error,
+            ClientDisconnect: api.on_disconnect,
+            Exception: api.on_crash,
+        },
+    )
+    app.router.redirect_slashes = False
+    app.state.api = api
+    return app

@@ -1,0 +1,75 @@
+"""Idempotency-Key handling for checkout and checkin.
+
+A record is scoped by (license, endpoint, key) and holds a sha256 of the
+canonical request body and the 200 answer's data. It is looked up and written
+inside the same write transaction that does the work, so two duplicates
+racing across worker processes are serialised by SQLite: the second finds
+the first's record and replays it (IDEM-08). Failed requests roll back and
+leave no record, so they are evaluated afresh next time.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY_REQUIRED, ApiError
+from .store import IdempotencyRecord, Tx
+from .validation import canonical
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a runtime operation answers: the data to sign, and whether it is a replay."""
+
+    data: dict[str, Any]
+    replayed: bool = False
+
+
+def require_key(value: str | None) -> str:
+    if value is None or not value.strip() or len(value) > MAX_KEY_LENGTH:
+        raise ApiError(400, IDEMPOTENCY_KEY_REQUIRED,
+                       f"an Idempotency-Key header of 1 to {MAX_KEY_LENGTH} characters is required")
+    return value
+
+
+def fingerprint(body: Any) -> str:
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def scope_for(license_id: str) -> str:
+    """Keys belong to a license: the same key under another license is a new request (IDEM-07)."""
+    return license_id
+
+
+class Idempotency:
+    def __init__(self, ttl_seconds: float, conflict_status: int) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.conflict_status = conflict_status
+
+    def run(
+        self,
+        tx: Tx,
+        *,
+        license_id: str,
+        endpoint: str,
+        key: str,
+        body: Any,
+        now: float,
+        work: Callable[[], dict[str, Any]],
+    ) -> Answer:
+        """Replay the stored answer for this key, refuse a changed body, or do the work and store it."""
+        scope = scope_for(license_id)
+        fp = fingerprint(body)
+        record = tx.idempotency_get(scope, endpoint, key, not_before=now - self.ttl_seconds)
+        if record is not None:
+            if record.fingerprint != fp:
+                raise ApiError(self.conflict_status, IDEMPOTENCY_CONFLICT,
+                               "this Idempotency-Key was used with a different body; "
+                               "reuse the original body or generate a new key")
+            return Answer(record.data, replayed=True)
+        data = work()
+        tx.idempotency_put(IdempotencyRecord(scope, endpoint, key, fp, 200, data, now))
+        return Answer(data)
