@@ -1,0 +1,50 @@
+"""`leasecheck serve`: run the reference server."""
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+from ..cli import UsageFailure
+from .settings import TOKEN_ENV, Settings, SettingsError
+
+
+def _say(line: str) -> None:
+    click.echo(line)
+    sys.stdout.flush()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on; 0 picks a free one.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("leasecheck.db"),
+              show_default=True, help="SQLite database file (created if missing; WAL mode).")
+@click.option("--management-token", envvar=TOKEN_ENV, default=None,
+              help=f"Bearer token for the management API (or ${TOKEN_ENV}); generated and printed once if absent.")
+@click.option("--minute-seconds", type=float, default=60.0, show_default=True,
+              help="Length of one policy minute in seconds (compress time for tests).")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Worker processes sharing the database.")
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Ed25519 signing-key file, mode 0600 (default: next to the database, NAME.keys.json).")
+def serve(host: str, port: int, db_path: Path, management_token: str | None, minute_seconds: float,
+          workers: int, key_file: Path | None) -> None:
+    """Run the bundled reference lease server."""
+    from . import runner  # uvicorn is only imported when serving
+
+    generated = not management_token
+    settings = Settings(
+        db_path=db_path, key_file=key_file, management_token=management_token or secrets.token_urlsafe(32),
+        minute_seconds=minute_seconds, host=host, port=port, workers=workers,
+    )
+    try:
+        settings.validate()
+        if generated:
+            # The one place a secret is printed: so that a newcomer can provision.
+            _say(f"leasecheck reference server management token (generated, shown once): {settings.management_token}")
+        code = runner.run(settings, _say)
+    except SettingsError as exc:
+        raise UsageFailure(str(exc)) from None
+    sys.exit(code)

@@ -1,0 +1,119 @@
+"""Starting the server: check everything that can be checked up front, bind
+the socket, hand settings to uvicorn workers, and announce readiness.
+
+This is the one place that knows how settings reach worker processes (the
+environment, see `Settings.to_env`) and how uvicorn is driven.
+"""
+from __future__ import annotations
+
+import copy
+import http.client
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import threading
+import time
+from typing import Callable
+
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
+from uvicorn.supervisors import Multiprocess
+
+from .keys import KeyFileError, load_or_create
+from .settings import Settings, SettingsError
+from .store import Store
+
+APP = "leasecheck.reference_server.app:create_app"
+READY_DEADLINE_SECONDS = 30.0
+
+
+def base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def prepare(settings: Settings) -> None:
+    """Refuse bad settings before anything listens: SettingsError with one line."""
+    settings.validate()
+    try:
+        Store(settings.db_path).initialise()
+    except sqlite3.Error as exc:
+        raise SettingsError(f"cannot open database {settings.db_path}: {exc}") from None
+    try:
+        load_or_create(settings.signing_key_file)
+    except KeyFileError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets
+    # only when their proto says TCP, and without it every keep-alive answer
+    # (headers and body written separately) waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise SettingsError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _probe_host(host: str) -> str:
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
+def wait_ready(host: str, port: int, deadline: float) -> bool:
+    """Poll our own /readyz until it answers 200 or the deadline passes."""
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection(_probe_host(host), port, timeout=2)
+        try:
+            conn.request("GET", "/readyz")
+            if conn.getresponse().status == 200:
+                return True
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.05)
+    return False
+
+
+def _announce_when_ready(host: str, port: int, announce: Callable[[str], None]) -> None:
+    if wait_ready(host, port, time.monotonic() + READY_DEADLINE_SECONDS):
+        announce(f"leasecheck reference server listening on {base_url(host, port)}")
+    else:
+        print(f"leasecheck: error: server not ready after {READY_DEADLINE_SECONDS:.0f} s; stopping",
+              file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def log_config() -> dict:
+    """uvicorn's logging, with access logs on stderr so stdout stays parseable."""
+    cfg = copy.deepcopy(LOGGING_CONFIG)
+    cfg["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    cfg["loggers"]["leasecheck"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return cfg
+
+
+def run(settings: Settings, announce: Callable[[str], None]) -> int:
+    """Serve until stopped; returns the process exit status."""
+    prepare(settings)
+    sock = bind(settings.host, settings.port)
+    port = sock.getsockname()[1]
+    os.environ.update(settings.to_env())  # inherited by spawned workers
+    config = uvicorn.Config(
+        APP, factory=True, host=settings.host, port=port, workers=settings.workers,
+        log_config=log_config(), timeout_graceful_shutdown=5,
+    )
+    threading.Thread(target=_announce_when_ready, args=(settings.host, port, announce), daemon=True).start()
+    if settings.workers > 1:
+        Multiprocess(config, sockets=[sock]).run()
+        return 0
+    server = uvicorn.Server(config)
+    server.run(sockets=[sock])
+    return 0 if server.started else 3
