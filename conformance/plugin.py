@@ -8,6 +8,7 @@ at the end judges each requirement and writes the reports.
 """
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from collections import Counter
@@ -109,6 +110,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+# ------------------------------------------------------------------ collection
+SCENARIO_PACKAGE = f"{__package__}.scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+
+
+class ScenarioModule(pytest.Module):
+    """A scenario module imported under its package name.
+
+    pytest names a module after the folders with __init__.py above it; in an
+    editable install `conformance/` is not under a `leasecheck/` folder, so the
+    name would be `conformance.scenarios.test_x` and the scenarios' relative
+    imports (`from ...core`) would fail.
+    """
+
+    def _getobj(self) -> Any:
+        return importlib.import_module(f"{SCENARIO_PACKAGE}.{self.path.stem}")
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: Any) -> pytest.Module | None:
+    if module_path.resolve().parent == SCENARIO_DIR:
+        return ScenarioModule.from_parent(parent, path=module_path)
+    return None
 
 
 # ------------------------------------------------------------------ fixtures
