@@ -9,6 +9,7 @@ at the end judges each requirement and writes the reports.
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 import time
 from collections import Counter
@@ -128,6 +129,25 @@ class ScenarioModule(pytest.Module):
 
     def _getobj(self) -> Any:
         return importlib.import_module(f"{SCENARIO_PACKAGE}.{self.path.stem}")
+
+
+def _pytest_module_name(path: Path) -> str:
+    """The name pytest gives a file: its stem under every folder with an __init__.py above it."""
+    parts, folder = [path.stem], path.parent
+    while (folder / "__init__.py").is_file():
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """The scenarios' conftest has the same naming problem as ScenarioModule: pytest
+    reuses a module already in sys.modules, so register the real one under its name."""
+    conftest = SCENARIO_DIR / "conftest.py"
+    name = _pytest_module_name(conftest)
+    if conftest.is_file() and name != f"{SCENARIO_PACKAGE}.conftest" and name not in sys.modules:
+        sys.modules[name] = importlib.import_module(f"{SCENARIO_PACKAGE}.conftest")
 
 
 def pytest_pycollect_makemodule(module_path: Path, parent: Any) -> pytest.Module | None:
