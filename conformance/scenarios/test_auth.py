@@ -30,9 +30,9 @@ def test_runtime_calls_need_a_known_license_key(target, lic, expect, operation):
     f = lic(seats=1, timeout_minutes=5)
     owner = target.client(f)
     out = owner.checkout(hardware_binding())
-    expect.status("AUTH-01", out, [200], "checkout by the license that owns the lease")
+    expect.status("AUTH-01", out, [200], "checkout by the lease's own license")
     token = out.lease_token
-    for label, key in (("no Authorization header", None), ("an unknown license key", _unknown_key())):
+    for label, key in (("no Authorization header", None), ("an unknown key", _unknown_key())):
         ex = _call(target.raw_client(key), operation, token)
         expect.status("AUTH-01", ex, [401], f"{operation} with {label}")
     owner.checkin(token)
@@ -45,15 +45,15 @@ def test_lease_tokens_belong_to_their_license(target, lic, expect):
     a, b = lic(seats=1, timeout_minutes=5), lic(seats=1, timeout_minutes=5)
     ca, cb = target.client(a), target.client(b)
     out = ca.checkout(hardware_binding())
-    expect.status("AUTH-02", out, [200], "checkout by license A")
+    expect.status("AUTH-02", out, [200], "checkout by license-A")
     token = out.lease_token
     hb = cb.heartbeat(token)
-    expect.status("AUTH-02", hb, TOKEN_OF_ANOTHER_LICENSE, "heartbeat of A's lease_token under license B")
+    expect.status("AUTH-02", hb, TOKEN_OF_ANOTHER_LICENSE, "heartbeat of license-A's lease_token under license-B")
     ci = cb.checkin(token)
-    expect.status("AUTH-02", ci, TOKEN_OF_ANOTHER_LICENSE, "checkin of A's lease_token under license B")
+    expect.status("AUTH-02", ci, TOKEN_OF_ANOTHER_LICENSE, "checkin of license-A's lease_token under license-B")
     still = ca.heartbeat(token)
     expect("AUTH-02", still.status == 200,
-           f"A's lease no longer heartbeats under A after B presented its token ({still.describe()})", hb, ci, still)
+           f"license-A's lease no longer heartbeats under license-A after license-B presented its token ({still.describe()})", hb, ci, still)
     ca.checkin(token)
 
 
@@ -67,7 +67,7 @@ def test_auth_comes_before_idempotency(target, lic, expect):
     body, key = hardware_binding(), new_key()
     out = c.checkout(body, idempotency_key=key)
     expect.status("AUTH-03", out, [200], "checkout by the valid license")
-    for label, bad in (("an unknown license key", _unknown_key()), ("no Authorization header", None)):
+    for label, bad in (("an unknown key", _unknown_key()), ("no Authorization header", None)):
         ex = target.raw_client(bad).checkout(body, idempotency_key=key)
         expect.status("AUTH-03", ex, [401], f"checkout with {label} and the valid license's key and body")
         expect("AUTH-03", ex.lease_token != out.lease_token,
@@ -76,7 +76,7 @@ def test_auth_comes_before_idempotency(target, lic, expect):
     ci = c.checkin(out.lease_token, idempotency_key=ckey)
     expect.status("AUTH-03", ci, [200], "checkin by the valid license")
     ex = target.raw_client(_unknown_key()).checkin(out.lease_token, idempotency_key=ckey)
-    expect.status("AUTH-03", ex, [401], "checkin with an unknown license key and the valid license's key and body")
+    expect.status("AUTH-03", ex, [401], "checkin with an unknown key and the valid license's key and body")
 
 
 @pytest.mark.requirement("AUTH-04")
@@ -88,9 +88,9 @@ def test_management_token_is_not_a_license_key(target, lic, expect):
     f = lic(seats=1, timeout_minutes=5)
     owner = target.client(f)
     out = owner.checkout(hardware_binding())
-    expect.status("AUTH-04", out, [200], "checkout by the license that owns the lease")
+    expect.status("AUTH-04", out, [200], "checkout by the lease's own license")
     bearer = {"Authorization": f"Bearer {target.management_token}"}
     for operation in ("checkout", "heartbeat", "checkin"):
         ex = _call(target.raw_client(None), operation, out.lease_token, headers=bearer)
-        expect.status("AUTH-04", ex, [401], f"{operation} with the management Bearer token")
+        expect.status("AUTH-04", ex, [401], f"{operation} with the management token under the scheme Bearer")
     owner.checkin(out.lease_token)

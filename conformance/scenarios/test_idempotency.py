@@ -133,13 +133,13 @@ def test_keys_are_scoped_to_their_license(target, lic, expect):
     ca, cb = target.client(a), target.client(b)
     body, key = hardware_binding(), new_key()
     first = ca.checkout(body, idempotency_key=key)
-    expect.status("IDEM-07", first, [200], "checkout by license A")
+    expect.status("IDEM-07", first, [200], "checkout by license-A")
     theirs = cb.checkout(body, idempotency_key=key)
-    expect.status("IDEM-07", theirs, [200], "checkout by license B with A's key and body (a new request for B)")
+    expect.status("IDEM-07", theirs, [200], "checkout by license-B with license-A's key and body (a new request for license-B)")
     expect("IDEM-07", theirs.lease_token != first.lease_token,
-           "license B received license A's lease_token for the same Idempotency-Key", first, theirs)
+           "license-B received license-A's lease_token for the same Idempotency-Key", first, theirs)
     expect("IDEM-07", theirs.data.get("license_id") != first.data.get("license_id"),
-           "license B's answer names license A's license_id", first, theirs)
+           "license-B's answer names license-A's license_id", first, theirs)
     ca.checkin(first.lease_token)
     cb.checkin(theirs.lease_token)
 
