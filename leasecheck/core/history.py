@@ -155,7 +155,10 @@ def _certain_intervals(ops: list[Op], tolerance: float) -> list[tuple[float, flo
             uncertainty = (a.received_at - a.sent_at) / 2
             end = a.expires_at - off - uncertainty - tolerance
         for t in terminators:
-            if t.sent_at >= a.sent_at:
+            # Any terminator that may have been processed after this ack ends the
+            # certainty at its send time, including one sent before the ack but
+            # still in flight when the ack was sent (a checkin racing a heartbeat).
+            if t.received_at > a.sent_at:
                 end = min(end, t.sent_at)
                 break
         if end > a.received_at:
@@ -203,6 +206,19 @@ def check_seats(history: Iterable[Op], capacity: dict[str, int], *, tolerance: f
                 ))
             in_violation = over
     return violations
+
+
+def held_intervals(history: Iterable[Op], license: str, *, tolerance: float = 0.05) -> list[tuple[float, float, str]]:
+    """(start, end, lease) for every interval a lease of `license` was certainly
+    held, by the same rule `check_seats` counts with (load reports plot seat use
+    from it). An end of `inf` means nothing in the history ended the lease."""
+    leases: dict[str, list[Op]] = {}
+    for op in history:
+        if op.kind in LEASE_OPS and op.lease is not None and op.license == license:
+            leases.setdefault(op.lease, []).append(op)
+    out = [(iv[0], iv[1], lease) for lease, ops in leases.items()
+           for iv in _merge(_certain_intervals(ops, tolerance))]
+    return sorted(out)
 
 
 def _merge(intervals: list[tuple[float, float, Op]]) -> list[tuple[float, float, Op]]:

@@ -29,6 +29,21 @@ def test_checkin_sent_before_the_grant_was_received_is_not_a_violation():
     assert check_seats(h, {"L": 2}) == []
 
 
+def test_heartbeat_racing_an_earlier_sent_checkin_is_not_certainly_held():
+    # The checkin of a was sent (2.0) just before a heartbeat of a (2.01) and both
+    # answered 200: the server may have processed the heartbeat first, so after the
+    # checkin a is not certainly held, and c may take its seat.
+    hb = Op(kind="heartbeat", license="L", sent_at=2.01, received_at=2.2, status=200, lease="a", expires_at=60.0,
+            server_time=2.1)
+    h = [grant("a", 0, 0.5, expires=60.0), checkin("a", 2.0, 2.3), hb, grant("c", 2.4, 2.5, expires=60.0)]
+    assert check_seats(h, {"L": 1}) == []
+    # A heartbeat sent after the checkin was answered is a revival: a is held again.
+    hb = Op(kind="heartbeat", license="L", sent_at=2.4, received_at=2.45, status=200, lease="a", expires_at=60.0,
+            server_time=2.42)
+    h = [grant("a", 0, 0.5, expires=60.0), checkin("a", 2.0, 2.3), hb, grant("c", 2.5, 2.6, expires=60.0)]
+    assert len(check_seats(h, {"L": 1})) == 1
+
+
 def test_expiry_ends_certainty_at_lease_expires_at():
     h = [grant("a", 0, 0.1, expires=5.0), grant("b", 6.0, 6.1)]
     assert check_seats(h, {"L": 1}) == []
@@ -65,3 +80,10 @@ def test_histories_merge_across_processes(tmp_path: Path):
     merged = History.load(tmp_path / "1.jsonl", tmp_path / "2.jsonl")
     assert [o.lease for o in merged] == ["a", "b"]
     assert len(check_seats(merged, {"L": 1})) == 1
+
+
+def test_held_intervals_follow_the_checker_certainty_rule():
+    from leasecheck.core.history import held_intervals
+    h = [grant("a", 0, 0.5), grant("b", 0, 0.6, expires=3.0), checkin("a", 1.0, 1.2)]
+    got = held_intervals(h, "L", tolerance=0.0)
+    assert [(s, e, lease) for s, e, lease in got] == [(0.5, 1.0, "a"), (0.6, 2.7, "b")]  # b: expiry less half its round trip
