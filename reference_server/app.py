@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from ..core.client import CHECKIN, CHECKOUT, HEARTBEAT, PUBLIC_KEYS
 from . import clock
-from .envelopes import Envelopes
+from .envelopes import Envelopes, new_request_id
 from .errors import (
     INTERNAL_ERROR,
     METHOD_NOT_ALLOWED,
@@ -70,8 +70,6 @@ class Api:
         self.runtime = Runtime(self.store, settings)
         self.catalogue = Catalogue(self.store, style)
         self.metrics = Metrics()
-        with self.store.write() as tx:
-            tx.prune(clock.now(), settings.idempotency_ttl_seconds)
 
     # ------------------------------------------------------------------ input
     async def _read_body(self, request: Request) -> bytes:
@@ -203,8 +201,10 @@ class Api:
         return Response(status_code=400)  # nobody is left to read it
 
     async def on_crash(self, request: Request, exc: Exception) -> Response:
-        # Starlette re-raises after sending this, so the traceback reaches the server log.
-        return self.envelopes.error(ApiError(500, INTERNAL_ERROR, "internal error; see the server log"))
+        # Starlette re-raises after sending this, so the traceback follows in the server log.
+        request_id = new_request_id()
+        log.error("internal error answering %s %s (request_id %s)", request.method, request.url.path, request_id)
+        return self.envelopes.error(ApiError(500, INTERNAL_ERROR, "internal error; see the server log"), request_id)
 
     # ------------------------------------------------------------------ wiring
     def routes(self) -> list[Route]:

@@ -36,8 +36,9 @@ class Envelopes:
         self.keys = keys
         self.timestamp_style = timestamp_style
 
-    def meta(self) -> dict[str, str]:
-        return {"request_id": new_request_id(), "timestamp": clock.rfc3339(clock.now(), self.timestamp_style)}
+    def meta(self, request_id: str | None = None) -> dict[str, str]:
+        return {"request_id": request_id or new_request_id(),
+                "timestamp": clock.rfc3339(clock.now(), self.timestamp_style)}
 
     def signature(self, data: Any) -> dict[str, str]:
         """Ed25519 over `data` as the SDKs serialise it, with the active key."""
@@ -51,8 +52,8 @@ class Envelopes:
         headers = {REPLAYED_HEADER: "true"} if replayed else {}
         return json_response({"data": data, "signature": self.signature(data), "meta": self.meta()}, 200, headers)
 
-    def error(self, exc: ApiError) -> Response:
+    def error(self, exc: ApiError, request_id: str | None = None) -> Response:
         error: dict[str, str] = {"code": exc.code, "message": exc.message}
         if exc.detail:
             error["detail"] = exc.detail
-        return json_response({"error": error, "meta": self.meta()}, exc.status, exc.headers)
+        return json_response({"error": error, "meta": self.meta(request_id)}, exc.status, exc.headers)

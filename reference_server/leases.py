@@ -27,6 +27,9 @@ from .store import Lease, License, Policy, Store, Tx
 from .validation import binding_identity, policy_features
 
 
+PRUNE_EVERY_SECONDS = 600.0
+
+
 def new_lease_token() -> str:
     return "llt_" + secrets.token_urlsafe(24)
 
@@ -55,6 +58,7 @@ class Runtime:
         self.behaviour = settings.behaviour
         self.idempotency = Idempotency(settings.idempotency_ttl_seconds,
                                        settings.behaviour.idempotency_conflict_status)
+        self._next_prune = 0.0
 
     # ------------------------------------------------------------------ operations
     def authenticate(self, license_key: str) -> License:
@@ -68,6 +72,7 @@ class Runtime:
         identity = binding_identity(body)
         with self.store.write() as tx:
             now = clock.now()
+            self.housekeeping(tx, now)
             return self.idempotency.run(
                 tx, license_id=license_id, endpoint="checkout", key=key, body=body, now=now,
                 work=lambda: self._grant(tx, license_id, identity, now),
@@ -96,6 +101,12 @@ class Runtime:
             )
 
     # ------------------------------------------------------------------ steps
+    def housekeeping(self, tx: Tx, now: float) -> None:
+        """Now and then, forget idempotency records and ended leases past the retention."""
+        if now >= self._next_prune:
+            tx.prune(now, self.settings.idempotency_ttl_seconds)
+            self._next_prune = now + PRUNE_EVERY_SECONDS
+
     def _grant(self, tx: Tx, license_id: str, identity: str, now: float) -> dict[str, Any]:
         lic, policy = self._usable_license(tx, license_id, now)
         seats = self.seats(policy)
@@ -169,7 +180,7 @@ class Runtime:
     def allocate_seat(self, tx: Tx, lic: License, policy: Policy, identity: str, seats: int, now: float) -> Lease:
         if tx.count_live_leases(lic.id, now) >= seats:
             raise ApiError(self.behaviour.over_capacity_status, self.behaviour.over_capacity_code,
-                           f"all {seats} floating seats of this license are in use")
+                           f"every floating seat of this license is in use ({seats} of {seats})")
         lease = Lease(token=new_lease_token(), license_id=lic.id, device_id=device_id(lic.id, identity),
                       identity=identity, issued_at=now, expires_at=self.deadline(policy, now))
         tx.insert_lease(lease)

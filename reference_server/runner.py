@@ -15,7 +15,7 @@ import sqlite3
 import sys
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
@@ -92,7 +92,7 @@ def _announce_when_ready(host: str, port: int, announce: Callable[[str], None]) 
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def log_config() -> dict:
+def log_config() -> dict[str, Any]:
     """uvicorn's logging, with access logs on stderr so stdout stays parseable."""
     cfg = copy.deepcopy(LOGGING_CONFIG)
     cfg["handlers"]["access"]["stream"] = "ext://sys.stderr"

@@ -142,7 +142,7 @@ CHECKOUT: Spec = {
 }
 CONTAINER_FIELDS = ("cluster_id", "namespace", "pod_name", "container_id")
 
-LEASE_TOKEN: Spec = {"lease_token": Field("string", required=True, min_length=1)}
+LEASE_TOKEN: Spec = {"lease_token": Field("string", required=True, min_length=1, max_length=512)}
 
 
 def binding_identity(body: Mapping[str, Any]) -> str:

@@ -90,8 +90,10 @@ def test_missing_identity_is_422(lic, body):
 def test_lease_token_bodies(lic, http, path):
     headers = {"Authorization": f"License {lic.license_key}", "Idempotency-Key": new_key()}
     for body, status in (({}, 422), ({"lease_token": 5}, 400), ({"lease_token": ""}, 400),
-                         ({"lease_token": "llt_x", "more": 1}, 400), ([], 400)):
+                         ({"lease_token": "x" * 513}, 400), ({"lease_token": "llt_x", "more": 1}, 400), ([], 400)):
         assert_error(http.request("POST", path, json_body=body, headers=headers), status, "VALIDATION_ERROR")
+    longest = http.request("POST", path, json_body={"lease_token": "x" * 512}, headers=headers)
+    assert_error(longest, 404, "LEASE_NOT_FOUND")  # syntactically fine, just unknown
 
 
 def test_invalid_management_bodies(management, http, provision):
