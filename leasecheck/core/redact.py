@@ -18,7 +18,9 @@ _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie
 _known: set[str] = set()
 
 _LEASE_RE = re.compile(r"llt_[A-Za-z0-9_\-]{8,}")
-_AUTH_RE = re.compile(r"((?:License|Bearer)\s+)[^\s\"',}]+", re.IGNORECASE)
+# "License <key>" / "Bearer <token>" as sent in a header: a credential is one
+# word of 8+ characters; prose such as "license B" is left alone.
+_AUTH_RE = re.compile(r"((?:License|Bearer|license|bearer)\s+)(?=[^\s\"',}]{8,})[^\s\"',}]+")
 _JSON_SECRET_RE = re.compile(
     r'("(?:license_key|token|management_token|lease_token)"\s*:\s*")([^"]*)(")'
 )
