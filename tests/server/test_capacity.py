@@ -36,13 +36,12 @@ def test_no_floating_seats_means_no_lease(provision, seats):
 
 
 def test_heartbeats_keep_the_seat_past_the_first_expiry(provision, waits):
-    p = provision(seats=1, timeout_minutes=1)  # 1 s leases
+    p = provision(seats=1, timeout_minutes=2)  # 2 s leases
     out = p.client.checkout()
-    first_expiry = waits.parse_ts(out.data["lease_expires_at"])
-    expiry = first_expiry
+    first_expiry = expiry = waits.parse_ts(out.data["lease_expires_at"])
     while time.time() < first_expiry + 0.5:
-        # Heartbeat about half-way through each window, as a careful client does.
-        waits.past(expiry - 0.5, margin=0)
+        # Heartbeat half-way through each window, as a careful client does.
+        waits.past(expiry - 1.0, margin=0)
         hb = p.client.heartbeat(out.lease_token)
         assert hb.status == 200, hb.describe()
         new_expiry = waits.parse_ts(hb.data["lease_expires_at"])

@@ -36,9 +36,10 @@ def test_checkout_heartbeat_checkin(provision, waits, sigwatch):
     for field in ("issued_at", "lease_expires_at"):
         assert MILLIS_Z.match(data[field]), data[field]
     assert MILLIS_Z.match(out.json["meta"]["timestamp"])
-    stamp = waits.parse_ts(out.json["meta"]["timestamp"])
+    issued = waits.parse_ts(data["issued_at"])
     expires = waits.parse_ts(data["lease_expires_at"])
-    assert expires == pytest.approx(stamp + 10 * 1.0, abs=0.002)
+    assert expires == pytest.approx(issued + 10 * 1.0, abs=0.0005)  # 10 policy minutes of 1 s
+    assert issued <= waits.parse_ts(out.json["meta"]["timestamp"]) < expires
 
     hb = p.client.heartbeat(data["lease_token"])
     assert hb.status == 200, hb.describe()
