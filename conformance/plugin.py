@@ -44,6 +44,7 @@ class RunState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     extra: dict[str, Any] = field(default_factory=dict)  # sections other modules add to results.json
     setup_error: str | None = None
+    deselected: set[str] = field(default_factory=set)  # requirements whose checks -k/--only left out
 
     def on_finding(self, ex: Exchange, findings: list[Finding]) -> None:
         with self.lock:
@@ -99,6 +100,15 @@ def _area(item: pytest.Item) -> str | None:
         return m.args[0]
     name = Path(str(item.fspath)).stem
     return name[len(AREA_OF_MODULE_PREFIX):] if name.startswith(AREA_OF_MODULE_PREFIX) else None
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Requirements whose checks were deselected (-k, --only) are `not_run: not selected`."""
+    if not items:
+        return
+    st = state_of(items[0].config)
+    for it in items:
+        st.deselected.update(rid for m in it.iter_markers("requirement") for rid in m.args)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

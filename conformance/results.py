@@ -41,7 +41,8 @@ def finish_run(st: Any, exitstatus: int) -> int | None:
             released = -1
     s = st.settings
     verdicts = judge(list(st.tests.values()), st.records,
-                     selected_areas=set(s.only) or None, observed_ok=dict(st.observed_ok))
+                     selected_areas=set(s.only) or None, observed_ok=dict(st.observed_ok),
+                     deselected=st.deselected)
     honesty = []
     if s.expected_failures:
         honesty = apply_expected(verdicts, load_expected_failures(s.expected_failures))

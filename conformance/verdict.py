@@ -54,7 +54,7 @@ MAX_EVIDENCE = 4
 
 
 def judge(tests: list[TestResult], records: list[Record], *, selected_areas: set[str] | None,
-          observed_ok: dict[str, int]) -> list[Verdict]:
+          observed_ok: dict[str, int], deselected: set[str] = frozenset()) -> list[Verdict]:
     catalogue = requirements()
     by_req_tests: dict[str, list[TestResult]] = {}
     for t in tests:
@@ -98,6 +98,8 @@ def judge(tests: list[TestResult], records: list[Record], *, selected_areas: set
                     sorted({f"{t.nodeid} stopped at the failure of {t.failed_requirement}" for t in stopped}))
             elif selected_areas is not None and req["area"] not in selected_areas:
                 v.reason = "area not selected (--only)"
+            elif rid in deselected:
+                v.reason = "not selected (-k or --only)"
             elif req["level"] == "MAY":
                 v.reason = "informative (MAY): nothing observed"
             else:
