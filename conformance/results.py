@@ -117,9 +117,16 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                 tag = "XFAIL  "
             why = r["evidence"][0]["message"] if r.get("evidence") else ""
             lines.append(f"{tag} {r['id']} [{r['level']}] {r['title']}: {why}"[:300])
+    unselected = 0
     for r in results["requirements"]:
-        if r["outcome"] == "not_run" and r["level"] == "MUST":
+        if r["outcome"] != "not_run" or r["level"] != "MUST":
+            continue
+        if "not selected" in r.get("reason", ""):
+            unselected += 1
+        else:
             lines.append(f"NOT RUN {r['id']} [MUST] {r['title']}: {r.get('reason', '')}"[:300])
+    if unselected:
+        lines.append(f"({unselected} MUST requirements were not selected by this run)")
     lines.extend(f"NOTE    {m}" for m in results.get("messages", []))
     return lines
 
