@@ -1,0 +1,96 @@
+"""What a load run hands to its locust processes, and how it travels.
+
+The runner (or, under plain `locust -f`, the locust master itself) provisions
+licenses and builds one `LoadConfig`. It holds license keys, so it is written
+only to a private 0600 file outside the report dir (`LEASECHECK_LOAD_CONFIG`)
+and shipped to workers inside locust's own spawn message (see `plan.py`).
+`RunRecord` is the same minus every secret: it sits beside the shards so
+that the judge knows each license's capacity.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+CONFIG_ENV = "LEASECHECK_LOAD_CONFIG"
+TARGET_ENV = "LEASECHECK_TARGET"
+TOKEN_ENV = "LEASECHECK_MANAGEMENT_TOKEN"
+SHARDS_ENV = "LEASECHECK_LOAD_SHARDS"
+RUN_RECORD = "run.json"
+
+
+@dataclass
+class LicenseGrant:
+    """One provisioned license: `key` is the secret, `name` is what reports show."""
+
+    name: str
+    license_id: str
+    key: str
+    seats: int
+    timeout_minutes: int
+    group: str = ""  # the profile's role for it, e.g. "ratio-10"
+
+
+@dataclass
+class LoadConfig:
+    profile: str
+    target: str
+    minute_seconds: float
+    users: int
+    duration: float
+    shard_dir: str
+    run_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    licenses: list[LicenseGrant] = field(default_factory=list)
+
+    def lease_seconds(self, grant: LicenseGrant) -> float:
+        return grant.timeout_minutes * self.minute_seconds
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "LoadConfig":
+        doc = json.loads(text)
+        doc["licenses"] = [LicenseGrant(**g) for g in doc.get("licenses", [])]
+        return cls(**doc)
+
+    def write_private(self, path: Path) -> Path:
+        """Write with mode 0600 from the first byte (it holds license keys)."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(self.to_json())
+        return path
+
+    @classmethod
+    def from_env(cls) -> "LoadConfig | None":
+        path = os.environ.get(CONFIG_ENV)
+        if not path:
+            return None
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+    def record(self) -> dict[str, Any]:
+        """The secret-free description of this run, written beside the shards."""
+        return {
+            "profile": self.profile,
+            "target": self.target,
+            "minute_seconds": self.minute_seconds,
+            "users": self.users,
+            "duration": self.duration,
+            "run_id": self.run_id,
+            "params": self.params,
+            "licenses": [{"name": g.name, "license_id": g.license_id, "seats": g.seats,
+                          "timeout_minutes": g.timeout_minutes, "group": g.group} for g in self.licenses],
+        }
+
+
+def write_run_record(shard_dir: Path, record: dict[str, Any]) -> None:
+    shard_dir.mkdir(parents=True, exist_ok=True)
+    (shard_dir / RUN_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
+
+
+def read_run_record(shard_dir: Path) -> dict[str, Any]:
+    return json.loads((shard_dir / RUN_RECORD).read_text(encoding="utf-8"))
