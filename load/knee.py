@@ -1,0 +1,91 @@
+"""The step profile's answer: per-step numbers and the knee.
+
+Each step is judged on its own window (its first `settle_seconds` left out):
+the SLOs, and whether the generator kept up. The knee is the last step of
+the unbroken run of passing steps from the start: the highest throughput
+the target sustained within the SLO. How the sweep ended decides the
+verdict: a step that broke the SLO while the generator was healthy is the
+server's limit (a knee); a generator that saturated first means the knee is
+unknown (invalid run); every step passing means the knee is above the last
+rate tried (a lower bound).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .generator import ON_TIME_SHARE, on_time_share, process_load
+from .shards import MergedRun
+from .slo import Slo
+from .window import window
+
+
+def observe(w: Any, slo: Slo, knee_rps: float | None = None) -> float | None:
+    """The value an SLO compares, in a window (`rps` reads the knee when given)."""
+    if slo.metric == "latency":
+        return w.latency_value(slo.statistic or "percentile", slo.quantile, slo.endpoint)
+    if slo.metric == "errors":
+        return w.error_rate()
+    if slo.metric == "denials":
+        return w.denial_rate()
+    return knee_rps if knee_rps is not None else w.achieved_rps()
+
+
+@dataclass
+class StepResult:
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    knee: dict[str, Any] | None = None
+    ended_by: str = "no steps"  # "slo" | "generator" | "all passed" | "no steps"
+    reason: str = ""
+
+
+def analyse_steps(run: MergedRun, params: dict[str, Any], epoch: float, duration: float,
+                  slos: list[Slo]) -> StepResult:
+    step_s, settle = float(params["step_seconds"]), float(params["settle_seconds"])
+    n = max(1, math.floor(duration / step_s + 1e-9))
+    res = StepResult()
+    gating = [s for s in slos if s.metric != "rps"]
+    for k in range(n):
+        start, end = epoch + k * step_s + min(settle, step_s / 2), epoch + (k + 1) * step_s
+        w = window(run, start, end)
+        load = process_load(run, start, end)
+        share = on_time_share(w.offered, w.issued)
+        checks = [{"slo": s.text, "observed": s.show(observe(w, s)), "passed": s.holds(observe(w, s))} for s in gating]
+        generator_bound = load.saturated or (share is not None and share < ON_TIME_SHARE)
+        p99 = w.latency_value("percentile", 99.0)
+        res.steps.append({
+            "step": k + 1, "window": [w.start, w.end],
+            "offered_cycles_per_s": float(params["start_rate"]) + k * float(params["rate_step"]),
+            "offered_arrivals_per_s": round(w.offered_per_s() or 0.0, 1),
+            "achieved_cycles_per_s": round(w.achieved_rps("checkin"), 1), "achieved_rps": round(w.achieved_rps(), 1),
+            "p50_ms": _ms(w.latency_value("percentile", 50.0)), "p99_ms": _ms(p99),
+            "error_rate": w.error_rate(), "on_time_share": share,
+            "generator_cpu": load.busiest_mean_cpu, "generator_bound": generator_bound,
+            "slo": checks, "passed": all(c["passed"] for c in checks) and not generator_bound,
+        })
+    for row in res.steps:
+        slo_ok = all(c["passed"] for c in row["slo"])
+        if row["generator_bound"]:
+            res.ended_by = "generator"
+            res.reason = (f"step {row['step']}: the load generator was the bottleneck (busiest process CPU "
+                          f"{row['generator_cpu']}%, on-time arrivals {_pct(row['on_time_share'])}) before the SLO broke")
+            break
+        if not slo_ok:
+            res.ended_by = "slo"
+            failed = ", ".join(f"{c['slo']} (was {c['observed']})" for c in row["slo"] if not c["passed"])
+            res.reason = f"step {row['step']} at {row['offered_cycles_per_s']:g} cycles/s broke {failed}"
+            break
+        res.knee = row
+    else:
+        res.ended_by = "all passed" if res.steps else "no steps"
+        res.reason = "the SLO held at every step: the knee is above the highest rate tried"
+    return res
+
+
+def _ms(v: float | None) -> float | None:
+    return None if v is None else round(v * 1000, 3)
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{v * 100:.0f}%"
