@@ -1,0 +1,49 @@
+"""Write `summary.json` (the stable, scriptable verdict) and `report.html`.
+
+Both pass through the redactor. The merged history goes beside them as
+`history.jsonl` (leases appear only as `lease_ref`s), next to locust's own
+`locust.html` and `locust_*.csv`.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ..core.redact import redact_obj
+from . import plots
+from .judge import Judgement
+
+
+def write_reports(report_dir: Path, judgement: Judgement) -> None:
+    summary = redact_obj(judgement.summary)
+    (report_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    judgement.run.history.dump(report_dir / "history.jsonl")
+    (report_dir / "report.html").write_text(render_html(summary, judgement), encoding="utf-8")
+
+
+def _figures(summary: dict[str, Any], judgement: Judgement) -> dict[str, str | None]:
+    epoch, end = summary["window"]["start"], summary["window"]["end"]
+    figs = {
+        "seats": plots.seats(judgement.occupancy, epoch, end),
+        "latency": plots.latency(judgement.run, epoch),
+        "throughput": plots.throughput(judgement.run, epoch),
+    }
+    details = summary.get("profile_details") or {}
+    if summary["profile"] == "step":
+        limit = next((t["slo"] for t in summary["thresholds"] if t["slo"].replace(" ", "").startswith("p99")), None)
+        limit_ms = None
+        if limit:
+            from .slo import parse
+            limit_ms = parse(limit).limit * 1000
+        figs["knee"] = plots.knee(details.get("steps", []), limit_ms)
+    return figs
+
+
+def render_html(summary: dict[str, Any], judgement: Judgement) -> str:
+    env = Environment(loader=PackageLoader("leasecheck.load", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["pretty"] = lambda v: json.dumps(v, indent=2, default=str)
+    env.filters["pct"] = lambda v: "n/a" if v is None else f"{v * 100:.3g}%"
+    return env.get_template("report.html.j2").render(s=summary, figs=_figures(summary, judgement))
