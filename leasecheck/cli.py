@@ -29,10 +29,11 @@ def cli() -> None:
 
 def _register() -> None:
     from .conformance.command import conformance, doctor
+    from .load.command import load
     from .reference_server.command import serve
     from .specs.export import spec_group
 
-    for command in (serve, conformance, doctor, spec_group):
+    for command in (serve, conformance, doctor, load, spec_group):
         cli.add_command(command)
 
 

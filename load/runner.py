@@ -1,0 +1,210 @@
+"""One load run end to end: target, licenses, locust, judgement, reports.
+
+locust runs as a subprocess (`python -m locust -f <profile> --headless`,
+with `--processes N` for its own master/worker mode): it monkey-patches the
+process it lives in, and its fork-based `--processes` needs its own main.
+The license keys reach it in a 0600 file in a private temp dir
+(LEASECHECK_LOAD_CONFIG), never in the report dir or on a command line.
+Its output is redacted into `locust.log`.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..core.redact import redact_text, register_secret
+from .catalog import Profile
+from .config import CONFIG_ENV, write_run_record
+from .hooks import PROGRESS_FILE
+from .judge import Facts, Judgement, judge
+from .plan import LEAD_SECONDS
+from .provision import ProvisioningFailed, build_config
+from .report import write_reports
+from .slo import Slo
+
+#: After the run's end: sessions finish their last checkin before locust stops.
+TAIL_SECONDS = 2.0
+
+
+class LoadFailure(Exception):
+    """The run cannot start (bad settings, unreachable target, refused provisioning): exit 2."""
+
+
+@dataclass
+class LoadSettings:
+    profile: Profile
+    target: str | None
+    management_token: str | None
+    minute_seconds: float
+    users: int
+    duration: float
+    processes: int
+    slos: list[Slo]
+    report_dir: Path
+    params: dict[str, object]
+    server_workers: int = 1
+    server_args: tuple[str, ...] = ()
+    server_env: dict[str, str] = field(default_factory=dict)
+    command: str = ""
+
+
+Echo = Callable[[str], None]
+
+
+def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
+    settings.report_dir.mkdir(parents=True, exist_ok=True)
+    shard_dir = settings.report_dir / "shards"
+    with _target(settings) as (base_url, token, bundled):
+        echo(f"target {base_url}{' (bundled reference server)' if bundled else ''}; provisioning licenses")
+        try:
+            config = build_config(profile=settings.profile, target=base_url, token=token, users=settings.users,
+                                  duration=settings.duration, minute_seconds=settings.minute_seconds,
+                                  params=dict(settings.params), shard_dir=str(shard_dir))
+        except ProvisioningFailed as exc:
+            raise LoadFailure(str(exc)) from None
+        write_run_record(shard_dir, config.record())
+        for lic in config.licenses:
+            echo(f"  license {lic.name}: {lic.seats} seats, lease {lic.timeout_minutes} min"
+                 f" x {settings.minute_seconds:g} s")
+        with tempfile.TemporaryDirectory(prefix="leasecheck-load-") as tmp:
+            config_file = config.write_private(Path(tmp) / "config.json")
+            exit_code = _run_locust(settings, config_file, Path(tmp), shard_dir, progress)
+    target = {"url": base_url, "bundled": bundled, "server_workers": settings.server_workers if bundled else None,
+              "server_args": list(settings.server_args) if bundled else None}
+    facts = Facts(processes=settings.processes, locust_exit=exit_code, target=target, command=settings.command,
+                  locust_request_count=_locust_request_count(settings.report_dir / "locust_stats.csv"))
+    judgement = judge(shard_dir, settings.slos, facts)
+    write_reports(settings.report_dir, judgement)
+    return judgement
+
+
+def judge_only(shard_dir: Path, slos: list[Slo], report_dir: Path, command: str) -> Judgement:
+    """Judge shards written earlier (plain `locust -f`, or copied from several machines)."""
+    judgement = judge(shard_dir, slos, Facts(command=command))
+    report_dir.mkdir(parents=True, exist_ok=True)
+    write_reports(report_dir, judgement)
+    return judgement
+
+
+@contextmanager
+def _target(settings: LoadSettings) -> Iterator[tuple[str, str, bool]]:
+    if settings.target:
+        from ..conformance.target import TargetUnreachable, probe
+        try:
+            probe(settings.target)
+        except TargetUnreachable as exc:
+            raise LoadFailure(str(exc)) from None
+        assert settings.management_token is not None
+        yield settings.target, settings.management_token, False
+        return
+    from ..reference_server.process import ReferenceServer, ServerStartError
+    server = ReferenceServer(minute_seconds=settings.minute_seconds, workers=settings.server_workers,
+                             extra_args=settings.server_args, env=settings.server_env)
+    try:
+        server.start()
+    except ServerStartError as exc:
+        server.close()
+        raise LoadFailure(f"the bundled reference server did not start: {str(exc).splitlines()[0]}") from None
+    register_secret(server.management_token)
+    try:
+        assert server.base_url is not None
+        yield server.base_url, server.management_token, True
+    finally:
+        server.close()
+
+
+def locust_command(settings: LoadSettings, report_dir: Path) -> list[str]:
+    run_time = math.ceil(LEAD_SECONDS + settings.duration + TAIL_SECONDS)
+    spawn_rate = max(1.0, settings.users / (LEAD_SECONDS * 0.8))
+    cmd = [sys.executable, "-m", "locust", "-f", str(settings.profile.path), "--headless",
+           "-u", str(settings.users), "-r", f"{spawn_rate:g}", "-t", f"{run_time}s", "--only-summary",
+           "--csv", str(report_dir / "locust"), "--html", str(report_dir / "locust.html"),
+           "--exit-code-on-error", "1"]
+    if settings.processes:
+        cmd += ["--processes", str(settings.processes)]
+    return cmd
+
+
+def _run_locust(settings: LoadSettings, config_file: Path, tmp: Path, shard_dir: Path, progress: Echo) -> int:
+    cmd = locust_command(settings, settings.report_dir)
+    raw_log = tmp / "locust.log"
+    env = {**os.environ, CONFIG_ENV: str(config_file), "PYTHONUNBUFFERED": "1"}
+    deadline = time.monotonic() + settings.duration + 180.0
+    progress_file = shard_dir / PROGRESS_FILE
+    seen = 0
+    with raw_log.open("wb") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                cwd=tmp, start_new_session=True)
+        try:
+            while proc.poll() is None:
+                seen = _show_progress(progress_file, seen, settings, progress)
+                if time.monotonic() > deadline:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    break
+                try:
+                    proc.wait(timeout=0.5)
+                except subprocess.TimeoutExpired:
+                    pass
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)  # our own child's group (interrupt: leave nothing behind)
+            proc.wait()
+            raise
+        code = proc.wait()
+    _show_progress(progress_file, seen, settings, progress)
+    text = raw_log.read_text("utf-8", "replace")
+    (settings.report_dir / "locust.log").write_text(
+        f"$ {shlex.join(cmd)}\n" + redact_text(text), encoding="utf-8")
+    _redact_locust_outputs(settings.report_dir)
+    return code
+
+
+def _show_progress(path: Path, seen: int, settings: LoadSettings, progress: Echo) -> int:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return seen
+    for line in lines[seen:]:
+        try:
+            p = json.loads(line)
+        except ValueError:
+            continue
+        elapsed = max(0.0, min(p["elapsed"], p["duration"]))
+        denied = p["denied"]
+        share = f" ({denied / p['requests'] * 100:.0f}%)" if p["requests"] else ""
+        progress(f"[{settings.profile.name}] {elapsed:5.1f}/{p['duration']:g} s  users {p['users']}  "
+                 f"{p['rps']:.0f} req/s  requests {p['requests']}  denials {denied}{share}  "
+                 f"failures {p['failures']}  p99 {p['p99_ms'] or 0:.0f} ms")
+    return len(lines)
+
+
+def _redact_locust_outputs(report_dir: Path) -> None:
+    """locust's own CSV and HTML pass through the redactor like everything else we write."""
+    for path in report_dir.glob("locust*"):
+        if path.is_file() and path.suffix in (".csv", ".html"):
+            text = path.read_text("utf-8", "replace")
+            clean = redact_text(text)
+            if clean != text:
+                path.write_text(clean, encoding="utf-8")
+
+
+def _locust_request_count(stats_csv: Path) -> int | None:
+    try:
+        with stats_csv.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("Name") == "Aggregated":
+                    return int(row["Request Count"])
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+    return None
