@@ -1,0 +1,65 @@
+"""Fixtures for load tests: one reference server for the session, and the
+`leasecheck load` CLI run in a subprocess (so locust runs exactly as users
+run it). Durations are a few seconds and user counts small: the machine the
+tests run on shares its cores between the server and the generator.
+Nothing here asserts on speed; exit codes come from invariants, not timings.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from leasecheck.reference_server.process import ReferenceServer
+
+LEASECHECK = [sys.executable, "-m", "leasecheck.cli"]
+MINUTE_SECONDS = 1.0
+
+
+@dataclass
+class LoadRun:
+    proc: subprocess.CompletedProcess[str]
+    out: Path
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return json.loads((self.out / "summary.json").read_text())
+
+    def explain(self) -> str:
+        return f"exit {self.proc.returncode}\n{self.proc.stdout[-3000:]}\n{self.proc.stderr[-3000:]}"
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess, with no LEASECHECK_* settings but those given."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
+    full_env.update(env or {})
+    return subprocess.run([*LEASECHECK, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ReferenceServer]:
+    with ReferenceServer(minute_seconds=MINUTE_SECONDS) as srv:
+        yield srv
+
+
+@pytest.fixture
+def load_run(tmp_path: Path) -> Callable[..., LoadRun]:
+    """`load_run(profile, *options, server=srv)`: a run against `srv` (bundled if None)."""
+
+    def run(profile: str, *options: str, server: ReferenceServer | None = None,
+            env: dict[str, str] | None = None) -> LoadRun:
+        out = tmp_path / f"report-{profile}"
+        args = ["load", profile, "--report-dir", str(out), *options]
+        env = dict(env or {})
+        if server is not None:
+            args += ["--target", str(server.base_url), "--minute-seconds", str(MINUTE_SECONDS)]
+            env["LEASECHECK_MANAGEMENT_TOKEN"] = server.management_token
+        return LoadRun(cli(*args, env=env), out)
+
+    return run

@@ -1,0 +1,72 @@
+"""Acceptance 1: every profile runs for a few seconds against the reference
+server and the shared checker finds no violation (exit 0, no --slo given)."""
+from __future__ import annotations
+
+import pytest
+
+from leasecheck.load.catalog import PROFILES
+
+RUNS = {
+    "seat-race": ("--users", "24", "--duration", "4s"),
+    "churn": ("--users", "4", "--duration", "5s", "--rate", "8"),
+    "heartbeat-storm": ("--users", "16", "--duration", "4s"),
+    "thundering-herd": ("--users", "12", "--duration", "5s"),
+    "retry-storm": ("--users", "12", "--duration", "4s"),
+    "step": ("--users", "8", "--duration", "4s", "--param", "step_seconds=2", "--rate", "10",
+             "--param", "rate_step=10"),
+}
+
+
+def test_every_profile_is_exercised():
+    assert set(RUNS) == set(PROFILES)
+
+
+@pytest.mark.parametrize("profile", sorted(RUNS))
+def test_profile_runs_clean_against_the_reference_server(profile, server, load_run):
+    run = load_run(profile, *RUNS[profile], server=server)
+    assert run.proc.returncode == 0, run.explain()
+    s = run.summary
+    assert s["verdict"] == "passed" and s["profile"] == profile
+    assert s["invariants"]["seat_violations"] == [] and s["invariants"]["idempotency_violations"] == []
+    assert s["invariants"]["operations_judged"] > 0
+    assert s["latency_ms"], "per-endpoint percentiles are reported"
+    assert {"summary.json", "report.html", "locust.html", "locust_stats.csv", "history.jsonl"} <= {
+        p.name for p in run.out.iterdir()}
+    check = DETAILS[profile]
+    check(s["profile_details"], s)
+
+
+def _seat_race(d, s):
+    for row in d["licenses"]:
+        assert row["peak_certainly_held"] <= row["seats"]
+        assert row["granted"] > 0
+    assert s["rates"]["denials"] > 0, "contention must produce denials, counted apart from failures"
+
+
+def _churn(d, s):
+    assert d["predicted_seats_at_offered_rate"] > 0 and d["measured_mean_seats"] > 0
+    assert d["capacity"] >= 1
+
+
+def _storm(d, s):
+    assert {"heartbeat (sync)", "heartbeat (jitter)"} <= set(d["heartbeats"])
+
+
+def _herd(d, s):
+    assert d["return_heartbeats"].get("expired", 0) > 0, "returning clients find their leases expired"
+    assert d["clients_recovered"] > 0
+
+
+def _retry(d, s):
+    assert d["client_timeout_ms"] > 0
+    assert d["attempts"]["checkout"]["logical_operations"] > 0
+    assert d["retried_keys_with_more_than_one_lease"] == 0
+
+
+def _step(d, s):
+    assert [row["step"] for row in d["steps"]] == [1, 2]
+    assert d["ended_by"] in ("slo", "all passed")
+
+
+DETAILS = {"seat-race": _seat_race, "churn": _churn, "heartbeat-storm": _storm, "thundering-herd": _herd,
+           "retry-storm": _retry, "step": _step}
