@@ -20,7 +20,7 @@ _known: set[str] = set()
 _LEASE_RE = re.compile(r"llt_[A-Za-z0-9_\-]{8,}")
 # "License <key>" / "Bearer <token>" as sent in a header: a credential is one
 # word of 8+ characters; prose such as "license B" is left alone.
-_AUTH_RE = re.compile(r"((?:License|Bearer|license|bearer)\s+)(?=[^\s\"',}]{8,})[^\s\"',}]+")
+_AUTH_RE = re.compile(r"((?:License|Bearer)\s+)(?=[^\s\"',}]{8,})[^\s\"',}]+")
 _JSON_SECRET_RE = re.compile(
     r'("(?:license_key|token|management_token|lease_token)"\s*:\s*")([^"]*)(")'
 )
