@@ -182,7 +182,8 @@ def _self_provision(environment: Any) -> LoadConfig | None:
     run_id = uuid.uuid4().hex[:10]
     shard_dir = os.environ.get(SHARDS_ENV) or str(Path("reports") / f"locust-{run_id}" / "shards")
     opts = environment.parsed_options
-    duration = float(getattr(opts, "run_time", None) or profile.default_duration)
+    run_time = getattr(opts, "run_time", None)
+    duration = max(1.0, float(run_time) - plans.LEAD_SECONDS) if run_time else profile.default_duration
     users = int(environment.runner.target_user_count or profile.default_users)
     try:
         config = build_config(profile=profile, target=target.rstrip("/"), token=token, users=users,

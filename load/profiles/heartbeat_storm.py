@@ -26,6 +26,7 @@ class Heartbeater(LeaseUser):
         end = self.plan.end()
         half = self.plan.epoch + self.config.duration / 2
         phase = self.rng.uniform(0, interval)
+        self.sleep_until(self.plan.epoch)  # a lease taken earlier could expire before the first grid beat
         lease = self.acquire(grant)
         while lease is not None:
             now = time.time()

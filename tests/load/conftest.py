@@ -42,6 +42,12 @@ def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> 
     return subprocess.run([*LEASECHECK, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
 
 
+@pytest.fixture
+def leasecheck() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """The `leasecheck` CLI in a subprocess (see `cli`)."""
+    return cli
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[ReferenceServer]:
     with ReferenceServer(minute_seconds=MINUTE_SECONDS) as srv:
