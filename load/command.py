@@ -116,6 +116,19 @@ def _target(target: str | None, token: str | None) -> None:
         _fail("a target needs --management-token (or LEASECHECK_MANAGEMENT_TOKEN) to provision licenses")
 
 
+def _command_line(profile_name: str) -> str:
+    """The command as typed, for the reports, with a token given on it blanked out."""
+    argv = sys.argv[2:] if sys.argv[1:2] == ["load"] else [profile_name]
+    shown = []
+    for i, arg in enumerate(argv):
+        if i and argv[i - 1] == "--management-token":
+            arg = "[REDACTED]"
+        elif arg.startswith("--management-token="):
+            arg = "--management-token=[REDACTED]"
+        shown.append(arg)
+    return "leasecheck load " + shlex.join(shown)
+
+
 def _default_report_dir(profile: str) -> Path:
     return Path("reports") / f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-load-{profile}"
 
@@ -166,7 +179,7 @@ def load(profile_name: str, target: str | None, management_token: str | None, mi
         slos: list[Slo] = parse_all(list(slo_texts) or list(profile.default_slos))
     except SloError as exc:
         _fail(str(exc))
-    command = "leasecheck load " + shlex.join(sys.argv[2:] if sys.argv[1:2] == ["load"] else [profile_name])
+    command = _command_line(profile_name)
     report_dir = report_dir or _default_report_dir(profile.name)
     if judge_dir is not None:
         if not (judge_dir / RUN_RECORD).is_file():

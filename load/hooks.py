@@ -120,8 +120,9 @@ def _on_quitting(environment: Any, **_: Any) -> None:
 
 
 def _dump() -> None:
+    """A worker on another machine writes where LEASECHECK_LOAD_SHARDS says, if set."""
     if _state.plan is not None and _state.recorder is not None:
-        _state.recorder.dump(Path(_state.plan.config.shard_dir))
+        _state.recorder.dump(Path(os.environ.get(SHARDS_ENV) or _state.plan.config.shard_dir))
 
 
 # ------------------------------------------------------------------ samplers

@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 
 from ..core.redact import redact_text, register_secret
 from .catalog import Profile
-from .config import CONFIG_ENV, write_run_record
+from .config import CONFIG_ENV, SHARDS_ENV, write_run_record
 from .hooks import PROGRESS_FILE
 from .judge import Facts, Judgement, judge
 from .plan import LEAD_SECONDS
@@ -140,7 +140,8 @@ def locust_command(settings: LoadSettings, report_dir: Path) -> list[str]:
 def _run_locust(settings: LoadSettings, config_file: Path, tmp: Path, shard_dir: Path, progress: Echo) -> int:
     cmd = locust_command(settings, settings.report_dir)
     raw_log = tmp / "locust.log"
-    env = {**os.environ, CONFIG_ENV: str(config_file), "PYTHONUNBUFFERED": "1"}
+    env = {k: v for k, v in os.environ.items() if k != SHARDS_ENV}  # shards go where the judge looks
+    env.update({CONFIG_ENV: str(config_file), "PYTHONUNBUFFERED": "1"})
     deadline = time.monotonic() + settings.duration + 180.0
     progress_file = shard_dir / PROGRESS_FILE
     seen = 0

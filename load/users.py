@@ -66,7 +66,7 @@ def lease_refused(res: Result) -> bool:
 
 
 class LeaseUser(FastHttpUser):
-    """Base for profile users: its `run_profile` task loops until the run ends."""
+    """Base for profile users: a profile's one task plays the whole scenario, then idles."""
 
     abstract = True
     wait_time = constant(0)

@@ -13,6 +13,7 @@ import time
 from locust import task
 
 from leasecheck.load import hooks
+from leasecheck.load.config import LicenseGrant
 from leasecheck.load.users import Lease, LeaseUser, lease_refused
 
 hooks.use_profile("heartbeat-storm")
@@ -43,7 +44,7 @@ class Heartbeater(LeaseUser):
             self.checkin(lease)
         self.idle()
 
-    def acquire(self, grant) -> Lease | None:  # type: ignore[no-untyped-def]
+    def acquire(self, grant: LicenseGrant) -> Lease | None:
         while time.time() < self.plan.end():
             _, lease = self.checkout(grant)
             if lease is not None:

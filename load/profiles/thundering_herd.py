@@ -14,7 +14,8 @@ import time
 from locust import task
 
 from leasecheck.load import hooks
-from leasecheck.load.users import LeaseUser
+from leasecheck.load.config import LicenseGrant
+from leasecheck.load.users import Lease, LeaseUser
 
 hooks.use_profile("thundering-herd")
 
@@ -40,7 +41,7 @@ class HerdMember(LeaseUser):
                 self.checkin(lease)
         self.idle()
 
-    def acquire(self, grant, label: str, until: float):  # type: ignore[no-untyped-def]
+    def acquire(self, grant: LicenseGrant, label: str, until: float) -> Lease | None:
         while time.time() < until:
             _, lease = self.checkout(grant, label=label)
             if lease is not None:
