@@ -230,17 +230,29 @@ def _finish(judgement: Judgement, report_dir: Path) -> None:
                        + (f", Idempotency-Key {lease['idempotency_key']}" if lease.get("idempotency_key") else ""))
     for reason in s["reasons"][len(violations):]:
         click.echo(f"  - {reason}")
-    if s["profile"] == "step" and s["profile_details"].get("knee"):
-        k = s["profile_details"]["knee"]
-        click.echo(f"  knee: {k['achieved_rps']} requests/s at p99 {k['p99_ms']} ms "
-                   f"(step {k['step']}, {k['offered_cycles_per_s']:g} cycles/s offered)")
-    for label, row in list(s["latency_ms"].items())[:8]:
-        click.echo(f"  {label:<22} n={row['count']:<7} p50 {row['p50']:>8} ms  p99 {row['p99']:>8} ms")
+    if s["profile"] == "step":
+        _steps(s["profile_details"])
+    else:
+        for label, row in list(s["latency_ms"].items())[:8]:
+            click.echo(f"  {label:<22} n={row['count']:<7} p50 {row['p50']:>8} ms  p99 {row['p99']:>8} ms")
     rates = s["rates"]
     click.echo(f"  achieved {s['throughput']['achieved_rps']} req/s; errors {_pct(rates['errors'])}; "
                f"denials {_pct(rates['denials'])} of checkouts")
     click.echo(f"reports: {report_dir.resolve()}")
     raise SystemExit(judgement.exit_code if judgement.exit_code in (0, 3, 4, 5) else EXIT_INVALID)
+
+
+def _steps(details: dict[str, Any]) -> None:
+    click.echo("  step  cycles/s  achieved rps     p50 ms     p99 ms  errors  gen CPU  SLO")
+    for r in details.get("steps", []):
+        click.echo(f"  {r['step']:>4}  {r['offered_cycles_per_s']:>8g}  {r['achieved_rps']:>12}  {r['p50_ms'] or 0:>9}  "
+                   f"{r['p99_ms'] or 0:>9}  {_pct(r['error_rate']):>6}  {r['generator_cpu'] or 0:>6.0f}%  "
+                   f"{'ok' if r['passed'] else 'broken'}")
+    k = details.get("knee")
+    if k:
+        click.echo(f"  knee: {k['achieved_rps']} requests/s at p99 {k['p99_ms']} ms "
+                   f"(step {k['step']}, {k['offered_cycles_per_s']:g} cycles/s offered)")
+    click.echo(f"  {details.get('reason', '')}")
 
 
 def _pct(v: float | None) -> str:

@@ -2,7 +2,7 @@
 
 Grammar: `[endpoint:]metric op value[unit]`.
 - latency: `p50` … `p99.9` (any `pNN[.N]`), `mean`, `max`; unit `us`, `ms` or `s`.
-  Without an endpoint it applies to every lease endpoint at once (the worst one).
+  Without an endpoint it is the percentile of every lease request together.
 - `errors`, `denials`: a share of logical operations, written with `%`.
 - `rps`: achieved throughput, requests per second (the knee, for the step profile).
 `op` is one of `<`, `<=`, `>`, `>=`. A bad expression is a `SloError` whose

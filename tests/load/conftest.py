@@ -31,6 +31,15 @@ class LoadRun:
     def summary(self) -> dict[str, Any]:
         return json.loads((self.out / "summary.json").read_text())
 
+    def assert_passed_or_generator_bound(self) -> None:
+        """Exit 0, or exit 5 for no reason but this machine's generator falling
+        behind (tests must not fail on speed; the invariants are judged either way)."""
+        if self.proc.returncode == 5:
+            reasons = self.summary["reasons"]
+            assert reasons and all("generator" in r for r in reasons), self.explain()
+        else:
+            assert self.proc.returncode == 0 and self.summary["verdict"] == "passed", self.explain()
+
     def explain(self) -> str:
         return f"exit {self.proc.returncode}\n{self.proc.stdout[-3000:]}\n{self.proc.stderr[-3000:]}"
 
@@ -69,3 +78,13 @@ def load_run(tmp_path: Path) -> Callable[..., LoadRun]:
         return LoadRun(cli(*args, env=env), out)
 
     return run
+
+
+@pytest.fixture
+def load_judge() -> Callable[[str, Path, Path], LoadRun]:
+    """`load_judge(profile, shard_dir, report_dir)`: `leasecheck load PROFILE --judge SHARD_DIR`."""
+
+    def judge(profile: str, shards: Path, out: Path) -> LoadRun:
+        return LoadRun(cli("load", profile, "--judge", str(shards), "--report-dir", str(out)), out)
+
+    return judge
