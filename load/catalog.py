@@ -156,11 +156,12 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
         default_users=50, default_duration=120.0, open_loop=True,
         default_slos=("p99<50ms", "errors<0.1%"),
         defaults={"start_rate": 10.0, "rate_step": 10.0, "step_seconds": 10.0, "timeout_minutes": 5,
-                  "licenses": 10, "settle_seconds": 1.0, "max_in_flight": 2000},
+                  "licenses": 10, "settle_seconds": 1.0, "max_in_flight": 2000, "confirm_steps": 2},
         licenses=_step,
         notes={"start_rate/rate_step": "lease cycles per second in the first step / added per step",
                "step_seconds": "length of one step; duration / step_seconds steps are run",
                "settle_seconds": "the start of each step that is not judged",
+               "confirm_steps": "broken steps in a row that end the sweep (1: the first broken step)",
                "licenses": "cycles are spread over this many licenses"},
     ),
 )}

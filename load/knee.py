@@ -1,13 +1,16 @@
 """The step profile's answer: per-step numbers and the knee.
 
 Each step is judged on its own window (its first `settle_seconds` left out):
-the SLOs, and whether the generator kept up. The knee is the last step of
-the unbroken run of passing steps from the start: the highest throughput
-the target sustained within the SLO. How the sweep ended decides the
-verdict: a step that broke the SLO while the generator was healthy is the
-server's limit (a knee); a generator that saturated first means the knee is
-unknown (invalid run); every step passing means the knee is above the last
-rate tried (a lower bound).
+the SLOs, and whether the generator kept up. The sweep ends where the SLO
+breaks for good: `confirm_steps` (default 2) broken steps in a row, or a
+broken last step. One broken step followed by a passing one is a blip (a
+stall of ~100 ms is enough to move a p99), shown in the table and the
+reason, not the end. The knee is the last passing step before the end: the
+highest throughput the target sustained within the SLO. How the sweep ended
+decides the verdict: the SLO broke with the generator healthy: the server's
+limit, a knee; the generator saturated first: the knee is unknown (invalid
+run); every step passed: the knee is above the last rate tried (a lower
+bound).
 """
 from __future__ import annotations
 
@@ -64,23 +67,41 @@ def analyse_steps(run: MergedRun, params: dict[str, Any], epoch: float, duration
             "generator_cpu": load.busiest_mean_cpu, "generator_bound": generator_bound,
             "slo": checks, "passed": all(c["passed"] for c in checks) and not generator_bound,
         })
-    for row in res.steps:
-        slo_ok = all(c["passed"] for c in row["slo"])
+    return decide(res.steps, max(1, int(params.get("confirm_steps", 2))))
+
+
+def decide(steps: list[dict[str, Any]], confirm: int) -> StepResult:
+    """Where the sweep ended, and the knee (see the module docstring)."""
+    res = StepResult(steps=steps)
+    blips: list[int] = []
+    for i, row in enumerate(steps):
         if row["generator_bound"]:
             res.ended_by = "generator"
             res.reason = (f"step {row['step']}: the load generator was the bottleneck (busiest process CPU "
                           f"{row['generator_cpu']}%, on-time arrivals {_pct(row['on_time_share'])}) before the SLO broke")
             break
-        if not slo_ok:
+        if _slo_ok(row):
+            res.knee = row
+            continue
+        following = steps[i + 1:i + confirm]
+        if len(following) < confirm - 1 or not any(_slo_ok(r) and not r["generator_bound"] for r in following):
             res.ended_by = "slo"
             failed = ", ".join(f"{c['slo']} (was {c['observed']})" for c in row["slo"] if not c["passed"])
             res.reason = f"step {row['step']} at {row['offered_cycles_per_s']:g} cycles/s broke {failed}"
+            if following:
+                res.reason += f", and so did the next {len(following)} step(s)"
             break
-        res.knee = row
+        blips.append(row["step"])  # a step within `confirm` passed again: not the end yet
     else:
-        res.ended_by = "all passed" if res.steps else "no steps"
+        res.ended_by = "all passed" if steps else "no steps"
         res.reason = "the SLO held at every step: the knee is above the highest rate tried"
+    if blips:
+        res.reason += f" (step(s) {', '.join(map(str, blips))} broke the SLO, but a later step met it again)"
     return res
+
+
+def _slo_ok(row: dict[str, Any]) -> bool:
+    return all(c["passed"] for c in row["slo"])
 
 
 def _ms(v: float | None) -> float | None:

@@ -70,7 +70,7 @@ class Recorder:
         self.attempts: dict[str, Counter[int]] = {}
         self.replays: Counter[str] = Counter()
         self.retried_latency: dict[str, HdrHistogram] = {}  # first send to final answer, retried ops only
-        self.offered: Counter[int] = Counter()  # requests scheduled per bucket (open loop)
+        self.offered: Counter[int] = Counter()  # arrivals scheduled per bucket (open loop)
         self.issued: Counter[int] = Counter()   # of those, sent on time
         self.cpu: list[tuple[float, float]] = []
         self.loop_lag: list[tuple[float, float]] = []
