@@ -243,11 +243,11 @@ def _finish(judgement: Judgement, report_dir: Path) -> None:
 
 
 def _steps(details: dict[str, Any]) -> None:
-    click.echo("  step  cycles/s  achieved rps     p50 ms     p99 ms  errors  gen CPU  SLO")
+    click.echo("  step  cycles/s  achieved rps     p50 ms     p99 ms  errors  gen CPU  machine CPU  SLO")
     for r in details.get("steps", []):
         click.echo(f"  {r['step']:>4}  {r['offered_cycles_per_s']:>8g}  {r['achieved_rps']:>12}  {r['p50_ms'] or 0:>9}  "
                    f"{r['p99_ms'] or 0:>9}  {_pct(r['error_rate']):>6}  {r['generator_cpu'] or 0:>6.0f}%  "
-                   f"{'ok' if r['passed'] else 'broken'}")
+                   f"{r.get('machine_cpu') or 0:>10.0f}%  {'ok' if r['passed'] else 'broken'}")
     k = details.get("knee")
     if k:
         click.echo(f"  knee: {k['achieved_rps']} requests/s at p99 {k['p99_ms']} ms "

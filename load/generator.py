@@ -24,6 +24,7 @@ class Load:
     busiest_tag: str | None
     busiest_mean_cpu: float | None
     processes: list[dict[str, Any]]
+    machine_mean_cpu: float | None = None  # every core, every process (the server's too)
 
     @property
     def saturated(self) -> bool:
@@ -45,7 +46,8 @@ def process_load(run: MergedRun, start: float, end: float) -> Load:
             med = statistics.fmean(cpu)
             if busiest_cpu is None or med > busiest_cpu:
                 busiest, busiest_cpu = s.tag, med
-    return Load(busiest, busiest_cpu, rows)
+    machine = [v for s in run.shards for v in _samples(s.machine_cpu, start, end)]
+    return Load(busiest, busiest_cpu, rows, round(statistics.fmean(machine), 1) if machine else None)
 
 
 def _row(s: ShardInfo, cpu: list[float], lag: list[float]) -> dict[str, Any]:

@@ -127,11 +127,19 @@ def _dump() -> None:
 
 # ------------------------------------------------------------------ samplers
 def _sample_cpu() -> None:
+    """This process's CPU (is the generator the bottleneck?) and, on the master or
+    local runner, the whole machine's (was anything else competing with the server?)."""
     proc = psutil.Process(os.getpid())
     proc.cpu_percent(None)
+    machine = _state.role != "worker"
+    if machine:
+        psutil.cpu_percent(None)
     while True:
         gevent.sleep(SAMPLE_SECONDS)
-        recorder().cpu.append((time.time(), proc.cpu_percent(None)))
+        now = time.time()
+        recorder().cpu.append((now, proc.cpu_percent(None)))
+        if machine:
+            recorder().machine_cpu.append((now, psutil.cpu_percent(None)))
 
 
 def _sample_loop_lag() -> None:

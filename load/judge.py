@@ -175,6 +175,7 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts) -> Judgement:
         "operations": {label: dict(c) for label, c in sorted(w.logical.items())},
         "generator": {"cpu_limit": CPU_LIMIT, "busiest_process": load.busiest_tag,
                       "busiest_mean_cpu": load.busiest_mean_cpu, "saturated": load.saturated,
+                      "machine_mean_cpu": load.machine_mean_cpu,
                       "processes": load.processes},
         "merge": _merge_facts(run, facts),
         "profile_details": details,

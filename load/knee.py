@@ -64,7 +64,8 @@ def analyse_steps(run: MergedRun, params: dict[str, Any], epoch: float, duration
             "achieved_cycles_per_s": round(w.achieved_rps("checkin"), 1), "achieved_rps": round(w.achieved_rps(), 1),
             "p50_ms": _ms(w.latency_value("percentile", 50.0)), "p99_ms": _ms(p99),
             "error_rate": w.error_rate(), "on_time_share": share,
-            "generator_cpu": load.busiest_mean_cpu, "generator_bound": generator_bound,
+            "generator_cpu": load.busiest_mean_cpu, "machine_cpu": load.machine_mean_cpu,
+            "generator_bound": generator_bound,
             "slo": checks, "passed": all(c["passed"] for c in checks) and not generator_bound,
         })
     return decide(res.steps, max(1, int(params.get("confirm_steps", 2))))

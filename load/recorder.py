@@ -72,7 +72,8 @@ class Recorder:
         self.retried_latency: dict[str, HdrHistogram] = {}  # first send to final answer, retried ops only
         self.offered: Counter[int] = Counter()  # arrivals scheduled per bucket (open loop)
         self.issued: Counter[int] = Counter()   # of those, sent on time
-        self.cpu: list[tuple[float, float]] = []
+        self.cpu: list[tuple[float, float]] = []  # this process, % of one core
+        self.machine_cpu: list[tuple[float, float]] = []  # all cores, % of the machine (master/local only)
         self.loop_lag: list[tuple[float, float]] = []
         self.marks: list[dict[str, Any]] = []
         self.meta: dict[str, Any] = {}
@@ -141,7 +142,7 @@ class Recorder:
             "retried_latency": {k: _enc(h) for k, h in self.retried_latency.items()},
             "offered": {str(k): v for k, v in self.offered.items()},
             "issued": {str(k): v for k, v in self.issued.items()},
-            "cpu": self.cpu, "loop_lag": self.loop_lag, "marks": self.marks,
+            "cpu": self.cpu, "machine_cpu": self.machine_cpu, "loop_lag": self.loop_lag, "marks": self.marks,
         }
         tmp = shard_dir / f".{self.tag}.metrics.json.tmp"
         tmp.write_text(json.dumps(doc), encoding="utf-8")

@@ -26,6 +26,7 @@ class ShardInfo:
     ops: int
     samples: int  # latency samples in its histograms
     cpu: list[tuple[float, float]]
+    machine_cpu: list[tuple[float, float]]
     loop_lag: list[tuple[float, float]]
     meta: dict[str, Any]
 
@@ -105,6 +106,7 @@ def merge(shard_dir: Path) -> MergedRun:
         run.marks.extend(doc.get("marks", []))
         run.shards.append(ShardInfo(tag=doc["tag"], role=doc["role"], pid=int(doc["pid"]), ops=int(doc["ops"]),
                                     samples=samples, cpu=[tuple(x) for x in doc["cpu"]],  # type: ignore[misc]
+                                    machine_cpu=[tuple(x) for x in doc.get("machine_cpu", [])],  # type: ignore[misc]
                                     loop_lag=[tuple(x) for x in doc["loop_lag"]],  # type: ignore[misc]
                                     meta=doc.get("meta", {})))
     return run
