@@ -39,15 +39,15 @@ def fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical(body)).hexdigest()
 
 
-def scope_for(license_id: str) -> str:
-    """Keys belong to a license: the same key under another license is a new request (IDEM-07)."""
-    return license_id
-
-
 class Idempotency:
-    def __init__(self, ttl_seconds: float, conflict_status: int) -> None:
+    def __init__(self, ttl_seconds: float, conflict_status: int, conflict_code: str = IDEMPOTENCY_CONFLICT) -> None:
         self.ttl_seconds = ttl_seconds
         self.conflict_status = conflict_status
+        self.conflict_code = conflict_code
+
+    def scope(self, license_id: str) -> str:
+        """Keys belong to a license: the same key under another license is a new request (IDEM-07)."""
+        return license_id
 
     def run(
         self,
@@ -61,12 +61,12 @@ class Idempotency:
         work: Callable[[], dict[str, Any]],
     ) -> Answer:
         """Replay the stored answer for this key, refuse a changed body, or do the work and store it."""
-        scope = scope_for(license_id)
+        scope = self.scope(license_id)
         fp = fingerprint(body)
         record = tx.idempotency_get(scope, endpoint, key, not_before=now - self.ttl_seconds)
         if record is not None:
             if record.fingerprint != fp:
-                raise ApiError(self.conflict_status, IDEMPOTENCY_CONFLICT,
+                raise ApiError(self.conflict_status, self.conflict_code,
                                "this Idempotency-Key was used with a different body; "
                                "reuse the original body or generate a new key")
             return Answer(record.data, replayed=True)

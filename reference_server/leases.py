@@ -2,9 +2,10 @@
 
 The steps are small methods on purpose: the seat check, the expiry test,
 the lease deadline and the idempotency lookup are the places where real
-servers have shipped bugs, and where a later fault gallery swaps behaviour
-by name. Every method that reads seats runs inside `Store.write()`, so the
-count and the insert that follows cannot interleave with another process.
+servers have shipped bugs, and where the fault gallery (faults.py) overrides
+one of them by name to prove the suite catches the bug. Every method that
+reads seats runs inside `Store.write()`, so the count and the insert that
+follows cannot interleave with another process.
 """
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ class Runtime:
         self.settings = settings
         self.behaviour = settings.behaviour
         self.idempotency = Idempotency(settings.idempotency_ttl_seconds,
-                                       settings.behaviour.idempotency_conflict_status)
+                                       settings.behaviour.idempotency_conflict_status,
+                                       settings.behaviour.idempotency_conflict_code)
         self._next_prune = 0.0
 
     # ------------------------------------------------------------------ operations
@@ -83,7 +85,7 @@ class Runtime:
             now = clock.now()
             lic, policy = self._usable_license(tx, license_id, now)
             self.reclaim_expired(tx, license_id, now)
-            lease = tx.lease(license_id, token)
+            lease = self.find_lease(tx, license_id, token)
             if lease is None:
                 raise lease_not_found()
             if self.is_live(lease, now):
@@ -122,7 +124,7 @@ class Runtime:
         lic = self._license(tx, license_id)
         policy = self._policy(tx, lic)
         self.reclaim_expired(tx, license_id, now)
-        lease = tx.lease(license_id, token)
+        lease = self.find_lease(tx, license_id, token)
         if lease is None or not self.is_live(lease, now):
             raise lease_not_found()
         tx.end_lease(lease.token, now, "checked_in")
@@ -165,6 +167,13 @@ class Runtime:
         """A lease holds its seat until, not at, its lease_expires_at."""
         return lease.ended_at is None and lease.expires_at > now
 
+    def seats_in_use(self, tx: Tx, license_id: str, now: float) -> int:
+        return tx.count_live_leases(license_id, now)
+
+    def find_lease(self, tx: Tx, license_id: str, token: str) -> Lease | None:
+        """The lease with this token, only under its own license (AUTH-02)."""
+        return tx.lease(license_id, token)
+
     def reclaim_expired(self, tx: Tx, license_id: str, now: float) -> None:
         tx.end_expired_leases(license_id, now)
 
@@ -178,13 +187,16 @@ class Runtime:
         return tx.live_lease_for_identity(license_id, identity, now)
 
     def allocate_seat(self, tx: Tx, lic: License, policy: Policy, identity: str, seats: int, now: float) -> Lease:
-        if tx.count_live_leases(lic.id, now) >= seats:
+        if self.seats_in_use(tx, lic.id, now) >= seats:
             raise ApiError(self.behaviour.over_capacity_status, self.behaviour.over_capacity_code,
                            f"every floating seat of this license is in use ({seats} of {seats})")
-        lease = Lease(token=new_lease_token(), license_id=lic.id, device_id=device_id(lic.id, identity),
+        lease = Lease(token=self.new_token(), license_id=lic.id, device_id=device_id(lic.id, identity),
                       identity=identity, issued_at=now, expires_at=self.deadline(policy, now))
         tx.insert_lease(lease)
         return lease
+
+    def new_token(self) -> str:
+        return new_lease_token()
 
     def extend(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
         expires_at = max(lease.expires_at, self.deadline(policy, now))  # never shortens (TIME-02)
@@ -194,7 +206,7 @@ class Runtime:
     def revive_or_refuse(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
         """An expired lease is dead (404) unless the variant revives it into a free seat (EXP-04)."""
         if (self.behaviour.revive_expired_when_free and lease.end_reason == "expired"
-                and tx.count_live_leases(lease.license_id, now) < (policy.max_floating_users or 0)):
+                and self.seats_in_use(tx, lease.license_id, now) < (policy.max_floating_users or 0)):
             expires_at = self.deadline(policy, now)
             tx.revive_lease(lease.token, expires_at)
             return Lease(lease.token, lease.license_id, lease.device_id, lease.identity, lease.issued_at, expires_at)

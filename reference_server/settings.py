@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal, Mapping
@@ -36,6 +37,7 @@ class Behaviour:
     over_capacity_code: str = "FLOATING_LIMIT_EXCEEDED"
     same_identity: Literal["extend", "new_seat"] = "extend"  # CAP-06
     idempotency_conflict_status: int = 422  # 409 is also accepted (IDEM-05)
+    idempotency_conflict_code: str = "IDEMPOTENCY_CONFLICT"  # IDEM-06 is a SHOULD
     revive_expired_when_free: bool = False  # EXP-04
     timestamp_style: Literal["millis_z", "offset_seconds"] = "millis_z"  # TIME-05
 
@@ -47,14 +49,32 @@ class Behaviour:
             out.append(f"same_identity must be 'extend' or 'new_seat', not {self.same_identity!r}")
         if self.idempotency_conflict_status not in (409, 422):
             out.append(f"idempotency_conflict_status must be 409 or 422, not {self.idempotency_conflict_status}")
+        for name in ("over_capacity_code", "idempotency_conflict_code"):
+            if not re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)*", getattr(self, name)):
+                out.append(f"{name} must be UPPER_SNAKE_CASE, not {getattr(self, name)!r}")
         if self.timestamp_style not in ("millis_z", "offset_seconds"):
             out.append(f"timestamp_style must be 'millis_z' or 'offset_seconds', not {self.timestamp_style!r}")
         return out
 
 
-#: Named behaviours; honest variants are added here, one line each.
+#: Named behaviours: each chooses, where the catalogue accepts several answers,
+#: another one than the default. `leasecheck serve --variant NAME`; the fault
+#: gallery's matrix (tests/gallery/) proves the suite passes every one of them.
 VARIANTS: dict[str, Behaviour] = {
     "default": Behaviour(),
+    # CAP-02 403 with LicenseKit's documented code; IDEM-05 409 (Stripe's answer).
+    "status-403": Behaviour(over_capacity_status=403, over_capacity_code="ACTIVATION_LIMIT_EXCEEDED",
+                            idempotency_conflict_status=409),
+    # CAP-06: a second checkout by a fingerprint holding a lease takes another seat.
+    "new-seat-per-fingerprint": Behaviour(same_identity="new_seat"),
+    # EXP-04 (MAY): a heartbeat revives an expired lease while a seat is free.
+    "revive-when-free": Behaviour(revive_expired_when_free=True),
+    # TIME-05: `+00:00` and whole seconds (run it with minutes of a few seconds:
+    # whole seconds blur every instant by up to one).
+    "offset-timestamps": Behaviour(timestamp_style="offset_seconds"),
+    # Codes only SHOULD rules judge: CAP-03 still names the seat; IDEM-06 wants
+    # IDEMPOTENCY_CONFLICT, so this variant earns a warning, never a failure.
+    "codes-alt": Behaviour(over_capacity_code="NO_FREE_SEAT", idempotency_conflict_code="IDEMPOTENCY_KEY_REUSED"),
 }
 
 
