@@ -231,6 +231,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI app; uvicorn workers call this with settings from the environment."""
     settings = (settings or Settings.from_env()).validate()
     api = Api(settings)
+    if settings.fault:  # only `leasecheck serve --fault NAME`: a deliberately broken server
+        from .faults import install
+        install(api, settings.fault)
+        log.warning("FAULT INJECTED in this worker: %s (see `leasecheck serve --list-faults`)", settings.fault)
     app = Starlette(
         routes=api.routes(),
         middleware=[Middleware(MetricsMiddleware, metrics=api.metrics)],

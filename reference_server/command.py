@@ -8,12 +8,20 @@ from pathlib import Path
 import click
 
 from ..cli import UsageFailure
-from .settings import TOKEN_ENV, Settings, SettingsError
+from .settings import TOKEN_ENV, VARIANTS, Settings, SettingsError
 
 
 def _say(line: str) -> None:
     click.echo(line)
     sys.stdout.flush()
+
+
+def _list_faults(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from .faults import table
+    click.echo(table())
+    ctx.exit(0)
 
 
 @click.command("serve")
@@ -29,18 +37,31 @@ def _say(line: str) -> None:
               help="Worker processes sharing the database.")
 @click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Ed25519 signing-key file, mode 0600 (default: next to the database, NAME.keys.json).")
+@click.option("--variant", default="default", show_default=True, metavar="NAME",
+              help=f"Honest variant: another accepted answer where the spec allows several ({', '.join(VARIANTS)}).")
+@click.option("--fault", default=None, metavar="NAME",
+              help="Inject one named bug, to test a test suite (see --list-faults). Never for real use.")
+@click.option("--list-faults", is_flag=True, expose_value=False, is_eager=True, callback=_list_faults,
+              help="Print the fault gallery (name, area, requirements it breaks, bug) and exit.")
 def serve(host: str, port: int, db_path: Path, management_token: str | None, minute_seconds: float,
-          workers: int, key_file: Path | None) -> None:
+          workers: int, key_file: Path | None, variant: str, fault: str | None) -> None:
     """Run the bundled reference lease server."""
     from . import runner  # uvicorn is only imported when serving
 
+    if variant not in VARIANTS:
+        raise UsageFailure(f"unknown variant {variant!r}; variants are: {', '.join(VARIANTS)}")
     generated = not management_token
     settings = Settings(
         db_path=db_path, key_file=key_file, management_token=management_token or secrets.token_urlsafe(32),
         minute_seconds=minute_seconds, host=host, port=port, workers=workers,
+        behaviour=VARIANTS[variant], fault=fault or "",
     )
     try:
         settings.validate()
+        if settings.fault:
+            from .faults import warning_line
+            click.echo(warning_line(settings.fault), err=True)
+            sys.stderr.flush()
         if generated:
             # The one place a secret is printed: so that a newcomer can provision.
             _say(f"leasecheck reference server management token (generated, shown once): {settings.management_token}")

@@ -97,6 +97,7 @@ class Settings:
     behaviour: Behaviour = field(default_factory=Behaviour)
     max_body_bytes: int = MAX_BODY_BYTES
     idempotency_ttl_seconds: float = IDEMPOTENCY_TTL_SECONDS
+    fault: str = ""  # a name from faults.FAULTS: a deliberately broken server (never a default)
 
     @property
     def signing_key_file(self) -> Path:
@@ -123,6 +124,10 @@ class Settings:
             elif not os.access(parent, os.W_OK | os.X_OK):
                 out.append(f"{what} {path}: directory {parent} is not writable")
         out.extend(self.behaviour.problems())
+        if self.fault:
+            from .faults import FAULTS  # the gallery imports the server; only load it when asked
+            if self.fault not in FAULTS:
+                out.append(f"unknown fault {self.fault!r}; faults are: {', '.join(sorted(FAULTS))}")
         return out
 
     def validate(self) -> "Settings":
