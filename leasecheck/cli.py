@@ -30,11 +30,12 @@ def cli() -> None:
 def _register() -> None:
     from .conformance.command import conformance, doctor
     from .load.command import load
-    from .reference_server.command import serve
+    from .reference_server.command import gallery, serve
     from .specs.export import spec_group
 
     for command in (serve, conformance, doctor, load, spec_group):
         cli.add_command(command)
+    cli.add_command(gallery)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,244 @@
+"""The fault gallery's matrix: every fault must fail the suite, every honest
+variant must pass it.
+
+Each case starts the reference server as a subprocess (`--fault NAME` or
+`--variant NAME`) and runs `leasecheck conformance --target ...` against it in
+another subprocess (the suite is pytest in-process, so it never runs inside
+the caller's own pytest). A fault's run selects only the areas of the
+requirements it documents; it is *caught* when the run exits 1 and
+results.json marks every documented requirement failed. A variant runs the
+whole suite and must exit 0 with no MUST failure.
+
+    leasecheck gallery [--jobs 3] [--report-dir reports/gallery] [--case NAME ...]
+
+(the command lives in command.py) writes `mutation-score.md` and `mutation-score.json` (the suite's mutation
+score) and one conformance report per case under `runs/`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from ..specs import requirements
+from .faults import FAULTS
+from .process import ReferenceServer
+from .settings import TOKEN_ENV, VARIANTS
+
+#: The policy-minute length the bundled server uses, and what a variant needs
+#: instead: whole-second timestamps blur every instant by up to a second, so
+#: offset-timestamps runs with minutes long enough for the suite's tolerances.
+MINUTE_SECONDS = 1.0
+VARIANT_MINUTE_SECONDS = {"offset-timestamps": 3.0}
+#: What each variant chooses differently from the default (for the report).
+VARIANT_NOTES = {
+    "default": "the reference server's own choices (specs/README.md)",
+    "status-403": "403 ACTIVATION_LIMIT_EXCEEDED over capacity (CAP-02); 409 for a reused key (IDEM-05)",
+    "new-seat-per-fingerprint": "a fingerprint that holds a lease takes another seat on a new checkout (CAP-06)",
+    "revive-when-free": "a heartbeat revives an expired lease while a seat is free (EXP-04)",
+    "offset-timestamps": "timestamps as `+00:00` with whole seconds (TIME-05), 3-second minutes",
+    "codes-alt": "codes NO_FREE_SEAT and IDEMPOTENCY_KEY_REUSED where only SHOULD rules judge codes",
+}
+CASE_TIMEOUT_SECONDS = 420.0
+DEFAULT_JOBS = 3
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: str  # "fault" | "variant"
+    name: str
+    server_args: tuple[str, ...]
+    minute_seconds: float
+    only: tuple[str, ...]  # requirement areas (); all
+    breaks: tuple[str, ...] = ()  # faults: the IDs that must fail
+
+
+@dataclass
+class Outcome:
+    case: Case
+    exit_code: int | None
+    seconds: float
+    failed: list[str] = field(default_factory=list)  # MUST requirements failed
+    warnings: list[str] = field(default_factory=list)  # SHOULD requirements warned
+    not_run: list[str] = field(default_factory=list)  # selected MUST requirements not judged (with a reason)
+    missed: list[str] = field(default_factory=list)  # documented IDs not failed (faults)
+    error: str | None = None
+    report_dir: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """A fault is caught; a variant passes."""
+        if self.error:
+            return False
+        if self.case.kind == "fault":
+            return self.exit_code == 1 and not self.missed
+        return self.exit_code == 0 and not self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.case.kind, "name": self.case.name, "ok": self.ok, "exit_code": self.exit_code,
+                "seconds": round(self.seconds, 1), "areas": list(self.case.only) or "all",
+                "breaks": list(self.case.breaks), "failed": self.failed, "missed": self.missed,
+                "warnings": self.warnings, "must_not_run": self.not_run,
+                **({"error": self.error} if self.error else {})}
+
+
+def areas_of(ids: Iterable[str]) -> tuple[str, ...]:
+    catalogue = requirements()
+    return tuple(sorted({catalogue[i]["area"] for i in ids}))
+
+
+def fault_cases() -> list[Case]:
+    return [Case("fault", f.name, ("--fault", f.name), MINUTE_SECONDS, areas_of(f.breaks), f.breaks)
+            for f in FAULTS.values()]
+
+
+def variant_cases() -> list[Case]:
+    return [Case("variant", name, ("--variant", name), VARIANT_MINUTE_SECONDS.get(name, MINUTE_SECONDS), ())
+            for name in VARIANTS]
+
+
+def all_cases() -> list[Case]:
+    return variant_cases() + fault_cases()
+
+
+def _clean_env() -> dict[str, str]:
+    """The caller's environment without LEASECHECK_* settings, which would redirect the run."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
+
+
+def conformance_command(base_url: str, case: Case, report_dir: Path, extra: Sequence[str] = ()) -> list[str]:
+    cmd = [sys.executable, "-m", "leasecheck.cli", "conformance", "--target", base_url,
+           "--minute-seconds", repr(case.minute_seconds), "--report-dir", str(report_dir)]
+    for area in case.only:
+        cmd += ["--only", area]
+    return cmd + list(extra)
+
+
+def run_case(case: Case, report_dir: Path, *, extra: Sequence[str] = (),
+             timeout: float = CASE_TIMEOUT_SECONDS) -> Outcome:
+    """Start the server for `case`, run the suite against it, judge results.json."""
+    started = time.monotonic()
+    report_dir = Path(report_dir)
+    out = Outcome(case, None, 0.0, report_dir=str(report_dir))
+    try:
+        with ReferenceServer(minute_seconds=case.minute_seconds, extra_args=case.server_args) as srv:
+            assert srv.base_url is not None
+            env = {**_clean_env(), TOKEN_ENV: srv.management_token}
+            proc = subprocess.run(conformance_command(srv.base_url, case, report_dir, extra), env=env,
+                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+            out.exit_code = proc.returncode
+            (report_dir / "conformance.log").parent.mkdir(parents=True, exist_ok=True)
+            (report_dir / "conformance.log").write_bytes(proc.stdout + proc.stderr)
+            announced = "WARNING: FAULT INJECTED" in srv.log_text()
+            if case.kind == "fault" and not announced:
+                out.error = "the server did not announce the injected fault"
+            elif case.kind == "variant" and announced:
+                out.error = "an honest variant announced an injected fault"
+    except subprocess.TimeoutExpired:
+        out.error = f"the conformance run did not finish within {timeout:.0f} s"
+    except Exception as exc:  # noqa: BLE001 - one broken case must not hide the others
+        out.error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    out.seconds = time.monotonic() - started
+    results = report_dir / "results.json"
+    if results.is_file():
+        doc = json.loads(results.read_text(encoding="utf-8"))
+        reqs = doc.get("requirements", [])
+        out.failed = sorted(r["id"] for r in reqs if r["outcome"] == "failed")
+        out.warnings = sorted(r["id"] for r in reqs if r["outcome"] == "warning")
+        out.not_run = sorted(r["id"] for r in reqs if r["outcome"] == "not_run" and r["level"] == "MUST"
+                             and (not case.only or r["area"] in case.only))
+    elif out.error is None:
+        out.error = f"no results.json (exit {out.exit_code})"
+    if case.kind == "fault":
+        out.missed = [rid for rid in case.breaks if rid not in out.failed]
+    return out
+
+
+def run_matrix(cases: Sequence[Case], root: Path, *, jobs: int = DEFAULT_JOBS,
+               on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Run every case, `jobs` at a time (each is a server and a suite run, mostly waiting on I/O)."""
+    def one(case: Case) -> Outcome:
+        outcome = run_case(case, root / "runs" / f"{case.kind}-{case.name}")
+        if on_done is not None:
+            on_done(outcome)
+        return outcome
+
+    # Slowest first, so that a long run does not start last.
+    order = sorted(cases, key=lambda c: (c.kind != "variant", c.only and c.only[0] not in ("expiry", "timing")))
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        done = {o.case: o for o in pool.map(one, order)}
+    return [done[c] for c in cases]
+
+
+# ------------------------------------------------------------------ the report
+def summary(outcomes: Sequence[Outcome], wall_seconds: float, jobs: int) -> dict[str, Any]:
+    faults = [o for o in outcomes if o.case.kind == "fault"]
+    variants = [o for o in outcomes if o.case.kind == "variant"]
+    caught = sum(o.ok for o in faults)
+    return {
+        "schema_version": 1,
+        "faults": len(faults), "caught": caught,
+        "kill_rate": round(caught / len(faults), 4) if faults else None,
+        "variants": len(variants), "variants_passed": sum(o.ok for o in variants),
+        "variant_must_failures": sum(len(o.failed) for o in variants),
+        "wall_seconds": round(wall_seconds, 1), "jobs": jobs,
+        "cases": [o.to_json() for o in outcomes],
+    }
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    faults = [c for c in doc["cases"] if c["kind"] == "fault"]
+    variants = [c for c in doc["cases"] if c["kind"] == "variant"]
+    lines = [
+        f"**Kill rate: {doc['caught']} / {doc['faults']} faults caught"
+        f" ({100 * (doc['kill_rate'] or 0):.0f} %).** "
+        f"Honest variants: {doc['variants_passed']} / {doc['variants']} pass, "
+        f"{doc['variant_must_failures']} MUST failures. "
+        f"Matrix wall time {doc['wall_seconds']:.0f} s ({doc['jobs']} cases at a time).",
+        "",
+        "| fault | bug it mimics | breaks | caught? | also failed |",
+        "|---|---|---|---|---|",
+    ]
+    for c in faults:
+        f = FAULTS.get(c["name"])
+        mark = "yes" if c["ok"] else ("**NO** — missed " + ", ".join(c["missed"]) if c["missed"] else f"**NO** (exit {c['exit_code']})")
+        also = ", ".join(r for r in c["failed"] if r not in c["breaks"]) or "—"
+        desc = (f.description if f else "").replace("|", "\\|")
+        race = " (race)" if f is not None and f.race else ""
+        lines.append(f"| `{c['name']}`{race} | {desc} | {', '.join(c['breaks'])} | {mark} | {also} |")
+    lines += ["", "| honest variant | what it chooses differently | exit | MUST failures | SHOULD warnings | MUST not judged |",
+              "|---|---|---|---|---|---|"]
+    for c in variants:
+        lines.append(f"| `{c['name']}` | {VARIANT_NOTES.get(c['name'], '')} | {c['exit_code']} | "
+                     f"{', '.join(c['failed']) or '0'} | {', '.join(c['warnings']) or '—'} | "
+                     f"{', '.join(c['must_not_run']) or '—'} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(doc: dict[str, Any], root: Path) -> tuple[Path, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    md, js = root / "mutation-score.md", root / "mutation-score.json"
+    md.write_text("# Mutation score: the fault gallery\n\n" + markdown(doc), encoding="utf-8")
+    js.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return md, js
+
+
+README_BEGIN = "<!-- gallery:begin (generated by `leasecheck gallery --update-readme`) -->"
+README_END = "<!-- gallery:end -->"
+
+
+def replace_readme_block(readme: Path, table: str) -> bool:
+    """Replace the generated block of README.md; False when the markers are missing."""
+    text = readme.read_text(encoding="utf-8")
+    if README_BEGIN not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    readme.write_text(f"{head}{README_BEGIN}\n{table}{README_END}{tail}", encoding="utf-8")
+    return True
