@@ -38,6 +38,8 @@ from .slo import Slo
 from .window import latency_table, window
 
 EXIT_PASSED, EXIT_SETTINGS, EXIT_SLO, EXIT_VIOLATION, EXIT_INVALID = 0, 2, 3, 4, 5
+#: Whole-machine CPU at which the report notes that the server may have had to share.
+MACHINE_BUSY = 95.0
 VERDICT = {EXIT_PASSED: "passed", EXIT_SLO: "slo_breached", EXIT_VIOLATION: "invariant_violated",
            EXIT_INVALID: "invalid"}
 
@@ -146,12 +148,17 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts) -> Judgement:
     else:
         code = EXIT_PASSED
     reasons = [v.message + f" ({v.license})" for v in violations] + invalid + breached
+    notes = []
+    if load.machine_mean_cpu is not None and load.machine_mean_cpu >= MACHINE_BUSY:
+        notes.append(f"the machine's CPUs were {load.machine_mean_cpu:.0f}% busy over the run (server, generator "
+                     "and anything else): if other work was running, the server's figures are pessimistic")
     summary = {
         "tool": {"name": "leasecheck", "version": __version__},
         "profile": profile.name,
         "verdict": VERDICT[code],
         "exit_code": code,
         "reasons": reasons,
+        "notes": notes,
         "command": facts.command,
         "target": facts.target or {"url": record["target"]},
         "machine": _machine(),
