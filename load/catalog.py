@@ -45,6 +45,18 @@ class Profile:
         return PROFILE_DIR / self.file
 
 
+#: Knobs several profiles share.
+COMMON_NOTES = {
+    "timeout_minutes": "the policy's floating_timeout_minutes (a lease lasts this x --minute-seconds)",
+    "max_in_flight": "open loop: most sessions in flight at once; arrivals beyond are shed (counted as failures)",
+    "heartbeat_fraction": "heartbeat every this share of the lease",
+}
+
+
+def note(profile: "Profile", key: str) -> str:
+    return next((n for k, n in profile.notes.items() if key in k.split("/")), COMMON_NOTES.get(key, ""))
+
+
 def group_sizes(users: int, groups: int) -> list[int]:
     """Users are dealt round-robin by global index (see plan.user_index)."""
     return [len(range(g, users, groups)) for g in range(groups)]

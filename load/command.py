@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import click
 
-from .catalog import PROFILES, Profile, coerce_params
+from .catalog import PROFILES, Profile, coerce_params, note
 from .config import RUN_RECORD
 from .judge import EXIT_INVALID, Judgement
 from .slo import Slo, SloError, parse_all
@@ -163,7 +163,7 @@ class _Progress:
 @click.option("--slo", "slo_texts", multiple=True, help="threshold, repeatable: p99<50ms, checkout:p95<20ms, errors<0.1%, denials<90%, rps>=200")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="where reports go (default reports/<timestamp>-load-<profile>)")
 @click.option("--rate", type=float, help="churn: sessions/s; step: cycles/s of the first step")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="a profile knob, repeatable (see the profile's docstring)")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="a profile knob, repeatable; --param list shows the profile's knobs")
 @click.option("--server-workers", type=int, default=1, show_default=True, help="bundled server only: its worker processes")
 @click.option("--judge", "judge_dir", type=click.Path(file_okay=False, path_type=Path), help="judge shards written earlier (plain locust -f, or from several machines) instead of running")
 def load(profile_name: str, target: str | None, management_token: str | None, minute_seconds: float | None,
@@ -175,6 +175,8 @@ def load(profile_name: str, target: str | None, management_token: str | None, mi
     if profile is None:
         _fail(f"unknown profile {profile_name!r}; profiles: {', '.join(PROFILES)}")
     assert profile is not None
+    if "list" in params:
+        _knobs(profile)
     try:
         slos: list[Slo] = parse_all(list(slo_texts) or list(profile.default_slos))
     except SloError as exc:
@@ -242,6 +244,15 @@ def _finish(judgement: Judgement, report_dir: Path) -> None:
         click.echo(f"  note: {note}")
     click.echo(f"reports: {report_dir.resolve()}")
     raise SystemExit(judgement.exit_code if judgement.exit_code in (0, 3, 4, 5) else EXIT_INVALID)
+
+
+def _knobs(profile: Profile) -> None:
+    click.echo(f"{profile.name}: {profile.summary}\nmeasures: {profile.measures}\n"
+               f"default --users {profile.default_users}, --duration {profile.default_duration:g}s"
+               + (f", --slo {' --slo '.join(profile.default_slos)}" if profile.default_slos else ""))
+    for key, value in profile.defaults.items():
+        click.echo(f"  {key:<20} {value!s:<10} {note(profile, key)}")
+    raise SystemExit(0)
 
 
 def _steps(details: dict[str, Any]) -> None:

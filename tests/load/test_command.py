@@ -51,6 +51,14 @@ def test_help_documents_profiles_and_exit_codes(leasecheck):
         assert code in out
 
 
+def test_param_list_shows_every_knob(leasecheck):
+    for name, profile in PROFILES.items():
+        out = leasecheck("load", name, "--param", "list", timeout=60)
+        assert out.returncode == 0
+        for key in profile.defaults:
+            assert key in out.stdout
+
+
 def test_plain_locust_run_then_judge(server, tmp_path, load_judge):
     """The locustfiles run under plain `locust -f` (they provision on the master)."""
     shards = tmp_path / "shards"
