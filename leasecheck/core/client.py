@@ -8,6 +8,7 @@ checks, the operation history).
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from typing import Any, Callable, Mapping
 
 import httpx
 
+from .interrupts import held
+from .pacing import Backoff
 from .redact import redact_headers, redact_text
 
 RUNTIME = "/api/v1/license/floating"
@@ -49,6 +52,7 @@ class Exchange:
     error: str | None = None  # transport failure, e.g. timeout or refused
     operation: str | None = None  # "checkout", "heartbeat", ... where known
     idempotency_key: str | None = None
+    throttled: int = 0  # 429 answers waited out before this one (see Backoff)
 
     @property
     def elapsed(self) -> float:
@@ -128,7 +132,10 @@ class Http:
     """A thin, recording wrapper over one httpx.Client for one base URL.
 
     Observers are called with every exchange, including transport failures;
-    they must not raise.
+    they must not raise. With a `backoff`, a 429 answer is waited out and the
+    request sent again (same headers, so the same Idempotency-Key): observers
+    see only the final exchange, `throttle_listeners` see each 429 waited out.
+    `before_request` runs before every attempt (the rate cap lives there).
     """
 
     def __init__(
@@ -139,12 +146,22 @@ class Http:
         observers: list[Observer] | None = None,
         client: httpx.Client | None = None,
         before_request: Callable[[], None] | None = None,
+        backoff: Backoff | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.observers: list[Observer] = list(observers or [])
+        self.throttle_listeners: list[Observer] = []
         self._client = client or httpx.Client(base_url=self.base_url, timeout=timeout)
         self._owns_client = client is None
         self._before_request = before_request
+        self.backoff = backoff
+        self._inflight = 0
+        self._inflight_lock = threading.Lock()
+
+    @property
+    def inflight(self) -> int:
+        """Requests sent through this client and not yet answered (or given up)."""
+        return self._inflight
 
     def close(self) -> None:
         if self._owns_client:
@@ -172,6 +189,34 @@ class Http:
         if json_body is not None and content is None:
             body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
             hdrs.setdefault("Content-Type", "application/json")
+        with self._inflight_lock:
+            self._inflight += 1
+        try:
+            attempt = 0
+            while True:
+                # An interrupt waits for the answer and its observers (a granted lease is
+                # then tracked, so the run can check it in); never for a back-off sleep.
+                with held():
+                    ex = self._send(method, path, hdrs, body, operation, timeout)
+                    ex.throttled = attempt
+                    wait = self.backoff.delay(ex.header("retry-after"), attempt) \
+                        if self.backoff is not None and ex.status == 429 else None
+                    if wait is None:
+                        for obs in self.observers:  # before the count drops: idle means fully observed
+                            obs(ex)
+                        break
+                    for listener in self.throttle_listeners:
+                        listener(ex)
+                self.backoff.sleep(wait)
+                attempt += 1
+        finally:
+            with self._inflight_lock:
+                self._inflight -= 1
+        return ex
+
+    def _send(self, method: str, path: str, hdrs: dict[str, str], body: bytes | None,
+              operation: str | None, timeout: float | None) -> Exchange:
+        """One attempt on the wire."""
         if self._before_request is not None:
             self._before_request()
         sent = time.time()
@@ -190,8 +235,6 @@ class Http:
         except httpx.HTTPError as exc:
             ex.received_at = time.time()
             ex.error = f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
-        for obs in self.observers:
-            obs(ex)
         return ex
 
 

@@ -33,35 +33,44 @@ def _component(ref: str) -> str:
     return ref.rsplit("/", 1)[-1]
 
 
+Routes = dict[tuple[str, str], dict[str, Any]]
+
+
+def operation_index() -> Routes:
+    """(METHOD, path template) -> OpenAPI operation, for every operation of the spec."""
+    routes = {}
+    for path, item in openapi()["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "post", "put", "delete", "patch"):
+                routes[(method.upper(), path)] = op
+    return routes
+
+
+def find_operation(routes: Routes, method: str, path: str) -> dict[str, Any] | None:
+    """The operation a request went to (templates like /licenses/{id}/revoke match), or None."""
+    path = path.split("?", 1)[0]
+    op = routes.get((method, path))
+    if op is not None:
+        return op
+    for (m, templ), candidate in routes.items():
+        if m == method and "{" in templ:
+            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", templ) + "$"
+            if re.match(pattern, path):
+                return candidate
+    return None
+
+
 class Inspector:
     """Validates answers against the OpenAPI document's response schemas."""
 
     def __init__(self, keyring: KeyRing, refresh_keys: Callable[[], None] | None = None) -> None:
         self.keyring = keyring
         self.refresh_keys = refresh_keys
-        self._routes = self._index()
+        self._routes = operation_index()
         self._request_ids: set[str] = set()
 
-    @staticmethod
-    def _index() -> dict[tuple[str, str], dict[str, Any]]:
-        routes = {}
-        for path, item in openapi()["paths"].items():
-            for method, op in item.items():
-                if method in ("get", "post", "put", "delete", "patch"):
-                    routes[(method.upper(), path)] = op
-        return routes
-
     def _operation(self, ex: Exchange) -> dict[str, Any] | None:
-        path = ex.path.split("?", 1)[0]
-        op = self._routes.get((ex.method, path))
-        if op is not None:
-            return op
-        for (method, templ), candidate in self._routes.items():
-            if method == ex.method and "{" in templ:
-                pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", templ) + "$"
-                if re.match(pattern, path):
-                    return candidate
-        return None
+        return find_operation(self._routes, ex.method, ex.path)
 
     def inspect(self, ex: Exchange) -> list[Finding]:
         if ex.status is None:

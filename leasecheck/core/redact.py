@@ -77,3 +77,23 @@ def redact_obj(value: Any) -> Any:
 
 def known_secrets() -> Iterable[str]:
     return frozenset(_known)
+
+
+# What a leaked credential looks like in a finished report (already-redacted
+# forms such as "Bearer [REDACTED]" and "llt_…#3fa2c1d0" do not match).
+_SECRET_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("a lease token", re.compile(r"llt_[A-Za-z0-9_\-]{8,}")),
+    ("a credential after License/Bearer", re.compile(r"\b(?:License|Bearer)\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=\-]{16,}")),
+    ("an unredacted key or token field",
+     re.compile(r'"(?:license_key|management_token|token|lease_token)"\s*:\s*"(?!\[REDACTED\]|llt_…)[^"]+"')),
+)
+
+
+def find_secrets(text: str) -> list[str]:
+    """What kinds of secret `text` seems to contain (never the secret itself):
+    shapes of license keys, bearer tokens and lease tokens, and any secret this
+    process registered. Empty when the text is clean."""
+    found = [name for name, rx in _SECRET_SHAPES if rx.search(text)]
+    if any(s in text for s in _known):
+        found.append("a secret this run used")
+    return found
