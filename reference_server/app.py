@@ -39,6 +39,7 @@ from .management import TRANSITIONS, Catalogue
 from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from .settings import Settings
 from .store import License, Store
+from .throttle import throttle_middleware
 from .validation import (
     CHECKOUT as CHECKOUT_BODY,
     EMPTY,
@@ -237,7 +238,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         log.warning("FAULT INJECTED in this worker: %s (see `leasecheck serve --list-faults`)", settings.fault)
     app = Starlette(
         routes=api.routes(),
-        middleware=[Middleware(MetricsMiddleware, metrics=api.metrics)],
+        middleware=[Middleware(MetricsMiddleware, metrics=api.metrics),
+                    *throttle_middleware(settings, api.envelopes)],
         exception_handlers={
             ApiError: api.on_api_error,
             HTTPException: api.on_http_exception,

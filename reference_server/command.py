@@ -37,6 +37,8 @@ def _list_faults(ctx: click.Context, _param: click.Parameter, value: bool) -> No
               help="Worker processes sharing the database.")
 @click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Ed25519 signing-key file, mode 0600 (default: next to the database, NAME.keys.json).")
+@click.option("--throttle-every", type=int, default=0, metavar="N",
+              help="Answer every Nth request 429 + Retry-After: 1 (to test clients); 0 is off.")
 @click.option("--variant", default="default", show_default=True, metavar="NAME",
               help=f"Honest variant: another accepted answer where the spec allows several ({', '.join(VARIANTS)}).")
 @click.option("--fault", default=None, metavar="NAME",
@@ -44,7 +46,8 @@ def _list_faults(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 @click.option("--list-faults", is_flag=True, expose_value=False, is_eager=True, callback=_list_faults,
               help="Print the fault gallery (name, area, requirements it breaks, bug) and exit.")
 def serve(host: str, port: int, db_path: Path, management_token: str | None, minute_seconds: float,
-          workers: int, key_file: Path | None, variant: str, fault: str | None) -> None:
+          workers: int, key_file: Path | None, variant: str, fault: str | None,
+          throttle_every: int) -> None:
     """Run the bundled reference lease server."""
     from . import runner  # uvicorn is only imported when serving
 
@@ -54,6 +57,7 @@ def serve(host: str, port: int, db_path: Path, management_token: str | None, min
     settings = Settings(
         db_path=db_path, key_file=key_file, management_token=management_token or secrets.token_urlsafe(32),
         minute_seconds=minute_seconds, host=host, port=port, workers=workers,
+        throttle_every=throttle_every,
         behaviour=VARIANTS[variant], fault=fault or "",
     )
     try:

@@ -97,6 +97,7 @@ class Settings:
     behaviour: Behaviour = field(default_factory=Behaviour)
     max_body_bytes: int = MAX_BODY_BYTES
     idempotency_ttl_seconds: float = IDEMPOTENCY_TTL_SECONDS
+    throttle_every: int = 0  # answer every Nth request 429 (throttle.py); 0: never
     fault: str = ""  # a name from faults.FAULTS: a deliberately broken server (never a default)
 
     @property
@@ -123,6 +124,8 @@ class Settings:
                 out.append(f"{what} {path}: directory {parent} does not exist")
             elif not os.access(parent, os.W_OK | os.X_OK):
                 out.append(f"{what} {path}: directory {parent} is not writable")
+        if self.throttle_every < 0:
+            out.append(f"--throttle-every must be 0 (off) or more, not {self.throttle_every}")
         out.extend(self.behaviour.problems())
         if self.fault:
             from .faults import FAULTS  # the gallery imports the server; only load it when asked
