@@ -19,11 +19,14 @@ from typing import Any, Iterator
 
 import pytest
 
+from .. import __version__
 from ..core.client import Exchange
 from ..core.envelope import Finding
 from ..specs import requirements
+from .coverage import Coverage
 from .expect import Expect, Record, RequirementFailed
-from .settings import Settings, SettingsError
+from .ledger import Ledger, LedgerError, state_dir
+from .settings import DEFAULT_CONCURRENCY, Settings, SettingsError
 from .target import LicenseFixture, NotRunnable, Target, TargetUnreachable, probe
 from .verdict import TestResult
 
@@ -41,12 +44,15 @@ class RunState:
     target: Target | None = None
     server: Any = None  # ReferenceServer when bundled
     server_version: str | None = None
+    server_header: str | None = None
+    coverage: Coverage = field(default_factory=Coverage)
     lock: threading.Lock = field(default_factory=threading.Lock)
     extra: dict[str, Any] = field(default_factory=dict)  # sections other modules add to results.json
     setup_error: str | None = None
     deselected: set[str] = field(default_factory=set)  # requirements whose checks -k/--only left out
 
     def on_finding(self, ex: Exchange, findings: list[Finding]) -> None:
+        self.coverage.observe(ex)
         with self.lock:
             for f in findings:
                 if f.ok:
@@ -192,10 +198,52 @@ def start_target(st: RunState) -> Target:
     except TargetUnreachable as exc:
         st.setup_error = str(exc)
         pytest.exit(str(exc), returncode=2)
-    st.server_version = health.header("server") or None
-    st.target = Target(s, base, management_token=token, on_finding=st.on_finding)
+    st.server_header = health.header("server") or None
+    st.server_version = server_version(s.server_version, st.server_header)
+    ledger = None
+    if not s.bundled:  # the bundled server's database is temporary: nothing to recover
+        try:
+            ledger = Ledger.create(state_dir(s.state_dir), s.run_id, {
+                "target": base, "started_at": st.started_at, "suite_version": __version__,
+                "provisioning": "inventory" if s.inventory else "management"})
+        except LedgerError as exc:
+            st.setup_error = str(exc)
+            pytest.exit(str(exc), returncode=2)
+    st.target = Target(s, base, management_token=token, on_finding=st.on_finding, ledger=ledger)
+    st.target.throttle_observers.append(st.coverage.observe)
+    st.target.current_test = st.current
     st.target.refresh_keys()
     return st.target
+
+
+def server_version(configured: str | None, header: str | None) -> str | None:
+    """What the target runs: the configured value, else its Server header when that
+    names a version (a bare 'uvicorn' or 'nginx' says nothing about the server's code,
+    and would make every changed outcome look flaky to `leasecheck diff`)."""
+    if configured:
+        return configured
+    if header and any(c.isdigit() for c in header):
+        return header
+    return None
+
+
+def plan_lines(s: Settings) -> list[str]:
+    """What this run will send, and how gently: said before the first request."""
+    reduced = s.concurrency < DEFAULT_CONCURRENCY
+    return [
+        f"leasecheck run {s.run_id}: concurrency scenarios send up to {s.concurrency} simultaneous requests"
+        + (f" (reduced from the default {DEFAULT_CONCURRENCY})" if reduced else ""),
+        "leasecheck rate: " + (f"at most {s.max_rps:g} requests/s on average" if s.max_rps else "no cap")
+        + f"; 429 answers are waited out (Retry-After), at most {s.rate_limit_budget:g} s in all",
+    ]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        for line in plan_lines(state_of(session.config).settings):
+            reporter.write_line(line)
 
 
 @pytest.fixture
@@ -221,6 +269,8 @@ def lic(target: Target) -> Any:
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     st = state_of(item.config)
     st.current = item.nodeid
+    if st.target is not None:
+        st.target.current_test = item.nodeid
     yield
     st.current = None
 

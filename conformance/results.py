@@ -1,8 +1,10 @@
-"""End of a run: judge, release what the run holds, write the reports, pick the exit code.
+"""End of a run: undo it on the target, judge, write the reports, pick the exit code.
 
 `results.json` is a stable interface (scripts and CI read it): suite version,
 target, selection, and per requirement `id`, `level`, `outcome`, tests and
-evidence. Everything written passes through the redactor.
+evidence; then what the run exercised (`coverage`), how it behaved as a
+guest (`cleanup`, `rate_limited`, `pacing`, `concurrency`). Everything
+written passes through the redactor.
 """
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from typing import Any
 from .. import __version__
 from ..core.redact import redact_obj
 from ..specs import digest
+from .cleanup import CleanupReport
+from .coverage import headline, summary_line
+from .settings import DEFAULT_CONCURRENCY
 from .verdict import Verdict, apply_expected, judge, load_expected_failures, run_outcome
 
 EXIT_PASSED, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
@@ -26,19 +31,17 @@ def default_report_dir(root: Path = Path("reports")) -> Path:
 
 
 def finish_run(st: Any, exitstatus: int) -> int | None:
-    """Called from pytest_sessionfinish with the plugin's RunState."""
+    """Called from pytest_sessionfinish with the plugin's RunState, however the run
+    ended (pytest turns Ctrl-C, and the command turns SIGTERM, into an interrupted
+    session that still gets here)."""
+    cleanup = _end_on_target(st)
     if st.setup_error:
         _stop(st)
         return EXIT_SETTINGS
     if exitstatus in (2, 3, 4) and not st.tests:
         _stop(st)
         return None
-    released = 0
-    if st.target is not None:
-        try:
-            released = st.target.release_all()
-        except Exception:  # noqa: BLE001 - best effort; the verdict must still be written
-            released = -1
+    released = cleanup.leases_checked_in if cleanup is not None else 0
     s = st.settings
     verdicts = judge(list(st.tests.values()), st.records,
                      selected_areas=set(s.only) or None, observed_ok=dict(st.observed_ok),
@@ -46,11 +49,11 @@ def finish_run(st: Any, exitstatus: int) -> int | None:
     honesty = []
     if s.expected_failures:
         honesty = apply_expected(verdicts, load_expected_failures(s.expected_failures))
-    outcome = run_outcome(verdicts)
-    if exitstatus == 2:  # interrupted: never a pass
-        outcome = "failed"
+    interrupted = exitstatus == 2
+    outcome = "failed" if interrupted else run_outcome(verdicts)  # interrupted: never a pass
+    if interrupted:
         honesty.append("the run was interrupted before every scenario finished")
-    results = build_results(st, verdicts, outcome, honesty, released)
+    results = build_results(st, verdicts, outcome, honesty, released, cleanup=cleanup, interrupted=interrupted)
     st.extra["results"] = results
     st.extra["summary_lines"] = summary_lines(results)
     if s.report_dir is not None:
@@ -58,6 +61,17 @@ def finish_run(st: Any, exitstatus: int) -> int | None:
         st.extra["summary_lines"].append(f"reports: {Path(s.report_dir).resolve()}")
     _stop(st)
     return EXIT_PASSED if outcome == "passed" else EXIT_FAILED
+
+
+def _end_on_target(st: Any) -> CleanupReport | None:
+    """Check in what the run holds and revoke what it created (not on the bundled
+    server, whose database is thrown away). Never raises: the verdict must be written."""
+    if st.target is None:
+        return None
+    try:
+        return st.target.end_run(revoke_licenses=not st.settings.bundled)
+    except Exception as exc:  # noqa: BLE001 - best effort; the ledger keeps what is left
+        return CleanupReport(problems=[f"cleanup stopped: {exc.__class__.__name__}: {exc}"])
 
 
 def _stop(st: Any) -> None:
@@ -68,8 +82,10 @@ def _stop(st: Any) -> None:
         st.server = None
 
 
-def build_results(st: Any, verdicts: list[Verdict], outcome: str, honesty: list[str], released: int) -> dict[str, Any]:
+def build_results(st: Any, verdicts: list[Verdict], outcome: str, honesty: list[str], released: int, *,
+                  cleanup: CleanupReport | None = None, interrupted: bool = False) -> dict[str, Any]:
     s = st.settings
+    honesty = list(honesty) + guest_messages(st, cleanup)
     counts = {o: 0 for o in ("passed", "failed", "warning", "not_run")}
     for v in verdicts:
         counts[v.outcome] += 1
@@ -83,22 +99,53 @@ def build_results(st: Any, verdicts: list[Verdict], outcome: str, honesty: list[
         "finished_at": _iso(time.time()),
         "duration_seconds": round(time.time() - st.started_at, 2),
         "target": {"url": st.target.base_url if st.target else s.target, "bundled": s.bundled,
-                   "server_version": st.server_version, "minute_seconds": s.minute_seconds,
+                   "server_version": st.server_version, "server_header": getattr(st, "server_header", None),
+                   "minute_seconds": s.minute_seconds,
                    "provisioning": "inventory" if s.inventory else "management"},
         "selection": {"areas": list(s.only) or "all", "tests": len(st.tests)},
         "outcome": outcome,
+        "interrupted": interrupted,
         "counts": counts,
         "messages": honesty,
         "leases_released_at_end": released,
+        "cleanup": cleanup.to_json() if cleanup is not None else None,
+        "rate_limited": st.target.backoff.to_json() if st.target is not None else None,
+        "pacing": {"max_rps": s.max_rps,
+                   "waited_seconds": round(st.target.pacer.waited_seconds, 3)
+                   if st.target is not None and st.target.pacer is not None else 0.0},
+        "concurrency": {"configured": s.concurrency, "default": DEFAULT_CONCURRENCY,
+                        "reduced": s.concurrency < DEFAULT_CONCURRENCY,
+                        "scenarios": list(st.target.races) if st.target is not None else []},
         "requirements": [v.to_json() for v in verdicts],
         "tests": [{"nodeid": t.nodeid, "outcome": t.outcome, "duration": round(t.duration, 3),
                    "requirements": t.requirements, **({"message": t.message} if t.message else {})}
                   for t in st.tests.values()],
     }
+    if getattr(st, "coverage", None) is not None:
+        results["coverage"] = st.coverage.to_json(results["requirements"])
     for k, v in st.extra.items():
         if k not in ("results", "summary_lines"):
             results[k] = v
     return redact_obj(results)
+
+
+def guest_messages(st: Any, cleanup: CleanupReport | None) -> list[str]:
+    """Notes on how the run behaved on a shared server, for the verdict."""
+    s, out = st.settings, []
+    if s.concurrency < DEFAULT_CONCURRENCY:
+        out.append(f"ran with reduced concurrency: races sent at most {s.concurrency} simultaneous requests "
+                   f"(default {DEFAULT_CONCURRENCY}); a lost update that needs more contenders may go unseen")
+    backoff = st.target.backoff if st.target is not None else None
+    if backoff is not None and backoff.answers:
+        out.append(f"the target answered 429 {backoff.answers} times; the run waited {backoff.waited_seconds:.1f} s "
+                   f"in all (summed over its connections), as Retry-After asked; a 429 alone is never a failure")
+        if backoff.gave_up:
+            out.append(f"{backoff.gave_up} times the run stopped waiting (retry or time bound reached) "
+                       "and the 429 became the answer that was judged")
+    if cleanup is not None and not cleanup.complete:
+        out.append(f"cleanup incomplete ({'; '.join(cleanup.problems[:3])}); "
+                   f"finish it with `leasecheck cleanup --run-id {s.run_id}`")
+    return out
 
 
 def _iso(epoch: float) -> str:
@@ -107,7 +154,8 @@ def _iso(epoch: float) -> str:
 
 def summary_lines(results: dict[str, Any]) -> list[str]:
     c = results["counts"]
-    lines = [f"{results['outcome'].upper()}: {c['passed']} passed, {c['failed']} failed, "
+    title = headline(results["outcome"], results["coverage"]) if results.get("coverage") else results["outcome"].upper()
+    lines = [f"{title}: {c['passed']} passed, {c['failed']} failed, "
              f"{c['warning']} warnings, {c['not_run']} not run "
              f"({len(results['requirements'])} requirements, {results['duration_seconds']} s, target {results['target']['url']})"]
     for r in results["requirements"]:
@@ -128,6 +176,11 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     if unselected:
         lines.append(f"({unselected} MUST requirements were not selected by this run)")
     lines.extend(f"NOTE    {m}" for m in results.get("messages", []))
+    if results.get("coverage"):
+        lines.append(summary_line(results["coverage"]))
+    if results.get("cleanup"):
+        lines.append(f"cleanup: run {results['run_id']}: " + CleanupReport(**{
+            k: v for k, v in results["cleanup"].items() if k not in ("complete",)}).line())
     return lines
 
 

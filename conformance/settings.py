@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from urllib.parse import urlparse
 
 from ..specs import catalogue
+from .ledger import RUN_ID_RE
 
 
 class SettingsError(ValueError):
@@ -24,6 +25,8 @@ class SettingsError(ValueError):
 ENV_PREFIX = "LEASECHECK_"
 #: The bundled server compresses time: one policy minute lasts this many seconds.
 BUNDLED_MINUTE_SECONDS = 1.0
+#: Simultaneous requests a concurrency scenario sends unless told otherwise.
+DEFAULT_CONCURRENCY = 48
 
 
 @dataclass
@@ -37,7 +40,11 @@ class Settings:
     expected_failures: Path | None = None
     request_timeout: float = 10.0
     expiry_tolerance: float = 1.0
-    concurrency: int = 48
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_rps: float | None = None  # average request-rate cap for the whole run; None: no cap
+    rate_limit_budget: float = 300.0  # seconds a run may spend waiting out 429s in total
+    state_dir: Path | None = None  # private run ledgers; None: ~/.local/state/leasecheck
+    server_version: str | None = None  # what the target runs (e.g. a commit); None: its Server header
     generated_examples: int = 12
     seed: int = 20261127
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
@@ -91,6 +98,12 @@ class Settings:
             raise SettingsError("expiry-tolerance must be >= 0")
         if self.concurrency < 2:
             raise SettingsError("concurrency must be at least 2")
+        if self.max_rps is not None and not self.max_rps > 0:
+            raise SettingsError(f"max-rps must be > 0, got {self.max_rps}")
+        if self.rate_limit_budget < 0:
+            raise SettingsError("rate-limit-budget must be >= 0")
+        if not RUN_ID_RE.match(str(self.run_id)):
+            raise SettingsError(f"run-id {self.run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
         if self.generated_examples < 0:
             raise SettingsError("generated-examples must be >= 0")
         areas = set(catalogue()["areas"])

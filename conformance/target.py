@@ -5,11 +5,17 @@ suite creates a fresh product, policy and license per scenario, named with
 the run id) or an inventory file of pre-made licenses. Every exchange passes
 through observers: envelope inspection, the server clock, lease tracking (so
 the run checks in what it still holds when it ends).
+
+On a shared server the run is a guest: every request passes a rate cap
+(`max_rps`), 429 answers are waited out (`Backoff`), what the run creates
+and holds is written to its ledger as it happens, and `end_run` undoes it
+all (check in, revoke) however the run ends.
 """
 from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +24,13 @@ from typing import Any, Callable
 from ..core.client import (Exchange, Http, LeaseClient, Management, System, hardware_binding,
                            license_auth)
 from ..core.envelope import Finding, Inspector
+from ..core.interrupts import held
+from ..core.pacing import Backoff, Pacer, Permit
 from ..core.redact import register_secret
 from ..core.signing import KeyRing
 from ..core.timeutil import ServerClock
+from .cleanup import CleanupReport, check_in, cleanup_http, revoke
+from .ledger import Ledger
 from .settings import Settings
 
 
@@ -34,6 +44,10 @@ class TargetUnreachable(Exception):
 
 class TargetStoppedAnswering(Exception):
     """Too many requests in a row got no answer: the rest of the run fails fast."""
+
+
+class RunEnding(Exception):
+    """The run is ending (finished, interrupted): scenarios may not send more requests."""
 
 
 #: Consecutive transport failures after which the target is declared silent.
@@ -54,12 +68,14 @@ class LicenseFixture:
 
 
 class LeaseTracker:
-    """Remembers leases granted and not yet ended, per license key (in memory only)."""
+    """Remembers leases granted and not yet ended, per license key; with a
+    ledger, also on disk (so a killed run can still be cleaned up)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ledger: Ledger | None = None) -> None:
         self._held: dict[str, tuple[str, str]] = {}  # token -> (license key, license id)
         self._lock = threading.Lock()
         self.key_to_license: dict[str, str] = {}
+        self.ledger = ledger
 
     def __call__(self, ex: Exchange) -> None:
         auth = ex.request_headers.get("Authorization", "")
@@ -67,14 +83,23 @@ class LeaseTracker:
             return
         key = auth[len("License "):]
         if ex.operation == "checkout" and ex.ok and ex.lease_token:
+            license_id = self.key_to_license.get(key)
             with self._lock:
-                self._held[ex.lease_token] = (key, self.key_to_license.get(key, "?"))
+                self._held[ex.lease_token] = (key, license_id or "?")
+            if self.ledger is not None:
+                self.ledger.lease(ex.lease_token, license_id, None if license_id else key)
         elif ex.operation == "checkin" and ex.status is not None and ex.status < 500:
             body = _json(ex.request_body)
             token = body.get("lease_token") if isinstance(body, dict) else None
             if ex.ok or ex.status in (404, 409):
                 with self._lock:
-                    self._held.pop(token, None)
+                    # Only its own license's checkin ends a lease: another license's (AUTH-02
+                    # probes) is refused with 404 while the lease lives on.
+                    known = token in self._held and self._held[token][0] == key
+                    if known:
+                        del self._held[token]
+                if known and self.ledger is not None:
+                    self.ledger.lease_ended(token)
 
     def held(self) -> list[tuple[str, str, str]]:
         with self._lock:
@@ -93,18 +118,27 @@ class Target:
 
     def __init__(self, settings: Settings, base_url: str, *, management_token: str | None,
                  on_finding: Callable[[Exchange, list[Finding]], None] | None = None,
-                 before_request: Callable[[], None] | None = None) -> None:
+                 before_request: Callable[[], None] | None = None,
+                 ledger: Ledger | None = None) -> None:
         self.settings = settings
         self.base_url = base_url.rstrip("/")
         self.management_token = management_token
         register_secret(management_token)
         self.clock = ServerClock()
         self.keyring = KeyRing()
-        self.tracker = LeaseTracker()
+        self.ledger = ledger
+        self.tracker = LeaseTracker(ledger)
         self.on_finding = on_finding
         self._before_request = before_request
+        self.pacer = Pacer(settings.max_rps) if settings.max_rps else None
+        self.backoff = Backoff(budget_seconds=settings.rate_limit_budget)
+        self.throttle_observers: list[Callable[[Exchange], None]] = []  # each 429 waited out
+        self.closing = False
+        self.current_test: str | None = None  # set by the plugin, for per-scenario notes
+        self.races: list[dict[str, Any]] = []
         self._silent_in_a_row = 0
         self._https: list[Http] = []
+        self._provisioning = 0  # _create calls under way (their license is not yet in the ledger)
         self._inspector = Inspector(self.keyring, refresh_keys=self.refresh_keys)
         self.http = self.new_http()
         self.system = System(self.http)
@@ -116,9 +150,13 @@ class Target:
 
     # ------------------------------------------------------------- plumbing
     def _gate(self) -> None:
+        if self.closing:
+            raise RunEnding("the run is ending; no new requests")
         if self._silent_in_a_row >= SILENCE_LIMIT:
             raise TargetStoppedAnswering(
                 f"the target did not answer {self._silent_in_a_row} requests in a row; not sending more")
+        if self.pacer is not None:
+            self.pacer.acquire()
         if self._before_request is not None:
             self._before_request()
 
@@ -135,9 +173,33 @@ class Target:
     def new_http(self) -> Http:
         """A new connection pool (concurrency scenarios use one per thread)."""
         http = Http(self.base_url, timeout=self.settings.request_timeout, observers=[self._observe],
-                    before_request=self._gate)
+                    before_request=self._gate, backoff=self.backoff)
+        http.throttle_listeners.append(self._throttled)
         self._https.append(http)
         return http
+
+    def _throttled(self, ex: Exchange) -> None:
+        for obs in self.throttle_observers:
+            obs(ex)
+
+    # ------------------------------------------------------------ concurrency
+    def note_race(self, simultaneous: int, requests: int) -> None:
+        """A concurrency scenario states, before sending, how many simultaneous requests
+        it sends; the report lists each scenario once (its widest race, all its requests)."""
+        with self._lock:
+            for r in self.races:
+                if r["test"] == self.current_test:
+                    r["simultaneous"] = max(r["simultaneous"], simultaneous)
+                    r["requests"] += requests
+                    r["races"] += 1
+                    return
+            self.races.append({"test": self.current_test, "simultaneous": simultaneous,
+                               "requests": requests, "races": 1})
+
+    def race_permit(self, requests: int) -> Permit | None:
+        """Pay the rate cap for a whole race up front, so that its requests still
+        leave together (None without a cap)."""
+        return self.pacer.reserve(requests) if self.pacer is not None else None
 
     def close(self) -> None:
         for h in self._https:
@@ -167,6 +229,16 @@ class Target:
 
     def _create(self, seats: int | None, timeout_minutes: int, license_type: str,
                 features: list[dict[str, Any]] | None, purpose: str) -> LicenseFixture:
+        with self._lock:
+            self._provisioning += 1
+        try:
+            return self._create_now(seats, timeout_minutes, license_type, features, purpose)
+        finally:
+            with self._lock:
+                self._provisioning -= 1
+
+    def _create_now(self, seats: int | None, timeout_minutes: int, license_type: str,
+                    features: list[dict[str, Any]] | None, purpose: str) -> LicenseFixture:
         assert self.management is not None
         run = self.settings.run_id
         code = f"lc-{run}-{uuid.uuid4().hex[:8]}"
@@ -178,11 +250,14 @@ class Target:
         policy = self.management.create_policy(
             product["id"], name=f"leasecheck {purpose}", code=code, license_type=license_type,
             max_floating_users=seats, floating_timeout_minutes=timeout_minutes, metadata=pmeta)
-        lic, key = self.management.create_license(product["id"], policy["id"], metadata=meta)
-        register_secret(key)
-        self.tracker.key_to_license[key] = lic["id"]
-        with self._lock:
-            self.created_licenses.append(lic["id"])
+        with held():  # an interrupt waits until the license is recorded (ledger and memory)
+            lic, key = self.management.create_license(product["id"], policy["id"], metadata=meta)
+            register_secret(key)
+            if self.ledger is not None:  # before anyone can use it: a killed run can still revoke it
+                self.ledger.license(lic["id"], key, created=True)
+            self.tracker.key_to_license[key] = lic["id"]
+            with self._lock:
+                self.created_licenses.append(lic["id"])
         got_timeout = policy.get("floating_timeout_minutes", timeout_minutes)
         return LicenseFixture(license_id=lic["id"], license_key=key, seats=seats,
                               timeout_minutes=int(got_timeout), license_type=license_type,
@@ -204,6 +279,8 @@ class Target:
                 self._inventory_used.add(entry["license_key"])
                 register_secret(entry["license_key"])
                 lic_id = entry.get("license_id", entry.get("name", "inventory"))
+                if self.ledger is not None:
+                    self.ledger.license(lic_id, entry["license_key"], created=False)
                 self.tracker.key_to_license[entry["license_key"]] = lic_id
                 return LicenseFixture(license_id=lic_id, license_key=entry["license_key"], seats=seats,
                                       timeout_minutes=int(entry.get("floating_timeout_minutes", timeout_minutes)),
@@ -217,13 +294,43 @@ class Target:
         self.management.set_status(fixture.license_id, action)
 
     # ---------------------------------------------------------------- ending
-    def release_all(self) -> int:
-        """Check in every lease this run still holds. Returns how many were released."""
-        released = 0
-        for token, key, _lic in self.tracker.held():
-            ex = LeaseClient(self.http, key).checkin(token)
-            released += int(ex.ok)
-        return released
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no request of this run is in flight and no license is being
+        provisioned (what they produced is then tracked), at most `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while self._provisioning or any(h.inflight for h in list(self._https)):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def end_run(self, *, revoke_licenses: bool = True) -> CleanupReport:
+        """Undo the run on the target, however it ended: refuse new scenario
+        requests, let those in flight land, check in every lease still held,
+        revoke every license the run created, then check in any lease granted
+        meanwhile (a revoked license grants no more). The ledger is deleted
+        only when all of it is done."""
+        self.closing = True
+        report = CleanupReport()
+        if not self.wait_idle(self.settings.request_timeout + 1.0):
+            report.problems.append("requests still in flight when the run ended")
+        with cleanup_http(self.base_url, timeout=self.settings.request_timeout, pacer=self.pacer,
+                          budget=max(30.0, self.settings.rate_limit_budget - self.backoff.waited_seconds)) as http:
+            first = self.tracker.held()
+            report.merge(check_in(http, first, self.ledger))
+            if revoke_licenses:
+                with self._lock:
+                    created = list(self.created_licenses)
+                report.merge(revoke(http, created, self.management_token, self.ledger))
+            self.wait_idle(self.settings.request_timeout + 1.0)
+            seen = {token for token, _, _ in first}
+            report.merge(check_in(http, [h for h in self.tracker.held() if h[0] not in seen], self.ledger))
+        if self.ledger is not None:
+            if report.complete:
+                self.ledger.delete()
+            else:
+                self.ledger.close()
+        return report
 
 
 def _load_inventory(path: Path) -> list[dict[str, Any]]:

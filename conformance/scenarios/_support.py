@@ -5,6 +5,7 @@ the server's own timestamps through the target's clock, never fixed.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,18 +26,25 @@ DEAD_LEASE = (404, 409, 422)  # answers for unknown/expired/ended leases (CHK-03
 def race(target: Target, calls: Sequence[Callable[[LeaseClient], T]], fixture: LicenseFixture,
          width: int | None = None) -> list[T]:
     """Run `calls` as simultaneously as possible: one thread and one connection
-    each, all released by one barrier once every connection is open."""
+    each, all released by one barrier once every connection is open.
+
+    The width is stated to the target before anything is sent (the report
+    lists it per scenario), and under a rate cap the whole race is paid for
+    up front so its requests still leave together."""
     width = min(width or target.settings.concurrency, len(calls))
+    target.note_race(width, len(calls))
     clients = [target.client(fixture, target.new_http()) for _ in range(width)]
     for c in clients:  # open each connection before the start line
         c.http.request("GET", "/health")
+    permit = target.race_permit(len(calls))
     barrier = threading.Barrier(width)
     results: list[Any] = [None] * len(calls)
 
     def worker(slot: int) -> None:
-        barrier.wait()
-        for i in range(slot, len(calls), width):
-            results[i] = calls[i](clients[slot])
+        with permit.use() if permit is not None else contextlib.nullcontext():
+            barrier.wait()
+            for i in range(slot, len(calls), width):
+                results[i] = calls[i](clients[slot])
 
     with ThreadPoolExecutor(max_workers=width) as pool:
         list(pool.map(worker, range(width)))
