@@ -2,7 +2,10 @@
 
 The conformance command is a thin shell over pytest: it validates settings
 (exit 2 with one line on any problem), checks the target answers, then runs
-the scenario package in-process with the leasecheck plugin.
+the scenario package in-process with the leasecheck plugin. SIGTERM (how CI
+runners stop a job) ends the session like Ctrl-C, so the run still cleans up
+after itself and writes its reports. Afterwards it can sign the reports into
+a bundle (`--sign`) and compare them with an earlier run (`--baseline`).
 """
 from __future__ import annotations
 
@@ -13,9 +16,11 @@ from typing import Any
 
 import click
 
+from ..core import interrupts
 from ..core.client import Http, Management, System
 from ..core.redact import register_secret
 from ..core.timeutil import ServerClock
+from .ledger import LedgerError, private_dir, state_dir
 from .results import default_report_dir
 from .settings import Settings, SettingsError
 from .target import TargetUnreachable, probe
@@ -45,25 +50,75 @@ def target_options(f: Any) -> Any:
               help="where to write results.json, junit.xml, report.html (default reports/<timestamp>)")
 @click.option("--only", multiple=True, help="run only this requirement area (repeatable)")
 @click.option("--expected-failures", type=click.Path(path_type=Path), help="YAML list of {id, reason, expires?}")
-@click.option("--concurrency", type=int, help="most simultaneous requests a concurrency scenario sends")
+@click.option("--concurrency", type=int, help="most simultaneous requests a concurrency scenario sends (default 48)")
+@click.option("--max-rps", type=float, help="cap the run's average request rate (requests per second)")
+@click.option("--rate-limit-budget", type=float, help="most seconds the run waits out 429 answers in all (default 300)")
+@click.option("--run-id", help="name this run (default: random); codes and metadata on the target carry it")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="private dir for run ledgers (env LEASECHECK_STATE_DIR; default ~/.local/state/leasecheck)")
+@click.option("--server-version", help="what the target runs (e.g. its commit), recorded for `leasecheck diff`")
 @click.option("--request-timeout", type=float, help="seconds before one request counts as unanswered (default 10)")
 @click.option("--seed", type=int, help="seed for generated requests")
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="an earlier results.json: print what changed; exit 1 on a new MUST failure")
+@click.option("--sign", "sign_key", type=click.Path(dir_okay=False, path_type=Path),
+              help="sign the reports into REPORT_DIR/bundle with this key (see `leasecheck keygen`)")
 @click.option("-k", "keyword", help="pytest -k expression to select scenarios")
 @click.option("-v", "--verbose", is_flag=True, help="one line per scenario")
-def conformance(config: Path | None, keyword: str | None, verbose: bool, **flags: Any) -> None:
+def conformance(config: Path | None, keyword: str | None, verbose: bool, baseline: Path | None,
+                sign_key: Path | None, **flags: Any) -> None:
     """Run the conformance suite; exit 0 pass, 1 MUST failure, 2 bad settings or unreachable target."""
+    from .bundle import BundleError, build, load_signing_key
+    from .diff import ResultsError, diff_files, load_results, render_text
     try:
         settings = Settings.load(flags, config=config)
     except SettingsError as exc:
         _fail(str(exc))
     if settings.report_dir is None:
         settings.report_dir = default_report_dir()
+    key = None
+    try:
+        if baseline is not None:
+            load_results(baseline)
+        if sign_key is not None:
+            key = load_signing_key(sign_key)
+    except (ResultsError, BundleError) as exc:
+        _fail(str(exc))
     if settings.target:
+        _prepare_state_dir(settings)
         try:
             probe(settings.target, timeout=min(settings.request_timeout, 5.0))
         except TargetUnreachable as exc:
             _fail(str(exc))
-    raise SystemExit(run_pytest(settings, keyword=keyword, verbose=verbose))
+    with interrupts.installed():  # Ctrl-C and SIGTERM: finish the request in flight, then clean up
+        code = run_pytest(settings, keyword=keyword, verbose=verbose)
+    report_dir = Path(settings.report_dir)
+    if code == 2 or not (report_dir / "results.json").is_file():
+        raise SystemExit(code)
+    if key is not None:
+        try:
+            click.echo(f"bundle: {build(report_dir, key)}")
+        except BundleError as exc:
+            _fail(str(exc))
+    if baseline is not None:
+        d = diff_files(baseline, report_dir / "results.json",
+                       json_out=report_dir / "diff.json", junit=report_dir / "diff-junit.xml")
+        click.echo(render_text(d), nl=False)
+        if d.gate_failed:
+            code = 1
+    raise SystemExit(code)
+
+
+def _prepare_state_dir(settings: Settings) -> None:
+    """The ledger holds license keys and lease tokens: a private dir, never inside the reports."""
+    directory = state_dir(settings.state_dir)
+    report = Path(settings.report_dir or ".").resolve()
+    if directory.resolve() == report or report in directory.resolve().parents:
+        _fail(f"state dir {directory} is inside the report dir {report}; ledgers hold secrets, keep them apart")
+    try:
+        private_dir(directory)
+    except LedgerError as exc:
+        _fail(str(exc))
 
 
 def run_pytest(settings: Settings, *, keyword: str | None = None, verbose: bool = False,

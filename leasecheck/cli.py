@@ -28,12 +28,16 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from .conformance.bundle import bundle_command, keygen_command, verify_command
+    from .conformance.cleanup import cleanup
     from .conformance.command import conformance, doctor
+    from .conformance.diff import diff
     from .load.command import load
     from .reference_server.command import gallery, serve
     from .specs.export import spec_group
 
-    for command in (serve, conformance, doctor, load, spec_group):
+    for command in (serve, conformance, doctor, load, spec_group,
+                    cleanup, diff, keygen_command, bundle_command, verify_command):
         cli.add_command(command)
     cli.add_command(gallery)
 
