@@ -4,8 +4,9 @@ A conformance suite is worth the bugs it catches. Each fault here is a bug
 real lease servers have shipped, written as the smallest change to the
 correct server: a subclass overriding one step of `Runtime` (leases.py),
 `Idempotency` or `Envelopes`, or a handler replaced on the `Api`. The correct
-code is never edited; a fault only exists in a server started with
-`leasecheck serve --fault NAME`, which says so on stderr before it listens.
+code holds no fault logic (it only names the steps a fault overrides); a
+fault exists only in a server started with `leasecheck serve --fault NAME`,
+which says so on stderr before it listens.
 
 `breaks` names the requirement IDs (specs/requirements.yaml) the bug
 violates; tests/gallery/ proves that `leasecheck conformance` fails each
