@@ -129,7 +129,9 @@ def run_case(case: Case, report_dir: Path, *, extra: Sequence[str] = (),
     try:
         with ReferenceServer(minute_seconds=case.minute_seconds, extra_args=case.server_args) as srv:
             assert srv.base_url is not None
-            env = {**_clean_env(), TOKEN_ENV: srv.management_token}
+            # The run ledger belongs with the throwaway server: both go when the case ends.
+            env = {**_clean_env(), TOKEN_ENV: srv.management_token,
+                   "LEASECHECK_STATE_DIR": str(srv.workdir / "state")}
             proc = subprocess.run(conformance_command(srv.base_url, case, report_dir, extra), env=env,
                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
             out.exit_code = proc.returncode

@@ -1,0 +1,25 @@
+"""Session-wide isolation: the project's tests write nothing to the developer's home.
+
+Conformance runs against a `--target` keep a run ledger in the user's state
+directory (conformance/ledger.py: `$XDG_STATE_HOME/leasecheck/runs`). The CLI
+subprocesses the tests start inherit XDG_STATE_HOME (their helpers strip only
+LEASECHECK_* variables), so it points at a temporary directory for the session;
+tests that are about the ledger set LEASECHECK_STATE_DIR themselves.
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    previous = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("xdg-state"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = previous
