@@ -35,6 +35,15 @@ class ServerStartError(RuntimeError):
     """The server did not become ready; the message carries the tail of its log."""
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM when the process that started it dies, so a
+    hard-killed test or conformance run does not leave a server behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class ReferenceServer:
     """A reference server subprocess on 127.0.0.1 (all its workers in one process group)."""
 
@@ -113,6 +122,7 @@ class ReferenceServer:
             self._proc = subprocess.Popen(
                 self._command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=env, start_new_session=True,  # own process group: kill() reaches every worker
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + self.ready_timeout
         try:
