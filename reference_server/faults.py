@@ -589,7 +589,7 @@ _fault("unknown-fields-accepted", "input", ("INPUT-02",),
        "unknown request fields are silently ignored, so a typo such as 'fingerprnt' goes unnoticed")(_unknown_fields_accepted)
 
 
-@_fault("missing-field-in-data", "envelopes", ("ENV-01",),
+@_fault("missing-field-in-data", "envelopes", ("ENV-01", "LIFE-02"),
         "the heartbeat and checkin view of a lease forgets the required device_id")
 class LeaseViewWithoutDevice(Runtime):
     def lease_data(self, lic: License, policy: Policy, lease: Lease, now: float, *, with_token: bool) -> dict[str, Any]:

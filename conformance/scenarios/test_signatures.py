@@ -66,7 +66,11 @@ def test_tampered_data_does_not_verify(target, lic, expect):
     c = target.client(f)
     out = c.checkout(hardware_binding())
     expect.status("SIG-04", out, [200], "checkout")
-    target.keyring.verify(out.json)  # the untouched envelope verifies (SIG-01 judges it)
+    try:
+        target.keyring.verify(out.json)
+    except SignatureError as exc:
+        # Tampering proves nothing about a signature that never verified; SIG-01 judges that.
+        pytest.skip(f"not_run: the untouched checkout answer does not verify ({exc})")
     tampered = []
     for field in out.data:
         env = copy.deepcopy(out.json)
