@@ -9,7 +9,6 @@ a bundle (`--sign`) and compare them with an earlier run (`--baseline`).
 """
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import click
 
 from ..core import interrupts
-from ..core.client import Http, Management, System
+from ..core.client import Http, System
 from ..core.redact import register_secret
 from ..core.timeutil import ServerClock
 from .ledger import LedgerError, private_dir, state_dir

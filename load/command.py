@@ -240,8 +240,8 @@ def _finish(judgement: Judgement, report_dir: Path) -> None:
     rates = s["rates"]
     click.echo(f"  achieved {s['throughput']['achieved_rps']} req/s; errors {_pct(rates['errors'])}; "
                f"denials {_pct(rates['denials'])} of checkouts")
-    for note in s.get("notes", []):
-        click.echo(f"  note: {note}")
+    for line in s.get("notes", []):
+        click.echo(f"  note: {line}")
     click.echo(f"reports: {report_dir.resolve()}")
     raise SystemExit(judgement.exit_code if judgement.exit_code in (0, 3, 4, 5) else EXIT_INVALID)
 

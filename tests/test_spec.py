@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from leasecheck.specs import LEVELS, SCHEMA_DIR, catalogue, openapi, schema
+from leasecheck.specs import LEVELS, catalogue, openapi, schema
 from leasecheck.specs.export import build, drift, export, spec_group
 from leasecheck.specs.validate import is_date_time, validator
 

@@ -93,3 +93,18 @@ def wait_until(deadline: float, *, poll: Callable[[], bool] | None = None, step:
         if remaining <= 0:
             return poll is None
         time.sleep(min(step, remaining) if poll is not None else remaining)
+
+
+def poll_until(predicate: Callable[[], Any], timeout: float, what: str = "condition",
+               interval: float = 0.02) -> Any:
+    """Poll `predicate` until it is truthy and return its value; raise
+    TimeoutError naming `what` after `timeout` seconds. For waiting on a state
+    (a file written, a process ready), never on the passage of time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what}: not within {timeout:.1f} s")
+        time.sleep(interval)

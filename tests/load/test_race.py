@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from leasecheck.reference_server.process import ReferenceServer
 
 FAULT = "race-check-then-insert"

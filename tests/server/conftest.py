@@ -11,13 +11,13 @@ import itertools
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Callable, Iterator
 
 import pytest
 
 from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, Exchange, Http, LeaseClient, Management, System
 from leasecheck.core.signing import KeyRing, SignatureError
+from leasecheck.core.timeutil import parse_rfc3339, poll_until
 from leasecheck.reference_server.process import ReferenceServer
 
 MINUTE_SECONDS = 1.0
@@ -26,19 +26,12 @@ RUNTIME_PATHS = {CHECKOUT, HEARTBEAT, CHECKIN}
 
 def parse_ts(text: str) -> float:
     """Epoch seconds of an RFC 3339 timestamp the server sent."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    return parse_rfc3339(text)
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.02) -> Any:
     """Poll `predicate` until it is truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"condition not met within {timeout:.1f} s")
-        time.sleep(interval)
+    return poll_until(predicate, timeout, interval=interval)
 
 
 def sleep_past(instant: float, margin: float = 0.05) -> None:

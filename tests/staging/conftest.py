@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from leasecheck.core.timeutil import poll_until
 from leasecheck.reference_server.process import ReferenceServer
 
 LEASECHECK = [sys.executable, "-m", "leasecheck.cli"]
@@ -60,14 +61,7 @@ def new_run_id(prefix: str) -> str:
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(interval)
+    return poll_until(predicate, timeout, what, interval)
 
 
 def ledger_events(path: Path) -> list[dict[str, Any]]:
