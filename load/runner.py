@@ -30,6 +30,7 @@ from .config import CONFIG_ENV, SHARDS_ENV, write_run_record
 from .hooks import PROGRESS_FILE
 from .judge import Facts, Judgement, judge
 from .plan import LEAD_SECONDS
+from ..core.client import Http
 from .provision import ProvisioningFailed, build_config
 from .report import write_reports
 from .slo import Slo
@@ -78,9 +79,13 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
         for lic in config.licenses:
             echo(f"  license {lic.name}: {lic.seats} seats, lease {lic.timeout_minutes} min"
                  f" x {settings.minute_seconds:g} s")
-        with tempfile.TemporaryDirectory(prefix="leasecheck-load-") as tmp:
-            config_file = config.write_private(Path(tmp) / "config.json")
-            exit_code = _run_locust(settings, config_file, Path(tmp), shard_dir, progress)
+        try:
+            with tempfile.TemporaryDirectory(prefix="leasecheck-load-") as tmp:
+                config_file = config.write_private(Path(tmp) / "config.json")
+                exit_code = _run_locust(settings, config_file, Path(tmp), shard_dir, progress)
+        finally:
+            if not bundled:  # a guest on someone's server: leave no live license behind
+                _revoke_licenses(base_url, token, [lic.license_id for lic in config.licenses], echo)
     target = {"url": base_url, "bundled": bundled, "server_workers": settings.server_workers if bundled else None,
               "server_args": list(settings.server_args) if bundled else None}
     facts = Facts(processes=settings.processes, locust_exit=exit_code, target=target, command=settings.command,
@@ -88,6 +93,16 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
     judgement = judge(shard_dir, settings.slos, facts)
     write_reports(settings.report_dir, judgement)
     return judgement
+
+
+def _revoke_licenses(base_url: str, token: str, license_ids: list[str], echo: Echo) -> None:
+    """Revoke the run's licenses (the same cleanup a conformance run does); their
+    seats then count against nobody, whatever leases locust left held."""
+    from ..conformance.cleanup import revoke
+    with Http(base_url) as http:
+        rep = revoke(http, license_ids, token, None)
+    echo(f"cleanup: {rep.licenses_revoked} licenses revoked ({rep.licenses_already_final} already final)"
+         + "".join(f"; {p}" for p in rep.problems))
 
 
 def judge_only(shard_dir: Path, slos: list[Slo], report_dir: Path, command: str) -> Judgement:

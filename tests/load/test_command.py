@@ -73,3 +73,16 @@ def test_plain_locust_run_then_judge(server, tmp_path, load_judge):
     judged = load_judge("seat-race", shards, tmp_path / "report")
     judged.assert_passed_or_generator_bound()
     assert judged.summary["invariants"]["operations_judged"] > 0
+
+
+def test_a_run_on_someone_elses_server_revokes_its_licenses(load_run, server):
+    """A guest leaves nothing live: every license the run created ends revoked."""
+    import sqlite3
+
+    run = load_run("seat-race", "--users", "12", "--duration", "3s", server=server)
+    assert run.proc.returncode in (0, 5), run.explain()  # 5: generator-bound on a busy machine
+    assert "licenses revoked" in run.proc.stdout + run.proc.stderr
+    run_id = run.summary["settings"]["run_id"]
+    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT status FROM licenses WHERE metadata LIKE ?", (f"%{run_id}%",)).fetchall()
+    assert rows and {r[0] for r in rows} == {"revoked"}, rows
