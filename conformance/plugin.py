@@ -97,6 +97,8 @@ def pytest_configure(config: pytest.Config) -> None:
             })
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
+    from ..core.interrupts import stopping
+    stopping.clear()  # a new run in this process starts unstopped
     config.stash[STATE_KEY] = RunState(settings)
 
 
@@ -302,6 +304,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def _short(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
     text = f"{excinfo.type.__name__}: {excinfo.value}"
     return text if len(text) < 600 else text[:600] + "…"
+
+
+def pytest_keyboard_interrupt(excinfo: Any) -> None:
+    """Ctrl-C under plain pytest too: threads waiting on lease deadlines stop waiting."""
+    from ..core.interrupts import stopping
+    stopping.set()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -38,7 +38,7 @@ def finish_run(st: Any, exitstatus: int) -> int | None:
     if st.setup_error:
         _stop(st)
         return EXIT_SETTINGS
-    if exitstatus in (2, 3, 4) and not st.tests:
+    if exitstatus in (3, 4) and not st.tests:  # internal or usage error: pytest reports it
         _stop(st)
         return None
     released = cleanup.leases_checked_in if cleanup is not None else 0

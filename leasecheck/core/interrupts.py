@@ -21,9 +21,18 @@ from typing import Any, Iterator
 _depth = 0  # held sections the main thread is in
 _pending: int | None = None  # a signal that arrived inside one
 
+#: Set once the run is asked to stop: threads waiting on lease deadlines
+#: (`timeutil.wait_until`) give up instead of waiting out a lease window.
+stopping = threading.Event()
+
+
+class Stopping(Exception):
+    """Raised in a waiting thread when the run is stopping."""
+
 
 def _handler(signum: int, frame: Any) -> None:
     global _pending
+    stopping.set()
     if _depth > 0 and _pending is None:
         _pending = signum
         return

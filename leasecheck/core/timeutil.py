@@ -85,14 +85,18 @@ def wait_until(deadline: float, *, poll: Callable[[], bool] | None = None, step:
     """Block until local time `deadline`, or earlier if `poll()` turns true.
 
     Returns True if `poll` succeeded (or there was no poll), False on deadline.
+    Raises `interrupts.Stopping` when the run is asked to stop meanwhile.
     """
+    from .interrupts import Stopping, stopping
     while True:
+        if stopping.is_set():
+            raise Stopping("the run is stopping")
         if poll is not None and poll():
             return True
         remaining = deadline - time.time()
         if remaining <= 0:
             return poll is None
-        time.sleep(min(step, remaining) if poll is not None else remaining)
+        stopping.wait(min(step if poll is not None else 0.25, remaining))
 
 
 def poll_until(predicate: Callable[[], Any], timeout: float, what: str = "condition",

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import signal
 import stat
+import time
 from pathlib import Path
 
 import pytest
 
 from leasecheck.conformance.ledger import Ledger, LedgerError, read
 
-from .conftest import (QUICK_AREAS, cli_env, conformance_args, ledger_events, new_run_id, run_cli, run_on_server,
+from .conftest import (MINUTE_SECONDS, QUICK_AREAS, cli_env, conformance_args, ledger_events, new_run_id, run_cli, run_on_server,
                        start_cli, wait_for)
 
 HALF_WAY_LICENSES = 10  # a run of QUICK_AREAS creates about 27
@@ -131,3 +132,26 @@ def test_ledger_is_private_append_only_and_survives_a_torn_line(tmp_path: Path):
     assert stat.S_IMODE(led.path.stat().st_mode) == 0o600 and stat.S_IMODE(d.stat().st_mode) == 0o700
     with pytest.raises(LedgerError, match="already has a ledger"):
         Ledger.create(d, "r1", {})
+
+
+def test_an_interrupt_does_not_wait_out_the_lease_windows(server, state_dir: Path, tmp_path: Path):
+    """Expiry scenarios wait on lease deadlines in background threads; Ctrl-C must
+    end those waits, not sit out a lease window (10 s here) before cleaning up.
+    The bound is half a window: the broken behaviour takes about a whole one."""
+    run_id = new_run_id("win")
+    ledger = state_dir / "runs" / f"{run_id}.jsonl"
+    proc = start_cli(*conformance_args(server, tmp_path / "report", run_id, "expiry", "timing"),
+                     env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=server.management_token))
+    try:
+        wait_for(lambda: _count(ledger_events(ledger), "lease") >= 3, timeout=60, what="the expiry leases")
+        proc.send_signal(signal.SIGINT)
+        signalled = time.monotonic()
+        out, _ = proc.communicate(timeout=120)
+        took = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, out[-3000:]
+    assert took < MINUTE_SECONDS / 2, f"the run took {took:.1f} s to stop after SIGINT\n{out[-2000:]}"
+    left = run_on_server(server.db_path, run_id)
+    assert not left.unrevoked and not left.live_leases, out[-3000:]
