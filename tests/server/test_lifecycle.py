@@ -141,3 +141,37 @@ def test_node_verifies_like_the_typescript_sdk(provision, http):
     # ... and the same check refuses a tampered body, so it is not vacuous.
     tampered = out.response_body.replace("café".encode(), "cafe".encode())
     assert _node_verify(node, tampered, key["public_key"]).stdout == "BAD SIGNATURE"
+
+
+RUBY_VERIFY = r"""
+require 'json'
+require 'openssl'
+require 'base64'
+body = JSON.parse(STDIN.read)
+str = JSON.generate(body['data'])
+der = ['302a300506032b6570032100'].pack('H*') + Base64.strict_decode64(ARGV[0])
+pub = OpenSSL::PKey.read(der)
+ok = pub.verify(nil, Base64.strict_decode64(body['signature']['value']), str.encode('UTF-8'))
+print(ok ? 'verified' : 'BAD SIGNATURE')
+exit(ok ? 0 : 1)
+"""
+
+
+def _ruby_verify(ruby: str, raw_body: bytes, public_key: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([ruby, "-e", RUBY_VERIFY, public_key], input=raw_body.decode("utf-8"),
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_ruby_verifies_like_the_ruby_sdk(provision, http):
+    """licensekit-ruby re-serialises data with JSON.generate and verifies those bytes."""
+    ruby = shutil.which("ruby")
+    if ruby is None:
+        pytest.skip("ruby is not installed: the Ruby cross-check needs it (apt-get install ruby)")
+    p = provision(features=AWKWARD)
+    out = p.client.checkout()
+    kid = out.json["signature"]["kid"]
+    key = next(k for k in System(http).public_keys().data if k["kid"] == kid)
+    result = _ruby_verify(ruby, out.response_body, key["public_key"])
+    assert (result.returncode, result.stdout) == (0, "verified"), result.stderr
+    tampered = out.response_body.replace("café".encode(), "cafe".encode())
+    assert _ruby_verify(ruby, tampered, key["public_key"]).stdout == "BAD SIGNATURE"
