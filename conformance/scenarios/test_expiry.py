@@ -72,14 +72,23 @@ class Story:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-# ------------------------------------------------------------------ EXP-01
-def _expiry_frees(stage: Any) -> Story:
-    f = stage.license(seats=1, timeout_minutes=expiry_minutes(stage))
+def _after_expiry(stage: Any, seats: int) -> tuple[Story, Any]:
+    """A fresh license whose lease "a" is checked out and left to pass its
+    lease_expires_at. Returns the story and its client (None if "a" was refused)."""
+    f = stage.license(seats=seats, timeout_minutes=expiry_minutes(stage))
     c, s = stage.client(f), Story(f)
     a = s.ex["a"] = checkout(c, s.history, f)
-    if a.ok:
-        wait_past_expiry(stage.target, a)
-        s.ex["b"] = checkout(c, s.history, f)
+    if not a.ok:
+        return s, None
+    wait_past_expiry(stage.target, a)
+    return s, c
+
+
+# ------------------------------------------------------------------ EXP-01
+def _expiry_frees(stage: Any) -> Story:
+    s, c = _after_expiry(stage, seats=1)
+    if c is not None:
+        s.ex["b"] = checkout(c, s.history, s.f)
     return s
 
 
@@ -144,12 +153,10 @@ def test_seat_is_not_given_away_before_expiry(target, expect, timeline):
 
 # ------------------------------------------------------------------ EXP-03
 def _no_revival_behind_full_pool(stage: Any) -> Story:
-    f = stage.license(seats=1, timeout_minutes=expiry_minutes(stage))
-    c, s = stage.client(f), Story(f)
-    a = s.ex["a"] = checkout(c, s.history, f)
-    if not a.ok:
+    s, c = _after_expiry(stage, seats=1)
+    if c is None:
         return s
-    wait_past_expiry(stage.target, a)
+    f, a = s.f, s.ex["a"]
     b = s.ex["b"] = checkout(c, s.history, f)
     if not b.ok:
         return s
@@ -181,12 +188,10 @@ def test_no_revival_behind_a_full_pool(target, expect, timeline):
 
 # ------------------------------------------------------------------ EXP-04
 def _revival_while_free(stage: Any) -> Story:
-    f = stage.license(seats=1, timeout_minutes=expiry_minutes(stage))
-    c, s = stage.client(f), Story(f)
-    a = s.ex["a"] = checkout(c, s.history, f)
-    if not a.ok:
+    s, c = _after_expiry(stage, seats=1)
+    if c is None:
         return s
-    wait_past_expiry(stage.target, a)
+    f, a = s.f, s.ex["a"]
     s.ex["hb_a"] = heartbeat(c, s.history, f, a.lease_token)
     s.ex["b"] = checkout(c, s.history, f)
     return s
@@ -217,12 +222,10 @@ def test_revival_while_the_seat_is_free(target, expect, timeline):
 
 # ------------------------------------------------------------------ EXP-05
 def _checkin_of_expired(stage: Any) -> Story:
-    f = stage.license(seats=2, timeout_minutes=expiry_minutes(stage))
-    c, s = stage.client(f), Story(f)
-    a = s.ex["a"] = checkout(c, s.history, f)
-    if not a.ok:
+    s, c = _after_expiry(stage, seats=2)
+    if c is None:
         return s
-    wait_past_expiry(stage.target, a)
+    f, a = s.f, s.ex["a"]
     b = s.ex["b"] = checkout(c, s.history, f)
     cc = s.ex["c"] = checkout(c, s.history, f)
     if not (b.ok and cc.ok):

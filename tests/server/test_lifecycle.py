@@ -122,27 +122,6 @@ process.stdin.on('end', () => {
 """
 
 
-def _node_verify(node: str, raw_body: bytes, public_key: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([node, "-e", NODE_VERIFY, public_key], input=raw_body.decode("utf-8"),
-                          capture_output=True, text=True, timeout=30)
-
-
-def test_node_verifies_like_the_typescript_sdk(provision, http):
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: the JavaScript cross-check needs it (apt-get install nodejs)")
-    p = provision(features=AWKWARD)
-    out = p.client.checkout()
-    kid = out.json["signature"]["kid"]
-    key = next(k for k in System(http).public_keys().data if k["kid"] == kid)
-    assert len(base64.b64decode(key["public_key"])) == 32
-    result = _node_verify(node, out.response_body, key["public_key"])
-    assert (result.returncode, result.stdout) == (0, "verified"), result.stderr
-    # ... and the same check refuses a tampered body, so it is not vacuous.
-    tampered = out.response_body.replace("café".encode(), "cafe".encode())
-    assert _node_verify(node, tampered, key["public_key"]).stdout == "BAD SIGNATURE"
-
-
 RUBY_VERIFY = r"""
 require 'json'
 require 'openssl'
@@ -157,21 +136,32 @@ exit(ok ? 0 : 1)
 """
 
 
-def _ruby_verify(ruby: str, raw_body: bytes, public_key: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ruby, "-e", RUBY_VERIFY, public_key], input=raw_body.decode("utf-8"),
+#: How each official SDK verifies: re-serialise `data` with its own JSON encoder
+#: (JSON.stringify / JSON.generate) and verify those bytes. (tool, script, package)
+SDK_VERIFIERS = {
+    "typescript-sdk": ("node", NODE_VERIFY, "nodejs"),
+    "ruby-sdk": ("ruby", RUBY_VERIFY, "ruby"),
+}
+
+
+def sdk_verify(tool: str, script: str, raw_body: bytes, public_key: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([tool, "-e", script, public_key], input=raw_body.decode("utf-8"),
                           capture_output=True, text=True, timeout=30)
 
 
-def test_ruby_verifies_like_the_ruby_sdk(provision, http):
-    """licensekit-ruby re-serialises data with JSON.generate and verifies those bytes."""
-    ruby = shutil.which("ruby")
-    if ruby is None:
-        pytest.skip("ruby is not installed: the Ruby cross-check needs it (apt-get install ruby)")
+@pytest.mark.parametrize("sdk", SDK_VERIFIERS)
+def test_signatures_verify_as_the_official_sdks_verify_them(provision, http, sdk):
+    name, script, package = SDK_VERIFIERS[sdk]
+    tool = shutil.which(name)
+    if tool is None:
+        pytest.skip(f"{name} is not installed: the {sdk} cross-check needs it (apt-get install {package})")
     p = provision(features=AWKWARD)
     out = p.client.checkout()
     kid = out.json["signature"]["kid"]
     key = next(k for k in System(http).public_keys().data if k["kid"] == kid)
-    result = _ruby_verify(ruby, out.response_body, key["public_key"])
+    assert len(base64.b64decode(key["public_key"])) == 32
+    result = sdk_verify(tool, script, out.response_body, key["public_key"])
     assert (result.returncode, result.stdout) == (0, "verified"), result.stderr
+    # ... and the same check refuses a tampered body, so it is not vacuous.
     tampered = out.response_body.replace("café".encode(), "cafe".encode())
-    assert _ruby_verify(ruby, tampered, key["public_key"]).stdout == "BAD SIGNATURE"
+    assert sdk_verify(tool, script, tampered, key["public_key"]).stdout == "BAD SIGNATURE"
