@@ -9,6 +9,7 @@ starlette + uvicorn + Ed25519 signing path.
 
 Not a test: it prints numbers and never fails on speed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ import httpx
 from leasecheck.core.client import Http, LeaseClient, Management, hardware_binding
 from leasecheck.reference_server.process import ReferenceServer
 
-TRIVIAL_APP = '''
+TRIVIAL_APP = """
 import time, uuid
 from nacl.signing import SigningKey
 from starlette.applications import Starlette
@@ -40,7 +41,7 @@ async def echo(request):
     return JSONResponse({"data": data, "signature": sign(data, KEY, "bench"),
                          "meta": {"request_id": uuid.uuid4().hex, "timestamp": "2026-01-01T00:00:00.000Z"}})
 app = Starlette(routes=[Route("/signed", echo, methods=["POST"])])
-'''
+"""
 
 
 def free_port() -> int:
@@ -52,9 +53,24 @@ def free_port() -> int:
 def start_trivial(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     (tmp / "trivial_app.py").write_text(TRIVIAL_APP)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "trivial_app:app", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning", "--no-access-log"],
-                            cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "trivial_app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=tmp,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -92,14 +108,21 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     args = ap.parse_args()
     import tempfile
+
     with tempfile.TemporaryDirectory() as tmp, ReferenceServer(minute_seconds=60.0) as srv:
         trivial, turl = start_trivial(Path(tmp))
         try:
             http = Http(srv.base_url)
             mgmt = Management(http, srv.management_token)
             prod = mgmt.create_product("bench", f"bench-{time.time_ns()}")
-            pol = mgmt.create_policy(prod["id"], name="b", code="b", license_type="subscription",
-                                     max_floating_users=args.clients * 2, floating_timeout_minutes=10)
+            pol = mgmt.create_policy(
+                prod["id"],
+                name="b",
+                code="b",
+                license_type="subscription",
+                max_floating_users=args.clients * 2,
+                floating_timeout_minutes=10,
+            )
             _, key = mgmt.create_license(prod["id"], pol["id"])
             clients = [LeaseClient(Http(srv.base_url), key) for _ in range(args.clients)]
             errors = []
@@ -116,7 +139,9 @@ def main() -> None:
             tclients = [httpx.Client(base_url=turl) for _ in range(args.clients)]
 
             def trivial_call(i: int) -> None:
-                tclients[i].post("/signed", content=b'{"lease_token":"x"}', headers={"Content-Type": "application/json"})
+                tclients[i].post(
+                    "/signed", content=b'{"lease_token":"x"}', headers={"Content-Type": "application/json"}
+                )
 
             hammer(trivial_call, args.clients, 1.0)  # warm-up
             t_calls, t_secs = hammer(trivial_call, args.clients, args.seconds)
@@ -130,8 +155,10 @@ def main() -> None:
     print(f"clients: {args.clients}, {args.seconds:.0f} s each, one uvicorn worker per server")
     print(f"trivial signed endpoint: {trivial_rps:8.1f} requests/s")
     print(f"lease cycles:            {cycles:8.1f} cycles/s ({cycles * 3:.1f} requests/s)")
-    print(f"ratio: a cycle costs {trivial_rps / cycles:.2f} trivial requests; "
-          f"per request the lease path runs at {cycles * 3 / trivial_rps:.2f}x the trivial rate")
+    print(
+        f"ratio: a cycle costs {trivial_rps / cycles:.2f} trivial requests; "
+        f"per request the lease path runs at {cycles * 3 / trivial_rps:.2f}x the trivial rate"
+    )
     if errors:
         print(f"note: {len(errors)} cycles did not get a lease, e.g. {errors[0]}")
 

@@ -18,6 +18,7 @@ LEASECHECK_FAULT_RACE_WINDOW_MS, read by the faulty server only); smaller
 windows are harder to hit. Not a test: it prints numbers; the exit status is
 0 only when every run caught the race.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,9 +47,28 @@ def one_run(fault: str, base_url: str, token: str, report: Path) -> dict:
     env["LEASECHECK_MANAGEMENT_TOKEN"] = token
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "leasecheck.cli", "conformance", "--target", base_url, "--minute-seconds", "1",
-         "--only", area, "-k", scenario, "-v", "--report-dir", str(report)],
-        env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "leasecheck.cli",
+            "conformance",
+            "--target",
+            base_url,
+            "--minute-seconds",
+            "1",
+            "--only",
+            area,
+            "-k",
+            scenario,
+            "-v",
+            "--report-dir",
+            str(report),
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=600,
+    )
     seconds = time.monotonic() - started
     doc = json.loads((report / "results.json").read_text(encoding="utf-8"))
     verdict = next(r for r in doc["requirements"] if r["id"] == rid)
@@ -66,14 +86,19 @@ def main() -> int:
     args = ap.parse_args()
 
     env = {"LEASECHECK_FAULT_RACE_WINDOW_MS": str(args.window_ms)} if args.window_ms is not None else {}
-    with ReferenceServer(minute_seconds=1.0, workers=args.workers, extra_args=("--fault", args.fault), env=env) as srv, \
-            tempfile.TemporaryDirectory(prefix="leasecheck-race-") as tmp:
+    with (
+        ReferenceServer(minute_seconds=1.0, workers=args.workers, extra_args=("--fault", args.fault), env=env) as srv,
+        tempfile.TemporaryDirectory(prefix="leasecheck-race-") as tmp,
+    ):
         assert srv.base_url is not None
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            runs = list(pool.map(lambda i: one_run(args.fault, srv.base_url, srv.management_token,
-                                                    Path(tmp) / f"run{i}"),
-                                 range(args.runs)))
+            runs = list(
+                pool.map(
+                    lambda i: one_run(args.fault, srv.base_url, srv.management_token, Path(tmp) / f"run{i}"),
+                    range(args.runs),
+                )
+            )
         wall = time.monotonic() - started
 
     caught = sum(r["caught"] for r in runs)
@@ -82,15 +107,21 @@ def main() -> int:
         for name, outcome in r["tests"].items():
             per_test[name] = per_test.get(name, 0) + (outcome == "failed")
     window = args.window_ms if args.window_ms is not None else 5.0
-    print(f"fault {args.fault} (window {window:g} ms), {args.workers} worker(s), {args.jobs} run(s) at a time; "
-          f"python {platform.python_version()}, {os.cpu_count()} CPUs")
+    print(
+        f"fault {args.fault} (window {window:g} ms), {args.workers} worker(s), {args.jobs} run(s) at a time; "
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs"
+    )
     for i, r in enumerate(runs, 1):
-        print(f"  run {i:2d}: {'caught' if r['caught'] else 'MISSED'}  exit {r['exit']}  {r['seconds']:5.1f} s  "
-              + "  ".join(f"{k}={v}" for k, v in sorted(r["tests"].items())))
+        print(
+            f"  run {i:2d}: {'caught' if r['caught'] else 'MISSED'}  exit {r['exit']}  {r['seconds']:5.1f} s  "
+            + "  ".join(f"{k}={v}" for k, v in sorted(r["tests"].items()))
+        )
     for name, n in sorted(per_test.items()):
         print(f"  {name}: failed in {n}/{len(runs)} runs")
-    print(f"race-catch rate: {caught}/{len(runs)} = {100 * caught / len(runs):.0f} % "
-          f"(wall {wall:.0f} s, {sum(r['seconds'] for r in runs) / len(runs):.1f} s per run)")
+    print(
+        f"race-catch rate: {caught}/{len(runs)} = {100 * caught / len(runs):.0f} % "
+        f"(wall {wall:.0f} s, {sum(r['seconds'] for r in runs) / len(runs):.1f} s per run)"
+    )
     return 0 if caught == len(runs) else 1
 
 

@@ -17,6 +17,7 @@ suite's own rule, `verdict.run_outcome`), the counts add up, the spec digest
 matches, and no file holds anything shaped like a license key or token.
 Signing refuses to sign a bundle that would.
 """
+
 from __future__ import annotations
 
 import base64
@@ -35,9 +36,10 @@ import click
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from .. import __version__
-from ..core.redact import find_secrets
-from ..specs import digest, requirements
+from leasecheck import __version__
+from leasecheck.core.redact import find_secrets
+from leasecheck.specs import digest, requirements
+
 from .verdict import OUTCOMES, Verdict, run_outcome
 
 FORMAT = "leasecheck-bundle/1"
@@ -57,8 +59,12 @@ def keygen(path: Path) -> str:
     An existing file is never overwritten."""
     key = SigningKey.generate()
     public = base64.b64encode(bytes(key.verify_key)).decode("ascii")
-    doc = {"kind": KEY_KIND, "algorithm": "Ed25519",
-           "seed": base64.b64encode(bytes(key)).decode("ascii"), "public_key": public}
+    doc = {
+        "kind": KEY_KIND,
+        "algorithm": "Ed25519",
+        "seed": base64.b64encode(bytes(key)).decode("ascii"),
+        "public_key": public,
+    }
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -163,14 +169,24 @@ def consistency(results: dict[str, Any]) -> list[str]:
             problems.append(f"{rid}: a MUST requirement cannot be a warning (it passes or fails)")
         if catalogue is not None and rid in catalogue and catalogue[rid]["level"] != level:
             problems.append(f"{rid}: level {level} differs from the catalogue's {catalogue[rid]['level']}")
-        verdicts.append(Verdict(id=str(rid), level=str(level), area=str(r.get("area", "")),
-                                title=str(r.get("title", "")), outcome=outcome, reason=r.get("reason"),
-                                expected_failure=r.get("expected_failure")))
+        verdicts.append(
+            Verdict(
+                id=str(rid),
+                level=str(level),
+                area=str(r.get("area", "")),
+                title=str(r.get("title", "")),
+                outcome=outcome,
+                reason=r.get("reason"),
+                expected_failure=r.get("expected_failure"),
+            )
+        )
     implied = "failed" if results.get("interrupted") else run_outcome(verdicts)
     if results.get("outcome") != implied:
         culprits = [v.id for v in verdicts if v.outcome == "failed" and not v.expected_failure][:5]
-        problems.append(f"outcome: results.json claims {results.get('outcome')!r} but its requirements imply "
-                        f"{implied!r}" + (f" ({', '.join(culprits)} failed)" if culprits else ""))
+        problems.append(
+            f"outcome: results.json claims {results.get('outcome')!r} but its requirements imply "
+            f"{implied!r}" + (f" ({', '.join(culprits)} failed)" if culprits else "")
+        )
     counts = {o: sum(1 for v in verdicts if v.outcome == o) for o in OUTCOMES}
     counts["expected_failures"] = sum(1 for v in verdicts if v.expected_failure)
     claimed = results.get("counts") or {}
@@ -261,8 +277,7 @@ def verify(path: Path, public_key: str | None = None) -> Verification:
     return v
 
 
-def _check_signature(v: Verification, manifest_bytes: bytes, sig_text: bytes, claimed: Any,
-                     pinned: str | None) -> None:
+def _check_signature(v: Verification, manifest_bytes: bytes, sig_text: bytes, claimed: Any, pinned: str | None) -> None:
     key_b64 = pinned or claimed
     if pinned and claimed != pinned:
         v.problems.append("manifest.json names another signing key than --public-key")
@@ -275,11 +290,15 @@ def _check_signature(v: Verification, manifest_bytes: bytes, sig_text: bytes, cl
     try:
         key.verify(manifest_bytes, signature)
     except (BadSignatureError, ValueError):
-        v.problems.append("manifest.sig does not verify over manifest.json "
-                          "(the manifest was changed after signing, or another key signed it)")
+        v.problems.append(
+            "manifest.sig does not verify over manifest.json "
+            "(the manifest was changed after signing, or another key signed it)"
+        )
         return
-    v.notes.append(f"signature valid, key {key_b64}" + ("" if pinned else " (taken from the bundle; "
-                   "pass --public-key to check who signed it)"))
+    v.notes.append(
+        f"signature valid, key {key_b64}"
+        + ("" if pinned else " (taken from the bundle; pass --public-key to check who signed it)")
+    )
 
 
 def _check_results(v: Verification, manifest: dict[str, Any], raw: bytes) -> None:
@@ -296,13 +315,16 @@ def _check_results(v: Verification, manifest: dict[str, Any], raw: bytes) -> Non
     elif manifest.get("spec_digest") != spec:
         v.problems.append("spec digest: the manifest and results.json disagree")
     else:
-        v.notes.append(f"spec digest {spec[:12]}…" + (" (this leasecheck's spec)" if spec == digest()
-                                                     else " (not the spec of this leasecheck)"))
+        v.notes.append(
+            f"spec digest {spec[:12]}…"
+            + (" (this leasecheck's spec)" if spec == digest() else " (not the spec of this leasecheck)")
+        )
     if (manifest.get("suite") or {}).get("version") != suite.get("version"):
         v.problems.append("suite version: the manifest and results.json disagree")
     if manifest.get("outcome") != results.get("outcome"):
-        v.problems.append(f"outcome: the manifest claims {manifest.get('outcome')!r}, "
-                          f"results.json {results.get('outcome')!r}")
+        v.problems.append(
+            f"outcome: the manifest claims {manifest.get('outcome')!r}, results.json {results.get('outcome')!r}"
+        )
     if manifest.get("counts") != results.get("counts"):
         v.problems.append("counts: the manifest and results.json disagree")
     v.problems.extend(consistency(results))
@@ -313,7 +335,8 @@ def _check_results(v: Verification, manifest: dict[str, Any], raw: bytes) -> Non
 @click.argument("keyfile", type=click.Path(dir_okay=False, path_type=Path))
 def keygen_command(keyfile: Path) -> None:
     """Create an Ed25519 signing key (file mode 0600) and print its public key (base64)."""
-    from ..cli import UsageFailure
+    from leasecheck.cli import UsageFailure
+
     try:
         click.echo(keygen(keyfile))
     except BundleError as exc:
@@ -321,13 +344,21 @@ def keygen_command(keyfile: Path) -> None:
 
 
 @click.command("bundle")
-@click.option("--sign", "keyfile", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="signing key from `leasecheck keygen`")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="bundle directory (default REPORT_DIR/bundle)")
+@click.option(
+    "--sign",
+    "keyfile",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="signing key from `leasecheck keygen`",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="bundle directory (default REPORT_DIR/bundle)"
+)
 @click.argument("report_dir", type=click.Path(file_okay=False, path_type=Path))
 def bundle_command(keyfile: Path, out: Path | None, report_dir: Path) -> None:
     """Sign an existing run's reports into a publishable bundle."""
-    from ..cli import UsageFailure
+    from leasecheck.cli import UsageFailure
+
     try:
         path = build(report_dir, load_signing_key(keyfile), out)
     except BundleError as exc:
@@ -340,7 +371,8 @@ def bundle_command(keyfile: Path, out: Path | None, report_dir: Path) -> None:
 @click.option("--public-key", help="the signer's public key (base64); without it the bundle's own key is used")
 def verify_command(bundle: Path, public_key: str | None) -> None:
     """Check a results bundle: exit 0 when it verifies, 1 with one line per problem."""
-    from ..cli import UsageFailure
+    from leasecheck.cli import UsageFailure
+
     try:
         result = verify(bundle, public_key)
     except BundleError as exc:
@@ -352,13 +384,15 @@ def verify_command(bundle: Path, public_key: str | None) -> None:
     m = result.manifest
     if result.ok:
         c = m.get("counts") or {}
-        click.echo(f"verified: run {m.get('run_id')} {str(m.get('outcome')).upper()} "
-                   f"({c.get('passed')} passed, {c.get('failed')} failed, {c.get('warning')} warnings, "
-                   f"{c.get('not_run')} not run), suite {(m.get('suite') or {}).get('version')}, "
-                   f"target {(m.get('target') or {}).get('url')}")
+        click.echo(
+            f"verified: run {m.get('run_id')} {str(m.get('outcome')).upper()} "
+            f"({c.get('passed')} passed, {c.get('failed')} failed, {c.get('warning')} warnings, "
+            f"{c.get('not_run')} not run), suite {(m.get('suite') or {}).get('version')}, "
+            f"target {(m.get('target') or {}).get('url')}"
+        )
     else:
         click.echo(f"NOT VERIFIED: {len(result.problems)} problem(s)")
     raise SystemExit(0 if result.ok else 1)
 
 
-__all__ = ["build", "verify", "keygen", "load_signing_key", "consistency", "BundleError"]
+__all__ = ["BundleError", "build", "consistency", "keygen", "load_signing_key", "verify"]

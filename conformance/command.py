@@ -7,6 +7,7 @@ runners stop a job) ends the session like Ctrl-C, so the run still cleans up
 after itself and writes its reports. Afterwards it can sign the reports into
 a bundle (`--sign`) and compare them with an earlier run (`--baseline`).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -15,60 +16,89 @@ from typing import Any
 
 import click
 
-from ..core import interrupts
-from ..core.client import Http, System
-from ..core.redact import register_secret
-from ..core.timeutil import ServerClock
+from leasecheck.core import interrupts
+from leasecheck.core.client import Http, System
+from leasecheck.core.redact import register_secret
+from leasecheck.core.timeutil import ServerClock
+
 from .ledger import LedgerError, private_dir, state_dir
 from .results import default_report_dir
 from .settings import Settings, SettingsError
 from .target import TargetUnreachable, probe
 
-SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-PYTEST_INI = Path(__file__).resolve().parent / "pytest.ini"
+# Not resolve(): through the `leasecheck/conformance` link the scenarios are named
+# `leasecheck.conformance.scenarios.*`, the names they import under.
+SCENARIOS = Path(__file__).absolute().parent / "scenarios"
+PYTEST_INI = SCENARIOS.parent / "pytest.ini"
 
 
 def _fail(message: str) -> None:
-    from ..cli import UsageFailure
+    from leasecheck.cli import UsageFailure
+
     raise UsageFailure(message)
 
 
 def target_options(f: Any) -> Any:
-    f = click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
-                     help="TOML config file ([leasecheck] table); env LEASECHECK_CONFIG")(f)
-    f = click.option("--minute-seconds", type=float, help="length of one policy minute on the target (default 60; bundled 1)")(f)
-    f = click.option("--inventory", type=click.Path(path_type=Path), help="inventory of pre-made licenses (no management access)")(f)
+    f = click.option(
+        "--config",
+        "config",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="TOML config file ([leasecheck] table); env LEASECHECK_CONFIG",
+    )(f)
+    f = click.option(
+        "--minute-seconds", type=float, help="length of one policy minute on the target (default 60; bundled 1)"
+    )(f)
+    f = click.option(
+        "--inventory", type=click.Path(path_type=Path), help="inventory of pre-made licenses (no management access)"
+    )(f)
     f = click.option("--management-token", help="management Bearer token (prefer env LEASECHECK_MANAGEMENT_TOKEN)")(f)
-    f = click.option("--target", help="base URL of the server under test (env LEASECHECK_TARGET); none: bundled server")(f)
+    f = click.option(
+        "--target", help="base URL of the server under test (env LEASECHECK_TARGET); none: bundled server"
+    )(f)
     return f
 
 
 @click.command("conformance")
 @target_options
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="where to write results.json, junit.xml, report.html (default reports/<timestamp>)")
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="where to write results.json, junit.xml, report.html (default reports/<timestamp>)",
+)
 @click.option("--only", multiple=True, help="run only this requirement area (repeatable)")
 @click.option("--expected-failures", type=click.Path(path_type=Path), help="YAML list of {id, reason, expires?}")
 @click.option("--concurrency", type=int, help="most simultaneous requests a concurrency scenario sends (default 48)")
 @click.option("--max-rps", type=float, help="cap the run's average request rate (requests per second)")
 @click.option("--rate-limit-budget", type=float, help="most seconds the run waits out 429 answers in all (default 300)")
 @click.option("--run-id", help="name this run (default: random); codes and metadata on the target carry it")
-@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="private dir for run ledgers (env LEASECHECK_STATE_DIR; default ~/.local/state/leasecheck)")
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="private dir for run ledgers (env LEASECHECK_STATE_DIR; default ~/.local/state/leasecheck)",
+)
 @click.option("--server-version", help="what the target runs (e.g. its commit), recorded for `leasecheck diff`")
 @click.option("--request-timeout", type=float, help="seconds before one request counts as unanswered (default 10)")
 @click.option("--seed", type=int, help="seed for generated requests")
-@click.option("--baseline", type=click.Path(path_type=Path),
-              help="an earlier results.json: print what changed; exit 1 on a new MUST failure")
-@click.option("--sign", "sign_key", type=click.Path(dir_okay=False, path_type=Path),
-              help="sign the reports into REPORT_DIR/bundle with this key (see `leasecheck keygen`)")
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="an earlier results.json: print what changed; exit 1 on a new MUST failure",
+)
+@click.option(
+    "--sign",
+    "sign_key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="sign the reports into REPORT_DIR/bundle with this key (see `leasecheck keygen`)",
+)
 @click.option("-k", "keyword", help="pytest -k expression to select scenarios")
 @click.option("-v", "--verbose", is_flag=True, help="one line per scenario")
-def conformance(config: Path | None, keyword: str | None, verbose: bool, baseline: Path | None,
-                sign_key: Path | None, **flags: Any) -> None:
+def conformance(
+    config: Path | None, keyword: str | None, verbose: bool, baseline: Path | None, sign_key: Path | None, **flags: Any
+) -> None:
     """Run the conformance suite; exit 0 pass, 1 MUST failure, 2 bad settings or unreachable target."""
     from .bundle import BundleError, build, load_signing_key
     from .diff import ResultsError, diff_files, load_results, render_text
+
     try:
         settings = Settings.load(flags, config=config)
     except SettingsError as exc:
@@ -100,8 +130,12 @@ def conformance(config: Path | None, keyword: str | None, verbose: bool, baselin
         except BundleError as exc:
             _fail(str(exc))
     if baseline is not None:
-        d = diff_files(baseline, report_dir / "results.json",
-                       json_out=report_dir / "diff.json", junit=report_dir / "diff-junit.xml")
+        d = diff_files(
+            baseline,
+            report_dir / "results.json",
+            json_out=report_dir / "diff.json",
+            junit=report_dir / "diff-junit.xml",
+        )
         click.echo(render_text(d), nl=False)
         if d.gate_failed:
             code = 1
@@ -120,18 +154,32 @@ def _prepare_state_dir(settings: Settings) -> None:
         _fail(str(exc))
 
 
-def run_pytest(settings: Settings, *, keyword: str | None = None, verbose: bool = False,
-               extra: list[str] | None = None) -> int:
+def run_pytest(
+    settings: Settings, *, keyword: str | None = None, verbose: bool = False, extra: list[str] | None = None
+) -> int:
     import pytest
 
     register_secret(settings.management_token)
     with tempfile.TemporaryDirectory(prefix="leasecheck-") as tmp:
         sfile = Path(tmp) / "settings.json"
         settings.dump(sfile)
-        args = [str(SCENARIOS), "-p", "leasecheck.conformance.plugin", "--lc-settings", str(sfile),
-                "-c", str(PYTEST_INI), "--rootdir", str(SCENARIOS.parent),
-                "-p", "no:cacheprovider", "--import-mode=importlib", "-rN", "--tb=no",
-                "-v" if verbose else "-q"]
+        args = [
+            str(SCENARIOS),
+            "-p",
+            "leasecheck.conformance.plugin",
+            "--lc-settings",
+            str(sfile),
+            "-c",
+            str(PYTEST_INI),
+            "--rootdir",
+            str(SCENARIOS.parent),
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            "-rN",
+            "--tb=no",
+            "-v" if verbose else "-q",
+        ]
         if keyword:
             args += ["-k", keyword]
         args += extra or []
@@ -162,23 +210,42 @@ def doctor(config: Path | None, **flags: Any) -> None:
         _fail(str(exc))
     line(health.status == 200, "reachable", f"GET /health -> {health.status} in {health.elapsed * 1000:.0f} ms")
     clock = ServerClock()
-    with Http(settings.target, timeout=settings.request_timeout,
-              observers=[lambda ex: clock.observe(ex.sent_at, ex.received_at,
-                                                  (ex.json or {}).get("meta", {}).get("timestamp")
-                                                  if isinstance(ex.json, dict) else None)]) as http:
+    with Http(
+        settings.target,
+        timeout=settings.request_timeout,
+        observers=[
+            lambda ex: clock.observe(
+                ex.sent_at,
+                ex.received_at,
+                (ex.json or {}).get("meta", {}).get("timestamp") if isinstance(ex.json, dict) else None,
+            )
+        ],
+    ) as http:
         keys = System(http).public_keys()
         data = keys.data if isinstance(keys.data, list) else []
-        active = [k for k in data if isinstance(k, dict) and k.get("status") == "active" and k.get("algorithm") == "Ed25519"]
-        line(keys.status == 200 and bool(active), "public keys",
-             f"{len(data)} published, {len(active)} active Ed25519" if keys.status == 200 else keys.describe())
+        active = [
+            k for k in data if isinstance(k, dict) and k.get("status") == "active" and k.get("algorithm") == "Ed25519"
+        ]
+        line(
+            keys.status == 200 and bool(active),
+            "public keys",
+            f"{len(data)} published, {len(active)} active Ed25519" if keys.status == 200 else keys.describe(),
+        )
         if settings.management_token:
             register_secret(settings.management_token)
             # An invalid create is refused after authentication: 400/422 means the token
             # was accepted, 401/403 that it was not. Nothing is created.
-            ex = http.request("POST", "/api/v1/products", json_body={},
-                              headers={"Authorization": f"Bearer {settings.management_token}"})
-            line(ex.status in (400, 422), "management token",
-                 "accepted" if ex.status in (400, 422) else f"refused ({ex.describe()})")
+            ex = http.request(
+                "POST",
+                "/api/v1/products",
+                json_body={},
+                headers={"Authorization": f"Bearer {settings.management_token}"},
+            )
+            line(
+                ex.status in (400, 422),
+                "management token",
+                "accepted" if ex.status in (400, 422) else f"refused ({ex.describe()})",
+            )
         elif settings.inventory:
             line(True, "inventory", str(settings.inventory))
         for _ in range(3):

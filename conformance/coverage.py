@@ -7,14 +7,15 @@ requirements by outcome with the reason each unrun one did not run. A vendor
 sees at a glance what a PASSED covers; a run that exercised little says
 "partial" in its headline instead of looking like a full pass.
 """
+
 from __future__ import annotations
 
 import threading
 from collections import Counter
 from typing import Any
 
-from ..core.client import Exchange
-from ..core.envelope import ALWAYS_ALLOWED, find_operation, operation_index
+from leasecheck.core.client import Exchange
+from leasecheck.core.envelope import ALWAYS_ALLOWED, find_operation, operation_index
 
 
 class Coverage:
@@ -47,8 +48,14 @@ class Coverage:
             documented = sorted(int(s) for s in op.get("responses", {}) if str(s).isdigit())
             extra = sorted(st for (o, st) in seen if o == name and st not in documented)
             for status in documented + extra:
-                row: dict[str, Any] = {"operation": name, "method": method, "path": path, "status": status,
-                                       "documented": status in documented, "seen": seen.get((name, status), 0)}
+                row: dict[str, Any] = {
+                    "operation": name,
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "documented": status in documented,
+                    "seen": seen.get((name, status), 0),
+                }
                 if status not in documented and status in ALWAYS_ALLOWED:
                     row["note"] = "not documented here, always allowed (ENV-04)"
                 rows.append(row)
@@ -60,11 +67,14 @@ class Coverage:
         reqs = requirement_summary(requirements)
         return {
             "operations": rows,
-            "statuses": {"documented": len(documented), "documented_seen": sum(1 for r in documented if r["seen"]),
-                         "undocumented_seen": sum(1 for r in rows if not r["documented"] and r["seen"]),
-                         "operations": len({r["operation"] for r in rows}),
-                         "operations_seen": len({r["operation"] for r in rows if r["seen"]}),
-                         "answers_outside_spec": self.unmatched},
+            "statuses": {
+                "documented": len(documented),
+                "documented_seen": sum(1 for r in documented if r["seen"]),
+                "undocumented_seen": sum(1 for r in rows if not r["documented"] and r["seen"]),
+                "operations": len({r["operation"] for r in rows}),
+                "operations_seen": len({r["operation"] for r in rows if r["seen"]}),
+                "answers_outside_spec": self.unmatched,
+            },
             "requirements": reqs,
             "complete": reqs["checked"] == reqs["total"],
         }
@@ -93,6 +103,8 @@ def headline(outcome: str, coverage: dict[str, Any]) -> str:
 
 def summary_line(coverage: dict[str, Any]) -> str:
     s, q = coverage["statuses"], coverage["requirements"]
-    return (f"coverage: {q['checked']} of {q['total']} requirements checked; {s['documented_seen']} of "
-            f"{s['documented']} documented (operation, status) pairs seen across {s['operations_seen']} of "
-            f"{s['operations']} operations")
+    return (
+        f"coverage: {q['checked']} of {q['total']} requirements checked; {s['documented_seen']} of "
+        f"{s['documented']} documented (operation, status) pairs seen across {s['operations_seen']} of "
+        f"{s['operations']} operations"
+    )

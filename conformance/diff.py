@@ -9,6 +9,7 @@ cause. Exit 1 when a MUST requirement fails that did not fail before
 new warnings. An excused failure (expected-failures file) counts as "xfail",
 not as a failure.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,11 @@ def load_results(path: Path) -> dict[str, Any]:
         raise ResultsError(f"{path}: no such results file") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: not JSON ({exc})") from None
-    if not (isinstance(data, dict) and isinstance(data.get("requirements"), list)
-            and all(isinstance(r, dict) and {"id", "level", "outcome"} <= set(r) for r in data["requirements"])):
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("requirements"), list)
+        and all(isinstance(r, dict) and {"id", "level", "outcome"} <= set(r) for r in data["requirements"])
+    ):
         raise ResultsError(f"{path}: not a leasecheck results.json (no requirements with id, level, outcome)")
     return data
 
@@ -93,22 +97,37 @@ class Diff:
     def to_json(self) -> dict[str, Any]:
         def rows(cs: list[Change]) -> list[dict[str, Any]]:
             return [asdict(c) for c in cs]
-        return {"old": self.old, "new": self.new, "same_server_version": self.same_server,
-                "newly_failing": rows(self.newly_failing), "new_warnings": rows(self.new_warnings),
-                "fixed": rows(self.fixed), "newly_passing": rows(self.newly_passing),
-                "no_longer_run": rows(self.no_longer_run), "flaky": rows(self.flaky), "changed": rows(self.changed),
-                "unchanged": dict(self.unchanged),
-                "gate": "failed" if self.gate_failed else "passed",
-                "new_must_failures": [c.id for c in self.new_must_failures]}
+
+        return {
+            "old": self.old,
+            "new": self.new,
+            "same_server_version": self.same_server,
+            "newly_failing": rows(self.newly_failing),
+            "new_warnings": rows(self.new_warnings),
+            "fixed": rows(self.fixed),
+            "newly_passing": rows(self.newly_passing),
+            "no_longer_run": rows(self.no_longer_run),
+            "flaky": rows(self.flaky),
+            "changed": rows(self.changed),
+            "unchanged": dict(self.unchanged),
+            "gate": "failed" if self.gate_failed else "passed",
+            "new_must_failures": [c.id for c in self.new_must_failures],
+        }
 
 
 def _run_meta(results: dict[str, Any], path: Path) -> dict[str, Any]:
     target = results.get("target") or {}
     suite = results.get("suite") or {}
-    return {"path": str(path), "run_id": results.get("run_id"), "started_at": results.get("started_at"),
-            "outcome": results.get("outcome"), "server_version": target.get("server_version"),
-            "target": target.get("url"), "suite_version": suite.get("version"),
-            "spec_digest": suite.get("spec_digest")}
+    return {
+        "path": str(path),
+        "run_id": results.get("run_id"),
+        "started_at": results.get("started_at"),
+        "outcome": results.get("outcome"),
+        "server_version": target.get("server_version"),
+        "target": target.get("url"),
+        "suite_version": suite.get("version"),
+        "spec_digest": suite.get("spec_digest"),
+    }
 
 
 def _why(r: dict[str, Any] | None) -> str:
@@ -119,8 +138,9 @@ def _why(r: dict[str, Any] | None) -> str:
     return str(r.get("reason") or "")
 
 
-def compare(old: dict[str, Any], new: dict[str, Any], old_path: Path = Path("OLD"),
-            new_path: Path = Path("NEW")) -> Diff:
+def compare(
+    old: dict[str, Any], new: dict[str, Any], old_path: Path = Path("OLD"), new_path: Path = Path("NEW")
+) -> Diff:
     d = Diff(_run_meta(old, old_path), _run_meta(new, new_path))
     sv_old, sv_new = d.old["server_version"], d.new["server_version"]
     d.same_server = bool(sv_old) and sv_old == sv_new
@@ -154,9 +174,12 @@ def compare(old: dict[str, Any], new: dict[str, Any], old_path: Path = Path("OLD
 
 def render_text(d: Diff) -> str:
     def head(tag: str, m: dict[str, Any]) -> str:
-        return (f"{tag}: run {m['run_id']} {m['started_at']} {str(m['outcome']).upper()}, "
-                f"server {m['server_version'] or '(version not recorded)'}, suite {m['suite_version']}, "
-                f"spec {str(m['spec_digest'])[:12]}")
+        return (
+            f"{tag}: run {m['run_id']} {m['started_at']} {str(m['outcome']).upper()}, "
+            f"server {m['server_version'] or '(version not recorded)'}, suite {m['suite_version']}, "
+            f"spec {str(m['spec_digest'])[:12]}"
+        )
+
     lines = ["leasecheck diff", "  " + head("old", d.old), "  " + head("new", d.new)]
     if d.old["spec_digest"] != d.new["spec_digest"]:
         lines.append("  note: the runs used different specs; added or removed requirements show as 'absent'")
@@ -174,8 +197,10 @@ def render_text(d: Diff) -> str:
         ids = ", ".join(c.id for c in d.new_must_failures)
         lines.append(f"gate: FAILED — {len(d.new_must_failures)} new MUST failure(s): {ids}")
     else:
-        lines.append(f"gate: passed — no new MUST failure ({len(d.fixed)} fixed, {len(d.newly_passing)} newly passing, "
-                     f"{len(d.new_warnings)} new warnings)")
+        lines.append(
+            f"gate: passed — no new MUST failure ({len(d.fixed)} fixed, {len(d.newly_passing)} newly passing, "
+            f"{len(d.new_warnings)} new warnings)"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -183,15 +208,24 @@ def render_junit(d: Diff) -> str:
     """One testcase per changed requirement: a failure for each new MUST failure."""
     changes = d.newly_failing + d.new_warnings + d.fixed + d.newly_passing + d.flaky + d.changed + d.no_longer_run
     failing = {c.id for c in d.new_must_failures}
-    suite = ET.Element("testsuite", {"name": "leasecheck diff", "tests": str(len(changes)),
-                                     "failures": str(len(failing)), "errors": "0", "skipped": "0"})
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": "leasecheck diff",
+            "tests": str(len(changes)),
+            "failures": str(len(failing)),
+            "errors": "0",
+            "skipped": "0",
+        },
+    )
     props = ET.SubElement(suite, "properties")
     for k in ("run_id", "server_version", "spec_digest"):
         ET.SubElement(props, "property", {"name": f"old_{k}", "value": str(d.old[k])})
         ET.SubElement(props, "property", {"name": f"new_{k}", "value": str(d.new[k])})
     for c in changes:
-        case = ET.SubElement(suite, "testcase", {"classname": "leasecheck.diff",
-                                                 "name": f"{c.id} [{c.level}] {c.old} -> {c.new}"})
+        case = ET.SubElement(
+            suite, "testcase", {"classname": "leasecheck.diff", "name": f"{c.id} [{c.level}] {c.old} -> {c.new}"}
+        )
         if c.id in failing:
             ET.SubElement(case, "failure", {"message": f"newly failing: {c.why}"[:500]}).text = c.why
         else:
@@ -219,7 +253,8 @@ def diff_files(old: Path, new: Path, *, junit: Path | None = None, json_out: Pat
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="also write the diff as JSON")
 def diff(old: Path, new: Path, junit: Path | None, json_out: Path | None) -> None:
     """Compare two runs (results.json files or report dirs): exit 1 on a new MUST failure, else 0."""
-    from ..cli import UsageFailure
+    from leasecheck.cli import UsageFailure
+
     try:
         d = diff_files(old, new, junit=junit, json_out=json_out)
     except ResultsError as exc:

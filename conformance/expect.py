@@ -4,14 +4,16 @@ The level comes from the catalogue, never from the test: `expect("CAP-02",
 ok, why, exchange)` stops the test on a MUST failure and only records a
 warning on a SHOULD. Every record carries the redacted exchanges that prove it.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
-from ..core.client import Exchange
-from ..specs import requirements
+from leasecheck.core.client import Exchange
+from leasecheck.specs import requirements
 
 
 class RequirementFailed(AssertionError):
@@ -45,8 +47,9 @@ class Expect:
         if rid not in self.declared:
             raise KeyError(f"{self.test} judges {rid} but does not declare it in @requirement(...)")
         ok = bool(condition)
-        rec = Record(rid, ok, "" if ok else message,
-                     [] if ok else [e.evidence() for e in exchanges if e is not None], self.test)
+        rec = Record(
+            rid, ok, "" if ok else message, [] if ok else [e.evidence() for e in exchanges if e is not None], self.test
+        )
         with self._lock:
             self.records.append(rec)
         if not ok and self._catalogue[rid]["level"] == "MUST":
@@ -57,7 +60,12 @@ class Expect:
         """The answer's status is one of `allowed` (a transport failure never is)."""
         allowed = sorted(set(allowed))
         got = ex.error or ex.status
-        return self(rid, ex.status in allowed, f"{what}: expected {' or '.join(map(str, allowed))}, got {got} ({ex.describe()})", ex)
+        return self(
+            rid,
+            ex.status in allowed,
+            f"{what}: expected {' or '.join(map(str, allowed))}, got {got} ({ex.describe()})",
+            ex,
+        )
 
     def note(self, rid: str, message: str) -> None:
         """Positive evidence worth showing in the report (e.g. which variant was seen)."""

@@ -72,6 +72,7 @@ precisely and counted under `tolerated` in the summary:
   is an `ignored_auth` report whose accepted request carried our valid key
   (schemathesis#2462/#2482).
 """
+
 from __future__ import annotations
 
 import json
@@ -79,16 +80,18 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
-from ..core.client import Exchange, Http
-from ..core.envelope import Inspector
-from ..core.timeutil import parse_rfc3339
-from ..specs import OPENAPI_PATH, openapi
-from ..specs.validate import validator
+from leasecheck.core.client import Exchange, Http
+from leasecheck.core.envelope import Inspector
+from leasecheck.core.timeutil import parse_rfc3339
+from leasecheck.specs import OPENAPI_PATH, openapi
+from leasecheck.specs.validate import validator
+
 from .target import LicenseFixture, Target
 
 #: Operations the generated run exercises; management is provisioning only.
@@ -97,9 +100,16 @@ SYSTEM = ("getPublicKeys", "getHealth", "getHealthz", "getReadyz", "getMetrics")
 KEYED = {"checkout": "IDEM-01", "checkin": "IDEM-02"}  # operations that require an Idempotency-Key
 BODY_SCHEMA = {"checkout": "CheckoutRequest", "heartbeat": "LeaseTokenRequest", "checkin": "LeaseTokenRequest"}
 #: Which requirement a valid request refused names, per operation.
-ACCEPTS = {"checkout": "LIFE-01", "heartbeat": "CHK-03", "checkin": "CHK-03",
-           "getHealth": "SYS-01", "getHealthz": "SYS-01", "getReadyz": "SYS-02",
-           "getMetrics": "SYS-03", "getPublicKeys": "SYS-04"}
+ACCEPTS = {
+    "checkout": "LIFE-01",
+    "heartbeat": "CHK-03",
+    "checkin": "CHK-03",
+    "getHealth": "SYS-01",
+    "getHealthz": "SYS-01",
+    "getReadyz": "SYS-02",
+    "getMetrics": "SYS-03",
+    "getPublicKeys": "SYS-04",
+}
 ALWAYS_ALLOWED = (429, 503)  # ENV-04: any operation may answer these
 SECOND_CHECKIN = (200, 404, 409)  # CHK-02's answers
 CONTAINER_FIELDS = ("cluster_id", "namespace", "pod_name", "container_id")
@@ -109,17 +119,45 @@ STATEFUL_MAX_STEPS = 6
 REQUEST_SHAPE_PROBES = ("unspecified_http_method", "malformed_content_type", "unsupported_content_type")
 EXPIRY_ROUNDING = 1.0  # seconds: TIME-01's tolerance, reused for TIME-02
 #: Every requirement this module can judge, in the order the tests report them.
-REQUIREMENTS = ("INPUT-04", "ENV-04", "ENV-01", "INPUT-01", "INPUT-02", "INPUT-03", "IDEM-01", "IDEM-02",
-                "AUTH-01", "AUTH-03", "LIFE-01", "CHK-03", "SYS-01", "SYS-02", "SYS-03", "SYS-04",
-                "LIFE-03", "LIFE-05", "TIME-02", "CHK-02", "INPUT-05")
+REQUIREMENTS = (
+    "INPUT-04",
+    "ENV-04",
+    "ENV-01",
+    "INPUT-01",
+    "INPUT-02",
+    "INPUT-03",
+    "IDEM-01",
+    "IDEM-02",
+    "AUTH-01",
+    "AUTH-03",
+    "LIFE-01",
+    "CHK-03",
+    "SYS-01",
+    "SYS-02",
+    "SYS-03",
+    "SYS-04",
+    "LIFE-03",
+    "LIFE-05",
+    "TIME-02",
+    "CHK-02",
+    "INPUT-05",
+)
 #: Checks run; everything else schemathesis offers is switched off. use_after_free and
 #: ensure_resource_availability mean nothing for RPC-style POST paths: the own invariants
 #: (LIFE-03, CHK-02, CHK-03) express those ideas.
-CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
-          "response_headers_conformance", "response_schema_conformance", "negative_data_rejection",
-          "positive_data_acceptance", "missing_required_header", "ignored_auth", "unsupported_method")
-_OFF = ("use_after_free", "ensure_resource_availability", "object_level_authorization",
-        "allow_header_conformance")
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "missing_required_header",
+    "ignored_auth",
+    "unsupported_method",
+)
+_OFF = ("use_after_free", "ensure_resource_availability", "object_level_authorization", "allow_header_conformance")
 
 
 # ------------------------------------------------------------------ records
@@ -175,12 +213,20 @@ class Observed:
     def exchange(self) -> Exchange:
         # Header names as the suite's own client writes them (the lease tracker reads "Authorization").
         headers = {"-".join(part.capitalize() for part in k.split("-")): v for k, v in self.headers.items()}
-        return Exchange(method=self.method, path=self.path, request_headers=headers,
-                        request_body=self.body, sent_at=self.timestamp - self.elapsed, received_at=self.timestamp,
-                        status=self.status, response_headers=dict(self.response_headers),
-                        response_body=self.response_body, operation=self.operation,
-                        error=None if self.status is not None else "no answer (transport error)",
-                        idempotency_key=self.headers.get("idempotency-key"))
+        return Exchange(
+            method=self.method,
+            path=self.path,
+            request_headers=headers,
+            request_body=self.body,
+            sent_at=self.timestamp - self.elapsed,
+            received_at=self.timestamp,
+            status=self.status,
+            response_headers=dict(self.response_headers),
+            response_body=self.response_body,
+            operation=self.operation,
+            error=None if self.status is not None else "no answer (transport error)",
+            idempotency_key=self.headers.get("idempotency-key"),
+        )
 
     def error_code(self) -> str | None:
         body = self.json()
@@ -242,8 +288,10 @@ class GeneratedRun:
                 wrong_method[o.operation][key] += 1
                 probed_methods.add(o.method)
         documented = _documented_statuses()
-        not_seen = {op: sorted(s for s in documented.get(op, ()) if str(s) not in statuses.get(op, {}))
-                    for op in (*RUNTIME, *SYSTEM)}
+        not_seen = {
+            op: sorted(s for s in documented.get(op, ()) if str(s) not in statuses.get(op, {}))
+            for op in (*RUNTIME, *SYSTEM)
+        }
         return {
             "seed": self.seed,
             "max_examples": self.max_examples,
@@ -251,8 +299,10 @@ class GeneratedRun:
             "cases_run": len(self.observed),
             "cases_by_phase": dict(phases),
             "statuses": {op: dict(sorted(c.items())) for op, c in sorted(statuses.items())},
-            "unsupported_methods": {"methods": sorted(probed_methods),
-                                    "statuses": {op: dict(sorted(c.items())) for op, c in sorted(wrong_method.items())}},
+            "unsupported_methods": {
+                "methods": sorted(probed_methods),
+                "statuses": {op: dict(sorted(c.items())) for op, c in sorted(wrong_method.items())},
+            },
             "documented_not_seen": {op: v for op, v in not_seen.items() if v},
             "failures_by_check": dict(sorted(self.raw_failures.items())),
             "failures_by_requirement": dict(sorted(Counter(f.requirement for f in self.findings).items())),
@@ -267,7 +317,7 @@ class GeneratedRun:
 def _documented_statuses() -> dict[str, list[int]]:
     out = {}
     for item in openapi()["paths"].values():
-        for method, op in item.items():
+        for _method, op in item.items():
             if isinstance(op, dict) and "operationId" in op:
                 out[op["operationId"]] = sorted(int(s) for s in op.get("responses", {}) if s.isdigit())
     return out
@@ -284,8 +334,10 @@ def schemathesis_config(target: Target, fixture: LicenseFixture, *, seed: int, m
     checks["positive_data_acceptance"]["expected-statuses"] = ["2xx", "429", "5xx"]
 
     def op(op_id: str, **check_overrides: list[str]) -> dict[str, Any]:
-        return {"include-operation-id": op_id,
-                "checks": {name: {"expected-statuses": v} for name, v in check_overrides.items()}}
+        return {
+            "include-operation-id": op_id,
+            "checks": {name: {"expected-statuses": v} for name, v in check_overrides.items()},
+        }
 
     operations = [
         # Over capacity (403/409, CAP-02) and business validation (422: no binding identity,
@@ -307,11 +359,21 @@ def schemathesis_config(target: Target, fixture: LicenseFixture, *, seed: int, m
         "request-timeout": target.settings.request_timeout,
         # No NUL characters: many honest stores cannot hold them (PostgreSQL text), and the
         # catalogue says nothing about them, so a refusal would be no finding.
-        "generation": {"mode": "all", "deterministic": True, "database": "none", "no-shrink": True,
-                       "max-examples": max_examples, "allow-x00": False},
-        "phases": {"stateful": {"max-steps": STATEFUL_MAX_STEPS,
-                                # only the document's own links, none inferred
-                                "inference": {"algorithms": []}}},
+        "generation": {
+            "mode": "all",
+            "deterministic": True,
+            "database": "none",
+            "no-shrink": True,
+            "max-examples": max_examples,
+            "allow-x00": False,
+        },
+        "phases": {
+            "stateful": {
+                "max-steps": STATEFUL_MAX_STEPS,
+                # only the document's own links, none inferred
+                "inference": {"algorithms": []},
+            }
+        },
         "auth": {"openapi": {"LicenseKey": {"api_key": f"License {fixture.license_key}"}}},
         "checks": checks,
         "operations": operations,
@@ -322,7 +384,7 @@ def fresh_key(generated: str) -> str:
     """A new unique key of the generated key's length where that is long enough to be unique
     (keeps boundary lengths and odd characters in the tail), else a uuid."""
     head = uuid.uuid4().hex
-    return head + generated[len(head):] if len(generated) > len(head) else head
+    return head + generated[len(head) :] if len(generated) > len(head) else head
 
 
 @contextmanager
@@ -354,8 +416,9 @@ def fresh_idempotency_keys(schema: Any) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------ the run
-def run_generated(target: Target, fixture: LicenseFixture, *, seed: int, max_examples: int,
-                  budget_seconds: float = 60.0) -> GeneratedRun:
+def run_generated(
+    target: Target, fixture: LicenseFixture, *, seed: int, max_examples: int, budget_seconds: float = 60.0
+) -> GeneratedRun:
     """Run schemathesis once against `target` with `fixture`'s key and judge everything it saw."""
     import schemathesis
     from schemathesis.engine import events, from_schema
@@ -444,9 +507,11 @@ def _operations(schema: Any) -> Iterator[Any]:
 
 def _is_network(event: Any) -> bool:
     import requests
+
     title = event.info.title or ""
     return isinstance(event.value, requests.RequestException) or any(
-        w in title for w in ("Network", "Unresponsive", "Unavailable", "Connection", "Timeout", "Timed out"))
+        w in title for w in ("Network", "Unresponsive", "Unavailable", "Connection", "Timeout", "Timed out")
+    )
 
 
 def _first_line(text: str) -> str:
@@ -467,14 +532,22 @@ def _observe(phase: str, case_id: str, node: Any, inter: Any, op_ids: dict[str, 
         scenario = scenario.value if scenario is not None else None
     resp = inter.response
     return Observed(
-        seq=0, case_id=case_id, phase=phase, operation=op_ids.get(case.operation.label, case.operation.label),
-        method=req.method, path=url.path + (f"?{url.query}" if url.query else ""), headers=headers,
-        body=req.body, timestamp=inter.timestamp,
+        seq=0,
+        case_id=case_id,
+        phase=phase,
+        operation=op_ids.get(case.operation.label, case.operation.label),
+        method=req.method,
+        path=url.path + (f"?{url.query}" if url.query else ""),
+        headers=headers,
+        body=req.body,
+        timestamp=inter.timestamp,
         status=resp.status_code if resp is not None else None,
         response_headers={k.lower(): ", ".join(v) for k, v in resp.headers.items()} if resp is not None else {},
         response_body=resp.content if resp is not None else b"",
         elapsed=resp.elapsed if resp is not None else 0.0,
-        mode=mode, scenario=scenario, probe=node.parent_id is not None and node.transition is None,
+        mode=mode,
+        scenario=scenario,
+        probe=node.parent_id is not None and node.transition is None,
     )
 
 
@@ -569,7 +642,9 @@ class _Judge:
                 self.run.tolerated["negative_data_rejection: the request as sent is valid (schemathesis#2983)"] += 1
             elif not rids:
                 what = "; ".join(w for _, w in probs)
-                self.run.tolerated["negative_data_rejection: only limits our spec sets were broken (no catalogue rule)"] += 1
+                self.run.tolerated[
+                    "negative_data_rejection: only limits our spec sets were broken (no catalogue rule)"
+                ] += 1
                 self.run.notes["INPUT-03"].append(f"informative: {o.describe()} was not refused although {what}")
             else:
                 self.run.fail(rids[0], kind, f"{msg} (the request breaks: {probs[0][1]})", o)
@@ -588,7 +663,9 @@ class _Judge:
             probs = self.problems(o)
             if probs:
                 # schemathesis#2779 and friends: what went out was not the valid request it generated.
-                self.run.tolerated["positive_data_acceptance: the request as sent is not valid (schemathesis#2779)"] += 1
+                self.run.tolerated[
+                    "positive_data_acceptance: the request as sent is not valid (schemathesis#2779)"
+                ] += 1
             elif o.operation in ACCEPTS:
                 self.run.fail(ACCEPTS[o.operation], kind, msg, o)
         else:
@@ -600,20 +677,39 @@ class _Judge:
             self.run.tolerated["ignored_auth: the accepted request carried the valid key (schemathesis#2462)"] += 1
             return
         key = o.headers.get("idempotency-key")
-        earlier = [p for p in self.run.observed[: o.seq]
-                   if p.operation == o.operation and p.headers.get("idempotency-key") == key
-                   and p.headers.get("authorization") == self.auth and p.status is not None and 200 <= p.status < 300]
+        earlier = [
+            p
+            for p in self.run.observed[: o.seq]
+            if p.operation == o.operation
+            and p.headers.get("idempotency-key") == key
+            and p.headers.get("authorization") == self.auth
+            and p.status is not None
+            and 200 <= p.status < 300
+        ]
         if o.operation in KEYED and key and earlier:
             # Same request with a fresh key and no credentials: 401 means only the replay got through.
             with self._http() as http:
-                fresh = http.request(o.method, o.path, content=o.body, operation=o.operation,
-                                     headers={"Content-Type": o.headers.get("content-type", "application/json"),
-                                              "Idempotency-Key": f"lc-gen-{uuid.uuid4()}"})
+                fresh = http.request(
+                    o.method,
+                    o.path,
+                    content=o.body,
+                    operation=o.operation,
+                    headers={
+                        "Content-Type": o.headers.get("content-type", "application/json"),
+                        "Idempotency-Key": f"lc-gen-{uuid.uuid4()}",
+                    },
+                )
             if fresh.status == 401:
-                self.run.fail("AUTH-03", kind, f"{msg}: a request without valid credentials replaying the "
-                              f"Idempotency-Key of an accepted request got {o.status}; with a fresh key it gets 401, "
-                              "so the idempotency cache answers before authentication", earlier[0], o,
-                              _from_exchange(fresh, o))
+                self.run.fail(
+                    "AUTH-03",
+                    kind,
+                    f"{msg}: a request without valid credentials replaying the "
+                    f"Idempotency-Key of an accepted request got {o.status}; with a fresh key it gets 401, "
+                    "so the idempotency cache answers before authentication",
+                    earlier[0],
+                    o,
+                    _from_exchange(fresh, o),
+                )
                 return
         self.run.fail("AUTH-01", kind, msg, o)
 
@@ -622,8 +718,11 @@ class _Judge:
         for o in unanswered:
             self.run.fail("INPUT-04", "no answer", f"{o.describe()}: the server gave no answer", o)
         if self.run.network_errors and not unanswered:
-            self.run.fail("INPUT-04", "no answer", "the server left generated requests unanswered: "
-                          + "; ".join(self.run.network_errors[:3]))
+            self.run.fail(
+                "INPUT-04",
+                "no answer",
+                "the server left generated requests unanswered: " + "; ".join(self.run.network_errors[:3]),
+            )
 
     # -- own checks
     def checkout_answers(self) -> None:
@@ -645,13 +744,20 @@ class _Judge:
                 continue
             _, body = o.request_json()
             if o.status == 422 and _has_identity(body):
-                self.run.fail("LIFE-01", "checkout: 422 for a binding identity",
-                              f"{o.describe()}: a schema-valid checkout with a binding identity was refused as "
-                              "invalid (422)", o)
+                self.run.fail(
+                    "LIFE-01",
+                    "checkout: 422 for a binding identity",
+                    f"{o.describe()}: a schema-valid checkout with a binding identity was refused as invalid (422)",
+                    o,
+                )
             elif o.status in (403, 409) and self.provisioned and len(tokens) + unanswered < seats:
-                self.run.fail("LIFE-01", "checkout: refused with free seats",
-                              f"{o.describe()}: refused although at most {len(tokens) + unanswered} of {seats} seats "
-                              "were ever granted on this license", o)
+                self.run.fail(
+                    "LIFE-01",
+                    "checkout: refused with free seats",
+                    f"{o.describe()}: refused although at most {len(tokens) + unanswered} of {seats} seats "
+                    "were ever granted on this license",
+                    o,
+                )
 
     def invariants(self) -> None:
         """Stateful invariants over the whole run in order; each holds whatever links were applied."""
@@ -683,30 +789,46 @@ class _Judge:
                 continue
             if tok not in issued:
                 if ok:
-                    self.run.fail("CHK-03", f"{o.operation}: 200 for a token never issued",
-                                  f"{o.describe()}: a lease_token no checkout returned was accepted", o)
+                    self.run.fail(
+                        "CHK-03",
+                        f"{o.operation}: 200 for a token never issued",
+                        f"{o.describe()}: a lease_token no checkout returned was accepted",
+                        o,
+                    )
                 continue
             if o.operation == "heartbeat":
                 if tok in ended:
                     ex["LIFE-03"] += 1
                     if ok:
-                        self.run.fail("LIFE-03", "heartbeat: 200 after checkin",
-                                      f"{o.describe()}: the lease was heartbeated after its checkin answered 200", o)
+                        self.run.fail(
+                            "LIFE-03",
+                            "heartbeat: 200 after checkin",
+                            f"{o.describe()}: the lease was heartbeated after its checkin answered 200",
+                            o,
+                        )
                 if ok and tok in expiry and isinstance(data.get("lease_expires_at"), str):
                     ex["TIME-02"] += 1
                     new = _epoch(data["lease_expires_at"])
                     if new is not None and new < expiry[tok] - EXPIRY_ROUNDING:
-                        self.run.fail("TIME-02", "heartbeat: expiry moved earlier",
-                                      f"{o.describe()}: lease_expires_at {data['lease_expires_at']} is "
-                                      f"{expiry[tok] - new:.3f} s earlier than one already given", o)
+                        self.run.fail(
+                            "TIME-02",
+                            "heartbeat: expiry moved earlier",
+                            f"{o.describe()}: lease_expires_at {data['lease_expires_at']} is "
+                            f"{expiry[tok] - new:.3f} s earlier than one already given",
+                            o,
+                        )
                 if ok and tok not in ended:
                     _raise(expiry, tok, data.get("lease_expires_at"))
             else:  # checkin
                 if tok in ended and keys[o.headers.get("idempotency-key")] == 1:
                     ex["CHK-02"] += 1
                     if o.status not in (*SECOND_CHECKIN, *ALWAYS_ALLOWED):
-                        self.run.fail("CHK-02", "checkin: second checkin answer",
-                                      f"{o.describe()}: a second checkin (new key) must answer 200, 404 or 409", o)
+                        self.run.fail(
+                            "CHK-02",
+                            "checkin: second checkin answer",
+                            f"{o.describe()}: a second checkin (new key) must answer 200, 404 or 409",
+                            o,
+                        )
                 if ok:
                     ended.add(tok)
 
@@ -718,17 +840,30 @@ class _Judge:
         if self._first_license is None:
             self._first_license = (lid, o)
         elif lid != self._first_license[0]:
-            self.run.fail("LIFE-05", "license_id differs", f"{o.describe()}: license_id {lid!r} differs from "
-                          f"{self._first_license[0]!r} in an earlier answer for the same license",
-                          self._first_license[1], o)
+            self.run.fail(
+                "LIFE-05",
+                "license_id differs",
+                f"{o.describe()}: license_id {lid!r} differs from "
+                f"{self._first_license[0]!r} in an earlier answer for the same license",
+                self._first_license[1],
+                o,
+            )
         if self.provisioned:
             if lid != self.fixture.license_id:
-                self.run.fail("LIFE-05", "license_id is not the license's",
-                              f"{o.describe()}: license_id {lid!r} is not the license's id {self.fixture.license_id!r}", o)
+                self.run.fail(
+                    "LIFE-05",
+                    "license_id is not the license's",
+                    f"{o.describe()}: license_id {lid!r} is not the license's id {self.fixture.license_id!r}",
+                    o,
+                )
             if data.get("license_type") != self.fixture.license_type:
-                self.run.fail("LIFE-05", "license_type is not the policy's",
-                              f"{o.describe()}: license_type {data.get('license_type')!r} is not the policy's "
-                              f"{self.fixture.license_type!r}", o)
+                self.run.fail(
+                    "LIFE-05",
+                    "license_type is not the policy's",
+                    f"{o.describe()}: license_type {data.get('license_type')!r} is not the policy's "
+                    f"{self.fixture.license_type!r}",
+                    o,
+                )
 
     def _http(self) -> Http:
         return Http(self.target.base_url, timeout=self.target.settings.request_timeout)
@@ -736,10 +871,22 @@ class _Judge:
 
 def _from_exchange(ex: Exchange, like: Observed) -> Observed:
     """An exchange the judge sent itself, as evidence next to schemathesis's."""
-    return Observed(seq=-1, case_id="", phase="leasecheck", operation=like.operation, method=ex.method, path=ex.path,
-                    headers={k.lower(): v for k, v in ex.request_headers.items()}, body=ex.request_body,
-                    timestamp=ex.received_at, status=ex.status, response_headers=dict(ex.response_headers),
-                    response_body=ex.response_body, elapsed=ex.elapsed, mode="negative")
+    return Observed(
+        seq=-1,
+        case_id="",
+        phase="leasecheck",
+        operation=like.operation,
+        method=ex.method,
+        path=ex.path,
+        headers={k.lower(): v for k, v in ex.request_headers.items()},
+        body=ex.request_body,
+        timestamp=ex.received_at,
+        status=ex.status,
+        response_headers=dict(ex.response_headers),
+        response_body=ex.response_body,
+        elapsed=ex.elapsed,
+        mode="negative",
+    )
 
 
 def _has_identity(body: Any) -> bool:
@@ -747,9 +894,11 @@ def _has_identity(body: Any) -> bool:
     Blank strings do not count (honest servers may read them as absent)."""
     if not isinstance(body, dict):
         return False
+
     def given(name: str) -> bool:
         v = body.get(name)
         return isinstance(v, str) and v.strip() != ""
+
     if body.get("is_container") is True:
         return any(given(f) for f in CONTAINER_FIELDS)
     return given("fingerprint")

@@ -19,6 +19,7 @@ Lines (`v` is the format version):
     {"v":1,"event":"lease_ended","token":…,"at":…}
     {"v":1,"event":"revoked","license_id":…,"at":…}
 """
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,10 @@ import re
 import stat
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 FORMAT_VERSION = 1
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -88,15 +90,17 @@ class Ledger:
         self._lock = threading.Lock()
 
     @classmethod
-    def create(cls, directory: Path, run_id: str, header: Mapping[str, Any]) -> "Ledger":
+    def create(cls, directory: Path, run_id: str, header: Mapping[str, Any]) -> Ledger:
         """A new ledger for `run_id`; a run id that already has one is refused
         (two runs sharing a ledger would clean up each other's work)."""
         path = ledger_path(private_dir(directory), run_id)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            raise LedgerError(f"run {run_id} already has a ledger ({path}); "
-                              f"run `leasecheck cleanup --run-id {run_id}` or use another run id") from None
+            raise LedgerError(
+                f"run {run_id} already has a ledger ({path}); "
+                f"run `leasecheck cleanup --run-id {run_id}` or use another run id"
+            ) from None
         except OSError as exc:
             raise LedgerError(f"cannot create ledger {path}: {exc.strerror or exc}") from None
         ledger = cls(path, fd)
@@ -104,8 +108,14 @@ class Ledger:
         return ledger
 
     def write(self, event: str, **fields: Any) -> None:
-        line = json.dumps({"v": FORMAT_VERSION, "event": event, "at": round(time.time(), 3), **fields},
-                          ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = (
+            json.dumps(
+                {"v": FORMAT_VERSION, "event": event, "at": round(time.time(), 3), **fields},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            + "\n"
+        )
         with self._lock:
             if self._fd is None:
                 return
@@ -178,8 +188,7 @@ class LedgerState:
         for e in self.leases.values():
             if e.ended:
                 continue
-            key = e.license_key or (self.licenses[e.license_id].license_key
-                                    if e.license_id in self.licenses else None)
+            key = e.license_key or (self.licenses[e.license_id].license_key if e.license_id in self.licenses else None)
             if key is not None:
                 out.append((e.token, key, e.license_id))
         return out

@@ -6,23 +6,24 @@ when there is none), gives scenarios the `target`, `lic` and `expect`
 fixtures, inspects every exchange against the universal requirements, and
 at the end judges each requirement and writes the reports.
 """
+
 from __future__ import annotations
 
-import importlib
-import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from .. import __version__
-from ..core.client import Exchange
-from ..core.envelope import Finding
-from ..specs import requirements
+from leasecheck import __version__
+from leasecheck.core.client import Exchange
+from leasecheck.core.envelope import Finding
+from leasecheck.specs import requirements
+
 from .coverage import Coverage
 from .expect import Expect, Record, RequirementFailed
 from .ledger import Ledger, LedgerError, state_dir
@@ -89,15 +90,21 @@ def pytest_configure(config: pytest.Config) -> None:
         if opt("--lc-settings"):
             settings = Settings.from_file(Path(opt("--lc-settings"))).validated()
         else:
-            settings = Settings.load({
-                "target": opt("--lc-target"), "management_token": opt("--lc-management-token"),
-                "inventory": opt("--lc-inventory"), "minute_seconds": opt("--lc-minute-seconds"),
-                "report_dir": opt("--lc-report-dir"), "only": tuple(opt("--lc-only")),
-                "expected_failures": opt("--lc-expected-failures"),
-            })
+            settings = Settings.load(
+                {
+                    "target": opt("--lc-target"),
+                    "management_token": opt("--lc-management-token"),
+                    "inventory": opt("--lc-inventory"),
+                    "minute_seconds": opt("--lc-minute-seconds"),
+                    "report_dir": opt("--lc-report-dir"),
+                    "only": tuple(opt("--lc-only")),
+                    "expected_failures": opt("--lc-expected-failures"),
+                }
+            )
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
-    from ..core.interrupts import stopping
+    from leasecheck.core.interrupts import stopping
+
     stopping.clear()  # a new run in this process starts unstopped
     config.stash[STATE_KEY] = RunState(settings)
 
@@ -107,7 +114,7 @@ def _area(item: pytest.Item) -> str | None:
     if m:
         return m.args[0]
     name = Path(str(item.fspath)).stem
-    return name[len(AREA_OF_MODULE_PREFIX):] if name.startswith(AREA_OF_MODULE_PREFIX) else None
+    return name[len(AREA_OF_MODULE_PREFIX) :] if name.startswith(AREA_OF_MODULE_PREFIX) else None
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -131,49 +138,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-# ------------------------------------------------------------------ collection
-SCENARIO_PACKAGE = f"{__package__}.scenarios"
-SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-
-
-class ScenarioModule(pytest.Module):
-    """A scenario module imported under its package name.
-
-    pytest names a module after the folders with __init__.py above it; in an
-    editable install `conformance/` is not under a `leasecheck/` folder, so the
-    name would be `conformance.scenarios.test_x` and the scenarios' relative
-    imports (`from ...core`) would fail.
-    """
-
-    def _getobj(self) -> Any:
-        return importlib.import_module(f"{SCENARIO_PACKAGE}.{self.path.stem}")
-
-
-def _pytest_module_name(path: Path) -> str:
-    """The name pytest gives a file: its stem under every folder with an __init__.py above it."""
-    parts, folder = [path.stem], path.parent
-    while (folder / "__init__.py").is_file():
-        parts.insert(0, folder.name)
-        folder = folder.parent
-    return ".".join(parts)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
-    """The scenarios' conftest has the same naming problem as ScenarioModule: pytest
-    reuses a module already in sys.modules, so register the real one under its name."""
-    conftest = SCENARIO_DIR / "conftest.py"
-    name = _pytest_module_name(conftest)
-    if conftest.is_file() and name != f"{SCENARIO_PACKAGE}.conftest" and name not in sys.modules:
-        sys.modules[name] = importlib.import_module(f"{SCENARIO_PACKAGE}.conftest")
-
-
-def pytest_pycollect_makemodule(module_path: Path, parent: Any) -> pytest.Module | None:
-    if module_path.resolve().parent == SCENARIO_DIR:
-        return ScenarioModule.from_parent(parent, path=module_path)
-    return None
-
-
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="session")
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
@@ -190,7 +154,8 @@ def start_target(st: RunState) -> Target:
     token = s.management_token
     base = s.target
     if s.bundled:
-        from ..reference_server.process import ReferenceServer
+        from leasecheck.reference_server.process import ReferenceServer
+
         st.server = ReferenceServer(minute_seconds=s.minute_seconds or 1.0)
         st.server.start()
         base, token = st.server.base_url, st.server.management_token
@@ -205,9 +170,16 @@ def start_target(st: RunState) -> Target:
     ledger = None
     if not s.bundled:  # the bundled server's database is temporary: nothing to recover
         try:
-            ledger = Ledger.create(state_dir(s.state_dir), s.run_id, {
-                "target": base, "started_at": st.started_at, "suite_version": __version__,
-                "provisioning": "inventory" if s.inventory else "management"})
+            ledger = Ledger.create(
+                state_dir(s.state_dir),
+                s.run_id,
+                {
+                    "target": base,
+                    "started_at": st.started_at,
+                    "suite_version": __version__,
+                    "provisioning": "inventory" if s.inventory else "management",
+                },
+            )
         except LedgerError as exc:
             st.setup_error = str(exc)
             pytest.exit(str(exc), returncode=2)
@@ -235,7 +207,8 @@ def plan_lines(s: Settings) -> list[str]:
     return [
         f"leasecheck run {s.run_id}: concurrency scenarios send up to {s.concurrency} simultaneous requests"
         + (f" (reduced from the default {DEFAULT_CONCURRENCY})" if reduced else ""),
-        "leasecheck rate: " + (f"at most {s.max_rps:g} requests/s on average" if s.max_rps else "no cap")
+        "leasecheck rate: "
+        + (f"at most {s.max_rps:g} requests/s on average" if s.max_rps else "no cap")
         + f"; 429 answers are waited out (Retry-After), at most {s.rate_limit_budget:g} s in all",
     ]
 
@@ -258,11 +231,13 @@ def expect(request: pytest.FixtureRequest) -> Expect:
 @pytest.fixture
 def lic(target: Target) -> Any:
     """Factory: `lic(seats=2, timeout_minutes=1)` → a fresh LicenseFixture (or not_run)."""
+
     def make(**kw: Any) -> LicenseFixture:
         try:
             return target.license(**kw)
         except NotRunnable as exc:
             pytest.skip(f"not_run: {exc}")
+
     return make
 
 
@@ -308,13 +283,15 @@ def _short(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
 
 def pytest_keyboard_interrupt(excinfo: Any) -> None:
     """Ctrl-C under plain pytest too: threads waiting on lease deadlines stop waiting."""
-    from ..core.interrupts import stopping
+    from leasecheck.core.interrupts import stopping
+
     stopping.set()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     st = state_of(session.config)
     from .results import finish_run
+
     code = finish_run(st, exitstatus)
     if code is not None:
         session.exitstatus = code

@@ -6,18 +6,20 @@ evidence; then what the run exercised (`coverage`), how it behaved as a
 guest (`cleanup`, `rate_limited`, `pacing`, `concurrency`). Everything
 written passes through the redactor.
 """
+
 from __future__ import annotations
 
 import json
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..core.redact import redact_obj
-from ..specs import digest
+from leasecheck import __version__
+from leasecheck.core.redact import redact_obj
+from leasecheck.specs import digest
+
 from .cleanup import CleanupReport
 from .coverage import headline, summary_line
 from .settings import DEFAULT_CONCURRENCY
@@ -27,7 +29,7 @@ EXIT_PASSED, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
 
 
 def default_report_dir(root: Path = Path("reports")) -> Path:
-    return root / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return root / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def finish_run(st: Any, exitstatus: int) -> int | None:
@@ -43,9 +45,13 @@ def finish_run(st: Any, exitstatus: int) -> int | None:
         return None
     released = cleanup.leases_checked_in if cleanup is not None else 0
     s = st.settings
-    verdicts = judge(list(st.tests.values()), st.records,
-                     selected_areas=set(s.only) or None, observed_ok=dict(st.observed_ok),
-                     deselected=st.deselected)
+    verdicts = judge(
+        list(st.tests.values()),
+        st.records,
+        selected_areas=set(s.only) or None,
+        observed_ok=dict(st.observed_ok),
+        deselected=st.deselected,
+    )
     honesty = []
     if s.expected_failures:
         honesty = apply_expected(verdicts, load_expected_failures(s.expected_failures))
@@ -70,7 +76,7 @@ def _end_on_target(st: Any) -> CleanupReport | None:
         return None
     try:
         return st.target.end_run(revoke_licenses=not st.settings.bundled)
-    except Exception as exc:  # noqa: BLE001 - best effort; the ledger keeps what is left
+    except Exception as exc:
         return CleanupReport(problems=[f"cleanup stopped: {exc.__class__.__name__}: {exc}"])
 
 
@@ -82,8 +88,16 @@ def _stop(st: Any) -> None:
         st.server = None
 
 
-def build_results(st: Any, verdicts: list[Verdict], outcome: str, honesty: list[str], released: int, *,
-                  cleanup: CleanupReport | None = None, interrupted: bool = False) -> dict[str, Any]:
+def build_results(
+    st: Any,
+    verdicts: list[Verdict],
+    outcome: str,
+    honesty: list[str],
+    released: int,
+    *,
+    cleanup: CleanupReport | None = None,
+    interrupted: bool = False,
+) -> dict[str, Any]:
     s = st.settings
     honesty = list(honesty) + guest_messages(st, cleanup)
     counts = {o: 0 for o in ("passed", "failed", "warning", "not_run")}
@@ -92,16 +106,24 @@ def build_results(st: Any, verdicts: list[Verdict], outcome: str, honesty: list[
     counts["expected_failures"] = sum(1 for v in verdicts if v.expected_failure)
     results = {
         "schema_version": 1,
-        "suite": {"name": "leasecheck", "version": __version__, "spec_digest": digest(),
-                  "python": platform.python_version()},
+        "suite": {
+            "name": "leasecheck",
+            "version": __version__,
+            "spec_digest": digest(),
+            "python": platform.python_version(),
+        },
         "run_id": s.run_id,
         "started_at": _iso(st.started_at),
         "finished_at": _iso(time.time()),
         "duration_seconds": round(time.time() - st.started_at, 2),
-        "target": {"url": st.target.base_url if st.target else s.target, "bundled": s.bundled,
-                   "server_version": st.server_version, "server_header": getattr(st, "server_header", None),
-                   "minute_seconds": s.minute_seconds,
-                   "provisioning": "inventory" if s.inventory else "management"},
+        "target": {
+            "url": st.target.base_url if st.target else s.target,
+            "bundled": s.bundled,
+            "server_version": st.server_version,
+            "server_header": getattr(st, "server_header", None),
+            "minute_seconds": s.minute_seconds,
+            "provisioning": "inventory" if s.inventory else "management",
+        },
         "selection": {"areas": list(s.only) or "all", "tests": len(st.tests)},
         "outcome": outcome,
         "interrupted": interrupted,
@@ -110,16 +132,29 @@ def build_results(st: Any, verdicts: list[Verdict], outcome: str, honesty: list[
         "leases_released_at_end": released,
         "cleanup": cleanup.to_json() if cleanup is not None else None,
         "rate_limited": st.target.backoff.to_json() if st.target is not None else None,
-        "pacing": {"max_rps": s.max_rps,
-                   "waited_seconds": round(st.target.pacer.waited_seconds, 3)
-                   if st.target is not None and st.target.pacer is not None else 0.0},
-        "concurrency": {"configured": s.concurrency, "default": DEFAULT_CONCURRENCY,
-                        "reduced": s.concurrency < DEFAULT_CONCURRENCY,
-                        "scenarios": list(st.target.races) if st.target is not None else []},
+        "pacing": {
+            "max_rps": s.max_rps,
+            "waited_seconds": round(st.target.pacer.waited_seconds, 3)
+            if st.target is not None and st.target.pacer is not None
+            else 0.0,
+        },
+        "concurrency": {
+            "configured": s.concurrency,
+            "default": DEFAULT_CONCURRENCY,
+            "reduced": s.concurrency < DEFAULT_CONCURRENCY,
+            "scenarios": list(st.target.races) if st.target is not None else [],
+        },
         "requirements": [v.to_json() for v in verdicts],
-        "tests": [{"nodeid": t.nodeid, "outcome": t.outcome, "duration": round(t.duration, 3),
-                   "requirements": t.requirements, **({"message": t.message} if t.message else {})}
-                  for t in st.tests.values()],
+        "tests": [
+            {
+                "nodeid": t.nodeid,
+                "outcome": t.outcome,
+                "duration": round(t.duration, 3),
+                "requirements": t.requirements,
+                **({"message": t.message} if t.message else {}),
+            }
+            for t in st.tests.values()
+        ],
     }
     if getattr(st, "coverage", None) is not None:
         results["coverage"] = st.coverage.to_json(results["requirements"])
@@ -133,31 +168,41 @@ def guest_messages(st: Any, cleanup: CleanupReport | None) -> list[str]:
     """Notes on how the run behaved on a shared server, for the verdict."""
     s, out = st.settings, []
     if s.concurrency < DEFAULT_CONCURRENCY:
-        out.append(f"ran with reduced concurrency: races sent at most {s.concurrency} simultaneous requests "
-                   f"(default {DEFAULT_CONCURRENCY}); a lost update that needs more contenders may go unseen")
+        out.append(
+            f"ran with reduced concurrency: races sent at most {s.concurrency} simultaneous requests "
+            f"(default {DEFAULT_CONCURRENCY}); a lost update that needs more contenders may go unseen"
+        )
     backoff = st.target.backoff if st.target is not None else None
     if backoff is not None and backoff.answers:
-        out.append(f"the target answered 429 {backoff.answers} times; the run waited {backoff.waited_seconds:.1f} s "
-                   f"in all (summed over its connections), as Retry-After asked; a 429 alone is never a failure")
+        out.append(
+            f"the target answered 429 {backoff.answers} times; the run waited {backoff.waited_seconds:.1f} s "
+            f"in all (summed over its connections), as Retry-After asked; a 429 alone is never a failure"
+        )
         if backoff.gave_up:
-            out.append(f"{backoff.gave_up} times the run stopped waiting (retry or time bound reached) "
-                       "and the 429 became the answer that was judged")
+            out.append(
+                f"{backoff.gave_up} times the run stopped waiting (retry or time bound reached) "
+                "and the 429 became the answer that was judged"
+            )
     if cleanup is not None and not cleanup.complete:
-        out.append(f"cleanup incomplete ({'; '.join(cleanup.problems[:3])}); "
-                   f"finish it with `leasecheck cleanup --run-id {s.run_id}`")
+        out.append(
+            f"cleanup incomplete ({'; '.join(cleanup.problems[:3])}); "
+            f"finish it with `leasecheck cleanup --run-id {s.run_id}`"
+        )
     return out
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="seconds")
 
 
 def summary_lines(results: dict[str, Any]) -> list[str]:
     c = results["counts"]
     title = headline(results["outcome"], results["coverage"]) if results.get("coverage") else results["outcome"].upper()
-    lines = [f"{title}: {c['passed']} passed, {c['failed']} failed, "
-             f"{c['warning']} warnings, {c['not_run']} not run "
-             f"({len(results['requirements'])} requirements, {results['duration_seconds']} s, target {results['target']['url']})"]
+    lines = [
+        f"{title}: {c['passed']} passed, {c['failed']} failed, "
+        f"{c['warning']} warnings, {c['not_run']} not run "
+        f"({len(results['requirements'])} requirements, {results['duration_seconds']} s, target {results['target']['url']})"
+    ]
     for r in results["requirements"]:
         if r["outcome"] in ("failed", "warning"):
             tag = "FAILED " if r["outcome"] == "failed" else "WARNING"
@@ -179,13 +224,16 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     if results.get("coverage"):
         lines.append(summary_line(results["coverage"]))
     if results.get("cleanup"):
-        lines.append(f"cleanup: run {results['run_id']}: " + CleanupReport(**{
-            k: v for k, v in results["cleanup"].items() if k not in ("complete",)}).line())
+        lines.append(
+            f"cleanup: run {results['run_id']}: "
+            + CleanupReport(**{k: v for k, v in results["cleanup"].items() if k not in ("complete",)}).line()
+        )
     return lines
 
 
 def write_reports(directory: Path, results: dict[str, Any]) -> None:
     from .report import render_html, render_junit
+
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (directory / "junit.xml").write_text(render_junit(results), encoding="utf-8")

@@ -3,18 +3,21 @@
 Every bad value ends the run before it starts with one line saying why
 (`SettingsError`), never a traceback.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import tomllib
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlparse
 
-from ..specs import catalogue
+from leasecheck.specs import catalogue
+
 from .ledger import RUN_ID_RE
 
 
@@ -51,8 +54,13 @@ class Settings:
 
     # ------------------------------------------------------------------ load
     @classmethod
-    def load(cls, flags: Mapping[str, Any] | None = None, *, config: Path | None = None,
-             environ: Mapping[str, str] | None = None) -> "Settings":
+    def load(
+        cls,
+        flags: Mapping[str, Any] | None = None,
+        *,
+        config: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         config = config or (Path(environ[ENV_PREFIX + "CONFIG"]) if environ.get(ENV_PREFIX + "CONFIG") else None)
@@ -71,18 +79,20 @@ class Settings:
             raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         return cls(**_coerce(values)).validated()
 
-    def validated(self) -> "Settings":
+    def validated(self) -> Settings:
         if self.target is not None:
             u = urlparse(self.target)
             if u.scheme not in ("http", "https") or not u.hostname:
                 raise SettingsError(f"target {self.target!r} is not an http(s) URL")
             try:
-                u.port
+                _ = u.port  # raises on a port that is not a number in range
             except ValueError:
                 raise SettingsError(f"target {self.target!r} has an invalid port") from None
             self.target = self.target.rstrip("/")
             if self.management_token is None and self.inventory is None:
-                raise SettingsError("a target needs --management-token (or LEASECHECK_MANAGEMENT_TOKEN) or --inventory FILE")
+                raise SettingsError(
+                    "a target needs --management-token (or LEASECHECK_MANAGEMENT_TOKEN) or --inventory FILE"
+                )
         if self.management_token is not None and self.inventory is not None:
             raise SettingsError("give either a management token or an inventory, not both")
         if self.inventory is not None and not Path(self.inventory).is_file():
@@ -121,7 +131,7 @@ class Settings:
         path.chmod(0o600)
 
     @classmethod
-    def from_file(cls, path: Path) -> "Settings":
+    def from_file(cls, path: Path) -> Settings:
         return cls(**_coerce(json.loads(path.read_text(encoding="utf-8"))))
 
     @property

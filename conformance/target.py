@@ -11,24 +11,26 @@ On a shared server the run is a guest: every request passes a rate cap
 and holds is written to its ledger as it happens, and `end_run` undoes it
 all (check in, revoke) however the run ends.
 """
+
 from __future__ import annotations
 
 import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from ..core.client import (Exchange, Http, LeaseClient, Management, System, hardware_binding,
-                           license_auth)
-from ..core.envelope import Finding, Inspector
-from ..core.interrupts import held
-from ..core.pacing import Backoff, Pacer, Permit
-from ..core.redact import register_secret
-from ..core.signing import KeyRing
-from ..core.timeutil import ServerClock
+from leasecheck.core.client import Exchange, Http, LeaseClient, Management, System, hardware_binding, license_auth
+from leasecheck.core.envelope import Finding, Inspector
+from leasecheck.core.interrupts import held
+from leasecheck.core.pacing import Backoff, Pacer, Permit
+from leasecheck.core.redact import register_secret
+from leasecheck.core.signing import KeyRing
+from leasecheck.core.timeutil import ServerClock
+
 from .cleanup import CleanupReport, check_in, cleanup_http, revoke
 from .ledger import Ledger
 from .settings import Settings
@@ -81,7 +83,7 @@ class LeaseTracker:
         auth = ex.request_headers.get("Authorization", "")
         if not auth.startswith("License "):
             return
-        key = auth[len("License "):]
+        key = auth[len("License ") :]
         if ex.operation == "checkout" and ex.ok and ex.lease_token:
             license_id = self.key_to_license.get(key)
             with self._lock:
@@ -116,10 +118,16 @@ def _json(raw: bytes | None) -> Any:
 class Target:
     """One server under test, shared by all scenarios of a run."""
 
-    def __init__(self, settings: Settings, base_url: str, *, management_token: str | None,
-                 on_finding: Callable[[Exchange, list[Finding]], None] | None = None,
-                 before_request: Callable[[], None] | None = None,
-                 ledger: Ledger | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        base_url: str,
+        *,
+        management_token: str | None,
+        on_finding: Callable[[Exchange, list[Finding]], None] | None = None,
+        before_request: Callable[[], None] | None = None,
+        ledger: Ledger | None = None,
+    ) -> None:
         self.settings = settings
         self.base_url = base_url.rstrip("/")
         self.management_token = management_token
@@ -154,7 +162,8 @@ class Target:
             raise RunEnding("the run is ending; no new requests")
         if self._silent_in_a_row >= SILENCE_LIMIT:
             raise TargetStoppedAnswering(
-                f"the target did not answer {self._silent_in_a_row} requests in a row; not sending more")
+                f"the target did not answer {self._silent_in_a_row} requests in a row; not sending more"
+            )
         if self.pacer is not None:
             self.pacer.acquire()
         if self._before_request is not None:
@@ -172,8 +181,13 @@ class Target:
 
     def new_http(self) -> Http:
         """A new connection pool (concurrency scenarios use one per thread)."""
-        http = Http(self.base_url, timeout=self.settings.request_timeout, observers=[self._observe],
-                    before_request=self._gate, backoff=self.backoff)
+        http = Http(
+            self.base_url,
+            timeout=self.settings.request_timeout,
+            observers=[self._observe],
+            before_request=self._gate,
+            backoff=self.backoff,
+        )
         http.throttle_listeners.append(self._throttled)
         self._https.append(http)
         return http
@@ -193,8 +207,9 @@ class Target:
                     r["requests"] += requests
                     r["races"] += 1
                     return
-            self.races.append({"test": self.current_test, "simultaneous": simultaneous,
-                               "requests": requests, "races": 1})
+            self.races.append(
+                {"test": self.current_test, "simultaneous": simultaneous, "requests": requests, "races": 1}
+            )
 
     def race_permit(self, requests: int) -> Permit | None:
         """Pay the rate cap for a whole race up front, so that its requests still
@@ -220,15 +235,28 @@ class Target:
         return fixture.timeout_minutes * self.settings.minute_seconds
 
     # ---------------------------------------------------------- provisioning
-    def license(self, *, seats: int | None = 1, timeout_minutes: int = 1, license_type: str = "subscription",
-                features: list[dict[str, Any]] | None = None, purpose: str = "scenario") -> LicenseFixture:
+    def license(
+        self,
+        *,
+        seats: int | None = 1,
+        timeout_minutes: int = 1,
+        license_type: str = "subscription",
+        features: list[dict[str, Any]] | None = None,
+        purpose: str = "scenario",
+    ) -> LicenseFixture:
         """A fresh license with this policy (management), or a matching unused one (inventory)."""
         if self.management is not None:
             return self._create(seats, timeout_minutes, license_type, features, purpose)
         return self._from_inventory(seats, timeout_minutes, license_type, features)
 
-    def _create(self, seats: int | None, timeout_minutes: int, license_type: str,
-                features: list[dict[str, Any]] | None, purpose: str) -> LicenseFixture:
+    def _create(
+        self,
+        seats: int | None,
+        timeout_minutes: int,
+        license_type: str,
+        features: list[dict[str, Any]] | None,
+        purpose: str,
+    ) -> LicenseFixture:
         with self._lock:
             self._provisioning += 1
         try:
@@ -237,8 +265,14 @@ class Target:
             with self._lock:
                 self._provisioning -= 1
 
-    def _create_now(self, seats: int | None, timeout_minutes: int, license_type: str,
-                    features: list[dict[str, Any]] | None, purpose: str) -> LicenseFixture:
+    def _create_now(
+        self,
+        seats: int | None,
+        timeout_minutes: int,
+        license_type: str,
+        features: list[dict[str, Any]] | None,
+        purpose: str,
+    ) -> LicenseFixture:
         assert self.management is not None
         run = self.settings.run_id
         code = f"lc-{run}-{uuid.uuid4().hex[:8]}"
@@ -248,8 +282,14 @@ class Target:
         if features:
             pmeta["features"] = features
         policy = self.management.create_policy(
-            product["id"], name=f"leasecheck {purpose}", code=code, license_type=license_type,
-            max_floating_users=seats, floating_timeout_minutes=timeout_minutes, metadata=pmeta)
+            product["id"],
+            name=f"leasecheck {purpose}",
+            code=code,
+            license_type=license_type,
+            max_floating_users=seats,
+            floating_timeout_minutes=timeout_minutes,
+            metadata=pmeta,
+        )
         with held():  # an interrupt waits until the license is recorded (ledger and memory)
             lic, key = self.management.create_license(product["id"], policy["id"], metadata=meta)
             register_secret(key)
@@ -259,12 +299,19 @@ class Target:
             with self._lock:
                 self.created_licenses.append(lic["id"])
         got_timeout = policy.get("floating_timeout_minutes", timeout_minutes)
-        return LicenseFixture(license_id=lic["id"], license_key=key, seats=seats,
-                              timeout_minutes=int(got_timeout), license_type=license_type,
-                              name=f"{purpose}:{lic['id']}", features=features or [])
+        return LicenseFixture(
+            license_id=lic["id"],
+            license_key=key,
+            seats=seats,
+            timeout_minutes=int(got_timeout),
+            license_type=license_type,
+            name=f"{purpose}:{lic['id']}",
+            features=features or [],
+        )
 
-    def _from_inventory(self, seats: int | None, timeout_minutes: int, license_type: str,
-                        features: list[dict[str, Any]] | None) -> LicenseFixture:
+    def _from_inventory(
+        self, seats: int | None, timeout_minutes: int, license_type: str, features: list[dict[str, Any]] | None
+    ) -> LicenseFixture:
         assert self._inventory is not None
         if features:
             raise NotRunnable("needs a policy with metadata.features; an inventory cannot provide one")
@@ -274,7 +321,10 @@ class Target:
                     continue
                 if entry.get("max_floating_users") != seats:
                     continue
-                if seats is not None and entry.get("floating_timeout_minutes", timeout_minutes) > max(timeout_minutes, 1) * 5:
+                if (
+                    seats is not None
+                    and entry.get("floating_timeout_minutes", timeout_minutes) > max(timeout_minutes, 1) * 5
+                ):
                     continue
                 self._inventory_used.add(entry["license_key"])
                 register_secret(entry["license_key"])
@@ -282,10 +332,14 @@ class Target:
                 if self.ledger is not None:
                     self.ledger.license(lic_id, entry["license_key"], created=False)
                 self.tracker.key_to_license[entry["license_key"]] = lic_id
-                return LicenseFixture(license_id=lic_id, license_key=entry["license_key"], seats=seats,
-                                      timeout_minutes=int(entry.get("floating_timeout_minutes", timeout_minutes)),
-                                      license_type=entry.get("license_type", license_type),
-                                      name=f"inventory:{entry.get('name', lic_id)}")
+                return LicenseFixture(
+                    license_id=lic_id,
+                    license_key=entry["license_key"],
+                    seats=seats,
+                    timeout_minutes=int(entry.get("floating_timeout_minutes", timeout_minutes)),
+                    license_type=entry.get("license_type", license_type),
+                    name=f"inventory:{entry.get('name', lic_id)}",
+                )
         raise NotRunnable(f"the inventory has no unused license with max_floating_users={seats}")
 
     def set_status(self, fixture: LicenseFixture, action: str) -> None:
@@ -314,8 +368,12 @@ class Target:
         report = CleanupReport()
         if not self.wait_idle(self.settings.request_timeout + 1.0):
             report.problems.append("requests still in flight when the run ended")
-        with cleanup_http(self.base_url, timeout=self.settings.request_timeout, pacer=self.pacer,
-                          budget=max(30.0, self.settings.rate_limit_budget - self.backoff.waited_seconds)) as http:
+        with cleanup_http(
+            self.base_url,
+            timeout=self.settings.request_timeout,
+            pacer=self.pacer,
+            budget=max(30.0, self.settings.rate_limit_budget - self.backoff.waited_seconds),
+        ) as http:
             first = self.tracker.held()
             report.merge(check_in(http, first, self.ledger))
             if revoke_licenses:
@@ -336,17 +394,21 @@ class Target:
 def _load_inventory(path: Path) -> list[dict[str, Any]]:
     """Inventory: JSON or TOML list of {name, license_key, max_floating_users, floating_timeout_minutes, license_type}."""
     from .settings import SettingsError
+
     text = Path(path).read_text(encoding="utf-8")
     try:
         if str(path).endswith(".toml"):
             import tomllib
+
             data = tomllib.loads(text).get("licenses", [])
         else:
             data = json.loads(text)
             data = data.get("licenses", data) if isinstance(data, dict) else data
     except ValueError as exc:
         raise SettingsError(f"inventory {str(path)!r} cannot be parsed: {exc}") from None
-    if not isinstance(data, list) or not all(isinstance(e, dict) and isinstance(e.get("license_key"), str) for e in data):
+    if not isinstance(data, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("license_key"), str) for e in data
+    ):
         raise SettingsError(f"inventory {str(path)!r} must be a list of licenses, each with a license_key")
     return data
 
@@ -362,5 +424,4 @@ def probe(base_url: str, timeout: float = 5.0) -> Exchange:
     return ex
 
 
-__all__ = ["Target", "LicenseFixture", "NotRunnable", "TargetUnreachable", "probe",
-           "hardware_binding", "license_auth"]
+__all__ = ["LicenseFixture", "NotRunnable", "Target", "TargetUnreachable", "hardware_binding", "license_auth", "probe"]

@@ -4,6 +4,7 @@ A requirement passes only if a check for it ran and nothing contradicted it;
 an unexpected error in a test counts against the requirements it declared;
 a requirement nobody checked is `not_run` with the reason.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from ..specs import requirements
+from leasecheck.specs import requirements
+
 from .expect import Record
 
 OUTCOMES = ("passed", "failed", "warning", "not_run")
@@ -53,8 +55,14 @@ class Verdict:
 MAX_EVIDENCE = 4
 
 
-def judge(tests: list[TestResult], records: list[Record], *, selected_areas: set[str] | None,
-          observed_ok: dict[str, int], deselected: set[str] = frozenset()) -> list[Verdict]:
+def judge(
+    tests: list[TestResult],
+    records: list[Record],
+    *,
+    selected_areas: set[str] | None,
+    observed_ok: dict[str, int],
+    deselected: set[str] = frozenset(),
+) -> list[Verdict]:
     catalogue = requirements()
     by_req_tests: dict[str, list[TestResult]] = {}
     for t in tests:
@@ -95,7 +103,8 @@ def judge(tests: list[TestResult], records: list[Record], *, selected_areas: set
                 v.reason = "; ".join(sorted({t.message or "skipped" for t in skipped}))
             elif stopped:
                 v.reason = "not reached: " + "; ".join(
-                    sorted({f"{t.nodeid} stopped at the failure of {t.failed_requirement}" for t in stopped}))
+                    sorted({f"{t.nodeid} stopped at the failure of {t.failed_requirement}" for t in stopped})
+                )
             elif selected_areas is not None and req["area"] not in selected_areas:
                 v.reason = "area not selected (--only)"
             elif rid in deselected:
@@ -117,6 +126,7 @@ class ExpectedFailure:
 
 def load_expected_failures(path: Path) -> list[ExpectedFailure]:
     from .settings import SettingsError
+
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
     except yaml.YAMLError as exc:

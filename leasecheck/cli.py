@@ -3,6 +3,7 @@
 Subcommands import their machinery lazily so that `leasecheck --help` stays
 fast and a missing optional piece cannot break unrelated commands.
 """
+
 from __future__ import annotations
 
 import sys
@@ -17,7 +18,7 @@ class UsageFailure(click.ClickException):
 
     exit_code = 2
 
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+    def show(self, file=None) -> None:
         click.echo(f"leasecheck: error: {self.format_message()}", err=True)
 
 
@@ -28,16 +29,26 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from .conformance.bundle import bundle_command, keygen_command, verify_command
-    from .conformance.cleanup import cleanup
-    from .conformance.command import conformance, doctor
-    from .conformance.diff import diff
-    from .load.command import load
-    from .reference_server.command import gallery, serve
-    from .specs.export import spec_group
+    from leasecheck.conformance.bundle import bundle_command, keygen_command, verify_command
+    from leasecheck.conformance.cleanup import cleanup
+    from leasecheck.conformance.command import conformance, doctor
+    from leasecheck.conformance.diff import diff
+    from leasecheck.load.command import load
+    from leasecheck.reference_server.command import gallery, serve
+    from leasecheck.specs.export import spec_group
 
-    for command in (serve, conformance, doctor, load, spec_group,
-                    cleanup, diff, keygen_command, bundle_command, verify_command):
+    for command in (
+        serve,
+        conformance,
+        doctor,
+        load,
+        spec_group,
+        cleanup,
+        diff,
+        keygen_command,
+        bundle_command,
+        verify_command,
+    ):
         cli.add_command(command)
     cli.add_command(gallery)
 

@@ -3,12 +3,14 @@
 One small function per profile; the step profile's knee and the churn's
 Little's law have modules of their own.
 """
+
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
-from ..core.history import History
+from leasecheck.core.history import History
+
 from .occupancy import Occupancy
 from .shards import MergedRun
 from .window import Window, latency_table
@@ -29,10 +31,19 @@ def seat_race(history: History, licenses: list[dict[str, Any]], occ: dict[str, O
         n = len(users.get(name, ()))
         c = outcome.get(name, Counter())
         total = sum(c.values())
-        rows.append({"license": name, "group": lic.get("group"), "seats": seats, "contenders": n,
-                     "ratio": f"{n / seats:g}:1" if seats else None, "checkouts": total,
-                     "granted": c["granted"], "refused": total - c["granted"] - c["no answer"],
-                     "peak_certainly_held": occ[name].peak() if name in occ else 0})
+        rows.append(
+            {
+                "license": name,
+                "group": lic.get("group"),
+                "seats": seats,
+                "contenders": n,
+                "ratio": f"{n / seats:g}:1" if seats else None,
+                "checkouts": total,
+                "granted": c["granted"],
+                "refused": total - c["granted"] - c["no answer"],
+                "peak_certainly_held": occ[name].peak() if name in occ else 0,
+            }
+        )
     return {"licenses": rows}
 
 
@@ -46,8 +57,9 @@ def heartbeat_storm(w: Window) -> dict[str, Any]:
     return out
 
 
-def thundering_herd(run: MergedRun, params: dict[str, Any], lease_seconds: float, epoch: float,
-                    users: int) -> dict[str, Any]:
+def thundering_herd(
+    run: MergedRun, params: dict[str, Any], lease_seconds: float, epoch: float, users: int
+) -> dict[str, Any]:
     """The return burst: when the herd came back, and how long until every client held again."""
     back = epoch + (float(params["steady_leases"]) + float(params["pause_leases"])) * lease_seconds
     recovered = sorted(m["t"] for m in run.marks if m["kind"] == "recovered")
@@ -68,7 +80,8 @@ def thundering_herd(run: MergedRun, params: dict[str, Any], lease_seconds: float
 def retry_storm(run: MergedRun, history: History, params: dict[str, Any]) -> dict[str, Any]:
     """Attempts per logical operation, replays, and the keys that were retried."""
     per_key: Counter[tuple[str, str]] = Counter(
-        (op.kind, op.idempotency_key) for op in history if op.idempotency_key and op.kind in ("checkout", "checkin"))
+        (op.kind, op.idempotency_key) for op in history if op.idempotency_key and op.kind in ("checkout", "checkin")
+    )
     retried = {k for k, n in per_key.items() if n > 1}
     leases_per_retried_key: dict[tuple[str, str], set[str]] = {}
     for op in history:
@@ -79,11 +92,14 @@ def retry_storm(run: MergedRun, history: History, params: dict[str, Any]) -> dic
     for label, dist in sorted(run.attempts.items()):
         ops = sum(dist.values())
         sent = sum(n * c for n, c in dist.items())
-        attempts[label] = {"logical_operations": ops, "attempts": sent,
-                           "mean_attempts": round(sent / ops, 3) if ops else None,
-                           "max_attempts": max(dist) if dist else 0,
-                           "distribution": {str(n): c for n, c in sorted(dist.items())},
-                           "gave_up": run.logical_outcomes.get(label, Counter())["failed"]}
+        attempts[label] = {
+            "logical_operations": ops,
+            "attempts": sent,
+            "mean_attempts": round(sent / ops, 3) if ops else None,
+            "max_attempts": max(dist) if dist else 0,
+            "distribution": {str(n): c for n, c in sorted(dist.items())},
+            "gave_up": run.logical_outcomes.get(label, Counter())["failed"],
+        }
     return {
         "client_timeout_ms": params.get("timeout_ms"),
         "timeout_calibrated": bool(params.get("timeout_calibrated")),

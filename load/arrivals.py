@@ -9,10 +9,11 @@ this user still running is not sent and counts as shed (a failure: the
 target did not keep up). The recorder also notes arrivals the generator
 itself started late; too many of those make the run invalid.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import gevent
 
@@ -22,8 +23,16 @@ from .users import LeaseUser
 LATE_AFTER = 0.05
 
 
-def run_open_loop(user: LeaseUser, rate: Callable[[float], float], session: Callable[[float], None], *,
-                  until: float, label: str, requests_per_arrival: int, max_in_flight: int) -> None:
+def run_open_loop(
+    user: LeaseUser,
+    rate: Callable[[float], float],
+    session: Callable[[float], None],
+    *,
+    until: float,
+    label: str,
+    requests_per_arrival: int,
+    max_in_flight: int,
+) -> None:
     """Start `session(intended_instant)` at Poisson instants until `until`.
     `rate(t)` is the offered rate of the whole run (arrivals/s) at time t."""
     share = 1.0 / max(user.plan.users, 1)

@@ -9,12 +9,14 @@ heartbeat at a third of the lease, a pause of 1.5 leases), so the same
 profile is right for the bundled server (a policy minute of 1 s) and for a
 real target (60 s).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -53,7 +55,7 @@ COMMON_NOTES = {
 }
 
 
-def note(profile: "Profile", key: str) -> str:
+def note(profile: Profile, key: str) -> str:
     return next((n for k, n in profile.notes.items() if key in k.split("/")), COMMON_NOTES.get(key, ""))
 
 
@@ -68,8 +70,10 @@ def _ratios(params: dict[str, Any]) -> list[int]:
 
 def _seat_race(users: int, p: dict[str, Any], minute: float) -> list[LicenseNeed]:
     ratios = _ratios(p)
-    return [LicenseNeed(f"ratio-{r}", max(1, round(n / r)), int(p["timeout_minutes"]))
-            for r, n in zip(ratios, group_sizes(users, len(ratios)))]
+    return [
+        LicenseNeed(f"ratio-{r}", max(1, round(n / r)), int(p["timeout_minutes"]))
+        for r, n in zip(ratios, group_sizes(users, len(ratios)), strict=False)
+    ]
 
 
 def churn_expected_seats(p: dict[str, Any], minute: float) -> float:
@@ -100,83 +104,136 @@ def _step(users: int, p: dict[str, Any], minute: float) -> list[LicenseNeed]:
     return [LicenseNeed(f"step-{i}", 1_000_000, int(p["timeout_minutes"])) for i in range(int(p["licenses"]))]
 
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (
-    Profile(
-        "seat-race", "seat_race.py",
-        "many clients contend for few seats, released together on a shared round clock",
-        "seat safety under contention (users:seats of 2, 10 and 100 to 1), denial share, checkout latency in the burst",
-        default_users=300, default_duration=30.0,
-        defaults={"ratios": "2,10,100", "round_seconds": 1.0, "timeout_minutes": 2,
-                  "hold_min": 0.2, "hold_max": 0.8, "retry_jitter": 0.05},
-        licenses=_seat_race,
-        notes={"ratios": "users:seats per license, comma separated",
-               "round_seconds": "every client not holding a seat checks out at each multiple of this",
-               "hold_min/hold_max": "a winner holds for this share of a round, then checks in and checks out again",
-               "retry_jitter": "a denied client retries after up to this many seconds until the round ends"},
-    ),
-    Profile(
-        "churn", "churn.py",
-        "sessions arrive at a set rate: checkout, heartbeats, checkin; some clients vanish",
-        "seat use against Little's law, reclaim of abandoned seats under load, latency at a steady arrival rate",
-        default_users=10, default_duration=60.0, open_loop=True,
-        defaults={"rate": 10.0, "timeout_minutes": 1, "hold_leases": 2.0, "heartbeat_fraction": 1 / 3,
-                  "vanish_share": 0.2, "headroom": 1.3, "max_in_flight": 2000},
-        licenses=_churn,
-        notes={"rate": "session arrivals per second (Poisson), split over the users",
-               "hold_leases": "mean session length in lease durations (exponential)",
-               "heartbeat_fraction": "heartbeat every this share of the lease",
-               "vanish_share": "share of sessions that stop without checking in",
-               "headroom": "seats = Little's-law seats x headroom + 1"},
-    ),
-    Profile(
-        "heartbeat-storm", "heartbeat_storm.py",
-        "every user holds a lease and heartbeats: first half in sync, second half jittered",
-        "heartbeat latency when all clients beat at the same instant versus spread out",
-        default_users=200, default_duration=30.0,
-        defaults={"timeout_minutes": 1, "heartbeat_fraction": 1 / 3},
-        licenses=_one_per_user,
-        notes={"heartbeat_fraction": "heartbeat every this share of the lease"},
-    ),
-    Profile(
-        "thundering-herd", "thundering_herd.py",
-        "steady use, then every client pauses past the lease timeout and returns at once",
-        "expiry of every lease at once, then the return burst: latency, denials, time until all hold again",
-        default_users=200, default_duration=30.0,
-        defaults={"timeout_minutes": 1, "heartbeat_fraction": 1 / 3, "steady_leases": 2.0,
-                  "pause_leases": 1.5},
-        licenses=_one_per_user,
-        notes={"steady_leases": "steady phase length in lease durations",
-               "pause_leases": "pause length in lease durations (> 1: every lease expires)"},
-    ),
-    Profile(
-        "retry-storm", "retry_storm.py",
-        "short client timeouts; every write retried with the same Idempotency-Key",
-        "attempts per logical operation, replays, and proof that no retry took a second seat",
-        default_users=50, default_duration=30.0,
-        defaults={"timeout_minutes": 1, "timeout_ms": 0.0, "max_attempts": 6, "backoff_ms": 5.0,
-                  "users_per_seat": 2.0, "hold_leases": 0.3},
-        licenses=_retry,
-        notes={"timeout_ms": "client timeout per attempt; 0 = twice the idle median checkout latency, measured before the run",
-               "max_attempts": "attempts per logical operation before giving up",
-               "backoff_ms": "base of the exponential backoff with full jitter",
-               "users_per_seat": "contention: users per seat"},
-    ),
-    Profile(
-        "step", "step.py",
-        "open-loop lease cycles (checkout, heartbeat, checkin) at a rate raised step by step",
-        "the knee: the highest throughput sustained within the p99 SLO and the error budget",
-        default_users=50, default_duration=120.0, open_loop=True,
-        default_slos=("p99<50ms", "errors<0.1%"),
-        defaults={"start_rate": 10.0, "rate_step": 10.0, "step_seconds": 10.0, "timeout_minutes": 5,
-                  "licenses": 10, "settle_seconds": 1.0, "max_in_flight": 2000, "confirm_steps": 2},
-        licenses=_step,
-        notes={"start_rate/rate_step": "lease cycles per second in the first step / added per step",
-               "step_seconds": "length of one step; duration / step_seconds steps are run",
-               "settle_seconds": "the start of each step that is not judged",
-               "confirm_steps": "broken steps in a row that end the sweep (1: the first broken step)",
-               "licenses": "cycles are spread over this many licenses"},
-    ),
-)}
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile(
+            "seat-race",
+            "seat_race.py",
+            "many clients contend for few seats, released together on a shared round clock",
+            "seat safety under contention (users:seats of 2, 10 and 100 to 1), denial share, checkout latency in the burst",
+            default_users=300,
+            default_duration=30.0,
+            defaults={
+                "ratios": "2,10,100",
+                "round_seconds": 1.0,
+                "timeout_minutes": 2,
+                "hold_min": 0.2,
+                "hold_max": 0.8,
+                "retry_jitter": 0.05,
+            },
+            licenses=_seat_race,
+            notes={
+                "ratios": "users:seats per license, comma separated",
+                "round_seconds": "every client not holding a seat checks out at each multiple of this",
+                "hold_min/hold_max": "a winner holds for this share of a round, then checks in and checks out again",
+                "retry_jitter": "a denied client retries after up to this many seconds until the round ends",
+            },
+        ),
+        Profile(
+            "churn",
+            "churn.py",
+            "sessions arrive at a set rate: checkout, heartbeats, checkin; some clients vanish",
+            "seat use against Little's law, reclaim of abandoned seats under load, latency at a steady arrival rate",
+            default_users=10,
+            default_duration=60.0,
+            open_loop=True,
+            defaults={
+                "rate": 10.0,
+                "timeout_minutes": 1,
+                "hold_leases": 2.0,
+                "heartbeat_fraction": 1 / 3,
+                "vanish_share": 0.2,
+                "headroom": 1.3,
+                "max_in_flight": 2000,
+            },
+            licenses=_churn,
+            notes={
+                "rate": "session arrivals per second (Poisson), split over the users",
+                "hold_leases": "mean session length in lease durations (exponential)",
+                "heartbeat_fraction": "heartbeat every this share of the lease",
+                "vanish_share": "share of sessions that stop without checking in",
+                "headroom": "seats = Little's-law seats x headroom + 1",
+            },
+        ),
+        Profile(
+            "heartbeat-storm",
+            "heartbeat_storm.py",
+            "every user holds a lease and heartbeats: first half in sync, second half jittered",
+            "heartbeat latency when all clients beat at the same instant versus spread out",
+            default_users=200,
+            default_duration=30.0,
+            defaults={"timeout_minutes": 1, "heartbeat_fraction": 1 / 3},
+            licenses=_one_per_user,
+            notes={"heartbeat_fraction": "heartbeat every this share of the lease"},
+        ),
+        Profile(
+            "thundering-herd",
+            "thundering_herd.py",
+            "steady use, then every client pauses past the lease timeout and returns at once",
+            "expiry of every lease at once, then the return burst: latency, denials, time until all hold again",
+            default_users=200,
+            default_duration=30.0,
+            defaults={"timeout_minutes": 1, "heartbeat_fraction": 1 / 3, "steady_leases": 2.0, "pause_leases": 1.5},
+            licenses=_one_per_user,
+            notes={
+                "steady_leases": "steady phase length in lease durations",
+                "pause_leases": "pause length in lease durations (> 1: every lease expires)",
+            },
+        ),
+        Profile(
+            "retry-storm",
+            "retry_storm.py",
+            "short client timeouts; every write retried with the same Idempotency-Key",
+            "attempts per logical operation, replays, and proof that no retry took a second seat",
+            default_users=50,
+            default_duration=30.0,
+            defaults={
+                "timeout_minutes": 1,
+                "timeout_ms": 0.0,
+                "max_attempts": 6,
+                "backoff_ms": 5.0,
+                "users_per_seat": 2.0,
+                "hold_leases": 0.3,
+            },
+            licenses=_retry,
+            notes={
+                "timeout_ms": "client timeout per attempt; 0 = twice the idle median checkout latency, measured before the run",
+                "max_attempts": "attempts per logical operation before giving up",
+                "backoff_ms": "base of the exponential backoff with full jitter",
+                "users_per_seat": "contention: users per seat",
+            },
+        ),
+        Profile(
+            "step",
+            "step.py",
+            "open-loop lease cycles (checkout, heartbeat, checkin) at a rate raised step by step",
+            "the knee: the highest throughput sustained within the p99 SLO and the error budget",
+            default_users=50,
+            default_duration=120.0,
+            open_loop=True,
+            default_slos=("p99<50ms", "errors<0.1%"),
+            defaults={
+                "start_rate": 10.0,
+                "rate_step": 10.0,
+                "step_seconds": 10.0,
+                "timeout_minutes": 5,
+                "licenses": 10,
+                "settle_seconds": 1.0,
+                "max_in_flight": 2000,
+                "confirm_steps": 2,
+            },
+            licenses=_step,
+            notes={
+                "start_rate/rate_step": "lease cycles per second in the first step / added per step",
+                "step_seconds": "length of one step; duration / step_seconds steps are run",
+                "settle_seconds": "the start of each step that is not judged",
+                "confirm_steps": "broken steps in a row that end the sweep (1: the first broken step)",
+                "licenses": "cycles are spread over this many licenses",
+            },
+        ),
+    )
+}
 
 
 def coerce_params(profile: Profile, raw: dict[str, str]) -> dict[str, Any]:

@@ -3,13 +3,14 @@
 Bad input ends the command before anything starts, with one line and exit 2
 (`UsageFailure`); after a run the exit code is the verdict (see `judge.py`).
 """
+
 from __future__ import annotations
 
 import re
 import shlex
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -43,7 +44,8 @@ Exit codes:
 
 
 def _fail(message: str) -> None:
-    from ..cli import UsageFailure
+    from leasecheck.cli import UsageFailure
+
     raise UsageFailure(message)
 
 
@@ -96,8 +98,10 @@ def _feasible(profile: Profile, params: dict[str, Any], duration: float, minute:
     elif profile.name == "seat-race":
         need = float(params["round_seconds"])
     if duration < need:
-        _fail(f"{profile.name} needs --duration of at least {need:g} s with a {lease:g} s lease "
-              f"(policy minute {minute:g} s)")
+        _fail(
+            f"{profile.name} needs --duration of at least {need:g} s with a {lease:g} s lease "
+            f"(policy minute {minute:g} s)"
+        )
     if profile.name == "thundering-herd" and float(params["pause_leases"]) <= 1:
         _fail("--param pause_leases must be more than 1 (the pause must outlast the lease)")
     if profile.name == "seat-race" and not 0 < float(params["hold_min"]) <= float(params["hold_max"]):
@@ -130,7 +134,7 @@ def _command_line(profile_name: str) -> str:
 
 
 def _default_report_dir(profile: str) -> Path:
-    return Path("reports") / f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-load-{profile}"
+    return Path("reports") / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-load-{profile}"
 
 
 class _Progress:
@@ -154,22 +158,71 @@ class _Progress:
 
 @click.command("load", epilog=EPILOG, context_settings={"max_content_width": 100})
 @click.argument("profile_name", metavar="PROFILE")
-@click.option("--target", envvar="LEASECHECK_TARGET", help="base URL of the server under test (env LEASECHECK_TARGET); none: start the bundled reference server")
-@click.option("--management-token", envvar="LEASECHECK_MANAGEMENT_TOKEN", help="management Bearer token for provisioning (prefer env LEASECHECK_MANAGEMENT_TOKEN)")
-@click.option("--minute-seconds", type=float, help="length of one policy minute on the target (default 60; bundled server 1)")
+@click.option(
+    "--target",
+    envvar="LEASECHECK_TARGET",
+    help="base URL of the server under test (env LEASECHECK_TARGET); none: start the bundled reference server",
+)
+@click.option(
+    "--management-token",
+    envvar="LEASECHECK_MANAGEMENT_TOKEN",
+    help="management Bearer token for provisioning (prefer env LEASECHECK_MANAGEMENT_TOKEN)",
+)
+@click.option(
+    "--minute-seconds", type=float, help="length of one policy minute on the target (default 60; bundled server 1)"
+)
 @click.option("--users", type=int, help="locust users (open-loop profiles: arrival generators)")
 @click.option("--duration", "duration_text", help="measured duration, e.g. 30s, 2m (default: the profile's)")
-@click.option("--processes", type=int, default=0, show_default=True, help="locust worker processes (locust --processes; 0 = one local process)")
-@click.option("--slo", "slo_texts", multiple=True, help="threshold, repeatable: p99<50ms, checkout:p95<20ms, errors<0.1%, denials<90%, rps>=200")
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="where reports go (default reports/<timestamp>-load-<profile>)")
+@click.option(
+    "--processes",
+    type=int,
+    default=0,
+    show_default=True,
+    help="locust worker processes (locust --processes; 0 = one local process)",
+)
+@click.option(
+    "--slo",
+    "slo_texts",
+    multiple=True,
+    help="threshold, repeatable: p99<50ms, checkout:p95<20ms, errors<0.1%, denials<90%, rps>=200",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="where reports go (default reports/<timestamp>-load-<profile>)",
+)
 @click.option("--rate", type=float, help="churn: sessions/s; step: cycles/s of the first step")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="a profile knob, repeatable; --param list shows the profile's knobs")
-@click.option("--server-workers", type=int, default=1, show_default=True, help="bundled server only: its worker processes")
-@click.option("--judge", "judge_dir", type=click.Path(file_okay=False, path_type=Path), help="judge shards written earlier (plain locust -f, or from several machines) instead of running")
-def load(profile_name: str, target: str | None, management_token: str | None, minute_seconds: float | None,
-         users: int | None, duration_text: str | None, processes: int, slo_texts: tuple[str, ...],
-         report_dir: Path | None, rate: float | None, params: tuple[str, ...], server_workers: int,
-         judge_dir: Path | None) -> None:
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="a profile knob, repeatable; --param list shows the profile's knobs",
+)
+@click.option(
+    "--server-workers", type=int, default=1, show_default=True, help="bundled server only: its worker processes"
+)
+@click.option(
+    "--judge",
+    "judge_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="judge shards written earlier (plain locust -f, or from several machines) instead of running",
+)
+def load(
+    profile_name: str,
+    target: str | None,
+    management_token: str | None,
+    minute_seconds: float | None,
+    users: int | None,
+    duration_text: str | None,
+    processes: int,
+    slo_texts: tuple[str, ...],
+    report_dir: Path | None,
+    rate: float | None,
+    params: tuple[str, ...],
+    server_workers: int,
+    judge_dir: Path | None,
+) -> None:
     """Drive a lease API with a locust PROFILE, then judge the whole run's history."""
     profile = PROFILES.get(profile_name)
     if profile is None:
@@ -187,6 +240,7 @@ def load(profile_name: str, target: str | None, management_token: str | None, mi
         if not (judge_dir / RUN_RECORD).is_file():
             _fail(f"--judge {str(judge_dir)!r}: no {RUN_RECORD} there (expected a leasecheck shard dir)")
         from .runner import judge_only
+
         _finish(judge_only(judge_dir, slos, report_dir, command), report_dir)
     _target(target, management_token)
     minute = minute_seconds if minute_seconds is not None else (60.0 if target else 1.0)
@@ -204,10 +258,21 @@ def load(profile_name: str, target: str | None, management_token: str | None, mi
     _feasible(profile, knobs, duration, minute, n_users)
 
     from .runner import LoadFailure, LoadSettings, run
-    settings = LoadSettings(profile=profile, target=target.rstrip("/") if target else None,
-                            management_token=management_token, minute_seconds=minute, users=n_users,
-                            duration=duration, processes=processes, slos=slos, report_dir=report_dir,
-                            params=knobs, server_workers=server_workers, command=command)
+
+    settings = LoadSettings(
+        profile=profile,
+        target=target.rstrip("/") if target else None,
+        management_token=management_token,
+        minute_seconds=minute,
+        users=n_users,
+        duration=duration,
+        processes=processes,
+        slos=slos,
+        report_dir=report_dir,
+        params=knobs,
+        server_workers=server_workers,
+        command=command,
+    )
     progress = _Progress()
     try:
         judgement = run(settings, echo=lambda s: click.echo(s, err=True), progress=progress)
@@ -227,10 +292,12 @@ def _finish(judgement: Judgement, report_dir: Path) -> None:
         click.echo(f"  - {v['kind']}: {v['message']}, license {v['license']}{where}:")
         for lease in v["leases"]:
             until = lease.get("certainly_held_until")
-            click.echo(f"      {lease['lease']} acknowledged {lease['acknowledged_at']}"
-                       + (f", certainly held until {until}" if until else "")
-                       + (f", Idempotency-Key {lease['idempotency_key']}" if lease.get("idempotency_key") else ""))
-    for reason in s["reasons"][len(violations):]:
+            click.echo(
+                f"      {lease['lease']} acknowledged {lease['acknowledged_at']}"
+                + (f", certainly held until {until}" if until else "")
+                + (f", Idempotency-Key {lease['idempotency_key']}" if lease.get("idempotency_key") else "")
+            )
+    for reason in s["reasons"][len(violations) :]:
         click.echo(f"  - {reason}")
     if s["profile"] == "step":
         _steps(s["profile_details"])
@@ -238,8 +305,10 @@ def _finish(judgement: Judgement, report_dir: Path) -> None:
         for label, row in list(s["latency_ms"].items())[:8]:
             click.echo(f"  {label:<22} n={row['count']:<7} p50 {row['p50']:>8} ms  p99 {row['p99']:>8} ms")
     rates = s["rates"]
-    click.echo(f"  achieved {s['throughput']['achieved_rps']} req/s; errors {_pct(rates['errors'])}; "
-               f"denials {_pct(rates['denials'])} of checkouts")
+    click.echo(
+        f"  achieved {s['throughput']['achieved_rps']} req/s; errors {_pct(rates['errors'])}; "
+        f"denials {_pct(rates['denials'])} of checkouts"
+    )
     for line in s.get("notes", []):
         click.echo(f"  note: {line}")
     click.echo(f"reports: {report_dir.resolve()}")
@@ -247,9 +316,11 @@ def _finish(judgement: Judgement, report_dir: Path) -> None:
 
 
 def _knobs(profile: Profile) -> None:
-    click.echo(f"{profile.name}: {profile.summary}\nmeasures: {profile.measures}\n"
-               f"default --users {profile.default_users}, --duration {profile.default_duration:g}s"
-               + (f", --slo {' --slo '.join(profile.default_slos)}" if profile.default_slos else ""))
+    click.echo(
+        f"{profile.name}: {profile.summary}\nmeasures: {profile.measures}\n"
+        f"default --users {profile.default_users}, --duration {profile.default_duration:g}s"
+        + (f", --slo {' --slo '.join(profile.default_slos)}" if profile.default_slos else "")
+    )
     for key, value in profile.defaults.items():
         click.echo(f"  {key:<20} {value!s:<10} {note(profile, key)}")
     raise SystemExit(0)
@@ -258,13 +329,17 @@ def _knobs(profile: Profile) -> None:
 def _steps(details: dict[str, Any]) -> None:
     click.echo("  step  cycles/s  achieved rps     p50 ms     p99 ms  errors  gen CPU  machine CPU  SLO")
     for r in details.get("steps", []):
-        click.echo(f"  {r['step']:>4}  {r['offered_cycles_per_s']:>8g}  {r['achieved_rps']:>12}  {r['p50_ms'] or 0:>9}  "
-                   f"{r['p99_ms'] or 0:>9}  {_pct(r['error_rate']):>6}  {r['generator_cpu'] or 0:>6.0f}%  "
-                   f"{r.get('machine_cpu') or 0:>10.0f}%  {'ok' if r['passed'] else 'broken'}")
+        click.echo(
+            f"  {r['step']:>4}  {r['offered_cycles_per_s']:>8g}  {r['achieved_rps']:>12}  {r['p50_ms'] or 0:>9}  "
+            f"{r['p99_ms'] or 0:>9}  {_pct(r['error_rate']):>6}  {r['generator_cpu'] or 0:>6.0f}%  "
+            f"{r.get('machine_cpu') or 0:>10.0f}%  {'ok' if r['passed'] else 'broken'}"
+        )
     k = details.get("knee")
     if k:
-        click.echo(f"  knee: {k['achieved_rps']} requests/s at p99 {k['p99_ms']} ms "
-                   f"(step {k['step']}, {k['offered_cycles_per_s']:g} cycles/s offered)")
+        click.echo(
+            f"  knee: {k['achieved_rps']} requests/s at p99 {k['p99_ms']} ms "
+            f"(step {k['step']}, {k['offered_cycles_per_s']:g} cycles/s offered)"
+        )
     click.echo(f"  {details.get('reason', '')}")
 
 

@@ -7,6 +7,7 @@ and shipped to workers inside locust's own spawn message (see `plan.py`).
 `RunRecord` is the same minus every secret: it sits beside the shards so
 that the judge knows each license's capacity.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,7 @@ class LoadConfig:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "LoadConfig":
+    def from_json(cls, text: str) -> LoadConfig:
         doc = json.loads(text)
         doc["licenses"] = [LicenseGrant(**g) for g in doc.get("licenses", [])]
         return cls(**doc)
@@ -66,7 +67,7 @@ class LoadConfig:
         return path
 
     @classmethod
-    def from_env(cls) -> "LoadConfig | None":
+    def from_env(cls) -> LoadConfig | None:
         path = os.environ.get(CONFIG_ENV)
         if not path:
             return None
@@ -82,8 +83,16 @@ class LoadConfig:
             "duration": self.duration,
             "run_id": self.run_id,
             "params": self.params,
-            "licenses": [{"name": g.name, "license_id": g.license_id, "seats": g.seats,
-                          "timeout_minutes": g.timeout_minutes, "group": g.group} for g in self.licenses],
+            "licenses": [
+                {
+                    "name": g.name,
+                    "license_id": g.license_id,
+                    "seats": g.seats,
+                    "timeout_minutes": g.timeout_minutes,
+                    "group": g.group,
+                }
+                for g in self.licenses
+            ],
         }
 
 

@@ -7,6 +7,7 @@ its CPU once a second; a window is generator-bound when the busiest
 process's mean CPU over it is at or above `CPU_LIMIT`, or when an open-loop
 generator started fewer than `ON_TIME_SHARE` of its arrivals on time.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -52,7 +53,11 @@ def process_load(run: MergedRun, start: float, end: float) -> Load:
 
 def _row(s: ShardInfo, cpu: list[float], lag: list[float]) -> dict[str, Any]:
     return {
-        "process": s.tag, "role": s.role, "pid": s.pid, "ops": s.ops, "latency_samples": s.samples,
+        "process": s.tag,
+        "role": s.role,
+        "pid": s.pid,
+        "ops": s.ops,
+        "latency_samples": s.samples,
         "cpu_mean": round(statistics.fmean(cpu), 1) if cpu else None,
         "cpu_max": round(max(cpu), 1) if cpu else None,
         "loop_lag_max_ms": round(max(lag) * 1000, 1) if lag else None,

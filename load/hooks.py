@@ -7,6 +7,7 @@ run plan (config from LEASECHECK_LOAD_CONFIG, or under plain `locust -f`
 licenses provisioned here); progress lines for the leasecheck runner; and
 at test stop and at quit, this process's shard.
 """
+
 from __future__ import annotations
 
 import json
@@ -105,8 +106,14 @@ def _on_test_start(environment: Any, **_: Any) -> None:
     rec.reset()
     if _state.plan is not None:
         p = _state.plan
-        rec.meta = {"epoch": p.epoch, "end": p.end(), "users": p.users, "workers": p.workers,
-                    "profile": p.config.profile, "worker_index": getattr(runner, "worker_index", 0)}
+        rec.meta = {
+            "epoch": p.epoch,
+            "end": p.end(),
+            "users": p.users,
+            "workers": p.workers,
+            "profile": p.config.profile,
+            "worker_index": getattr(runner, "worker_index", 0),
+        }
 
 
 @events.test_stop.add_listener
@@ -163,11 +170,18 @@ def _write_progress(environment: Any) -> None:
             continue
         stats = runner.stats
         denied = sum(e.num_requests for (name, _m), e in stats.entries.items() if name.endswith("[denied]"))
-        line = {"t": time.time(), "elapsed": time.time() - p.epoch, "duration": p.config.duration,
-                "state": runner.state, "users": runner.user_count, "requests": stats.total.num_requests,
-                "failures": stats.total.num_failures, "denied": denied,
-                "rps": round(stats.total.current_rps, 1),
-                "p99_ms": stats.total.get_current_response_time_percentile(0.99)}
+        line = {
+            "t": time.time(),
+            "elapsed": time.time() - p.epoch,
+            "duration": p.config.duration,
+            "state": runner.state,
+            "users": runner.user_count,
+            "requests": stats.total.num_requests,
+            "failures": stats.total.num_failures,
+            "denied": denied,
+            "rps": round(stats.total.current_rps, 1),
+            "p99_ms": stats.total.get_current_response_time_percentile(0.99),
+        }
         path = Path(p.config.shard_dir) / PROGRESS_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
@@ -185,8 +199,10 @@ def _self_provision(environment: Any) -> LoadConfig | None:
     token = os.environ.get(TOKEN_ENV)
     profile = PROFILES.get(_state.profile or "")
     if not target or not token or profile is None:
-        log.error("leasecheck: set LEASECHECK_TARGET (or --host) and LEASECHECK_MANAGEMENT_TOKEN, "
-                  "or run through `leasecheck load`")
+        log.error(
+            "leasecheck: set LEASECHECK_TARGET (or --host) and LEASECHECK_MANAGEMENT_TOKEN, "
+            "or run through `leasecheck load`"
+        )
         return None
     run_id = uuid.uuid4().hex[:10]
     shard_dir = os.environ.get(SHARDS_ENV) or str(Path("reports") / f"locust-{run_id}" / "shards")
@@ -195,14 +211,22 @@ def _self_provision(environment: Any) -> LoadConfig | None:
     duration = max(1.0, float(run_time) - plans.LEAD_SECONDS) if run_time else profile.default_duration
     users = int(environment.runner.target_user_count or profile.default_users)
     try:
-        config = build_config(profile=profile, target=target.rstrip("/"), token=token, users=users,
-                              duration=duration, minute_seconds=float(os.environ.get("LEASECHECK_MINUTE_SECONDS", 60)),
-                              params=coerce_params(profile, {}), shard_dir=shard_dir, run_id=run_id)
+        config = build_config(
+            profile=profile,
+            target=target.rstrip("/"),
+            token=token,
+            users=users,
+            duration=duration,
+            minute_seconds=float(os.environ.get("LEASECHECK_MINUTE_SECONDS", 60)),
+            params=coerce_params(profile, {}),
+            shard_dir=shard_dir,
+            run_id=run_id,
+        )
     except ProvisioningFailed as exc:
         log.error("leasecheck: %s", exc)
         return None
     write_run_record(Path(shard_dir), config.record())
-    log.info("leasecheck: shards in %s; judge them with `leasecheck load %s --judge %s`",
-             shard_dir, profile.name, shard_dir)
+    log.info(
+        "leasecheck: shards in %s; judge them with `leasecheck load %s --judge %s`", shard_dir, profile.name, shard_dir
+    )
     return config
-

@@ -17,6 +17,7 @@ manufacture one); an invalid run's latencies are the generator's, so it
 cannot be said to breach, or meet, an SLO. 1 is left to Python and click
 (a crash is never mistaken for a verdict).
 """
+
 from __future__ import annotations
 
 import platform
@@ -24,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..core.history import check_idempotency, check_seats
+from leasecheck import __version__
+from leasecheck.core.history import check_idempotency, check_seats
+
 from . import analysis
 from .catalog import PROFILES
 from .config import read_run_record
@@ -40,8 +42,12 @@ from .window import latency_table, window
 EXIT_PASSED, EXIT_SETTINGS, EXIT_SLO, EXIT_VIOLATION, EXIT_INVALID = 0, 2, 3, 4, 5
 #: Whole-machine CPU at which the report notes that the server may have had to share.
 MACHINE_BUSY = 95.0
-VERDICT = {EXIT_PASSED: "passed", EXIT_SLO: "slo_breached", EXIT_VIOLATION: "invariant_violated",
-           EXIT_INVALID: "invalid"}
+VERDICT = {
+    EXIT_PASSED: "passed",
+    EXIT_SLO: "slo_breached",
+    EXIT_VIOLATION: "invariant_violated",
+    EXIT_INVALID: "invalid",
+}
 
 
 @dataclass
@@ -94,11 +100,15 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts) -> Judgement:
     share = on_time_share(w.offered, w.issued)
     if profile.name != "step":  # the step profile judges the generator step by step
         if load.saturated:
-            invalid.append(f"the load generator was the bottleneck: process {load.busiest_tag} ran at a mean "
-                           f"{load.busiest_mean_cpu:.0f}% CPU (limit {CPU_LIMIT:.0f}%); add --processes or machines")
+            invalid.append(
+                f"the load generator was the bottleneck: process {load.busiest_tag} ran at a mean "
+                f"{load.busiest_mean_cpu:.0f}% CPU (limit {CPU_LIMIT:.0f}%); add --processes or machines"
+            )
         if share is not None and share < ON_TIME_SHARE:
-            invalid.append(f"the generator started only {share * 100:.0f}% of its arrivals on time "
-                           f"(needs {ON_TIME_SHARE * 100:.0f}%)")
+            invalid.append(
+                f"the generator started only {share * 100:.0f}% of its arrivals on time "
+                f"(needs {ON_TIME_SHARE * 100:.0f}%)"
+            )
 
     params, minute = record["params"], float(record["minute_seconds"])
     lease_s = int(params.get("timeout_minutes", 1)) * minute
@@ -119,8 +129,9 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts) -> Judgement:
                 if not ok:
                     breached.append(f"{s.text}: the knee throughput was {s.show(knee_rps)}")
             else:
-                thresholds.append({"slo": s.text, "scope": "per step (defines the knee)",
-                                   "passed": steps.knee is not None})
+                thresholds.append(
+                    {"slo": s.text, "scope": "per step (defines the knee)", "passed": steps.knee is not None}
+                )
     else:
         for s in slos:
             value = observe(w, s)
@@ -150,8 +161,10 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts) -> Judgement:
     reasons = [v.message + f" ({v.license})" for v in violations] + invalid + breached
     notes = []
     if load.machine_mean_cpu is not None and load.machine_mean_cpu >= MACHINE_BUSY:
-        notes.append(f"the machine's CPUs were {load.machine_mean_cpu:.0f}% busy over the run (server, generator "
-                     "and anything else): if other work was running, the server's figures are pessimistic")
+        notes.append(
+            f"the machine's CPUs were {load.machine_mean_cpu:.0f}% busy over the run (server, generator "
+            "and anything else): if other work was running, the server's figures are pessimistic"
+        )
     summary = {
         "tool": {"name": "leasecheck", "version": __version__},
         "profile": profile.name,
@@ -162,8 +175,15 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts) -> Judgement:
         "command": facts.command,
         "target": facts.target or {"url": record["target"]},
         "machine": _machine(),
-        "settings": {"users": record["users"], "duration_s": record["duration"], "processes": facts.processes,
-                     "minute_seconds": minute, "lease_seconds": lease_s, "params": params, "run_id": record["run_id"]},
+        "settings": {
+            "users": record["users"],
+            "duration_s": record["duration"],
+            "processes": facts.processes,
+            "minute_seconds": minute,
+            "lease_seconds": lease_s,
+            "params": params,
+            "run_id": record["run_id"],
+        },
         "window": {"start": epoch, "end": end, "seconds": round(end - epoch, 3)},
         "licenses": record["licenses"],
         "thresholds": thresholds,
@@ -174,16 +194,22 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts) -> Judgement:
         },
         "latency_ms": latency_table(w.latency),
         "latency_ms_whole_run": latency_table(run.latency),
-        "throughput": {"achieved_rps": round(w.achieved_rps(), 2),
-                       "achieved_checkouts_per_s": round(w.achieved_rps("checkout"), 2),
-                       "offered_arrivals_per_s": None if w.offered_per_s() is None else round(w.offered_per_s() or 0.0, 2),
-                       "on_time_share": share},
+        "throughput": {
+            "achieved_rps": round(w.achieved_rps(), 2),
+            "achieved_checkouts_per_s": round(w.achieved_rps("checkout"), 2),
+            "offered_arrivals_per_s": None if w.offered_per_s() is None else round(w.offered_per_s() or 0.0, 2),
+            "on_time_share": share,
+        },
         "rates": {"errors": w.error_rate(), "denials": w.denial_rate()},
         "operations": {label: dict(c) for label, c in sorted(w.logical.items())},
-        "generator": {"cpu_limit": CPU_LIMIT, "busiest_process": load.busiest_tag,
-                      "busiest_mean_cpu": load.busiest_mean_cpu, "saturated": load.saturated,
-                      "machine_mean_cpu": load.machine_mean_cpu,
-                      "processes": load.processes},
+        "generator": {
+            "cpu_limit": CPU_LIMIT,
+            "busiest_process": load.busiest_tag,
+            "busiest_mean_cpu": load.busiest_mean_cpu,
+            "saturated": load.saturated,
+            "machine_mean_cpu": load.machine_mean_cpu,
+            "processes": load.processes,
+        },
         "merge": _merge_facts(run, facts),
         "profile_details": details,
     }
@@ -191,8 +217,14 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts) -> Judgement:
 
 
 def _threshold(s: Slo, value: float | None, ok: bool, *, scope: str) -> dict[str, Any]:
-    return {"slo": s.text, "scope": scope, "observed": s.show(value), "observed_value": value,
-            "limit": s.limit, "passed": ok}
+    return {
+        "slo": s.text,
+        "scope": scope,
+        "observed": s.show(value),
+        "observed_value": value,
+        "limit": s.limit,
+        "passed": ok,
+    }
 
 
 def _merge_facts(run: MergedRun, facts: Facts) -> dict[str, Any]:
@@ -214,5 +246,10 @@ def _merge_facts(run: MergedRun, facts: Facts) -> dict[str, Any]:
 
 def _machine() -> dict[str, Any]:
     import os
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine()}
+
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+    }

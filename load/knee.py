@@ -12,6 +12,7 @@ limit, a knee; the generator saturated first: the knee is unknown (invalid
 run); every step passed: the knee is above the last rate tried (a lower
 bound).
 """
+
 from __future__ import annotations
 
 import math
@@ -43,8 +44,7 @@ class StepResult:
     reason: str = ""
 
 
-def analyse_steps(run: MergedRun, params: dict[str, Any], epoch: float, duration: float,
-                  slos: list[Slo]) -> StepResult:
+def analyse_steps(run: MergedRun, params: dict[str, Any], epoch: float, duration: float, slos: list[Slo]) -> StepResult:
     step_s, settle = float(params["step_seconds"]), float(params["settle_seconds"])
     n = max(1, math.floor(duration / step_s + 1e-9))
     res = StepResult()
@@ -57,17 +57,25 @@ def analyse_steps(run: MergedRun, params: dict[str, Any], epoch: float, duration
         checks = [{"slo": s.text, "observed": s.show(observe(w, s)), "passed": s.holds(observe(w, s))} for s in gating]
         generator_bound = load.saturated or (share is not None and share < ON_TIME_SHARE)
         p99 = w.latency_value("percentile", 99.0)
-        res.steps.append({
-            "step": k + 1, "window": [w.start, w.end],
-            "offered_cycles_per_s": float(params["start_rate"]) + k * float(params["rate_step"]),
-            "offered_arrivals_per_s": round(w.offered_per_s() or 0.0, 1),
-            "achieved_cycles_per_s": round(w.achieved_rps("checkin"), 1), "achieved_rps": round(w.achieved_rps(), 1),
-            "p50_ms": _ms(w.latency_value("percentile", 50.0)), "p99_ms": _ms(p99),
-            "error_rate": w.error_rate(), "on_time_share": share,
-            "generator_cpu": load.busiest_mean_cpu, "machine_cpu": load.machine_mean_cpu,
-            "generator_bound": generator_bound,
-            "slo": checks, "passed": all(c["passed"] for c in checks) and not generator_bound,
-        })
+        res.steps.append(
+            {
+                "step": k + 1,
+                "window": [w.start, w.end],
+                "offered_cycles_per_s": float(params["start_rate"]) + k * float(params["rate_step"]),
+                "offered_arrivals_per_s": round(w.offered_per_s() or 0.0, 1),
+                "achieved_cycles_per_s": round(w.achieved_rps("checkin"), 1),
+                "achieved_rps": round(w.achieved_rps(), 1),
+                "p50_ms": _ms(w.latency_value("percentile", 50.0)),
+                "p99_ms": _ms(p99),
+                "error_rate": w.error_rate(),
+                "on_time_share": share,
+                "generator_cpu": load.busiest_mean_cpu,
+                "machine_cpu": load.machine_mean_cpu,
+                "generator_bound": generator_bound,
+                "slo": checks,
+                "passed": all(c["passed"] for c in checks) and not generator_bound,
+            }
+        )
     return decide(res.steps, max(1, int(params.get("confirm_steps", 2))))
 
 
@@ -78,13 +86,15 @@ def decide(steps: list[dict[str, Any]], confirm: int) -> StepResult:
     for i, row in enumerate(steps):
         if row["generator_bound"]:
             res.ended_by = "generator"
-            res.reason = (f"step {row['step']}: the load generator was the bottleneck (busiest process CPU "
-                          f"{row['generator_cpu']}%, on-time arrivals {_pct(row['on_time_share'])}) before the SLO broke")
+            res.reason = (
+                f"step {row['step']}: the load generator was the bottleneck (busiest process CPU "
+                f"{row['generator_cpu']}%, on-time arrivals {_pct(row['on_time_share'])}) before the SLO broke"
+            )
             break
         if _slo_ok(row):
             res.knee = row
             continue
-        following = steps[i + 1:i + confirm]
+        following = steps[i + 1 : i + confirm]
         if len(following) < confirm - 1 or not any(_slo_ok(r) and not r["generator_bound"] for r in following):
             res.ended_by = "slo"
             failed = ", ".join(f"{c['slo']} (was {c['observed']})" for c in row["slo"] if not c["passed"])

@@ -9,25 +9,29 @@ The second isolates the server: if it holds seats longer than it should
 (slow reclaim of vanished clients) measured L drifts above it. Short runs
 are noisy; the deviation is reported, not judged.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from ..core.history import History, held_intervals
+from leasecheck.core.history import History, held_intervals
+
 from .catalog import churn_expected_seats
 from .occupancy import Occupancy
 
 
-def analyse_churn(history: History, occ: Occupancy, params: dict[str, Any], minute_seconds: float,
-                  epoch: float, end: float) -> dict[str, Any]:
+def analyse_churn(
+    history: History, occ: Occupancy, params: dict[str, Any], minute_seconds: float, epoch: float, end: float
+) -> dict[str, Any]:
     lease = int(params["timeout_minutes"]) * minute_seconds
     rate = float(params["rate"])
     seat_time = churn_expected_seats(params, minute_seconds) / rate if rate else 0.0
     start = epoch + min(3 * float(params["hold_leases"]) * lease + lease, (end - epoch) / 2)
     seconds = max(end - start, 1e-9)
     granted = sum(1 for s, _e, _l in held_intervals(history, occ.license) if start <= s < end)
-    arrivals = sum(1 for op in history if op.kind == "checkout" and op.license == occ.license
-                   and start <= op.sent_at < end)
+    arrivals = sum(
+        1 for op in history if op.kind == "checkout" and op.license == occ.license and start <= op.sent_at < end
+    )
     admitted = granted / seconds
     measured = occ.mean(start, end)
     at_measured = admitted * seat_time

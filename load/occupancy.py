@@ -4,11 +4,12 @@
 they become a step function per license (for the seats-vs-capacity plot,
 the race's peak and the churn's time-average seat use).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.history import History, held_intervals
+from leasecheck.core.history import History, held_intervals
 
 
 @dataclass

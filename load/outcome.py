@@ -4,15 +4,25 @@ A "no seat" answer is the server doing its job, and so is "that lease is
 gone" for a lease the client let expire, and "still working on that key"
 for a retry. Only the rest counts against the error budget.
 """
+
 from __future__ import annotations
 
-from ..core.client import Exchange
+from leasecheck.core.client import Exchange
 
 OK, DENIED, EXPIRED, IN_PROGRESS, FAILED = "ok", "denied", "expired", "in_progress", "failed"
 
 #: Checkout refusals that are not "the pool is full".
-NOT_A_DENIAL = frozenset({"LICENSE_INACTIVE", "LICENSE_EXPIRED", "FLOATING_NOT_ENABLED", "UNAUTHORIZED",
-                          "IDEMPOTENCY_CONFLICT", "IDEMPOTENCY_IN_PROGRESS", "VALIDATION_ERROR"})
+NOT_A_DENIAL = frozenset(
+    {
+        "LICENSE_INACTIVE",
+        "LICENSE_EXPIRED",
+        "FLOATING_NOT_ENABLED",
+        "UNAUTHORIZED",
+        "IDEMPOTENCY_CONFLICT",
+        "IDEMPOTENCY_IN_PROGRESS",
+        "VALIDATION_ERROR",
+    }
+)
 IN_PROGRESS_CODES = frozenset({"IDEMPOTENCY_IN_PROGRESS"})
 
 

@@ -8,6 +8,7 @@ hidden custom option, and locust itself copies custom options into every
 spawn message, so workers on this or any other machine receive it before
 their first user starts. No file has to reach a remote worker.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -32,22 +33,37 @@ class Plan:
     config: LoadConfig
 
     def to_json(self) -> str:
-        return json.dumps({"epoch": self.epoch, "users": self.users, "workers": self.workers,
-                           "config": json.loads(self.config.to_json())})
+        return json.dumps(
+            {
+                "epoch": self.epoch,
+                "users": self.users,
+                "workers": self.workers,
+                "config": json.loads(self.config.to_json()),
+            }
+        )
 
     @classmethod
-    def from_json(cls, text: str) -> "Plan":
+    def from_json(cls, text: str) -> Plan:
         doc = json.loads(text)
-        return cls(epoch=doc["epoch"], users=doc["users"], workers=doc["workers"],
-                   config=LoadConfig.from_json(json.dumps(doc["config"])))
+        return cls(
+            epoch=doc["epoch"],
+            users=doc["users"],
+            workers=doc["workers"],
+            config=LoadConfig.from_json(json.dumps(doc["config"])),
+        )
 
     def end(self) -> float:
         return self.epoch + self.config.duration
 
 
 def add_option(parser: Any) -> None:
-    parser.add_argument(OPTION, dest=DEST, default="", include_in_web_ui=False,
-                        help="internal: the leasecheck run plan (set by the master at test start)")
+    parser.add_argument(
+        OPTION,
+        dest=DEST,
+        default="",
+        include_in_web_ui=False,
+        help="internal: the leasecheck run plan (set by the master at test start)",
+    )
 
 
 def publish(environment: Any, config: LoadConfig, users: int, workers: int) -> Plan:

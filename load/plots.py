@@ -5,6 +5,7 @@ achieved throughput, denials and failures: all per second of the run,
 seconds counted from the run's shared epoch. The step profile adds its knee
 curve.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,11 +15,11 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from .occupancy import Occupancy  # noqa: E402
-from .shards import MergedRun  # noqa: E402
-from .window import endpoint_of  # noqa: E402
+from .occupancy import Occupancy
+from .shards import MergedRun
+from .window import endpoint_of
 
 
 def _png(fig: Any) -> str:
@@ -41,8 +42,13 @@ def seats(occ: dict[str, Occupancy], epoch: float, end: float) -> str | None:
         ys = [n for _, n in o.steps]
         line = ax.step(xs, ys, where="post", label=f"{name.split(':')[0]} held")[0]
         if o.capacity <= max(10 * max(ys), 10):
-            ax.axhline(o.capacity, color=line.get_color(), linestyle="--", linewidth=1,
-                       label=f"{name.split(':')[0]} capacity {o.capacity}")
+            ax.axhline(
+                o.capacity,
+                color=line.get_color(),
+                linestyle="--",
+                linewidth=1,
+                label=f"{name.split(':')[0]} capacity {o.capacity}",
+            )
         shown += 1
     if not shown:
         plt.close(fig)
@@ -97,11 +103,24 @@ def throughput(run: MergedRun, epoch: float) -> str | None:
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 4.6), sharex=True)
     ax1.plot(xs, answered, label="achieved, all requests/s", linewidth=2)
     for ep in endpoints:
-        ax1.plot(xs, [sum(mb.latency.get_total_count() for label, mb in run.buckets[b].items()
-                          if endpoint_of(label) == ep) / bs for b in secs], linewidth=1, label=f"achieved {ep}/s")
+        ax1.plot(
+            xs,
+            [
+                sum(mb.latency.get_total_count() for label, mb in run.buckets[b].items() if endpoint_of(label) == ep)
+                / bs
+                for b in secs
+            ],
+            linewidth=1,
+            label=f"achieved {ep}/s",
+        )
     if run.offered:
-        ax1.plot(xs, [run.offered.get(b, 0) / bs for b in secs], linestyle="--", color="black",
-                 label="offered arrivals/s (each starts with a checkout)")
+        ax1.plot(
+            xs,
+            [run.offered.get(b, 0) / bs for b in secs],
+            linestyle="--",
+            color="black",
+            label="offered arrivals/s (each starts with a checkout)",
+        )
     ax1.set_ylabel("requests/s")
     ax1.set_title("Throughput")
     ax1.legend(fontsize=7)
@@ -121,8 +140,9 @@ def knee(steps: list[dict[str, Any]], limit_ms: float | None) -> str | None:
     fig, ax = plt.subplots(figsize=(6.5, 3.4))
     ax.plot([s["achieved_rps"] for s in rows], [s["p99_ms"] for s in rows], marker="o")
     for s in rows:
-        ax.annotate(str(s["step"]), (s["achieved_rps"], s["p99_ms"]), fontsize=7, xytext=(3, 3),
-                    textcoords="offset points")
+        ax.annotate(
+            str(s["step"]), (s["achieved_rps"], s["p99_ms"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
+        )
     if limit_ms is not None:
         ax.axhline(limit_ms, color="#ea4335", linestyle="--", label=f"SLO p99 {limit_ms:g} ms")
         ax.legend(fontsize=7)

@@ -4,14 +4,16 @@ One product per run, one policy and one license per license a profile needs,
 all named with the run id so a shared target's operators can find them.
 Used by the runner and, under plain `locust -f`, by the locust master.
 """
+
 from __future__ import annotations
 
 import statistics
 import uuid
 from typing import Any
 
-from ..core.client import ApiError, Http, LeaseClient, Management, hardware_binding
-from ..core.redact import register_secret
+from leasecheck.core.client import ApiError, Http, LeaseClient, Management, hardware_binding
+from leasecheck.core.redact import register_secret
+
 from .catalog import Profile
 from .config import LicenseGrant, LoadConfig
 
@@ -20,8 +22,9 @@ class ProvisioningFailed(Exception):
     """The target would not give us the licenses; the message is the one-line reason."""
 
 
-def provision(management: Management, profile: Profile, users: int, params: dict[str, Any],
-              minute_seconds: float, run_id: str) -> list[LicenseGrant]:
+def provision(
+    management: Management, profile: Profile, users: int, params: dict[str, Any], minute_seconds: float, run_id: str
+) -> list[LicenseGrant]:
     meta = {"leasecheck_run_id": run_id, "purpose": f"load {profile.name}"}
     code = f"lc-load-{run_id}"
     grants = []
@@ -29,14 +32,27 @@ def provision(management: Management, profile: Profile, users: int, params: dict
         product = management.create_product(f"leasecheck load {profile.name} {run_id}", code, meta)
         for i, need in enumerate(profile.licenses(users, params, minute_seconds)):
             policy = management.create_policy(
-                product["id"], name=f"leasecheck load {need.group}", code=f"{code}-{i}",
-                license_type="subscription", max_floating_users=need.seats,
-                floating_timeout_minutes=need.timeout_minutes, metadata=meta)
+                product["id"],
+                name=f"leasecheck load {need.group}",
+                code=f"{code}-{i}",
+                license_type="subscription",
+                max_floating_users=need.seats,
+                floating_timeout_minutes=need.timeout_minutes,
+                metadata=meta,
+            )
             lic, key = management.create_license(product["id"], policy["id"], metadata=meta)
             register_secret(key)
             timeout = int(policy.get("floating_timeout_minutes", need.timeout_minutes))
-            grants.append(LicenseGrant(name=f"{need.group}:{lic['id']}", license_id=str(lic["id"]), key=key,
-                                       seats=need.seats, timeout_minutes=timeout, group=need.group))
+            grants.append(
+                LicenseGrant(
+                    name=f"{need.group}:{lic['id']}",
+                    license_id=str(lic["id"]),
+                    key=key,
+                    seats=need.seats,
+                    timeout_minutes=timeout,
+                    group=need.group,
+                )
+            )
     except ApiError as exc:
         raise ProvisioningFailed(f"provisioning licenses on the target failed: {exc}") from None
     return grants
@@ -58,9 +74,18 @@ def idle_checkout_latency(target: str, grant: LicenseGrant, samples: int = 15) -
     return statistics.median(times)
 
 
-def build_config(*, profile: Profile, target: str, token: str, users: int, duration: float,
-                 minute_seconds: float, params: dict[str, Any], shard_dir: str,
-                 run_id: str | None = None) -> LoadConfig:
+def build_config(
+    *,
+    profile: Profile,
+    target: str,
+    token: str,
+    users: int,
+    duration: float,
+    minute_seconds: float,
+    params: dict[str, Any],
+    shard_dir: str,
+    run_id: str | None = None,
+) -> LoadConfig:
     """Provision, calibrate what needs calibrating, and return the run's config."""
     run_id = run_id or uuid.uuid4().hex[:10]
     register_secret(token)
@@ -73,19 +98,39 @@ def build_config(*, profile: Profile, target: str, token: str, users: int, durat
             # "Short": twice what an idle target needs, so that load pushes many attempts over it.
             params["timeout_ms"] = round(max(2.0, 2 * idle_checkout_latency(target, cal) * 1000), 3)
             params["timeout_calibrated"] = True
-    return LoadConfig(profile=profile.name, target=target, minute_seconds=minute_seconds, users=users,
-                      duration=duration, shard_dir=shard_dir, run_id=run_id, params=params, licenses=grants)
+    return LoadConfig(
+        profile=profile.name,
+        target=target,
+        minute_seconds=minute_seconds,
+        users=users,
+        duration=duration,
+        shard_dir=shard_dir,
+        run_id=run_id,
+        params=params,
+        licenses=grants,
+    )
 
 
 def _calibration_license(management: Management, run_id: str) -> LicenseGrant:
     try:
         product = management.create_product(f"leasecheck calibration {run_id}", f"lc-cal-{run_id}")
-        policy = management.create_policy(product["id"], name="calibration", code=f"lc-cal-{run_id}",
-                                          license_type="subscription", max_floating_users=1,
-                                          floating_timeout_minutes=1)
+        policy = management.create_policy(
+            product["id"],
+            name="calibration",
+            code=f"lc-cal-{run_id}",
+            license_type="subscription",
+            max_floating_users=1,
+            floating_timeout_minutes=1,
+        )
         lic, key = management.create_license(product["id"], policy["id"])
     except ApiError as exc:
         raise ProvisioningFailed(f"creating the calibration license failed: {exc}") from None
     register_secret(key)
-    return LicenseGrant(name=f"calibration:{lic['id']}", license_id=str(lic["id"]), key=key, seats=1,
-                        timeout_minutes=1, group="calibration")
+    return LicenseGrant(
+        name=f"calibration:{lic['id']}",
+        license_id=str(lic["id"]),
+        key=key,
+        seats=1,
+        timeout_minutes=1,
+        group="calibration",
+    )

@@ -14,6 +14,7 @@ message. A file written by each process after its users have stopped is
 complete by the time locust exits. On several machines, point
 LEASECHECK_LOAD_SHARDS at a shared directory or copy the shards together.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,8 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from ..core.client import Exchange
-from ..core.history import LEASE_OPS, History, Op
+from leasecheck.core.client import Exchange
+from leasecheck.core.history import LEASE_OPS, History, Op
 
 #: Latency range: 1 µs .. 60 s. Totals keep 3 significant figures, per-second buckets 2.
 LOWEST_US, HIGHEST_US = 1, 60_000_000
@@ -71,7 +72,7 @@ class Recorder:
         self.replays: Counter[str] = Counter()
         self.retried_latency: dict[str, HdrHistogram] = {}  # first send to final answer, retried ops only
         self.offered: Counter[int] = Counter()  # arrivals scheduled per bucket (open loop)
-        self.issued: Counter[int] = Counter()   # of those, sent on time
+        self.issued: Counter[int] = Counter()  # of those, sent on time
         self.cpu: list[tuple[float, float]] = []  # this process, % of one core
         self.machine_cpu: list[tuple[float, float]] = []  # all cores, % of the machine (master/local only)
         self.loop_lag: list[tuple[float, float]] = []
@@ -82,8 +83,17 @@ class Recorder:
     def bucket(self, t: float) -> int:
         return math.floor(t / self.bucket_seconds)
 
-    def attempt(self, ex: Exchange, *, license: str, label: str, outcome: str, user: str,
-                lease_token: str | None = None, started_at: float | None = None) -> Op | None:
+    def attempt(
+        self,
+        ex: Exchange,
+        *,
+        license: str,
+        label: str,
+        outcome: str,
+        user: str,
+        lease_token: str | None = None,
+        started_at: float | None = None,
+    ) -> Op | None:
         """One request as sent: into the history, and its latency (from `started_at`,
         the intended send time for open-loop traffic) into the histograms."""
         op = None
@@ -100,8 +110,9 @@ class Recorder:
             record_latency(b.latency, latency)
         return op
 
-    def logical(self, label: str, outcome: str, attempts: int, latency: float | None = None,
-                t: float | None = None) -> None:
+    def logical(
+        self, label: str, outcome: str, attempts: int, latency: float | None = None, t: float | None = None
+    ) -> None:
         """One logical operation (its retries included) ended with `outcome` at `t`."""
         self.logical_outcomes.setdefault(label, Counter())[outcome] += 1
         b = self.buckets.setdefault(self.bucket(time.time() if t is None else t), {}).setdefault(label, Bucket())
@@ -128,13 +139,20 @@ class Recorder:
         shard_dir.mkdir(parents=True, exist_ok=True)
         self.history.dump(shard_dir / f"{self.tag}.history.jsonl")
         doc = {
-            "tag": self.tag, "role": self.role, "pid": os.getpid(), "bucket_seconds": self.bucket_seconds,
+            "tag": self.tag,
+            "role": self.role,
+            "pid": os.getpid(),
+            "bucket_seconds": self.bucket_seconds,
             "meta": self.meta,
             "ops": len(self.history),
             "latency": {k: _enc(h) for k, h in self.latency.items()},
-            "buckets": {str(t): {k: {"latency": _enc(b.latency), "outcomes": dict(b.outcomes),
-                                     "logical": dict(b.logical)}
-                                 for k, b in labels.items()} for t, labels in self.buckets.items()},
+            "buckets": {
+                str(t): {
+                    k: {"latency": _enc(b.latency), "outcomes": dict(b.outcomes), "logical": dict(b.logical)}
+                    for k, b in labels.items()
+                }
+                for t, labels in self.buckets.items()
+            },
             "attempt_outcomes": {k: dict(v) for k, v in self.attempt_outcomes.items()},
             "logical_outcomes": {k: dict(v) for k, v in self.logical_outcomes.items()},
             "attempts": {k: {str(n): c for n, c in v.items()} for k, v in self.attempts.items()},
@@ -142,7 +160,10 @@ class Recorder:
             "retried_latency": {k: _enc(h) for k, h in self.retried_latency.items()},
             "offered": {str(k): v for k, v in self.offered.items()},
             "issued": {str(k): v for k, v in self.issued.items()},
-            "cpu": self.cpu, "machine_cpu": self.machine_cpu, "loop_lag": self.loop_lag, "marks": self.marks,
+            "cpu": self.cpu,
+            "machine_cpu": self.machine_cpu,
+            "loop_lag": self.loop_lag,
+            "marks": self.marks,
         }
         tmp = shard_dir / f".{self.tag}.metrics.json.tmp"
         tmp.write_text(json.dumps(doc), encoding="utf-8")

@@ -4,6 +4,7 @@ Both pass through the redactor. The merged history goes beside them as
 `history.jsonl` (leases appear only as `lease_ref`s), next to locust's own
 `locust.html` and `locust_*.csv`.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..core.redact import redact_obj
+from leasecheck.core.redact import redact_obj
+
 from . import plots
 from .judge import Judgement
 
@@ -37,13 +39,16 @@ def _figures(summary: dict[str, Any], judgement: Judgement) -> dict[str, str | N
         limit_ms = None
         if limit:
             from .slo import parse
+
             limit_ms = parse(limit).limit * 1000
         figs["knee"] = plots.knee(details.get("steps", []), limit_ms)
     return figs
 
 
 def render_html(summary: dict[str, Any], judgement: Judgement) -> str:
-    env = Environment(loader=PackageLoader("leasecheck.load", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env = Environment(
+        loader=PackageLoader("leasecheck.load", "templates"), autoescape=select_autoescape(["html", "j2"])
+    )
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, default=str)
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{v * 100:.3g}%"
     return env.get_template("report.html.j2").render(s=summary, figs=_figures(summary, judgement))

@@ -7,6 +7,7 @@ The license keys reach it in a 0600 file in a private temp dir
 (LEASECHECK_LOAD_CONFIG), never in the report dir or on a command line.
 Its output is redacted into `locust.log`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,18 +20,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
-from ..core.redact import redact_text, register_secret
+from leasecheck.core.client import Http
+from leasecheck.core.redact import redact_text, register_secret
+
 from .catalog import Profile
 from .config import CONFIG_ENV, SHARDS_ENV, write_run_record
 from .hooks import PROGRESS_FILE
 from .judge import Facts, Judgement, judge
 from .plan import LEAD_SECONDS
-from ..core.client import Http
 from .provision import ProvisioningFailed, build_config
 from .report import write_reports
 from .slo import Slo
@@ -70,15 +72,24 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
     with _target(settings) as (base_url, token, bundled):
         echo(f"target {base_url}{' (bundled reference server)' if bundled else ''}; provisioning licenses")
         try:
-            config = build_config(profile=settings.profile, target=base_url, token=token, users=settings.users,
-                                  duration=settings.duration, minute_seconds=settings.minute_seconds,
-                                  params=dict(settings.params), shard_dir=str(shard_dir))
+            config = build_config(
+                profile=settings.profile,
+                target=base_url,
+                token=token,
+                users=settings.users,
+                duration=settings.duration,
+                minute_seconds=settings.minute_seconds,
+                params=dict(settings.params),
+                shard_dir=str(shard_dir),
+            )
         except ProvisioningFailed as exc:
             raise LoadFailure(str(exc)) from None
         write_run_record(shard_dir, config.record())
         for lic in config.licenses:
-            echo(f"  license {lic.name}: {lic.seats} seats, lease {lic.timeout_minutes} min"
-                 f" x {settings.minute_seconds:g} s")
+            echo(
+                f"  license {lic.name}: {lic.seats} seats, lease {lic.timeout_minutes} min"
+                f" x {settings.minute_seconds:g} s"
+            )
         try:
             with tempfile.TemporaryDirectory(prefix="leasecheck-load-") as tmp:
                 config_file = config.write_private(Path(tmp) / "config.json")
@@ -86,10 +97,19 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
         finally:
             if not bundled:  # a guest on someone's server: leave no live license behind
                 _revoke_licenses(base_url, token, [lic.license_id for lic in config.licenses], echo)
-    target = {"url": base_url, "bundled": bundled, "server_workers": settings.server_workers if bundled else None,
-              "server_args": list(settings.server_args) if bundled else None}
-    facts = Facts(processes=settings.processes, locust_exit=exit_code, target=target, command=settings.command,
-                  locust_request_count=_locust_request_count(settings.report_dir / "locust_stats.csv"))
+    target = {
+        "url": base_url,
+        "bundled": bundled,
+        "server_workers": settings.server_workers if bundled else None,
+        "server_args": list(settings.server_args) if bundled else None,
+    }
+    facts = Facts(
+        processes=settings.processes,
+        locust_exit=exit_code,
+        target=target,
+        command=settings.command,
+        locust_request_count=_locust_request_count(settings.report_dir / "locust_stats.csv"),
+    )
     judgement = judge(shard_dir, settings.slos, facts)
     write_reports(settings.report_dir, judgement)
     return judgement
@@ -98,11 +118,14 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
 def _revoke_licenses(base_url: str, token: str, license_ids: list[str], echo: Echo) -> None:
     """Revoke the run's licenses (the same cleanup a conformance run does); their
     seats then count against nobody, whatever leases locust left held."""
-    from ..conformance.cleanup import revoke
+    from leasecheck.conformance.cleanup import revoke
+
     with Http(base_url) as http:
         rep = revoke(http, license_ids, token, None)
-    echo(f"cleanup: {rep.licenses_revoked} licenses revoked ({rep.licenses_already_final} already final)"
-         + "".join(f"; {p}" for p in rep.problems))
+    echo(
+        f"cleanup: {rep.licenses_revoked} licenses revoked ({rep.licenses_already_final} already final)"
+        + "".join(f"; {p}" for p in rep.problems)
+    )
 
 
 def judge_only(shard_dir: Path, slos: list[Slo], report_dir: Path, command: str) -> Judgement:
@@ -116,7 +139,8 @@ def judge_only(shard_dir: Path, slos: list[Slo], report_dir: Path, command: str)
 @contextmanager
 def _target(settings: LoadSettings) -> Iterator[tuple[str, str, bool]]:
     if settings.target:
-        from ..conformance.target import TargetUnreachable, probe
+        from leasecheck.conformance.target import TargetUnreachable, probe
+
         try:
             probe(settings.target)
         except TargetUnreachable as exc:
@@ -124,9 +148,14 @@ def _target(settings: LoadSettings) -> Iterator[tuple[str, str, bool]]:
         assert settings.management_token is not None
         yield settings.target, settings.management_token, False
         return
-    from ..reference_server.process import ReferenceServer, ServerStartError
-    server = ReferenceServer(minute_seconds=settings.minute_seconds, workers=settings.server_workers,
-                             extra_args=settings.server_args, env=settings.server_env)
+    from leasecheck.reference_server.process import ReferenceServer, ServerStartError
+
+    server = ReferenceServer(
+        minute_seconds=settings.minute_seconds,
+        workers=settings.server_workers,
+        extra_args=settings.server_args,
+        env=settings.server_env,
+    )
     try:
         server.start()
     except ServerStartError as exc:
@@ -143,10 +172,27 @@ def _target(settings: LoadSettings) -> Iterator[tuple[str, str, bool]]:
 def locust_command(settings: LoadSettings, report_dir: Path) -> list[str]:
     run_time = math.ceil(LEAD_SECONDS + settings.duration + TAIL_SECONDS)
     spawn_rate = max(1.0, settings.users / (LEAD_SECONDS * 0.8))
-    cmd = [sys.executable, "-m", "locust", "-f", str(settings.profile.path), "--headless",
-           "-u", str(settings.users), "-r", f"{spawn_rate:g}", "-t", f"{run_time}s", "--only-summary",
-           "--csv", str(report_dir / "locust"), "--html", str(report_dir / "locust.html"),
-           "--exit-code-on-error", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(settings.profile.path),
+        "--headless",
+        "-u",
+        str(settings.users),
+        "-r",
+        f"{spawn_rate:g}",
+        "-t",
+        f"{run_time}s",
+        "--only-summary",
+        "--csv",
+        str(report_dir / "locust"),
+        "--html",
+        str(report_dir / "locust.html"),
+        "--exit-code-on-error",
+        "1",
+    ]
     if settings.processes:
         cmd += ["--processes", str(settings.processes)]
     return cmd
@@ -161,18 +207,23 @@ def _run_locust(settings: LoadSettings, config_file: Path, tmp: Path, shard_dir:
     progress_file = shard_dir / PROGRESS_FILE
     seen = 0
     with raw_log.open("wb") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                cwd=tmp, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp,
+            start_new_session=True,
+        )
         try:
             while proc.poll() is None:
                 seen = _show_progress(progress_file, seen, settings, progress)
                 if time.monotonic() > deadline:
                     os.killpg(proc.pid, signal.SIGKILL)
                     break
-                try:
+                with suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=0.5)
-                except subprocess.TimeoutExpired:
-                    pass
         except BaseException:
             os.killpg(proc.pid, signal.SIGKILL)  # our own child's group (interrupt: leave nothing behind)
             proc.wait()
@@ -180,8 +231,7 @@ def _run_locust(settings: LoadSettings, config_file: Path, tmp: Path, shard_dir:
         code = proc.wait()
     _show_progress(progress_file, seen, settings, progress)
     text = raw_log.read_text("utf-8", "replace")
-    (settings.report_dir / "locust.log").write_text(
-        f"$ {shlex.join(cmd)}\n" + redact_text(text), encoding="utf-8")
+    (settings.report_dir / "locust.log").write_text(f"$ {shlex.join(cmd)}\n" + redact_text(text), encoding="utf-8")
     _redact_locust_outputs(settings.report_dir)
     return code
 
@@ -199,9 +249,11 @@ def _show_progress(path: Path, seen: int, settings: LoadSettings, progress: Echo
         elapsed = max(0.0, min(p["elapsed"], p["duration"]))
         denied = p["denied"]
         share = f" ({denied / p['requests'] * 100:.0f}%)" if p["requests"] else ""
-        progress(f"[{settings.profile.name}] {elapsed:5.1f}/{p['duration']:g} s  users {p['users']}  "
-                 f"{p['rps']:.0f} req/s  requests {p['requests']}  denials {denied}{share}  "
-                 f"failures {p['failures']}  p99 {p['p99_ms'] or 0:.0f} ms")
+        progress(
+            f"[{settings.profile.name}] {elapsed:5.1f}/{p['duration']:g} s  users {p['users']}  "
+            f"{p['rps']:.0f} req/s  requests {p['requests']}  denials {denied}{share}  "
+            f"failures {p['failures']}  p99 {p['p99_ms'] or 0:.0f} ms"
+        )
     return len(lines)
 
 

@@ -4,6 +4,7 @@ Histories merge with the core's `History.load` (ordered by send time);
 histograms merge with `HdrHistogram.add`, so merged percentiles are exact
 percentiles of all samples, not averages of per-process percentiles.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,8 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from ..core.history import History
+from leasecheck.core.history import History
+
 from .recorder import new_histogram
 
 
@@ -45,7 +47,7 @@ class MergedRun:
     bucket_seconds: float = 1.0
     latency: dict[str, HdrHistogram] = field(default_factory=dict)
     retried_latency: dict[str, HdrHistogram] = field(default_factory=dict)
-    buckets: dict[int, dict[str, "MergedBucket"]] = field(default_factory=dict)
+    buckets: dict[int, dict[str, MergedBucket]] = field(default_factory=dict)
     attempt_outcomes: dict[str, Counter[str]] = field(default_factory=dict)
     logical_outcomes: dict[str, Counter[str]] = field(default_factory=dict)
     attempts: dict[str, Counter[int]] = field(default_factory=dict)
@@ -95,7 +97,10 @@ def merge(shard_dir: Path) -> MergedRun:
                 mb.latency.add(HdrHistogram.decode(b["latency"].encode("ascii")))
                 mb.outcomes.update(b["outcomes"])
                 mb.logical.update(b.get("logical", {}))
-        for src, dst in ((doc["attempt_outcomes"], run.attempt_outcomes), (doc["logical_outcomes"], run.logical_outcomes)):
+        for src, dst in (
+            (doc["attempt_outcomes"], run.attempt_outcomes),
+            (doc["logical_outcomes"], run.logical_outcomes),
+        ):
             for label, counts in src.items():
                 dst.setdefault(label, Counter()).update(counts)
         for label, counts in doc["attempts"].items():
@@ -104,9 +109,17 @@ def merge(shard_dir: Path) -> MergedRun:
         run.offered.update({int(k): v for k, v in doc.get("offered", {}).items()})
         run.issued.update({int(k): v for k, v in doc.get("issued", {}).items()})
         run.marks.extend(doc.get("marks", []))
-        run.shards.append(ShardInfo(tag=doc["tag"], role=doc["role"], pid=int(doc["pid"]), ops=int(doc["ops"]),
-                                    samples=samples, cpu=[tuple(x) for x in doc["cpu"]],  # type: ignore[misc]
-                                    machine_cpu=[tuple(x) for x in doc.get("machine_cpu", [])],  # type: ignore[misc]
-                                    loop_lag=[tuple(x) for x in doc["loop_lag"]],  # type: ignore[misc]
-                                    meta=doc.get("meta", {})))
+        run.shards.append(
+            ShardInfo(
+                tag=doc["tag"],
+                role=doc["role"],
+                pid=int(doc["pid"]),
+                ops=int(doc["ops"]),
+                samples=samples,
+                cpu=[tuple(x) for x in doc["cpu"]],  # type: ignore[misc]
+                machine_cpu=[tuple(x) for x in doc.get("machine_cpu", [])],  # type: ignore[misc]
+                loop_lag=[tuple(x) for x in doc["loop_lag"]],  # type: ignore[misc]
+                meta=doc.get("meta", {}),
+            )
+        )
     return run

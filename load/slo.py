@@ -8,17 +8,25 @@ Grammar: `[endpoint:]metric op value[unit]`.
 `op` is one of `<`, `<=`, `>`, `>=`. A bad expression is a `SloError` whose
 message is the one-line reason.
 """
+
 from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-_EXPR = re.compile(r"^\s*(?:(?P<endpoint>[a-z][a-z ()_-]*?)\s*:)?\s*(?P<metric>[a-z][a-z0-9.]*)\s*"
-                   r"(?P<op><=|>=|<|>)\s*(?P<value>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[a-z%/]*)\s*$")
+_EXPR = re.compile(
+    r"^\s*(?:(?P<endpoint>[a-z][a-z ()_-]*?)\s*:)?\s*(?P<metric>[a-z][a-z0-9.]*)\s*"
+    r"(?P<op><=|>=|<|>)\s*(?P<value>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[a-z%/]*)\s*$"
+)
 _PERCENTILE = re.compile(r"^p(?P<q>[0-9]{1,2}(?:\.[0-9]+)?)$")
-_OPS: dict[str, Callable[[float, float], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 _TIME_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 RATE_METRICS = ("errors", "denials")
 

@@ -8,6 +8,7 @@ process's `Recorder`. Parsing the envelope, naming leases and judging are
 left to the core; nothing here looks inside an answer except through
 `Exchange` and `Op`.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,9 @@ from gevent.pool import Group
 from locust import constant
 from locust.contrib.fasthttp import FastHttpUser
 
-from ..core.client import CHECKIN, CHECKOUT, HEARTBEAT, Exchange, hardware_binding, new_key
-from ..core.history import Op
+from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, Exchange, hardware_binding, new_key
+from leasecheck.core.history import Op
+
 from . import hooks
 from .config import LicenseGrant, LoadConfig
 from .outcome import FAILED, OK, classify, retryable
@@ -108,9 +110,18 @@ class LeaseUser(FastHttpUser):
         return self.plan.epoch + k * period
 
     # ----------------------------------------------------------- operations
-    def send(self, kind: str, grant: LicenseGrant, body: dict[str, Any], *, key: str | None,
-             label: str | None = None, started_at: float | None = None, lease_token: str | None = None,
-             may_be_gone: bool = False) -> Result:
+    def send(
+        self,
+        kind: str,
+        grant: LicenseGrant,
+        body: dict[str, Any],
+        *,
+        key: str | None,
+        label: str | None = None,
+        started_at: float | None = None,
+        lease_token: str | None = None,
+        may_be_gone: bool = False,
+    ) -> Result:
         """One attempt. Cancelled in flight (the run ended) it is recorded with no
         answer, so a checkin that may have reached the server still ends certainty."""
         label = label or kind
@@ -118,16 +129,32 @@ class LeaseUser(FastHttpUser):
         headers = {"Authorization": f"License {grant.key}", "Content-Type": "application/json"}
         if key is not None:
             headers["Idempotency-Key"] = key
-        ex = Exchange(method="POST", path=PATHS[kind], request_headers=headers, request_body=payload,
-                      sent_at=time.time(), received_at=0.0, operation=kind, idempotency_key=key)
+        ex = Exchange(
+            method="POST",
+            path=PATHS[kind],
+            request_headers=headers,
+            request_body=payload,
+            sent_at=time.time(),
+            received_at=0.0,
+            operation=kind,
+            idempotency_key=key,
+        )
         try:
-            answer = self.client.request("POST", PATHS[kind], data=payload, headers=headers, name=label,
-                                         catch_response=True)
+            answer = self.client.request(
+                "POST", PATHS[kind], data=payload, headers=headers, name=label, catch_response=True
+            )
         except GreenletExit:
             ex.received_at = time.time()
             ex.error = "cancelled: the run ended with the request in flight"
-            self.recorder.attempt(ex, license=grant.name, label=label, outcome="cancelled", user=self.tag,
-                                  lease_token=lease_token, started_at=started_at)
+            self.recorder.attempt(
+                ex,
+                license=grant.name,
+                label=label,
+                outcome="cancelled",
+                user=self.tag,
+                lease_token=lease_token,
+                started_at=started_at,
+            )
             raise
         with answer as resp:
             ex.received_at = time.time()
@@ -145,13 +172,31 @@ class LeaseUser(FastHttpUser):
                 if outcome != OK:
                     resp.request_meta["name"] = f"{label} [{outcome}]"
                 resp.success()
-        op = self.recorder.attempt(ex, license=grant.name, label=label, outcome=outcome, user=self.tag,
-                                   lease_token=lease_token, started_at=started_at)
+        op = self.recorder.attempt(
+            ex,
+            license=grant.name,
+            label=label,
+            outcome=outcome,
+            user=self.tag,
+            lease_token=lease_token,
+            started_at=started_at,
+        )
         return Result(ex, outcome, op)
 
-    def logical(self, kind: str, grant: LicenseGrant, body: dict[str, Any], *, key: str | None,
-                label: str | None = None, started_at: float | None = None, lease_token: str | None = None,
-                may_be_gone: bool = False, max_attempts: int = 1, backoff: float = 0.0) -> Result:
+    def logical(
+        self,
+        kind: str,
+        grant: LicenseGrant,
+        body: dict[str, Any],
+        *,
+        key: str | None,
+        label: str | None = None,
+        started_at: float | None = None,
+        lease_token: str | None = None,
+        may_be_gone: bool = False,
+        max_attempts: int = 1,
+        backoff: float = 0.0,
+    ) -> Result:
         """One logical operation: retried with the *same* key (and body) while the
         answer is retryable, up to max_attempts, with exponential backoff and full jitter."""
         label = label or kind
@@ -159,44 +204,100 @@ class LeaseUser(FastHttpUser):
         attempt = 0
         while True:
             attempt += 1
-            res = self.send(kind, grant, body, key=key, label=label, started_at=started_at if attempt == 1 else None,
-                            lease_token=lease_token, may_be_gone=may_be_gone)
+            res = self.send(
+                kind,
+                grant,
+                body,
+                key=key,
+                label=label,
+                started_at=started_at if attempt == 1 else None,
+                lease_token=lease_token,
+                may_be_gone=may_be_gone,
+            )
             if attempt >= max_attempts or not retryable(res.exchange, res.outcome):
                 break
             gevent.sleep(self.rng.uniform(0, backoff * 2 ** (attempt - 1)))
         res.attempts = attempt
-        self.recorder.logical(label, res.outcome, attempt, latency=res.exchange.received_at - first,
-                             t=res.exchange.received_at)
+        self.recorder.logical(
+            label, res.outcome, attempt, latency=res.exchange.received_at - first, t=res.exchange.received_at
+        )
         return res
 
-    def checkout(self, grant: LicenseGrant, *, fingerprint: str | None = None, label: str = "checkout",
-                 started_at: float | None = None, max_attempts: int = 1, backoff: float = 0.0) -> tuple[Result, Lease | None]:
+    def checkout(
+        self,
+        grant: LicenseGrant,
+        *,
+        fingerprint: str | None = None,
+        label: str = "checkout",
+        started_at: float | None = None,
+        max_attempts: int = 1,
+        backoff: float = 0.0,
+    ) -> tuple[Result, Lease | None]:
         fp = fingerprint or self.fingerprint
-        res = self.logical("checkout", grant, hardware_binding(fp), key=new_key(), label=label,
-                           started_at=started_at, max_attempts=max_attempts, backoff=backoff)
+        res = self.logical(
+            "checkout",
+            grant,
+            hardware_binding(fp),
+            key=new_key(),
+            label=label,
+            started_at=started_at,
+            max_attempts=max_attempts,
+            backoff=backoff,
+        )
         token = res.exchange.lease_token if res.ok else None
         if token is None or res.op is None or res.op.expires_at is None:
             return res, None
         expires_local = res.op.expires_at - (res.op.offset or 0.0)
         return res, Lease(token=token, grant=grant, expires_local=expires_local, fingerprint=fp)
 
-    def heartbeat(self, lease: Lease, *, label: str = "heartbeat", started_at: float | None = None,
-                  max_attempts: int = 1, backoff: float = 0.0) -> Result:
-        res = self.logical("heartbeat", lease.grant, {"lease_token": lease.token}, key=None, label=label,
-                           started_at=started_at, lease_token=lease.token,
-                           may_be_gone=lease.may_be_gone(time.time()), max_attempts=max_attempts, backoff=backoff)
+    def heartbeat(
+        self,
+        lease: Lease,
+        *,
+        label: str = "heartbeat",
+        started_at: float | None = None,
+        max_attempts: int = 1,
+        backoff: float = 0.0,
+    ) -> Result:
+        res = self.logical(
+            "heartbeat",
+            lease.grant,
+            {"lease_token": lease.token},
+            key=None,
+            label=label,
+            started_at=started_at,
+            lease_token=lease.token,
+            may_be_gone=lease.may_be_gone(time.time()),
+            max_attempts=max_attempts,
+            backoff=backoff,
+        )
         if res.ok and res.op is not None and res.op.expires_at is not None:
             lease.expires_local = res.op.expires_at - (res.op.offset or 0.0)
         return res
 
-    def checkin(self, lease: Lease, *, label: str = "checkin", max_attempts: int = 1,
-                backoff: float = 0.0) -> Result:
-        return self.logical("checkin", lease.grant, {"lease_token": lease.token}, key=new_key(), label=label,
-                            lease_token=lease.token, may_be_gone=lease.may_be_gone(time.time()),
-                            max_attempts=max_attempts, backoff=backoff)
+    def checkin(self, lease: Lease, *, label: str = "checkin", max_attempts: int = 1, backoff: float = 0.0) -> Result:
+        return self.logical(
+            "checkin",
+            lease.grant,
+            {"lease_token": lease.token},
+            key=new_key(),
+            label=label,
+            lease_token=lease.token,
+            may_be_gone=lease.may_be_gone(time.time()),
+            max_attempts=max_attempts,
+            backoff=backoff,
+        )
 
-    def hold(self, lease: Lease, until: float, *, fraction: float, label: str = "heartbeat",
-             max_attempts: int = 1, backoff: float = 0.0) -> bool:
+    def hold(
+        self,
+        lease: Lease,
+        until: float,
+        *,
+        fraction: float,
+        label: str = "heartbeat",
+        max_attempts: int = 1,
+        backoff: float = 0.0,
+    ) -> bool:
         """Keep `lease` alive until `until`, heartbeating every `fraction` of the lease.
         False once the server refuses a heartbeat (4xx: the lease is gone); an
         unanswered heartbeat is not a refusal, the next one may still land."""

@@ -5,6 +5,7 @@ of seconds, and the same code measures the run and each step of the step
 profile. Shares are of logical operations (a retried write counts once):
 errors = failed or shed / all; denials = denied checkouts / checkouts.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,8 +49,11 @@ class Window:
         return h
 
     def answered(self, endpoint: str | None = None) -> int:
-        return sum(h.get_total_count() for label, h in self.latency.items()
-                   if endpoint is None or endpoint_of(label) == endpoint)
+        return sum(
+            h.get_total_count()
+            for label, h in self.latency.items()
+            if endpoint is None or endpoint_of(label) == endpoint
+        )
 
     def achieved_rps(self, endpoint: str | None = None) -> float:
         return self.answered(endpoint) / self.seconds

@@ -1,4 +1,5 @@
 """`python -m leasecheck.reference_server serve ...` and `... rotate-key`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,13 +17,23 @@ def main() -> None:
 
 
 @main.command("rotate-key")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("leasecheck.db"),
-              show_default=True, help="Database whose default key file to rotate.")
-@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Key file to rotate (default: next to the database).")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("leasecheck.db"),
+    show_default=True,
+    help="Database whose default key file to rotate.",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Key file to rotate (default: next to the database).",
+)
 def rotate_key(db_path: Path, key_file: Path | None) -> None:
     """Retire the active signing key and create a new one; running servers pick it up."""
-    from ..cli import UsageFailure
+    from leasecheck.cli import UsageFailure
 
     try:
         entry = rotate(key_file or default_key_file(db_path))

@@ -6,12 +6,14 @@ Idempotency-Key, then the body) and hand validated input to `Runtime` or
 `ApiError` rendered as an error envelope; anything unexpected becomes a 500
 envelope without a stack trace (the traceback goes to the server log).
 """
+
 from __future__ import annotations
 
 import hmac
 import logging
 import sqlite3
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +23,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..core.client import CHECKIN, CHECKOUT, HEARTBEAT, PUBLIC_KEYS
+from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, PUBLIC_KEYS
+
 from . import clock
 from .envelopes import Envelopes, new_request_id
 from .errors import (
@@ -42,6 +45,8 @@ from .store import License, Store
 from .throttle import throttle_middleware
 from .validation import (
     CHECKOUT as CHECKOUT_BODY,
+)
+from .validation import (
     EMPTY,
     LEASE_TOKEN,
     LICENSE,
@@ -148,6 +153,7 @@ class Api:
             await self._body(request, EMPTY, empty_ok=True)
             license_id = request.path_params["license_id"]
             return self.envelopes.plain(await run_in_threadpool(self.catalogue.change_status, license_id, action))
+
         return handler
 
     # ------------------------------------------------------------------ system
@@ -187,16 +193,16 @@ class Api:
         if exc.status_code == 404:
             err = ApiError(404, NOT_FOUND, "no such route")
         elif exc.status_code == 405:
-            err = ApiError(405, METHOD_NOT_ALLOWED, f"{request.method} is not allowed here",
-                           headers=exc.headers or {})
+            err = ApiError(405, METHOD_NOT_ALLOWED, f"{request.method} is not allowed here", headers=exc.headers or {})
         else:
             err = ApiError(exc.status_code, "HTTP_ERROR", str(exc.detail), headers=exc.headers or {})
         return self.envelopes.error(err)
 
     async def on_store_error(self, request: Request, exc: Exception) -> Response:
         log.error("store unavailable: %s", exc)
-        return self.envelopes.error(ApiError(503, "SERVICE_UNAVAILABLE", "the lease store is busy or unavailable",
-                                             headers={"Retry-After": "1"}))
+        return self.envelopes.error(
+            ApiError(503, "SERVICE_UNAVAILABLE", "the lease store is busy or unavailable", headers={"Retry-After": "1"})
+        )
 
     async def on_disconnect(self, request: Request, exc: Exception) -> Response:
         return Response(status_code=400)  # nobody is left to read it
@@ -223,8 +229,10 @@ class Api:
             Route("/api/v1/products/{product_id}/policies", self.create_policy, methods=post),
             Route("/api/v1/licenses", self.create_license, methods=post),
         ]
-        routes += [Route(f"/api/v1/licenses/{{license_id}}/{action}", self.status_change(action), methods=post)
-                   for action in TRANSITIONS]
+        routes += [
+            Route(f"/api/v1/licenses/{{license_id}}/{action}", self.status_change(action), methods=post)
+            for action in TRANSITIONS
+        ]
         return routes
 
 
@@ -234,12 +242,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     api = Api(settings)
     if settings.fault:  # only `leasecheck serve --fault NAME`: a deliberately broken server
         from .faults import install
+
         install(api, settings.fault)
         log.warning("FAULT INJECTED in this worker: %s (see `leasecheck serve --list-faults`)", settings.fault)
     app = Starlette(
         routes=api.routes(),
-        middleware=[Middleware(MetricsMiddleware, metrics=api.metrics),
-                    *throttle_middleware(settings, api.envelopes)],
+        middleware=[Middleware(MetricsMiddleware, metrics=api.metrics), *throttle_middleware(settings, api.envelopes)],
         exception_handlers={
             ApiError: api.on_api_error,
             HTTPException: api.on_http_exception,

@@ -4,19 +4,18 @@ Rounding every instant the server stores to the millisecond means the
 `lease_expires_at` a client is shown is exactly the instant the server
 compares against: a lease is live while `expires_at > now`.
 """
+
 from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: The last instant RFC 3339 (four-digit years) can name.
 MAX_INSTANT = 253402300799.999
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def now() -> float:
@@ -46,10 +45,10 @@ def parse_rfc3339(text: str) -> float:
         digits = re.match(r"\.(\d+)", frac_tz)
         assert digits is not None
         frac = "." + digits.group(1)[:6]
-        frac_tz = frac_tz[len(digits.group(0)):]
+        frac_tz = frac_tz[len(digits.group(0)) :]
     tz = "+00:00" if frac_tz in ("Z", "z") else frac_tz
     try:
         dt = datetime.fromisoformat(head.replace("t", "T") + frac + tz)
-        return round(dt.astimezone(timezone.utc).timestamp(), 3)
+        return round(dt.astimezone(UTC).timestamp(), 3)
     except (ValueError, OverflowError):
         raise ValueError("is not a valid date-time") from None

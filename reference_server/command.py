@@ -1,4 +1,5 @@
 """`leasecheck serve`: run the reference server."""
+
 from __future__ import annotations
 
 import secrets
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from ..cli import UsageFailure
+from leasecheck.cli import UsageFailure
+
 from .settings import TOKEN_ENV, VARIANTS, Settings, SettingsError
 
 
@@ -20,6 +22,7 @@ def _list_faults(ctx: click.Context, _param: click.Parameter, value: bool) -> No
     if not value or ctx.resilient_parsing:
         return
     from .faults import table
+
     click.echo(table())
     ctx.exit(0)
 
@@ -27,27 +30,74 @@ def _list_faults(ctx: click.Context, _param: click.Parameter, value: bool) -> No
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on; 0 picks a free one.")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("leasecheck.db"),
-              show_default=True, help="SQLite database file (created if missing; WAL mode).")
-@click.option("--management-token", envvar=TOKEN_ENV, default=None,
-              help=f"Bearer token for the management API (or ${TOKEN_ENV}); generated and printed once if absent.")
-@click.option("--minute-seconds", type=float, default=60.0, show_default=True,
-              help="Length of one policy minute in seconds (compress time for tests).")
-@click.option("--workers", type=int, default=1, show_default=True,
-              help="Worker processes sharing the database.")
-@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Ed25519 signing-key file, mode 0600 (default: next to the database, NAME.keys.json).")
-@click.option("--throttle-every", type=int, default=0, metavar="N",
-              help="Answer every Nth request 429 + Retry-After: 1 (to test clients); 0 is off.")
-@click.option("--variant", default="default", show_default=True, metavar="NAME",
-              help=f"Honest variant: another accepted answer where the spec allows several ({', '.join(VARIANTS)}).")
-@click.option("--fault", default=None, metavar="NAME",
-              help="Inject one named bug, to test a test suite (see --list-faults). Never for real use.")
-@click.option("--list-faults", is_flag=True, expose_value=False, is_eager=True, callback=_list_faults,
-              help="Print the fault gallery (name, area, requirements it breaks, bug) and exit.")
-def serve(host: str, port: int, db_path: Path, management_token: str | None, minute_seconds: float,
-          workers: int, key_file: Path | None, variant: str, fault: str | None,
-          throttle_every: int) -> None:
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("leasecheck.db"),
+    show_default=True,
+    help="SQLite database file (created if missing; WAL mode).",
+)
+@click.option(
+    "--management-token",
+    envvar=TOKEN_ENV,
+    default=None,
+    help=f"Bearer token for the management API (or ${TOKEN_ENV}); generated and printed once if absent.",
+)
+@click.option(
+    "--minute-seconds",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Length of one policy minute in seconds (compress time for tests).",
+)
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes sharing the database.")
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Ed25519 signing-key file, mode 0600 (default: next to the database, NAME.keys.json).",
+)
+@click.option(
+    "--throttle-every",
+    type=int,
+    default=0,
+    metavar="N",
+    help="Answer every Nth request 429 + Retry-After: 1 (to test clients); 0 is off.",
+)
+@click.option(
+    "--variant",
+    default="default",
+    show_default=True,
+    metavar="NAME",
+    help=f"Honest variant: another accepted answer where the spec allows several ({', '.join(VARIANTS)}).",
+)
+@click.option(
+    "--fault",
+    default=None,
+    metavar="NAME",
+    help="Inject one named bug, to test a test suite (see --list-faults). Never for real use.",
+)
+@click.option(
+    "--list-faults",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_list_faults,
+    help="Print the fault gallery (name, area, requirements it breaks, bug) and exit.",
+)
+def serve(
+    host: str,
+    port: int,
+    db_path: Path,
+    management_token: str | None,
+    minute_seconds: float,
+    workers: int,
+    key_file: Path | None,
+    variant: str,
+    fault: str | None,
+    throttle_every: int,
+) -> None:
     """Run the bundled reference lease server."""
     from . import runner  # uvicorn is only imported when serving
 
@@ -55,15 +105,22 @@ def serve(host: str, port: int, db_path: Path, management_token: str | None, min
         raise UsageFailure(f"unknown variant {variant!r}; variants are: {', '.join(VARIANTS)}")
     generated = not management_token
     settings = Settings(
-        db_path=db_path, key_file=key_file, management_token=management_token or secrets.token_urlsafe(32),
-        minute_seconds=minute_seconds, host=host, port=port, workers=workers,
+        db_path=db_path,
+        key_file=key_file,
+        management_token=management_token or secrets.token_urlsafe(32),
+        minute_seconds=minute_seconds,
+        host=host,
+        port=port,
+        workers=workers,
         throttle_every=throttle_every,
-        behaviour=VARIANTS[variant], fault=fault or "",
+        behaviour=VARIANTS[variant],
+        fault=fault or "",
     )
     try:
         settings.validate()
         if settings.fault:
             from .faults import warning_line
+
             click.echo(warning_line(settings.fault), err=True)
             sys.stderr.flush()
         if generated:
@@ -77,11 +134,20 @@ def serve(host: str, port: int, db_path: Path, management_token: str | None, min
 
 @click.command("gallery")
 @click.option("--jobs", type=int, default=3, show_default=True, help="Cases run at the same time.")
-@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports/gallery"),
-              show_default=True, help="Where mutation-score.md/.json and each case's conformance report go.")
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("reports/gallery"),
+    show_default=True,
+    help="Where mutation-score.md/.json and each case's conformance report go.",
+)
 @click.option("--case", "names", multiple=True, metavar="NAME", help="Run only this fault or variant (repeatable).")
-@click.option("--update-readme", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also replace the generated table in this README.md.")
+@click.option(
+    "--update-readme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also replace the generated table in this README.md.",
+)
 def gallery(jobs: int, report_dir: Path, names: tuple[str, ...], update_readme: Path | None) -> None:
     """Run every fault and honest variant against the suite; write the mutation score.
 
@@ -98,16 +164,20 @@ def gallery(jobs: int, report_dir: Path, names: tuple[str, ...], update_readme: 
         cases = [c for c in cases if c.name in names]
     started = time.monotonic()
 
-    def progress(o: "g.Outcome") -> None:
+    def progress(o: g.Outcome) -> None:
         verdict = ("caught" if o.ok else "MISSED") if o.case.kind == "fault" else ("passed" if o.ok else "FAILED")
-        _say(f"{o.case.kind:<7} {o.case.name:<30} {verdict:<7} exit {o.exit_code} {o.seconds:5.1f} s  "
-             f"failed: {', '.join(o.failed) or '-'}" + (f"  error: {o.error}" if o.error else ""))
+        _say(
+            f"{o.case.kind:<7} {o.case.name:<30} {verdict:<7} exit {o.exit_code} {o.seconds:5.1f} s  "
+            f"failed: {', '.join(o.failed) or '-'}" + (f"  error: {o.error}" if o.error else "")
+        )
 
     outcomes = g.run_matrix(cases, report_dir, jobs=jobs, on_done=progress)
     doc = g.summary(outcomes, time.monotonic() - started, jobs)
     md, js = g.write_report(doc, report_dir)
-    _say(f"kill rate {doc['caught']}/{doc['faults']}, variants passed {doc['variants_passed']}/{doc['variants']}, "
-         f"wall {doc['wall_seconds']:.0f} s; wrote {md} and {js}")
+    _say(
+        f"kill rate {doc['caught']}/{doc['faults']}, variants passed {doc['variants_passed']}/{doc['variants']}, "
+        f"wall {doc['wall_seconds']:.0f} s; wrote {md} and {js}"
+    )
     if update_readme is not None and not g.replace_readme_block(update_readme, g.markdown(doc)):
         raise UsageFailure(f"{update_readme} has no generated block ({g.README_BEGIN} ... {g.README_END})")
     sys.exit(0 if all(o.ok for o in outcomes) else 1)

@@ -3,15 +3,18 @@
 Signed runtime success: {data, signature, meta}; management and system
 success: {data, meta}; error: {error: {code, message, detail?}, meta}.
 """
+
 from __future__ import annotations
 
 import json
 import secrets
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from starlette.responses import Response
 
-from ..core.signing import sign
+from leasecheck.core.signing import sign
+
 from . import clock
 from .errors import ApiError
 from .keys import KeyRingFile
@@ -37,8 +40,10 @@ class Envelopes:
         self.timestamp_style = timestamp_style
 
     def meta(self, request_id: str | None = None) -> dict[str, str]:
-        return {"request_id": request_id or new_request_id(),
-                "timestamp": clock.rfc3339(clock.now(), self.timestamp_style)}
+        return {
+            "request_id": request_id or new_request_id(),
+            "timestamp": clock.rfc3339(clock.now(), self.timestamp_style),
+        }
 
     def signature(self, data: Any) -> dict[str, str]:
         """Ed25519 over `data` as the SDKs serialise it, with the active key."""

@@ -3,9 +3,10 @@
 Handlers raise `ApiError`; app.py turns it into an error envelope. The codes
 and statuses are the table in specs/README.md.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 UNAUTHORIZED = "UNAUTHORIZED"
 INVALID_JSON = "INVALID_JSON"

@@ -12,6 +12,7 @@ which says so on stderr before it listens.
 violates; tests/gallery/ proves that `leasecheck conformance` fails each
 of them, and `leasecheck gallery` writes the table (the suite's mutation score).
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,16 +22,18 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from nacl.signing import SigningKey
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..core.client import new_key
-from ..core.signing import ALG, public_key_b64, sign
+from leasecheck.core.client import new_key
+from leasecheck.core.signing import ALG, public_key_b64, sign
+
 from . import clock
 from .envelopes import REPLAYED_HEADER, Envelopes, json_response
 from .errors import LEASE_NOT_FOUND, ApiError, unauthorized
@@ -55,15 +58,18 @@ class Fault:
     area: str  # the requirement area the bug belongs to
     breaks: tuple[str, ...]  # requirement IDs the suite must fail
     description: str  # the real-world bug it mimics
-    install: Callable[["Api"], None]
+    install: Callable[[Api], None]
     race: bool = False  # caught only when requests interleave (see benchmarks/bench_race_catch.py)
 
 
 FAULTS: dict[str, Fault] = {}
 
 
-def _fault(name: str, area: str, breaks: tuple[str, ...], description: str, *, race: bool = False) -> Callable[[Any], Any]:
+def _fault(
+    name: str, area: str, breaks: tuple[str, ...], description: str, *, race: bool = False
+) -> Callable[[Any], Any]:
     """Register a fault: decorates a Runtime/Idempotency/Envelopes subclass or an install function."""
+
     def register(obj: Any) -> Any:
         if isinstance(obj, type) and issubclass(obj, Runtime):
             install = _runtime(obj)
@@ -75,29 +81,33 @@ def _fault(name: str, area: str, breaks: tuple[str, ...], description: str, *, r
             install = obj
         FAULTS[name] = Fault(name, area, breaks, description, install, race)
         return obj
+
     return register
 
 
-def _runtime(cls: type[Runtime]) -> Callable[["Api"], None]:
-    def install(api: "Api") -> None:
+def _runtime(cls: type[Runtime]) -> Callable[[Api], None]:
+    def install(api: Api) -> None:
         api.runtime = cls(api.store, api.settings)
+
     return install
 
 
-def _idempotency(cls: type[Idempotency]) -> Callable[["Api"], None]:
-    def install(api: "Api") -> None:
+def _idempotency(cls: type[Idempotency]) -> Callable[[Api], None]:
+    def install(api: Api) -> None:
         old = api.runtime.idempotency
         api.runtime.idempotency = cls(old.ttl_seconds, old.conflict_status, old.conflict_code)
+
     return install
 
 
-def _envelopes(cls: type[Envelopes]) -> Callable[["Api"], None]:
-    def install(api: "Api") -> None:
+def _envelopes(cls: type[Envelopes]) -> Callable[[Api], None]:
+    def install(api: Api) -> None:
         api.envelopes = cls(api.keys, api.settings.behaviour.timestamp_style)
+
     return install
 
 
-def install(api: "Api", name: str) -> Fault:
+def install(api: Api, name: str) -> Fault:
     """Break `api` the way fault `name` says (called by create_app before routes exist)."""
     fault = FAULTS[name]
     fault.install(api)
@@ -106,8 +116,10 @@ def install(api: "Api", name: str) -> Fault:
 
 def warning_line(name: str) -> str:
     f = FAULTS[name]
-    return (f"WARNING: FAULT INJECTED: {f.name} — this server is deliberately broken ({f.description}); "
-            f"it violates {', '.join(f.breaks)}. Never use it for anything but testing a test suite.")
+    return (
+        f"WARNING: FAULT INJECTED: {f.name} — this server is deliberately broken ({f.description}); "
+        f"it violates {', '.join(f.breaks)}. Never use it for anything but testing a test suite."
+    )
 
 
 def table() -> str:
@@ -116,19 +128,26 @@ def table() -> str:
     bwidth = max(len(",".join(f.breaks)) for f in FAULTS.values())
     lines = [f"{'fault':<{width}}  {'area':<11}  {'breaks':<{bwidth}}  bug it mimics"]
     for f in FAULTS.values():
-        lines.append(f"{f.name:<{width}}  {f.area:<11}  {','.join(f.breaks):<{bwidth}}  {f.description}"
-                     + ("  [race]" if f.race else ""))
+        lines.append(
+            f"{f.name:<{width}}  {f.area:<11}  {','.join(f.breaks):<{bwidth}}  {f.description}"
+            + ("  [race]" if f.race else "")
+        )
     return "\n".join(lines)
 
 
 def _lease_from_row(row: Any) -> Lease | None:
-    return None if row is None else Lease(**{k: row[k] for k in row.keys()})
+    return None if row is None else Lease(**{k: row[k] for k in row})
 
 
 # ====================================================================== capacity
-@_fault("race-check-then-insert", "capacity", ("CAP-04",),
-        "the seat count and the lease insert run in separate transactions (time-of-check to time-of-use): "
-        "simultaneous checkouts all see a free seat", race=True)
+@_fault(
+    "race-check-then-insert",
+    "capacity",
+    ("CAP-04",),
+    "the seat count and the lease insert run in separate transactions (time-of-check to time-of-use): "
+    "simultaneous checkouts all see a free seat",
+    race=True,
+)
 class CheckThenInsert(Runtime):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -149,15 +168,23 @@ class CheckThenInsert(Runtime):
         return super().seats_in_use(tx, license_id, now) if counted is None else counted
 
 
-@_fault("off-by-one-capacity", "capacity", ("CAP-02", "CAP-04"),
-        "the pool counts as full only when seats in use exceed the limit (> instead of >=): N seats grant N + 1 leases")
+@_fault(
+    "off-by-one-capacity",
+    "capacity",
+    ("CAP-02", "CAP-04"),
+    "the pool counts as full only when seats in use exceed the limit (> instead of >=): N seats grant N + 1 leases",
+)
 class OffByOne(Runtime):
     def allocate_seat(self, tx: Tx, lic: License, policy: Policy, identity: str, seats: int, now: float) -> Lease:
         return super().allocate_seat(tx, lic, policy, identity, seats + 1, now)  # BUG: same as `in_use > seats`
 
 
-@_fault("zero-seats-unlimited", "capacity", ("CAP-05",),
-        "max_floating_users 0 read as 'no limit', a common configuration convention")
+@_fault(
+    "zero-seats-unlimited",
+    "capacity",
+    ("CAP-05",),
+    "max_floating_users 0 read as 'no limit', a common configuration convention",
+)
 class ZeroMeansUnlimited(Runtime):
     def seats(self, policy: Policy) -> int:
         if policy.max_floating_users == 0:
@@ -165,18 +192,26 @@ class ZeroMeansUnlimited(Runtime):
         return super().seats(policy)
 
 
-def _over_capacity_429(api: "Api") -> None:
+def _over_capacity_429(api: Api) -> None:
     # BUG: a full pool answered like a rate limit, which clients are told to retry
     api.runtime.behaviour = replace(api.runtime.behaviour, over_capacity_status=429)
 
 
-_fault("over-capacity-429", "capacity", ("CAP-02",),
-       "a full pool is answered 429 Too Many Requests, so clients retry instead of giving up")(_over_capacity_429)
+_fault(
+    "over-capacity-429",
+    "capacity",
+    ("CAP-02",),
+    "a full pool is answered 429 Too Many Requests, so clients retry instead of giving up",
+)(_over_capacity_429)
 
 
-@_fault("reconnect-takes-extra-seat", "capacity", ("CAP-06",),
-        "a device checking out again gets its old lease back, but the reconnect also registered a new seat "
-        "(FlexNet: an extra seat consumed on reconnect)")
+@_fault(
+    "reconnect-takes-extra-seat",
+    "capacity",
+    ("CAP-06",),
+    "a device checking out again gets its old lease back, but the reconnect also registered a new seat "
+    "(FlexNet: an extra seat consumed on reconnect)",
+)
 class ReconnectTakesExtraSeat(Runtime):
     def held_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> Lease | None:
         held = super().held_lease(tx, license_id, identity, now)
@@ -186,8 +221,12 @@ class ReconnectTakesExtraSeat(Runtime):
 
 
 # ====================================================================== checkin
-@_fault("checkin-does-not-free", "checkin", ("LIFE-03", "CHK-01"),
-        "checkin answers 200 but never ends the lease, so its seat stays held until it expires")
+@_fault(
+    "checkin-does-not-free",
+    "checkin",
+    ("LIFE-03", "CHK-01"),
+    "checkin answers 200 but never ends the lease, so its seat stays held until it expires",
+)
 class CheckinKeepsSeat(Runtime):
     def _release(self, tx: Tx, license_id: str, token: str, now: float) -> dict[str, Any]:
         lic = self._license(tx, license_id)
@@ -199,19 +238,27 @@ class CheckinKeepsSeat(Runtime):
         return self.lease_data(lic, policy, lease, now, with_token=False)  # BUG: no tx.end_lease(...)
 
 
-@_fault("checkin-decrements-twice", "checkin", ("CHK-02", "EXP-05"),
-        "seats in use are a counter that every checkin decrements, even of a lease already checked in or expired")
+@_fault(
+    "checkin-decrements-twice",
+    "checkin",
+    ("CHK-02", "EXP-05"),
+    "seats in use are a counter that every checkin decrements, even of a lease already checked in or expired",
+)
 class SeatCounter(Runtime):
     """Simulated as live leases minus the extra decrements, kept in a table of the fault's own."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         with self.store.write() as tx:
-            tx.conn.execute("CREATE TABLE IF NOT EXISTS fault_seat_counter"
-                            " (license_id TEXT PRIMARY KEY, extra_frees INTEGER NOT NULL)")
+            tx.conn.execute(
+                "CREATE TABLE IF NOT EXISTS fault_seat_counter"
+                " (license_id TEXT PRIMARY KEY, extra_frees INTEGER NOT NULL)"
+            )
 
     def seats_in_use(self, tx: Tx, license_id: str, now: float) -> int:
-        row = tx.conn.execute("SELECT extra_frees FROM fault_seat_counter WHERE license_id = ?", (license_id,)).fetchone()
+        row = tx.conn.execute(
+            "SELECT extra_frees FROM fault_seat_counter WHERE license_id = ?", (license_id,)
+        ).fetchone()
         return super().seats_in_use(tx, license_id, now) - (row[0] if row else 0)
 
     def _release(self, tx: Tx, license_id: str, token: str, now: float) -> dict[str, Any]:
@@ -220,25 +267,45 @@ class SeatCounter(Runtime):
         if lease is None or self.is_live(lease, now):
             return super()._release(tx, license_id, token, now)
         # BUG: the lease no longer holds a seat, but the counter goes down again
-        tx.conn.execute("INSERT INTO fault_seat_counter (license_id, extra_frees) VALUES (?, 1)"
-                        " ON CONFLICT (license_id) DO UPDATE SET extra_frees = extra_frees + 1", (license_id,))
+        tx.conn.execute(
+            "INSERT INTO fault_seat_counter (license_id, extra_frees) VALUES (?, 1)"
+            " ON CONFLICT (license_id) DO UPDATE SET extra_frees = extra_frees + 1",
+            (license_id,),
+        )
         lic = self._license(tx, license_id)
         return self.lease_data(lic, self._policy(tx, lic), lease, now, with_token=False)
 
 
 # ====================================================================== idempotency
-@_fault("idempotency-keys-global", "idempotency", ("IDEM-07",),
-        "Idempotency-Keys live in one space for all customers, so another license's key replays its answer")
+@_fault(
+    "idempotency-keys-global",
+    "idempotency",
+    ("IDEM-07",),
+    "Idempotency-Keys live in one space for all customers, so another license's key replays its answer",
+)
 class GlobalKeys(Idempotency):
     def scope(self, license_id: str) -> str:
         return "*"  # BUG: not scoped to the license
 
 
-@_fault("key-reuse-replayed", "idempotency", ("IDEM-05",),
-        "a key reused with a different body replays the first answer instead of being refused (the body is never compared)")
+@_fault(
+    "key-reuse-replayed",
+    "idempotency",
+    ("IDEM-05",),
+    "a key reused with a different body replays the first answer instead of being refused (the body is never compared)",
+)
 class BodyNotCompared(Idempotency):
-    def run(self, tx: Tx, *, license_id: str, endpoint: str, key: str, body: Any, now: float,
-            work: Callable[[], dict[str, Any]]) -> Answer:
+    def run(
+        self,
+        tx: Tx,
+        *,
+        license_id: str,
+        endpoint: str,
+        key: str,
+        body: Any,
+        now: float,
+        work: Callable[[], dict[str, Any]],
+    ) -> Answer:
         scope = self.scope(license_id)
         record = tx.idempotency_get(scope, endpoint, key, not_before=now - self.ttl_seconds)
         if record is not None:
@@ -249,32 +316,47 @@ class BodyNotCompared(Idempotency):
 
 
 class _RunsAgain(Idempotency):
-    def run(self, tx: Tx, *, license_id: str, endpoint: str, key: str, body: Any, now: float,
-            work: Callable[[], dict[str, Any]]) -> Answer:
+    def run(
+        self,
+        tx: Tx,
+        *,
+        license_id: str,
+        endpoint: str,
+        key: str,
+        body: Any,
+        now: float,
+        work: Callable[[], dict[str, Any]],
+    ) -> Answer:
         scope = self.scope(license_id)
         fp = fingerprint(body)
         record = tx.idempotency_get(scope, endpoint, key, not_before=now - self.ttl_seconds)
         if record is not None and record.fingerprint != fp:
-            raise ApiError(self.conflict_status, self.conflict_code, "this Idempotency-Key was used with a different body")
+            raise ApiError(
+                self.conflict_status, self.conflict_code, "this Idempotency-Key was used with a different body"
+            )
         data = work()  # BUG: a stored answer only guards against a changed body; the request runs again
         if record is None:
             tx.idempotency_put(IdempotencyRecord(scope, endpoint, key, fp, 200, data, now))
         return Answer(data)
 
 
-def _replay_creates_new_lease(api: "Api") -> None:
+def _replay_creates_new_lease(api: Api) -> None:
     # On a server that gives every checkout its own seat (the honest variant
     # new-seat-per-fingerprint), a replay that runs again takes another seat.
     api.runtime.behaviour = replace(api.runtime.behaviour, same_identity="new_seat")
     _idempotency(_RunsAgain)(api)
 
 
-_fault("replay-creates-new-lease", "idempotency", ("IDEM-03", "IDEM-08", "IDEM-09"),
-       "a replayed checkout runs again instead of returning the stored answer; each checkout takes its own seat, "
-       "so every retry takes another")(_replay_creates_new_lease)
+_fault(
+    "replay-creates-new-lease",
+    "idempotency",
+    ("IDEM-03", "IDEM-08", "IDEM-09"),
+    "a replayed checkout runs again instead of returning the stored answer; each checkout takes its own seat, "
+    "so every retry takes another",
+)(_replay_creates_new_lease)
 
 
-def _missing_key_accepted(api: "Api") -> None:
+def _missing_key_accepted(api: Api) -> None:
     async def checkout(request: Request) -> Response:
         lic = await api._license(request)
         key = request.headers.get("idempotency-key") or new_key()  # BUG: a missing key is made up
@@ -292,13 +374,21 @@ def _missing_key_accepted(api: "Api") -> None:
     api.checkout, api.checkin = checkout, checkin  # type: ignore[method-assign]
 
 
-_fault("missing-key-accepted", "idempotency", ("IDEM-01", "IDEM-02"),
-       "checkout and checkin without an Idempotency-Key are accepted with a key the server makes up, "
-       "so a client's retry takes or frees another seat")(_missing_key_accepted)
+_fault(
+    "missing-key-accepted",
+    "idempotency",
+    ("IDEM-01", "IDEM-02"),
+    "checkout and checkin without an Idempotency-Key are accepted with a key the server makes up, "
+    "so a client's retry takes or frees another seat",
+)(_missing_key_accepted)
 
 
-@_fault("replay-unsigned", "idempotency", ("IDEM-04", "SIG-01"),
-        "a replay returns the cached body, which was stored before it was signed")
+@_fault(
+    "replay-unsigned",
+    "idempotency",
+    ("IDEM-04", "SIG-01"),
+    "a replay returns the cached body, which was stored before it was signed",
+)
 class UnsignedReplays(Envelopes):
     def signed(self, data: Any, *, replayed: bool = False) -> Response:
         if replayed:  # BUG: no signature on the replay path
@@ -306,15 +396,21 @@ class UnsignedReplays(Envelopes):
         return super().signed(data)
 
 
-@_fault("idempotency-insert-race", "idempotency", ("IDEM-08",),
-        "the key is looked up outside the transaction that stores it: simultaneous duplicates all miss, "
-        "and every one but the first crashes on the unique key (500)", race=True)
+@_fault(
+    "idempotency-insert-race",
+    "idempotency",
+    ("IDEM-08",),
+    "the key is looked up outside the transaction that stores it: simultaneous duplicates all miss, "
+    "and every one but the first crashes on the unique key (500)",
+    race=True,
+)
 class KeyCheckThenInsert(Runtime):
     def checkout(self, license_id: str, key: str, body: dict[str, Any]) -> Answer:
         scope = self.idempotency.scope(license_id)
         with self.store.read() as tx:  # BUG: the lookup is not in the transaction that inserts
-            seen = tx.conn.execute("SELECT 1 FROM idempotency WHERE scope = ? AND endpoint = 'checkout' AND key = ?",
-                                   (scope, key)).fetchone()
+            seen = tx.conn.execute(
+                "SELECT 1 FROM idempotency WHERE scope = ? AND endpoint = 'checkout' AND key = ?", (scope, key)
+            ).fetchone()
         if seen is not None:
             return super().checkout(license_id, key, body)
         time.sleep(RACE_WINDOW_SECONDS)
@@ -326,7 +422,7 @@ class KeyCheckThenInsert(Runtime):
             return Answer(data)
 
 
-def _idempotency_before_auth(api: "Api") -> None:
+def _idempotency_before_auth(api: Api) -> None:
     cache: dict[tuple[str, str, str], Any] = {}
 
     def wrap(endpoint: str, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
@@ -339,20 +435,29 @@ def _idempotency_before_auth(api: "Api") -> None:
             if key and response.status_code == 200:
                 cache[slot] = json.loads(response.body)["data"]
             return response
+
         return cached
 
     api.checkout = wrap("checkout", api.checkout)  # type: ignore[method-assign]
     api.checkin = wrap("checkin", api.checkin)  # type: ignore[method-assign]
 
 
-_fault("idempotency-before-auth", "auth", ("AUTH-03", "IDEM-07"),
-       "an idempotency cache in front of authentication, keyed by Idempotency-Key and body only: "
-       "anyone replaying a key gets the stored lease")(_idempotency_before_auth)
+_fault(
+    "idempotency-before-auth",
+    "auth",
+    ("AUTH-03", "IDEM-07"),
+    "an idempotency cache in front of authentication, keyed by Idempotency-Key and body only: "
+    "anyone replaying a key gets the stored lease",
+)(_idempotency_before_auth)
 
 
 # ====================================================================== expiry
-@_fault("never-expire", "expiry", ("EXP-01",),
-        "lease_expires_at is printed but never compared with the clock: abandoned leases hold their seats forever")
+@_fault(
+    "never-expire",
+    "expiry",
+    ("EXP-01",),
+    "lease_expires_at is printed but never compared with the clock: abandoned leases hold their seats forever",
+)
 class NeverExpires(Runtime):
     def is_live(self, lease: Lease, now: float) -> bool:
         return lease.ended_at is None  # BUG: no `expires_at > now`
@@ -361,29 +466,39 @@ class NeverExpires(Runtime):
         pass
 
     def seats_in_use(self, tx: Tx, license_id: str, now: float) -> int:
-        return tx.conn.execute("SELECT count(*) FROM leases WHERE license_id = ? AND ended_at IS NULL",
-                               (license_id,)).fetchone()[0]
+        return tx.conn.execute(
+            "SELECT count(*) FROM leases WHERE license_id = ? AND ended_at IS NULL", (license_id,)
+        ).fetchone()[0]
 
 
-@_fault("zombie-seats", "expiry", ("EXP-01",),
-        "the reaper that ends expired leases never runs and the seat count trusts it: an expired lease is dead "
-        "to its client but its seat is never freed (Keygen: dead machines never culled)")
+@_fault(
+    "zombie-seats",
+    "expiry",
+    ("EXP-01",),
+    "the reaper that ends expired leases never runs and the seat count trusts it: an expired lease is dead "
+    "to its client but its seat is never freed (Keygen: dead machines never culled)",
+)
 class ZombieSeats(Runtime):
     def reclaim_expired(self, tx: Tx, license_id: str, now: float) -> None:
         pass  # BUG: the reaper job is never scheduled
 
     def seats_in_use(self, tx: Tx, license_id: str, now: float) -> int:
-        return tx.conn.execute("SELECT count(*) FROM leases WHERE license_id = ? AND ended_at IS NULL",
-                               (license_id,)).fetchone()[0]
+        return tx.conn.execute(
+            "SELECT count(*) FROM leases WHERE license_id = ? AND ended_at IS NULL", (license_id,)
+        ).fetchone()[0]
 
 
 #: expire-late: the grace the reaper adds, in policy minutes.
 GRACE_MINUTES = 5
 
 
-@_fault("expire-late", "expiry", ("EXP-01",),
-        f"the reaper grants a grace of {GRACE_MINUTES} timeout minutes that lease_expires_at does not show, "
-        "so an abandoned seat comes free long after the promised instant")
+@_fault(
+    "expire-late",
+    "expiry",
+    ("EXP-01",),
+    f"the reaper grants a grace of {GRACE_MINUTES} timeout minutes that lease_expires_at does not show, "
+    "so an abandoned seat comes free long after the promised instant",
+)
 class ExpiresLate(Runtime):
     def _grace(self) -> float:
         return GRACE_MINUTES * self.settings.minute_seconds
@@ -398,9 +513,13 @@ class ExpiresLate(Runtime):
         return tx.count_live_leases(license_id, now - self._grace())
 
 
-@_fault("expire-early", "expiry", ("EXP-02", "TIME-04"),
-        "the stored deadline is half the window the answer promises (the heartbeat interval used as the timeout), "
-        "so a seat is given away and a late heartbeat refused before lease_expires_at")
+@_fault(
+    "expire-early",
+    "expiry",
+    ("EXP-02", "TIME-04"),
+    "the stored deadline is half the window the answer promises (the heartbeat interval used as the timeout), "
+    "so a seat is given away and a late heartbeat refused before lease_expires_at",
+)
 class ExpiresEarly(Runtime):
     def _half(self, policy: Policy) -> float:
         return policy.floating_timeout_minutes * self.settings.minute_seconds / 2
@@ -411,12 +530,18 @@ class ExpiresEarly(Runtime):
     def lease_data(self, lic: License, policy: Policy, lease: Lease, now: float, *, with_token: bool) -> dict[str, Any]:
         data = super().lease_data(lic, policy, lease, now, with_token=with_token)
         if lease.ended_at is None:  # ...and the whole timeout promised
-            data["lease_expires_at"] = clock.rfc3339(lease.expires_at + self._half(policy), self.behaviour.timestamp_style)
+            data["lease_expires_at"] = clock.rfc3339(
+                lease.expires_at + self._half(policy), self.behaviour.timestamp_style
+            )
         return data
 
 
-@_fault("heartbeat-revives-taken-seat", "expiry", ("EXP-03",),
-        "a heartbeat revives an expired lease without looking at the pool, even after its seat went to someone else")
+@_fault(
+    "heartbeat-revives-taken-seat",
+    "expiry",
+    ("EXP-03",),
+    "a heartbeat revives an expired lease without looking at the pool, even after its seat went to someone else",
+)
 class RevivesAnyway(Runtime):
     def revive_or_refuse(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
         if lease.end_reason != "expired":
@@ -427,16 +552,24 @@ class RevivesAnyway(Runtime):
 
 
 # ====================================================================== timing
-@_fault("heartbeat-does-not-extend", "timing", ("TIME-03",),
-        "a heartbeat records that the client is alive and answers 200, but leaves lease_expires_at where it was")
+@_fault(
+    "heartbeat-does-not-extend",
+    "timing",
+    ("TIME-03",),
+    "a heartbeat records that the client is alive and answers 200, but leaves lease_expires_at where it was",
+)
 class HeartbeatOnlyTouches(Runtime):
     def extend(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
         return lease  # BUG: last-seen updated (elsewhere), expiry not
 
 
-@_fault("heartbeat-shortens", "timing", ("TIME-02",),
-        "a heartbeat sets the expiry to now plus the heartbeat interval (half the timeout), "
-        "moving it earlier when the client heartbeats early")
+@_fault(
+    "heartbeat-shortens",
+    "timing",
+    ("TIME-02",),
+    "a heartbeat sets the expiry to now plus the heartbeat interval (half the timeout), "
+    "moving it earlier when the client heartbeats early",
+)
 class HeartbeatShortens(Runtime):
     def extend(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
         expires_at = clock.later(now, policy.floating_timeout_minutes * self.settings.minute_seconds / 2)  # BUG
@@ -444,16 +577,24 @@ class HeartbeatShortens(Runtime):
         return replace(lease, expires_at=expires_at)
 
 
-@_fault("policy-timeout-ignored", "timing", ("TIME-01",),
-        f"every lease gets the server's default timeout ({DEFAULT_TIMEOUT_MINUTES} minutes), "
-        "not the policy's floating_timeout_minutes")
+@_fault(
+    "policy-timeout-ignored",
+    "timing",
+    ("TIME-01",),
+    f"every lease gets the server's default timeout ({DEFAULT_TIMEOUT_MINUTES} minutes), "
+    "not the policy's floating_timeout_minutes",
+)
 class PolicyTimeoutIgnored(Runtime):
     def deadline(self, policy: Policy, now: float) -> float:
         return clock.later(now, DEFAULT_TIMEOUT_MINUTES * self.settings.minute_seconds)  # BUG
 
 
-@_fault("timestamps-without-offset", "timing", ("TIME-05",),
-        "lease timestamps printed without an offset (a naive datetime.isoformat()): clients guess the zone")
+@_fault(
+    "timestamps-without-offset",
+    "timing",
+    ("TIME-05",),
+    "lease timestamps printed without an offset (a naive datetime.isoformat()): clients guess the zone",
+)
 class NaiveTimestamps(Runtime):
     def lease_data(self, lic: License, policy: Policy, lease: Lease, now: float, *, with_token: bool) -> dict[str, Any]:
         data = super().lease_data(lic, policy, lease, now, with_token=with_token)
@@ -465,35 +606,55 @@ class NaiveTimestamps(Runtime):
 
 # ====================================================================== signatures
 class _SignsOtherBytes(Envelopes):
-    dumps: dict[str, Any] = {}
+    dumps: ClassVar[dict[str, Any]] = {}
 
     def signature(self, data: Any) -> dict[str, str]:
         active = self.keys.active()
         raw = json.dumps(data, **self.dumps).encode("utf-8")  # BUG: not the bytes the SDKs verify
-        return {"alg": ALG, "kid": active.kid, "value": base64.b64encode(active.signing_key.sign(raw).signature).decode()}
+        return {
+            "alg": ALG,
+            "kid": active.kid,
+            "value": base64.b64encode(active.signing_key.sign(raw).signature).decode(),
+        }
 
 
-@_fault("sign-sorted-keys", "signatures", ("SIG-01",),
-        "data is signed serialised with sorted keys, the SDKs verify keys in arrival order")
+@_fault(
+    "sign-sorted-keys",
+    "signatures",
+    ("SIG-01",),
+    "data is signed serialised with sorted keys, the SDKs verify keys in arrival order",
+)
 class SignsSortedKeys(_SignsOtherBytes):
-    dumps = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
+    dumps: ClassVar[dict[str, Any]] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
 
 
-@_fault("sign-ascii-escaped", "signatures", ("SIG-03",),
-        "data is signed as Python's json.dumps default prints it: non-ASCII escaped as \\uXXXX, "
-        "which the SDKs do not do; only answers holding such text fail")
+@_fault(
+    "sign-ascii-escaped",
+    "signatures",
+    ("SIG-03",),
+    "data is signed as Python's json.dumps default prints it: non-ASCII escaped as \\uXXXX, "
+    "which the SDKs do not do; only answers holding such text fail",
+)
 class SignsAsciiEscaped(_SignsOtherBytes):
-    dumps = {"separators": (",", ":")}
+    dumps: ClassVar[dict[str, Any]] = {"separators": (",", ":")}
 
 
-@_fault("sign-pretty-printed", "signatures", ("SIG-01",),
-        "data is signed pretty-printed (indented), the SDKs verify compact JSON")
+@_fault(
+    "sign-pretty-printed",
+    "signatures",
+    ("SIG-01",),
+    "data is signed pretty-printed (indented), the SDKs verify compact JSON",
+)
 class SignsPrettyPrinted(_SignsOtherBytes):
-    dumps = {"indent": 2, "ensure_ascii": False}
+    dumps: ClassVar[dict[str, Any]] = {"indent": 2, "ensure_ascii": False}
 
 
-@_fault("unpublished-signing-key", "signatures", ("SIG-01",),
-        "answers are signed by a stale key baked into the build, under the kid of the published key")
+@_fault(
+    "unpublished-signing-key",
+    "signatures",
+    ("SIG-01",),
+    "answers are signed by a stale key baked into the build, under the kid of the published key",
+)
 class SignsWithUnpublishedKey(Envelopes):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -503,9 +664,13 @@ class SignsWithUnpublishedKey(Envelopes):
         return sign(data, self.stale, self.keys.active().kid)  # BUG: not the published key
 
 
-@_fault("wrong-kid", "signatures", ("SIG-02",),
-        "the kid is derived one way when signing (a hash of the base64 text) and another when publishing "
-        "(a hash of the raw key), so no published key has it")
+@_fault(
+    "wrong-kid",
+    "signatures",
+    ("SIG-02",),
+    "the kid is derived one way when signing (a hash of the base64 text) and another when publishing "
+    "(a hash of the raw key), so no published key has it",
+)
 class SignsWithWrongKid(Envelopes):
     def signature(self, data: Any) -> dict[str, str]:
         active = self.keys.active()
@@ -513,11 +678,11 @@ class SignsWithWrongKid(Envelopes):
         return sign(data, active.signing_key, kid)
 
 
-def _public_keys_behind_auth(api: "Api") -> None:
+def _public_keys_behind_auth(api: Api) -> None:
     published = api.public_keys
 
     async def public_keys(request: Request) -> Response:
-        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+        _scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         if not credential.strip():  # BUG: the keys sit behind the API's auth middleware
             raise unauthorized("an Authorization header is required")
         return await published(request)
@@ -525,22 +690,33 @@ def _public_keys_behind_auth(api: "Api") -> None:
     api.public_keys = public_keys  # type: ignore[method-assign]
 
 
-_fault("public-keys-behind-auth", "system", ("SYS-04", "SIG-02"),
-       "GET /api/v1/system/public-keys requires credentials, so a client cannot fetch the keys "
-       "to verify its first answer")(_public_keys_behind_auth)
+_fault(
+    "public-keys-behind-auth",
+    "system",
+    ("SYS-04", "SIG-02"),
+    "GET /api/v1/system/public-keys requires credentials, so a client cannot fetch the keys to verify its first answer",
+)(_public_keys_behind_auth)
 
 
 # ====================================================================== auth, status, lifecycle
-@_fault("lease-token-cross-license", "auth", ("AUTH-02",),
-        "a lease is looked up by its token alone, so another license can heartbeat or check in someone else's lease")
+@_fault(
+    "lease-token-cross-license",
+    "auth",
+    ("AUTH-02",),
+    "a lease is looked up by its token alone, so another license can heartbeat or check in someone else's lease",
+)
 class TokensAcrossLicenses(Runtime):
     def find_lease(self, tx: Tx, license_id: str, token: str) -> Lease | None:
         row = tx.conn.execute("SELECT * FROM leases WHERE token = ?", (token,)).fetchone()  # BUG: no license_id
         return _lease_from_row(row)
 
 
-@_fault("suspended-still-checks-out", "status", ("STAT-01",),
-        "the status check refuses revoked and expired licenses but forgets suspended ones")
+@_fault(
+    "suspended-still-checks-out",
+    "status",
+    ("STAT-01",),
+    "the status check refuses revoked and expired licenses but forgets suspended ones",
+)
 class SuspensionIgnored(Runtime):
     def check_license_state(self, lic: License, now: float) -> None:
         if lic.status == "suspended":
@@ -548,8 +724,12 @@ class SuspensionIgnored(Runtime):
         super().check_license_state(lic, now)
 
 
-@_fault("guessable-lease-tokens", "lifecycle", ("LIFE-06",),
-        "lease tokens are the time in milliseconds and a counter: short, ordered and guessable")
+@_fault(
+    "guessable-lease-tokens",
+    "lifecycle",
+    ("LIFE-06",),
+    "lease tokens are the time in milliseconds and a counter: short, ordered and guessable",
+)
 class SequentialTokens(Runtime):
     _counter = itertools.count()
 
@@ -558,7 +738,7 @@ class SequentialTokens(Runtime):
 
 
 # ====================================================================== input, envelopes
-def _malformed_json_500(api: "Api") -> None:
+def _malformed_json_500(api: Api) -> None:
     async def body(request: Request, spec: Any, *, empty_ok: bool = False) -> dict[str, Any]:
         raw = await api._read_body(request)
         if empty_ok and not raw.strip():
@@ -568,11 +748,15 @@ def _malformed_json_500(api: "Api") -> None:
     api._body = body  # type: ignore[method-assign]
 
 
-_fault("malformed-json-500", "input", ("INPUT-01",),
-       "a body that is not JSON raises an uncaught parse error: 500, which clients retry")(_malformed_json_500)
+_fault(
+    "malformed-json-500",
+    "input",
+    ("INPUT-01",),
+    "a body that is not JSON raises an uncaught parse error: 500, which clients retry",
+)(_malformed_json_500)
 
 
-def _unknown_fields_accepted(api: "Api") -> None:
+def _unknown_fields_accepted(api: Api) -> None:
     async def body(request: Request, spec: Any, *, empty_ok: bool = False) -> dict[str, Any]:
         raw = await api._read_body(request)
         if empty_ok and not raw.strip():
@@ -585,12 +769,20 @@ def _unknown_fields_accepted(api: "Api") -> None:
     api._body = body  # type: ignore[method-assign]
 
 
-_fault("unknown-fields-accepted", "input", ("INPUT-02",),
-       "unknown request fields are silently ignored, so a typo such as 'fingerprnt' goes unnoticed")(_unknown_fields_accepted)
+_fault(
+    "unknown-fields-accepted",
+    "input",
+    ("INPUT-02",),
+    "unknown request fields are silently ignored, so a typo such as 'fingerprnt' goes unnoticed",
+)(_unknown_fields_accepted)
 
 
-@_fault("missing-field-in-data", "envelopes", ("ENV-01", "LIFE-02"),
-        "the heartbeat and checkin view of a lease forgets the required device_id")
+@_fault(
+    "missing-field-in-data",
+    "envelopes",
+    ("ENV-01", "LIFE-02"),
+    "the heartbeat and checkin view of a lease forgets the required device_id",
+)
 class LeaseViewWithoutDevice(Runtime):
     def lease_data(self, lic: License, policy: Policy, lease: Lease, now: float, *, with_token: bool) -> dict[str, Any]:
         data = super().lease_data(lic, policy, lease, now, with_token=with_token)
@@ -599,9 +791,13 @@ class LeaseViewWithoutDevice(Runtime):
         return data
 
 
-@_fault("lease-not-found-400", "checkin", ("CHK-03", "LIFE-03"),
-        "an unknown or ended lease is answered 400 (as LicenseSpring's device_not_found), "
-        "which tells the client its request was malformed")
+@_fault(
+    "lease-not-found-400",
+    "checkin",
+    ("CHK-03", "LIFE-03"),
+    "an unknown or ended lease is answered 400 (as LicenseSpring's device_not_found), "
+    "which tells the client its request was malformed",
+)
 class UnknownLeaseIs400(Runtime):
     @staticmethod
     def _as_400(exc: ApiError) -> ApiError:
@@ -622,8 +818,12 @@ class UnknownLeaseIs400(Runtime):
             raise self._as_400(exc) from None
 
 
-@_fault("error-not-enveloped", "envelopes", ("ENV-02", "ENV-01"),
-        "errors leave as the web framework's default body {\"detail\": ...}: no error.code to branch on, no request id")
+@_fault(
+    "error-not-enveloped",
+    "envelopes",
+    ("ENV-02", "ENV-01"),
+    'errors leave as the web framework\'s default body {"detail": ...}: no error.code to branch on, no request id',
+)
 class FrameworkErrors(Envelopes):
     def error(self, exc: ApiError, request_id: str | None = None) -> Response:
         return json_response({"detail": exc.message}, exc.status, exc.headers)  # BUG

@@ -14,6 +14,7 @@ whole suite and must exit 0 with no MUST failure.
 (the command lives in command.py) writes `mutation-score.md` and `mutation-score.json` (the suite's mutation
 score) and one conformance report per case under `runs/`.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,12 +22,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
-from ..specs import requirements
+from leasecheck.specs import requirements
+
 from .faults import FAULTS
 from .process import ReferenceServer
 from .settings import TOKEN_ENV, VARIANTS
@@ -81,11 +84,20 @@ class Outcome:
         return self.exit_code == 0 and not self.failed
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.case.kind, "name": self.case.name, "ok": self.ok, "exit_code": self.exit_code,
-                "seconds": round(self.seconds, 1), "areas": list(self.case.only) or "all",
-                "breaks": list(self.case.breaks), "failed": self.failed, "missed": self.missed,
-                "warnings": self.warnings, "must_not_run": self.not_run,
-                **({"error": self.error} if self.error else {})}
+        return {
+            "kind": self.case.kind,
+            "name": self.case.name,
+            "ok": self.ok,
+            "exit_code": self.exit_code,
+            "seconds": round(self.seconds, 1),
+            "areas": list(self.case.only) or "all",
+            "breaks": list(self.case.breaks),
+            "failed": self.failed,
+            "missed": self.missed,
+            "warnings": self.warnings,
+            "must_not_run": self.not_run,
+            **({"error": self.error} if self.error else {}),
+        }
 
 
 def areas_of(ids: Iterable[str]) -> tuple[str, ...]:
@@ -94,13 +106,17 @@ def areas_of(ids: Iterable[str]) -> tuple[str, ...]:
 
 
 def fault_cases() -> list[Case]:
-    return [Case("fault", f.name, ("--fault", f.name), MINUTE_SECONDS, areas_of(f.breaks), f.breaks)
-            for f in FAULTS.values()]
+    return [
+        Case("fault", f.name, ("--fault", f.name), MINUTE_SECONDS, areas_of(f.breaks), f.breaks)
+        for f in FAULTS.values()
+    ]
 
 
 def variant_cases() -> list[Case]:
-    return [Case("variant", name, ("--variant", name), VARIANT_MINUTE_SECONDS.get(name, MINUTE_SECONDS), ())
-            for name in VARIANTS]
+    return [
+        Case("variant", name, ("--variant", name), VARIANT_MINUTE_SECONDS.get(name, MINUTE_SECONDS), ())
+        for name in VARIANTS
+    ]
 
 
 def all_cases() -> list[Case]:
@@ -113,15 +129,26 @@ def _clean_env() -> dict[str, str]:
 
 
 def conformance_command(base_url: str, case: Case, report_dir: Path, extra: Sequence[str] = ()) -> list[str]:
-    cmd = [sys.executable, "-m", "leasecheck.cli", "conformance", "--target", base_url,
-           "--minute-seconds", repr(case.minute_seconds), "--report-dir", str(report_dir)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "leasecheck.cli",
+        "conformance",
+        "--target",
+        base_url,
+        "--minute-seconds",
+        repr(case.minute_seconds),
+        "--report-dir",
+        str(report_dir),
+    ]
     for area in case.only:
         cmd += ["--only", area]
     return cmd + list(extra)
 
 
-def run_case(case: Case, report_dir: Path, *, extra: Sequence[str] = (),
-             timeout: float = CASE_TIMEOUT_SECONDS) -> Outcome:
+def run_case(
+    case: Case, report_dir: Path, *, extra: Sequence[str] = (), timeout: float = CASE_TIMEOUT_SECONDS
+) -> Outcome:
     """Start the server for `case`, run the suite against it, judge results.json."""
     started = time.monotonic()
     report_dir = Path(report_dir)
@@ -130,10 +157,14 @@ def run_case(case: Case, report_dir: Path, *, extra: Sequence[str] = (),
         with ReferenceServer(minute_seconds=case.minute_seconds, extra_args=case.server_args) as srv:
             assert srv.base_url is not None
             # The run ledger belongs with the throwaway server: both go when the case ends.
-            env = {**_clean_env(), TOKEN_ENV: srv.management_token,
-                   "LEASECHECK_STATE_DIR": str(srv.workdir / "state")}
-            proc = subprocess.run(conformance_command(srv.base_url, case, report_dir, extra), env=env,
-                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+            env = {**_clean_env(), TOKEN_ENV: srv.management_token, "LEASECHECK_STATE_DIR": str(srv.workdir / "state")}
+            proc = subprocess.run(
+                conformance_command(srv.base_url, case, report_dir, extra),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+            )
             out.exit_code = proc.returncode
             (report_dir / "conformance.log").parent.mkdir(parents=True, exist_ok=True)
             (report_dir / "conformance.log").write_bytes(proc.stdout + proc.stderr)
@@ -144,7 +175,7 @@ def run_case(case: Case, report_dir: Path, *, extra: Sequence[str] = (),
                 out.error = "an honest variant announced an injected fault"
     except subprocess.TimeoutExpired:
         out.error = f"the conformance run did not finish within {timeout:.0f} s"
-    except Exception as exc:  # noqa: BLE001 - one broken case must not hide the others
+    except Exception as exc:
         out.error = f"{exc.__class__.__name__}: {exc}"[:2000]
     out.seconds = time.monotonic() - started
     results = report_dir / "results.json"
@@ -153,8 +184,11 @@ def run_case(case: Case, report_dir: Path, *, extra: Sequence[str] = (),
         reqs = doc.get("requirements", [])
         out.failed = sorted(r["id"] for r in reqs if r["outcome"] == "failed")
         out.warnings = sorted(r["id"] for r in reqs if r["outcome"] == "warning")
-        out.not_run = sorted(r["id"] for r in reqs if r["outcome"] == "not_run" and r["level"] == "MUST"
-                             and (not case.only or r["area"] in case.only))
+        out.not_run = sorted(
+            r["id"]
+            for r in reqs
+            if r["outcome"] == "not_run" and r["level"] == "MUST" and (not case.only or r["area"] in case.only)
+        )
     elif out.error is None:
         out.error = f"no results.json (exit {out.exit_code})"
     if case.kind == "fault":
@@ -162,9 +196,11 @@ def run_case(case: Case, report_dir: Path, *, extra: Sequence[str] = (),
     return out
 
 
-def run_matrix(cases: Sequence[Case], root: Path, *, jobs: int = DEFAULT_JOBS,
-               on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+def run_matrix(
+    cases: Sequence[Case], root: Path, *, jobs: int = DEFAULT_JOBS, on_done: Callable[[Outcome], None] | None = None
+) -> list[Outcome]:
     """Run every case, `jobs` at a time (each is a server and a suite run, mostly waiting on I/O)."""
+
     def one(case: Case) -> Outcome:
         outcome = run_case(case, root / "runs" / f"{case.kind}-{case.name}")
         if on_done is not None:
@@ -185,11 +221,14 @@ def summary(outcomes: Sequence[Outcome], wall_seconds: float, jobs: int) -> dict
     caught = sum(o.ok for o in faults)
     return {
         "schema_version": 1,
-        "faults": len(faults), "caught": caught,
+        "faults": len(faults),
+        "caught": caught,
         "kill_rate": round(caught / len(faults), 4) if faults else None,
-        "variants": len(variants), "variants_passed": sum(o.ok for o in variants),
+        "variants": len(variants),
+        "variants_passed": sum(o.ok for o in variants),
         "variant_must_failures": sum(len(o.failed) for o in variants),
-        "wall_seconds": round(wall_seconds, 1), "jobs": jobs,
+        "wall_seconds": round(wall_seconds, 1),
+        "jobs": jobs,
         "cases": [o.to_json() for o in outcomes],
     }
 
@@ -209,17 +248,26 @@ def markdown(doc: dict[str, Any]) -> str:
     ]
     for c in faults:
         f = FAULTS.get(c["name"])
-        mark = "yes" if c["ok"] else ("**NO** — missed " + ", ".join(c["missed"]) if c["missed"] else f"**NO** (exit {c['exit_code']})")
+        mark = (
+            "yes"
+            if c["ok"]
+            else ("**NO** — missed " + ", ".join(c["missed"]) if c["missed"] else f"**NO** (exit {c['exit_code']})")
+        )
         also = ", ".join(r for r in c["failed"] if r not in c["breaks"]) or "—"
         desc = (f.description if f else "").replace("|", "\\|")
         race = " (race)" if f is not None and f.race else ""
         lines.append(f"| `{c['name']}`{race} | {desc} | {', '.join(c['breaks'])} | {mark} | {also} |")
-    lines += ["", "| honest variant | what it chooses differently | exit | MUST failures | SHOULD warnings | MUST not judged |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| honest variant | what it chooses differently | exit | MUST failures | SHOULD warnings | MUST not judged |",
+        "|---|---|---|---|---|---|",
+    ]
     for c in variants:
-        lines.append(f"| `{c['name']}` | {VARIANT_NOTES.get(c['name'], '')} | {c['exit_code']} | "
-                     f"{', '.join(c['failed']) or '0'} | {', '.join(c['warnings']) or '—'} | "
-                     f"{', '.join(c['must_not_run']) or '—'} |")
+        lines.append(
+            f"| `{c['name']}` | {VARIANT_NOTES.get(c['name'], '')} | {c['exit_code']} | "
+            f"{', '.join(c['failed']) or '0'} | {', '.join(c['warnings']) or '—'} | "
+            f"{', '.join(c['must_not_run']) or '—'} |"
+        )
     return "\n".join(lines) + "\n"
 
 

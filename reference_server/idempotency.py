@@ -7,11 +7,13 @@ racing across worker processes are serialised by SQLite: the second finds
 the first's record and replays it (IDEM-08). Failed requests roll back and
 leave no record, so they are evaluated afresh next time.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .errors import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY_REQUIRED, ApiError
 from .store import IdempotencyRecord, Tx
@@ -30,8 +32,9 @@ class Answer:
 
 def require_key(value: str | None) -> str:
     if value is None or not value.strip() or len(value) > MAX_KEY_LENGTH:
-        raise ApiError(400, IDEMPOTENCY_KEY_REQUIRED,
-                       f"an Idempotency-Key header of 1 to {MAX_KEY_LENGTH} characters is required")
+        raise ApiError(
+            400, IDEMPOTENCY_KEY_REQUIRED, f"an Idempotency-Key header of 1 to {MAX_KEY_LENGTH} characters is required"
+        )
     return value
 
 
@@ -66,9 +69,12 @@ class Idempotency:
         record = tx.idempotency_get(scope, endpoint, key, not_before=now - self.ttl_seconds)
         if record is not None:
             if record.fingerprint != fp:
-                raise ApiError(self.conflict_status, self.conflict_code,
-                               "this Idempotency-Key was used with a different body; "
-                               "reuse the original body or generate a new key")
+                raise ApiError(
+                    self.conflict_status,
+                    self.conflict_code,
+                    "this Idempotency-Key was used with a different body; "
+                    "reuse the original body or generate a new key",
+                )
             return Answer(record.data, replayed=True)
         data = work()
         tx.idempotency_put(IdempotencyRecord(scope, endpoint, key, fp, 200, data, now))

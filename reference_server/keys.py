@@ -5,6 +5,7 @@ new answers, `retired` keys stay published so that answers signed before a
 rotation still verify. Workers re-read the file when it changes, so `rotate`
 takes effect on a running server without a restart.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,14 +16,16 @@ import logging
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from nacl.signing import SigningKey
 
-from ..core.signing import ALG, public_key_b64
+from leasecheck.core.signing import ALG, public_key_b64
+
 from . import clock
 
 FILE_VERSION = 1

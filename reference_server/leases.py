@@ -7,6 +7,7 @@ one of them by name to prove the suite catches the bug. Every method that
 reads seats runs inside `Store.write()`, so the count and the insert that
 follows cannot interleave with another process.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,7 +28,6 @@ from .settings import Settings
 from .store import Lease, License, Policy, Store, Tx
 from .validation import binding_identity, policy_features
 
-
 PRUNE_EVERY_SECONDS = 600.0
 
 
@@ -41,7 +41,7 @@ def key_hash(license_key: str) -> str:
 
 def device_id(license_id: str, identity: str) -> str:
     """Stable per license and binding identity, without storing a device table."""
-    return "dev_" + hashlib.sha256(f"{license_id}\x00{identity}".encode("utf-8")).hexdigest()[:24]
+    return "dev_" + hashlib.sha256(f"{license_id}\x00{identity}".encode()).hexdigest()[:24]
 
 
 def effective_status(lic: License, now: float) -> str:
@@ -57,9 +57,11 @@ class Runtime:
         self.store = store
         self.settings = settings
         self.behaviour = settings.behaviour
-        self.idempotency = Idempotency(settings.idempotency_ttl_seconds,
-                                       settings.behaviour.idempotency_conflict_status,
-                                       settings.behaviour.idempotency_conflict_code)
+        self.idempotency = Idempotency(
+            settings.idempotency_ttl_seconds,
+            settings.behaviour.idempotency_conflict_status,
+            settings.behaviour.idempotency_conflict_code,
+        )
         self._next_prune = 0.0
 
     # ------------------------------------------------------------------ operations
@@ -76,7 +78,12 @@ class Runtime:
             now = clock.now()
             self.housekeeping(tx, now)
             return self.idempotency.run(
-                tx, license_id=license_id, endpoint="checkout", key=key, body=body, now=now,
+                tx,
+                license_id=license_id,
+                endpoint="checkout",
+                key=key,
+                body=body,
+                now=now,
                 work=lambda: self._grant(tx, license_id, identity, now),
             )
 
@@ -98,7 +105,12 @@ class Runtime:
         with self.store.write() as tx:
             now = clock.now()
             return self.idempotency.run(
-                tx, license_id=license_id, endpoint="checkin", key=key, body=body, now=now,
+                tx,
+                license_id=license_id,
+                endpoint="checkin",
+                key=key,
+                body=body,
+                now=now,
                 work=lambda: self._release(tx, license_id, body["lease_token"], now),
             )
 
@@ -128,8 +140,16 @@ class Runtime:
         if lease is None or not self.is_live(lease, now):
             raise lease_not_found()
         tx.end_lease(lease.token, now, "checked_in")
-        ended = Lease(lease.token, lease.license_id, lease.device_id, lease.identity, lease.issued_at,
-                      expires_at=now, ended_at=now, end_reason="checked_in")
+        ended = Lease(
+            lease.token,
+            lease.license_id,
+            lease.device_id,
+            lease.identity,
+            lease.issued_at,
+            expires_at=now,
+            ended_at=now,
+            end_reason="checked_in",
+        )
         return self.lease_data(lic, policy, ended, now, with_token=False)
 
     def _license(self, tx: Tx, license_id: str) -> License:
@@ -188,10 +208,19 @@ class Runtime:
 
     def allocate_seat(self, tx: Tx, lic: License, policy: Policy, identity: str, seats: int, now: float) -> Lease:
         if self.seats_in_use(tx, lic.id, now) >= seats:
-            raise ApiError(self.behaviour.over_capacity_status, self.behaviour.over_capacity_code,
-                           f"every floating seat of this license is in use ({seats} of {seats})")
-        lease = Lease(token=self.new_token(), license_id=lic.id, device_id=device_id(lic.id, identity),
-                      identity=identity, issued_at=now, expires_at=self.deadline(policy, now))
+            raise ApiError(
+                self.behaviour.over_capacity_status,
+                self.behaviour.over_capacity_code,
+                f"every floating seat of this license is in use ({seats} of {seats})",
+            )
+        lease = Lease(
+            token=self.new_token(),
+            license_id=lic.id,
+            device_id=device_id(lic.id, identity),
+            identity=identity,
+            issued_at=now,
+            expires_at=self.deadline(policy, now),
+        )
         tx.insert_lease(lease)
         return lease
 
@@ -205,8 +234,11 @@ class Runtime:
 
     def revive_or_refuse(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
         """An expired lease is dead (404) unless the variant revives it into a free seat (EXP-04)."""
-        if (self.behaviour.revive_expired_when_free and lease.end_reason == "expired"
-                and self.seats_in_use(tx, lease.license_id, now) < (policy.max_floating_users or 0)):
+        if (
+            self.behaviour.revive_expired_when_free
+            and lease.end_reason == "expired"
+            and self.seats_in_use(tx, lease.license_id, now) < (policy.max_floating_users or 0)
+        ):
             expires_at = self.deadline(policy, now)
             tx.revive_lease(lease.token, expires_at)
             return Lease(lease.token, lease.license_id, lease.device_id, lease.identity, lease.issued_at, expires_at)

@@ -5,6 +5,7 @@ Management calls accept an Idempotency-Key (the client sends one) but do not
 deduplicate: replaying a license creation would mean keeping the raw license
 key at rest, and the suite only provisions through these calls.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -51,8 +52,13 @@ class Catalogue:
         return out
 
     def policy_view(self, p: Policy) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": p.id, "product_id": p.product_id, "name": p.name, "code": p.code,
-                               "license_type": p.license_type}
+        out: dict[str, Any] = {
+            "id": p.id,
+            "product_id": p.product_id,
+            "name": p.name,
+            "code": p.code,
+            "license_type": p.license_type,
+        }
         if p.max_floating_users is not None:
             out["max_floating_users"] = p.max_floating_users
         out["floating_timeout_minutes"] = p.floating_timeout_minutes
@@ -63,9 +69,13 @@ class Catalogue:
         return out
 
     def license_view(self, lic: License) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": lic.id, "product_id": lic.product_id, "policy_id": lic.policy_id,
-                               "status": effective_status(lic, clock.now()),
-                               "entitlement_version": lic.entitlement_version}
+        out: dict[str, Any] = {
+            "id": lic.id,
+            "product_id": lic.product_id,
+            "policy_id": lic.policy_id,
+            "status": effective_status(lic, clock.now()),
+            "entitlement_version": lic.entitlement_version,
+        }
         for name in ("customer_id", "order_id", "subscription_id", "customer_email", "customer_name"):
             if getattr(lic, name) is not None:
                 out[name] = getattr(lic, name)
@@ -95,10 +105,15 @@ class Catalogue:
             if tx.policy_code_taken(product_id, body["code"]):
                 raise ApiError(409, CONFLICT, "this product already has a policy with this code")
             policy = Policy(
-                id=_id("pol"), product_id=product_id, name=body["name"], code=body["code"],
-                license_type=body["license_type"], max_floating_users=body.get("max_floating_users"),
+                id=_id("pol"),
+                product_id=product_id,
+                name=body["name"],
+                code=body["code"],
+                license_type=body["license_type"],
+                max_floating_users=body.get("max_floating_users"),
                 floating_timeout_minutes=body.get("floating_timeout_minutes", DEFAULT_TIMEOUT_MINUTES),
-                require_heartbeat=body.get("require_heartbeat", False), metadata=body.get("metadata"),
+                require_heartbeat=body.get("require_heartbeat", False),
+                metadata=body.get("metadata"),
                 created_at=clock.now(),
             )
             tx.insert_policy(policy)
@@ -116,13 +131,23 @@ class Catalogue:
                 raise unprocessable("the policy does not belong to the product")
             now = clock.now()
             lic = License(
-                id=_id("lic"), product_id=body["product_id"], policy_id=policy.id, key_hash=key_hash(raw_key),
-                status="active", entitlement_version=1,
-                customer_id=body.get("customer_id"), order_id=body.get("order_id"),
-                subscription_id=body.get("subscription_id"), customer_email=body.get("customer_email"),
-                customer_name=body.get("customer_name"), starts_at=body.get("starts_at"),
-                expires_at=body.get("expires_at"), maintenance_expires_at=body.get("maintenance_expires_at"),
-                metadata=body.get("metadata"), created_at=now, updated_at=now,
+                id=_id("lic"),
+                product_id=body["product_id"],
+                policy_id=policy.id,
+                key_hash=key_hash(raw_key),
+                status="active",
+                entitlement_version=1,
+                customer_id=body.get("customer_id"),
+                order_id=body.get("order_id"),
+                subscription_id=body.get("subscription_id"),
+                customer_email=body.get("customer_email"),
+                customer_name=body.get("customer_name"),
+                starts_at=body.get("starts_at"),
+                expires_at=body.get("expires_at"),
+                maintenance_expires_at=body.get("maintenance_expires_at"),
+                metadata=body.get("metadata"),
+                created_at=now,
+                updated_at=now,
             )
             tx.insert_license(lic)
         # The raw key is shown here once; only its sha256 is stored.

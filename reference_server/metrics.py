@@ -4,6 +4,7 @@ Request counters are per worker process (each worker counts what it served;
 scrapes land on any worker). The live-lease gauge comes from the database and
 is exact across workers.
 """
+
 from __future__ import annotations
 
 import threading
@@ -16,7 +17,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 class Metrics:

@@ -10,8 +10,10 @@ and for /readyz, with a deadline and no fixed sleep. Output goes to a log file
 in a temporary directory; the management token travels in the environment,
 never on the command line or in the log.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -21,10 +23,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
-from ..core.client import Http
+from leasecheck.core.client import Http
+
 from .settings import TOKEN_ENV, default_key_file
 
 _LISTENING = re.compile(r"leasecheck reference server listening on (http://\S+)")
@@ -40,6 +43,7 @@ def _die_with_parent() -> None:
     hard-killed test or conformance run does not leave a server behind."""
     if sys.platform.startswith("linux"):
         import ctypes
+
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -104,15 +108,24 @@ class ReferenceServer:
     # ------------------------------------------------------------------ lifecycle
     def _command(self) -> list[str]:
         return [
-            sys.executable, "-m", "leasecheck.reference_server", "serve",
-            "--host", "127.0.0.1", "--port", str(self.port or 0),
-            "--db", str(self.db_path),
-            "--minute-seconds", repr(float(self.minute_seconds)),
-            "--workers", str(self.workers),
+            sys.executable,
+            "-m",
+            "leasecheck.reference_server",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port or 0),
+            "--db",
+            str(self.db_path),
+            "--minute-seconds",
+            repr(float(self.minute_seconds)),
+            "--workers",
+            str(self.workers),
             *self.extra_args,
         ]
 
-    def start(self) -> "ReferenceServer":
+    def start(self) -> ReferenceServer:
         """Launch and wait until ready; raises ServerStartError with the log tail."""
         if self.running:
             raise RuntimeError("server is already running")
@@ -120,8 +133,12 @@ class ReferenceServer:
         env = {**os.environ, **self.env, TOKEN_ENV: self.management_token}
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
-                self._command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env=env, start_new_session=True,  # own process group: kill() reaches every worker
+                self._command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,  # own process group: kill() reaches every worker
                 preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + self.ready_timeout
@@ -174,10 +191,8 @@ class ReferenceServer:
         assert self._proc is not None
         if self._proc.returncode is not None:
             return  # reaped: the group id is no longer ours to signal
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self._proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def _reap(self) -> None:
         assert self._proc is not None
@@ -190,10 +205,8 @@ class ReferenceServer:
         if self._proc is None:
             return
         if self._exit_status() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self._proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             if not self._wait_exited(time.monotonic() + timeout):
                 self._kill_group()
                 self._wait_exited(time.monotonic() + timeout)
@@ -207,7 +220,7 @@ class ReferenceServer:
         self._wait_exited(time.monotonic() + 10.0)
         self._reap()
 
-    def restart(self) -> "ReferenceServer":
+    def restart(self) -> ReferenceServer:
         """Start again on the same database, key file and port."""
         self.stop()
         return self.start()
@@ -217,7 +230,7 @@ class ReferenceServer:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "ReferenceServer":
+    def __enter__(self) -> ReferenceServer:
         try:
             return self.start()
         except BaseException:

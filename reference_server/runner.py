@@ -4,6 +4,7 @@ the socket, hand settings to uvicorn workers, and announce readiness.
 This is the one place that knows how settings reach worker processes (the
 environment, see `Settings.to_env`) and how uvicorn is driven.
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,7 +16,8 @@ import sqlite3
 import sys
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
@@ -87,8 +89,11 @@ def _announce_when_ready(host: str, port: int, announce: Callable[[str], None]) 
     if wait_ready(host, port, time.monotonic() + READY_DEADLINE_SECONDS):
         announce(f"leasecheck reference server listening on {base_url(host, port)}")
     else:
-        print(f"leasecheck: error: server not ready after {READY_DEADLINE_SECONDS:.0f} s; stopping",
-              file=sys.stderr, flush=True)
+        print(
+            f"leasecheck: error: server not ready after {READY_DEADLINE_SECONDS:.0f} s; stopping",
+            file=sys.stderr,
+            flush=True,
+        )
         os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -107,8 +112,13 @@ def run(settings: Settings, announce: Callable[[str], None]) -> int:
     port = sock.getsockname()[1]
     os.environ.update(settings.to_env())  # inherited by spawned workers
     config = uvicorn.Config(
-        APP, factory=True, host=settings.host, port=port, workers=settings.workers,
-        log_config=log_config(), timeout_graceful_shutdown=5,
+        APP,
+        factory=True,
+        host=settings.host,
+        port=port,
+        workers=settings.workers,
+        log_config=log_config(),
+        timeout_graceful_shutdown=5,
     )
     threading.Thread(target=_announce_when_ready, args=(settings.host, port, announce), daemon=True).start()
     if settings.workers > 1:

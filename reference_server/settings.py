@@ -4,15 +4,17 @@ Settings travel to uvicorn worker processes through the environment (workers
 are separate processes started by spawn), so `to_env`/`from_env` are the only
 place that plumbing lives.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Literal
 
 SETTINGS_ENV = "LEASECHECK_SERVER_SETTINGS"
 TOKEN_ENV = "LEASECHECK_MANAGEMENT_TOKEN"
@@ -63,8 +65,9 @@ class Behaviour:
 VARIANTS: dict[str, Behaviour] = {
     "default": Behaviour(),
     # CAP-02 403 with LicenseKit's documented code; IDEM-05 409 (Stripe's answer).
-    "status-403": Behaviour(over_capacity_status=403, over_capacity_code="ACTIVATION_LIMIT_EXCEEDED",
-                            idempotency_conflict_status=409),
+    "status-403": Behaviour(
+        over_capacity_status=403, over_capacity_code="ACTIVATION_LIMIT_EXCEEDED", idempotency_conflict_status=409
+    ),
     # CAP-06: a second checkout by a fingerprint holding a lease takes another seat.
     "new-seat-per-fingerprint": Behaviour(same_identity="new_seat"),
     # EXP-04 (MAY): a heartbeat revives an expired lease while a seat is free.
@@ -107,8 +110,11 @@ class Settings:
     def problems(self) -> list[str]:
         """Every reason these settings are refused, one line each."""
         out = []
-        if not (isinstance(self.minute_seconds, (int, float)) and math.isfinite(self.minute_seconds)
-                and self.minute_seconds > 0):
+        if not (
+            isinstance(self.minute_seconds, (int, float))
+            and math.isfinite(self.minute_seconds)
+            and self.minute_seconds > 0
+        ):
             out.append(f"--minute-seconds must be a number greater than 0, not {self.minute_seconds}")
         if self.workers < 1:
             out.append(f"--workers must be at least 1, not {self.workers}")
@@ -129,11 +135,12 @@ class Settings:
         out.extend(self.behaviour.problems())
         if self.fault:
             from .faults import FAULTS  # the gallery imports the server; only load it when asked
+
             if self.fault not in FAULTS:
                 out.append(f"unknown fault {self.fault!r}; faults are: {', '.join(sorted(FAULTS))}")
         return out
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         problems = self.problems()
         if problems:
             raise SettingsError(problems[0])
@@ -148,7 +155,7 @@ class Settings:
         return {SETTINGS_ENV: json.dumps(doc), TOKEN_ENV: self.management_token}
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         raw = env.get(SETTINGS_ENV)
         if raw is None:

@@ -6,16 +6,18 @@ takes the database's write lock before the first read, so check-then-insert
 sequences (count seats, then grant one) are serialised across processes.
 WAL mode lets readers (readiness, metrics) run alongside.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -238,16 +240,22 @@ class Tx:
         return cur.rowcount
 
     def live_lease_for_identity(self, license_id: str, identity: str, now: float) -> Lease | None:
-        return _to_row(Lease, self._one(
-            "SELECT * FROM leases WHERE license_id = ? AND identity = ? AND ended_at IS NULL AND expires_at > ?"
-            " ORDER BY issued_at LIMIT 1",
-            license_id, identity, now,
-        ))
+        return _to_row(
+            Lease,
+            self._one(
+                "SELECT * FROM leases WHERE license_id = ? AND identity = ? AND ended_at IS NULL AND expires_at > ?"
+                " ORDER BY issued_at LIMIT 1",
+                license_id,
+                identity,
+                now,
+            ),
+        )
 
     def count_live_leases(self, license_id: str, now: float) -> int:
         row = self._one(
             "SELECT count(*) FROM leases WHERE license_id = ? AND ended_at IS NULL AND expires_at > ?",
-            license_id, now,
+            license_id,
+            now,
         )
         return int(row[0]) if row else 0
 
@@ -257,9 +265,14 @@ class Tx:
 
     def lease(self, license_id: str, token: str) -> Lease | None:
         """The lease with this token under this license, in whatever state."""
-        return _to_row(Lease, self._one(
-            "SELECT * FROM leases WHERE token = ? AND license_id = ?", token, license_id,
-        ))
+        return _to_row(
+            Lease,
+            self._one(
+                "SELECT * FROM leases WHERE token = ? AND license_id = ?",
+                token,
+                license_id,
+            ),
+        )
 
     def insert_lease(self, lease: Lease) -> None:
         _insert(self.conn, "leases", lease)
@@ -287,13 +300,21 @@ class Tx:
             (scope, endpoint, key, not_before),
         )
         row = self._one(
-            "SELECT * FROM idempotency WHERE scope = ? AND endpoint = ? AND key = ?", scope, endpoint, key,
+            "SELECT * FROM idempotency WHERE scope = ? AND endpoint = ? AND key = ?",
+            scope,
+            endpoint,
+            key,
         )
         if row is None:
             return None
         return IdempotencyRecord(
-            scope=row["scope"], endpoint=row["endpoint"], key=row["key"], fingerprint=row["fingerprint"],
-            status=row["status"], data=json.loads(row["data"]), created_at=row["created_at"],
+            scope=row["scope"],
+            endpoint=row["endpoint"],
+            key=row["key"],
+            fingerprint=row["fingerprint"],
+            status=row["status"],
+            data=json.loads(row["data"]),
+            created_at=row["created_at"],
         )
 
     def idempotency_put(self, record: IdempotencyRecord) -> None:
@@ -320,7 +341,10 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False,
+            self.path,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,
         )
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")

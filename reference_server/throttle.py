@@ -7,6 +7,7 @@ Idempotency-Key). It exists so the suite's own tests can show that a run
 against a throttling staging server honours Retry-After and still passes.
 Off unless asked for; the count is per worker process.
 """
+
 from __future__ import annotations
 
 from starlette.middleware import Middleware
@@ -37,8 +38,12 @@ class ThrottleMiddleware:
         if self._count % self.every:
             await self.app(scope, receive, send)
             return
-        refusal = ApiError(429, RATE_LIMITED, f"too many requests; retry after {RETRY_AFTER_SECONDS} s",
-                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        refusal = ApiError(
+            429,
+            RATE_LIMITED,
+            f"too many requests; retry after {RETRY_AFTER_SECONDS} s",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
         await self.envelopes.error(refusal)(scope, receive, send)
 
 

@@ -4,12 +4,14 @@ The order of checks fixes which refusal a request gets (specs/README.md):
 not JSON -> 400 INVALID_JSON; not an object, unknown field, wrong type or
 bad length -> 400 VALIDATION_ERROR; missing required field -> 422.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from . import clock
 from .errors import INVALID_JSON, ApiError, bad_request, unprocessable
@@ -136,9 +138,15 @@ _S = Field("string")
 
 CHECKOUT: Spec = {
     "fingerprint": Field("string", min_length=1),
-    "hostname": _S, "os": _S, "app_version": _S,
-    "container_id": _S, "cluster_id": _S, "namespace": _S, "pod_name": _S,
-    "is_vm": Field("boolean"), "is_container": Field("boolean"),
+    "hostname": _S,
+    "os": _S,
+    "app_version": _S,
+    "container_id": _S,
+    "cluster_id": _S,
+    "namespace": _S,
+    "pod_name": _S,
+    "is_vm": Field("boolean"),
+    "is_container": Field("boolean"),
 }
 CONTAINER_FIELDS = ("cluster_id", "namespace", "pod_name", "container_id")
 
@@ -176,8 +184,11 @@ POLICY: Spec = {
 LICENSE: Spec = {
     "product_id": _NAME,
     "policy_id": _NAME,
-    "customer_id": _S, "order_id": _S, "subscription_id": _S,
-    "customer_email": _S, "customer_name": _S,
+    "customer_id": _S,
+    "order_id": _S,
+    "subscription_id": _S,
+    "customer_email": _S,
+    "customer_name": _S,
     "starts_at": Field("datetime"),
     "expires_at": Field("datetime"),
     "maintenance_expires_at": Field("datetime"),

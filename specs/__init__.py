@@ -3,6 +3,7 @@
 Files live beside this module so they ship inside the wheel; readers use the
 functions here rather than building paths themselves.
 """
+
 from __future__ import annotations
 
 import functools
@@ -21,13 +22,13 @@ SCHEMA_DIR = SPEC_DIR / "schemas"
 LEVELS = ("MUST", "SHOULD", "MAY")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document as a dict."""
     return yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def catalogue() -> dict[str, Any]:
     """The whole requirement catalogue (areas and requirements)."""
     return yaml.safe_load(REQUIREMENTS_PATH.read_text(encoding="utf-8"))
@@ -38,7 +39,7 @@ def requirements() -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in catalogue()["requirements"]}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def schema(name: str) -> dict[str, Any]:
     """One exported JSON Schema (2020-12) by component name, e.g. "CheckoutEnvelope"."""
     return json.loads((SCHEMA_DIR / f"{name}.json").read_text(encoding="utf-8"))

@@ -5,6 +5,7 @@ outside schemathesis validates against. The files are generated and committed,
 and `drift()` (run by `leasecheck spec check` and tests/test_spec.py) fails as
 soon as the two disagree, so nobody edits one and forgets the other.
 """
+
 from __future__ import annotations
 
 import copy
@@ -33,7 +34,7 @@ def _rewrite_refs(node: Any, name: str) -> Any:
             if key == "$ref" and isinstance(value, str):
                 if not value.startswith(_COMPONENT_PREFIX):
                     raise ValueError(f"{name}: cannot export $ref {value!r} (only {_COMPONENT_PREFIX}* is supported)")
-                out[key] = f"{value[len(_COMPONENT_PREFIX):]}.json"
+                out[key] = f"{value[len(_COMPONENT_PREFIX) :]}.json"
             else:
                 out[key] = _rewrite_refs(value, name)
         return out
@@ -89,7 +90,7 @@ def _first_difference(expected: Any, actual: Any, where: str = "") -> str | None
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return f"{where or '/'}: {len(actual)} items on disk, {len(expected)} in openapi.yaml"
-        for i, (e, a) in enumerate(zip(expected, actual)):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=False)):
             found = _first_difference(e, a, f"{where}/{i}")
             if found:
                 return found
@@ -131,8 +132,14 @@ def spec_group() -> None:
 
 
 @spec_group.command("export-schemas")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=SCHEMA_DIR,
-              show_default=True, help="Directory to write <Name>.json files into.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=SCHEMA_DIR,
+    show_default=True,
+    help="Directory to write <Name>.json files into.",
+)
 def export_schemas(out_dir: Path) -> None:
     """Write one JSON Schema per OpenAPI component and remove stale files."""
     for path in export(out_dir):
@@ -140,8 +147,14 @@ def export_schemas(out_dir: Path) -> None:
 
 
 @spec_group.command("check")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=SCHEMA_DIR,
-              show_default=True, help="Directory holding the exported schemas.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=SCHEMA_DIR,
+    show_default=True,
+    help="Directory holding the exported schemas.",
+)
 def check(directory: Path) -> None:
     """Exit 1 and list the differences if the schemas drifted from openapi.yaml."""
     problems = drift(directory)

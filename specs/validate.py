@@ -6,6 +6,7 @@ otherwise. TIME-05 and ENV-01 depend on that check, so it is implemented here
 and registered on our own copy of the 2020-12 format checker: the result does
 not depend on what else happens to be installed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -44,9 +45,7 @@ def is_date_time(instance: object) -> bool:
         return False
     if hour > 23 or minute > 59 or second > 60:  # 60: RFC 3339 allows a leap second
         return False
-    if m.group(9) is not None and (int(m.group(9)) > 23 or int(m.group(10)) > 59):
-        return False
-    return True
+    return not (m.group(9) is not None and (int(m.group(9)) > 23 or int(m.group(10)) > 59))
 
 
 def _format_checker() -> FormatChecker:
@@ -61,7 +60,7 @@ def _format_checker() -> FormatChecker:
 FORMAT_CHECKER = _format_checker()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def registry(directory: Path = SCHEMA_DIR) -> Registry:
     """Every exported schema in `directory`, addressable by its `$id` (cached per directory)."""
     resources = [
@@ -71,7 +70,7 @@ def registry(directory: Path = SCHEMA_DIR) -> Registry:
     return Registry().with_resources((r.id(), r) for r in resources if r.id() is not None)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator(name: str, directory: Path = SCHEMA_DIR) -> Draft202012Validator:
     """A validator for component `name` (e.g. "CheckoutEnvelope"), sibling $refs resolved.
 

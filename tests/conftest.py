@@ -6,10 +6,11 @@ subprocesses the tests start inherit XDG_STATE_HOME (their helpers strip only
 LEASECHECK_* variables), so it points at a temporary directory for the session;
 tests that are about the ledger set LEASECHECK_STATE_DIR themselves.
 """
+
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

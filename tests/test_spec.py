@@ -4,12 +4,14 @@ These tests guard the files everything else derives from: a broken $ref, an
 undocumented status, schemas that drifted from openapi.yaml or a malformed
 requirement would otherwise surface as confusing failures far away.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -40,16 +42,39 @@ ALLOWED_STATUSES: dict[str, set[str]] = {
 }
 RUNTIME = ("checkout", "heartbeat", "checkin")
 SYSTEM = ("getPublicKeys", "getHealth", "getHealthz", "getReadyz", "getMetrics")
-COMPONENTS = (
-    "Meta Signature Error ErrorEnvelope Feature CheckoutData LeaseData CheckoutEnvelope LeaseEnvelope "
-    "PublicKey PublicKeysEnvelope HealthEnvelope ReadyEnvelope Product ProductEnvelope Policy PolicyEnvelope "
-    "License LicenseEnvelope LicenseCreated LicenseCreatedEnvelope CheckoutRequest LeaseTokenRequest "
-    "ProductCreate PolicyCreate LicenseCreate"
-).split()
+COMPONENTS = [
+    "Meta",
+    "Signature",
+    "Error",
+    "ErrorEnvelope",
+    "Feature",
+    "CheckoutData",
+    "LeaseData",
+    "CheckoutEnvelope",
+    "LeaseEnvelope",
+    "PublicKey",
+    "PublicKeysEnvelope",
+    "HealthEnvelope",
+    "ReadyEnvelope",
+    "Product",
+    "ProductEnvelope",
+    "Policy",
+    "PolicyEnvelope",
+    "License",
+    "LicenseEnvelope",
+    "LicenseCreated",
+    "LicenseCreatedEnvelope",
+    "CheckoutRequest",
+    "LeaseTokenRequest",
+    "ProductCreate",
+    "PolicyCreate",
+    "LicenseCreate",
+]
 REQUEST_BODIES = ("CheckoutRequest", "LeaseTokenRequest", "ProductCreate", "PolicyCreate", "LicenseCreate")
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
     """operationId -> (METHOD, path, operation)."""
@@ -111,12 +136,17 @@ def checkout_envelope() -> dict[str, Any]:
             "features": [{"code": "export", "enabled": True, "quota": 10, "consumed": 2, "remaining": 8}],
             "version_eligibility": {"max_version": "2.x"},
         },
-        "signature": {"alg": "Ed25519", "kid": "key_2026_11", "value": "q5cV2yYb4Qz0k8m6XJ9l1rD0Ff3T7h+sA1b2C3d4E5/F6g7H8i9J0k=="},
+        "signature": {
+            "alg": "Ed25519",
+            "kid": "key_2026_11",
+            "value": "q5cV2yYb4Qz0k8m6XJ9l1rD0Ff3T7h+sA1b2C3d4E5/F6g7H8i9J0k==",
+        },
         "meta": {"request_id": "req_7c1d", "timestamp": "2026-11-27T21:00:00.123Z"},
     }
 
 
 # ---------------------------------------------------------------- (a) the OpenAPI document
+
 
 def test_openapi_is_3_1_with_the_expected_operations() -> None:
     doc = openapi()
@@ -205,7 +235,11 @@ def test_request_bodies_are_closed_and_responses_open() -> None:
             assert body["additionalProperties"] is False, name
         else:
             assert "additionalProperties" not in body, f"{name}: servers may add fields to answers"
-    assert components["LeaseTokenRequest"]["properties"]["lease_token"] == {"type": "string", "minLength": 1, "maxLength": 512}
+    assert components["LeaseTokenRequest"]["properties"]["lease_token"] == {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 512,
+    }
     assert components["LeaseTokenRequest"]["required"] == ["lease_token"]
     assert "required" not in components["CheckoutRequest"]
 
@@ -245,6 +279,7 @@ def test_schemathesis_loads_the_document_and_its_links() -> None:
 
 
 # ---------------------------------------------------------------- (b) exported schemas
+
 
 def test_exported_schemas_have_not_drifted() -> None:
     assert drift() == [], "run `leasecheck spec export-schemas`"
@@ -314,6 +349,7 @@ def test_cli_export_writes_and_lists(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- (c) the requirement catalogue
 
+
 def test_catalogue_is_sane() -> None:
     cat = catalogue()
     areas = cat["areas"]
@@ -334,6 +370,7 @@ def test_catalogue_is_sane() -> None:
 
 # ---------------------------------------------------------------- (d) the validator
 
+
 def test_validator_accepts_a_realistic_checkout_envelope() -> None:
     errors = list(validator("CheckoutEnvelope").iter_errors(checkout_envelope()))
     assert errors == []
@@ -347,14 +384,17 @@ def test_validator_rejects_missing_lease_token() -> None:
     assert list(errors[0].absolute_path) == ["data"]
 
 
-@pytest.mark.parametrize("stamp", [
-    "2026-11-27 21:00:00",  # no T, no offset
-    "2026-11-27T21:00:00",  # no offset
-    "2026-02-30T21:00:00Z",  # no such day
-    "2026-11-27T24:00:00Z",
-    "27/11/2026 21:00",
-    "2026-11-27T21:00:00+2:00",
-])
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-11-27 21:00:00",  # no T, no offset
+        "2026-11-27T21:00:00",  # no offset
+        "2026-02-30T21:00:00Z",  # no such day
+        "2026-11-27T24:00:00Z",
+        "27/11/2026 21:00",
+        "2026-11-27T21:00:00+2:00",
+    ],
+)
 def test_validator_rejects_non_rfc3339_timestamps(stamp: str) -> None:
     env = checkout_envelope()
     env["meta"]["timestamp"] = stamp
@@ -363,12 +403,15 @@ def test_validator_rejects_non_rfc3339_timestamps(stamp: str) -> None:
     assert list(errors[0].absolute_path) == ["meta", "timestamp"]
 
 
-@pytest.mark.parametrize("stamp", [
-    "2026-11-27T21:00:00Z",
-    "2026-11-27T21:00:00.123456+05:30",
-    "2026-11-27t21:00:00z",
-    "2016-12-31T23:59:60Z",
-])
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-11-27T21:00:00Z",
+        "2026-11-27T21:00:00.123456+05:30",
+        "2026-11-27t21:00:00z",
+        "2016-12-31T23:59:60Z",
+    ],
+)
 def test_date_time_accepts_rfc3339_forms(stamp: str) -> None:
     assert is_date_time(stamp)
 
@@ -379,6 +422,9 @@ def test_validator_checks_nested_components_and_errors() -> None:
     env["data"]["features"][0]["enabled"] = "yes"
     paths = sorted(list(e.absolute_path) for e in validator("CheckoutEnvelope").iter_errors(env))
     assert paths == [["data", "features", 0, "enabled"], ["signature", "alg"]]
-    error = {"error": {"code": "LEASE_NOT_FOUND", "message": "no such lease"}, "meta": {"request_id": "r", "timestamp": "2026-11-27T21:00:00Z"}}
+    error = {
+        "error": {"code": "LEASE_NOT_FOUND", "message": "no such lease"},
+        "meta": {"request_id": "r", "timestamp": "2026-11-27T21:00:00Z"},
+    }
     assert validator("ErrorEnvelope").is_valid(error)
     assert not validator("ErrorEnvelope").is_valid({"error": {"code": "X"}, "meta": error["meta"]})

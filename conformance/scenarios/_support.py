@@ -3,19 +3,21 @@
 Nothing here asserts; scenarios judge with `expect`. Waits are derived from
 the server's own timestamps through the target's clock, never fixed.
 """
+
 from __future__ import annotations
 
 import contextlib
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
-from ...core.client import Exchange, LeaseClient, hardware_binding
-from ...core.history import History
-from ...core.timeutil import parse_rfc3339, wait_until
-from ..target import LicenseFixture, Target
+from leasecheck.conformance.target import LicenseFixture, Target
+from leasecheck.core.client import Exchange, LeaseClient, hardware_binding
+from leasecheck.core.history import History
+from leasecheck.core.timeutil import parse_rfc3339, wait_until
 
 T = TypeVar("T")
 
@@ -23,8 +25,9 @@ DENIED = (403, 409)  # over-capacity answers the catalogue accepts (CAP-02)
 DEAD_LEASE = (404, 409, 422)  # answers for unknown/expired/ended leases (CHK-03, EXP-03)
 
 
-def race(target: Target, calls: Sequence[Callable[[LeaseClient], T]], fixture: LicenseFixture,
-         width: int | None = None) -> list[T]:
+def race(
+    target: Target, calls: Sequence[Callable[[LeaseClient], T]], fixture: LicenseFixture, width: int | None = None
+) -> list[T]:
     """Run `calls` as simultaneously as possible: one thread and one connection
     each, all released by one barrier once every connection is open.
 
@@ -51,8 +54,9 @@ def race(target: Target, calls: Sequence[Callable[[LeaseClient], T]], fixture: L
     return results
 
 
-def record(history: History, fixture: LicenseFixture, exchanges: Sequence[Exchange],
-           tokens: Sequence[str | None] | None = None) -> None:
+def record(
+    history: History, fixture: LicenseFixture, exchanges: Sequence[Exchange], tokens: Sequence[str | None] | None = None
+) -> None:
     for i, ex in enumerate(exchanges):
         history.record(ex, fixture.name, lease_token=tokens[i] if tokens else None)
 
@@ -93,7 +97,7 @@ class Timed:
     expires: float
 
     @classmethod
-    def of(cls, ex: Exchange) -> "Timed":
+    def of(cls, ex: Exchange) -> Timed:
         return cls(ex, parse_rfc3339(ex.json["meta"]["timestamp"]), parse_rfc3339(ex.data["lease_expires_at"]))
 
 

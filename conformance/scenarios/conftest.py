@@ -17,16 +17,18 @@ client on its own connection, and `stage.minutes(seconds)`: the fewest
 policy minutes that last at least that many seconds on this target (the
 bundled server's minutes are one second long).
 """
+
 from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from ...core.client import LeaseClient
-from ..target import LicenseFixture, NotRunnable, Target
+from leasecheck.conformance.target import LicenseFixture, NotRunnable, Target
+from leasecheck.core.client import LeaseClient
 
 Script = Callable[["Stage"], Any]
 
@@ -61,8 +63,9 @@ class _Run:
         self.result: Any = None
         self.error: BaseException | None = None
         self.done = threading.Event()
-        self.thread = threading.Thread(target=self._main, args=(target,), daemon=True,
-                                       name=f"timeline-{script.__name__}")
+        self.thread = threading.Thread(
+            target=self._main, args=(target,), daemon=True, name=f"timeline-{script.__name__}"
+        )
         self.thread.start()
 
     def _main(self, target: Target) -> None:
@@ -71,8 +74,10 @@ class _Run:
         except ValueError as exc:
             # An answer whose times cannot be parsed cannot be waited on; TIME-05 (checked
             # on every answer) fails for it, the timed requirements are not run.
-            self.error = NotRunnable(f"cannot time this scenario: {exc} (see TIME-05)") if "RFC 3339" in str(exc) else exc
-        except BaseException as exc:  # noqa: BLE001 - handed to the test that reads the result
+            self.error = (
+                NotRunnable(f"cannot time this scenario: {exc} (see TIME-05)") if "RFC 3339" in str(exc) else exc
+            )
+        except BaseException as exc:
             self.error = exc
         finally:
             self.done.set()
@@ -132,7 +137,9 @@ def timeline(request: pytest.FixtureRequest, _timelines: Timelines | None) -> An
     """The result of this test's `@pytest.mark.timeline(script=...)` script."""
     script = _script_of(request.node)
     if script is None:
-        raise pytest.UsageError(f"{request.node.nodeid} uses the timeline fixture without @pytest.mark.timeline(script=...)")
+        raise pytest.UsageError(
+            f"{request.node.nodeid} uses the timeline fixture without @pytest.mark.timeline(script=...)"
+        )
     if _timelines is None:  # not reachable: the session fixture saw this item
         _timelines = Timelines(request.getfixturevalue("target"))
     return _timelines.result(script)

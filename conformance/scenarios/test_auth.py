@@ -1,11 +1,12 @@
 """auth: credentials and isolation between licenses."""
+
 from __future__ import annotations
 
 import uuid
 
 import pytest
 
-from ...core.client import hardware_binding, new_key
+from leasecheck.core.client import hardware_binding, new_key
 
 TOKEN_OF_ANOTHER_LICENSE = (401, 403, 404, 409, 422)  # AUTH-02
 
@@ -52,8 +53,14 @@ def test_lease_tokens_belong_to_their_license(target, lic, expect):
     ci = cb.checkin(token)
     expect.status("AUTH-02", ci, TOKEN_OF_ANOTHER_LICENSE, "checkin of license-A's lease_token under license-B")
     still = ca.heartbeat(token)
-    expect("AUTH-02", still.status == 200,
-           f"license-A's lease no longer heartbeats under license-A after license-B presented its token ({still.describe()})", hb, ci, still)
+    expect(
+        "AUTH-02",
+        still.status == 200,
+        f"license-A's lease no longer heartbeats under license-A after license-B presented its token ({still.describe()})",
+        hb,
+        ci,
+        still,
+    )
     ca.checkin(token)
 
 
@@ -70,8 +77,13 @@ def test_auth_comes_before_idempotency(target, lic, expect):
     for label, bad in (("an unknown key", _unknown_key()), ("no Authorization header", None)):
         ex = target.raw_client(bad).checkout(body, idempotency_key=key)
         expect.status("AUTH-03", ex, [401], f"checkout with {label} and the valid license's key and body")
-        expect("AUTH-03", ex.lease_token != out.lease_token,
-               f"checkout with {label} received the valid license's stored lease", out, ex)
+        expect(
+            "AUTH-03",
+            ex.lease_token != out.lease_token,
+            f"checkout with {label} received the valid license's stored lease",
+            out,
+            ex,
+        )
     ckey = new_key()
     ci = c.checkin(out.lease_token, idempotency_key=ckey)
     expect.status("AUTH-03", ci, [200], "checkin by the valid license")

@@ -1,12 +1,14 @@
 """capacity: N seats give N leases, never more, whatever the interleaving."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from ...core.client import hardware_binding
-from ...core.history import History, check_seats
+from leasecheck.core.client import hardware_binding
+from leasecheck.core.history import History, check_seats
+
 from ._support import DENIED, fill, race, record
 
 
@@ -22,7 +24,9 @@ def test_n_seats_give_n_leases_and_refuse_the_next(target, lic, expect, seats):
     over = c.checkout(hardware_binding())
     expect.status("CAP-02", over, DENIED, f"checkout on a full {seats}-seat pool")
     code = over.error_code or ""
-    expect("CAP-03", re.search(r"LIMIT|SEAT|CAPACITY", code), f"over-capacity code {code!r} does not name the limit", over)
+    expect(
+        "CAP-03", re.search(r"LIMIT|SEAT|CAPACITY", code), f"over-capacity code {code!r} does not name the limit", over
+    )
 
 
 @pytest.mark.requirement("CAP-04")
@@ -37,13 +41,19 @@ def test_racing_checkouts_never_over_allocate(target, lic, expect, seats):
         outs = race(target, [lambda c: c.checkout(hardware_binding())] * n, f)
         record(history, f, outs)
         granted = [o for o in outs if o.ok]
-        expect("CAP-04", len(granted) <= seats,
-               f"round {round_ + 1}: {len(granted)} of {n} simultaneous checkouts won a {seats}-seat pool",
-               *granted[: seats + 2])
+        expect(
+            "CAP-04",
+            len(granted) <= seats,
+            f"round {round_ + 1}: {len(granted)} of {n} simultaneous checkouts won a {seats}-seat pool",
+            *granted[: seats + 2],
+        )
         violations = check_seats(history, {f.name: seats})
-        expect("CAP-04", not violations,
-               violations[0].message + f" at {violations[0].to_json().get('instant_rfc3339')}" if violations else "",
-               *granted[: seats + 2])
+        expect(
+            "CAP-04",
+            not violations,
+            violations[0].message + f" at {violations[0].to_json().get('instant_rfc3339')}" if violations else "",
+            *granted[: seats + 2],
+        )
         # Give the seats back for the next round, recorded, so the checker sees the ends.
         c = target.client(f)
         record(history, f, [c.checkin(o.lease_token) for o in granted], [o.lease_token for o in granted])
@@ -70,13 +80,23 @@ def test_same_fingerprint_again(target, lic, expect):
     other = c.checkout(hardware_binding())
     if again.ok and again.lease_token == first.lease_token:
         expect.note("CAP-06", "same fingerprint: the held lease was returned")
-        expect("CAP-06", other.status == 200,
-               "the held lease was returned, yet a second seat was taken: a new fingerprint is refused on a 2-seat pool",
-               first, again, other)
+        expect(
+            "CAP-06",
+            other.status == 200,
+            "the held lease was returned, yet a second seat was taken: a new fingerprint is refused on a 2-seat pool",
+            first,
+            again,
+            other,
+        )
     elif again.ok:
         expect.note("CAP-06", "same fingerprint: a second lease took a second seat")
-        expect("CAP-06", other.status in DENIED,
-               f"the same fingerprint took a second seat, yet a third lease was granted on a 2-seat pool ({other.describe()})",
-               first, again, other)
+        expect(
+            "CAP-06",
+            other.status in DENIED,
+            f"the same fingerprint took a second seat, yet a third lease was granted on a 2-seat pool ({other.describe()})",
+            first,
+            again,
+            other,
+        )
     else:
         expect.note("CAP-06", f"same fingerprint: refused with {again.status}")

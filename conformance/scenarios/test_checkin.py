@@ -4,6 +4,7 @@ Seats are never listed by the API, so what a checkin freed is proven by
 probing: on a full pool exactly one new fingerprint may get in afterwards.
 Leases here last long enough (at least 30 s) that none expires mid-scenario.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,9 @@ import secrets
 
 import pytest
 
-from ...core.client import hardware_binding
-from ...core.history import History, check_seats
+from leasecheck.core.client import hardware_binding
+from leasecheck.core.history import History, check_seats
+
 from ._support import DEAD_LEASE, DENIED, fill, race, record
 
 #: Seconds a lease of these scenarios must outlive the scenario.
@@ -39,14 +41,22 @@ def _filled(target, lic, expect, seats: int):
 def test_checkin_frees_exactly_one_seat(target, lic, expect):
     """2 seats, both held: one checkin, then exactly one new fingerprint gets in, the
     next is refused, and the other lease is untouched."""
-    f, c, (a, b), over = _filled(target, lic, expect, 2)
+    _f, c, (a, b), _over = _filled(target, lic, expect, 2)
     ci = c.checkin(a.lease_token)
     expect.status("LIFE-03", ci, [200], "checkin of a live lease")
     d = c.checkout(hardware_binding())
     expect.status("CHK-01", d, [200], "checkout after one lease of a full pool was checked in")
     e = c.checkout(hardware_binding())
-    expect("CHK-01", not e.ok,
-           f"a checkin freed more than one seat: the next checkout answered {e.describe()}", a, b, ci, d, e)
+    expect(
+        "CHK-01",
+        not e.ok,
+        f"a checkin freed more than one seat: the next checkout answered {e.describe()}",
+        a,
+        b,
+        ci,
+        d,
+        e,
+    )
     hb = c.heartbeat(b.lease_token)
     expect.status("LIFE-02", hb, [200], "heartbeat of the lease that was not checked in")
 
@@ -56,7 +66,7 @@ def test_second_checkin_frees_nothing(target, lic, expect):
     """2 seats, both held: A is checked in, then again with a new key (200 no-op,
     404 or 409). One new fingerprint takes A's seat; the next is refused and B
     still holds: the second checkin freed nothing."""
-    f, c, (a, b), over = _filled(target, lic, expect, 2)
+    _f, c, (a, b), _over = _filled(target, lic, expect, 2)
     first = c.checkin(a.lease_token)
     expect.status("LIFE-03", first, [200], "checkin of a live lease")
     again = c.checkin(a.lease_token)  # a new Idempotency-Key: a new request
@@ -65,9 +75,17 @@ def test_second_checkin_frees_nothing(target, lic, expect):
     d = c.checkout(hardware_binding())
     expect.status("CHK-01", d, [200], "checkout into the seat the first checkin freed")
     e = c.checkout(hardware_binding())
-    expect("CHK-02", not e.ok,
-           f"the second checkin freed another seat: a third lease on a 2-seat pool ({e.describe()})",
-           a, b, first, again, d, e)
+    expect(
+        "CHK-02",
+        not e.ok,
+        f"the second checkin freed another seat: a third lease on a 2-seat pool ({e.describe()})",
+        a,
+        b,
+        first,
+        again,
+        d,
+        e,
+    )
     hb = c.heartbeat(b.lease_token)
     expect("CHK-02", hb.status == 200, f"the second checkin of A ended lease B ({hb.describe()})", again, hb)
 
@@ -88,8 +106,12 @@ def test_unknown_lease_tokens_are_refused(target, lic, expect):
         ci = c.checkin(unknown)
         expect.status("CHK-03", ci, DEAD_LEASE, "checkin of a lease_token the server never issued")
     hb = c.heartbeat(tok)
-    expect("CHK-03", hb.status == 200,
-           f"after refusing never-issued tokens (one differing from it in one character) the real lease is gone ({hb.describe()})", hb)
+    expect(
+        "CHK-03",
+        hb.status == 200,
+        f"after refusing never-issued tokens (one differing from it in one character) the real lease is gone ({hb.describe()})",
+        hb,
+    )
     c.checkin(tok)
 
 
@@ -109,9 +131,12 @@ def test_checkin_racing_heartbeats_and_checkouts(target, lic, expect):
     held = [o.lease_token for o in outs]
     for round_ in range(RACE_ROUNDS):
         victim, others = held[0], held[1:]
-        calls = ([lambda cl, t=victim: cl.checkin(t)] + [lambda cl, t=victim: cl.heartbeat(t)] * 2
-                 + [lambda cl, t=t: cl.heartbeat(t) for t in others]
-                 + [lambda cl: cl.checkout(hardware_binding())] * RACE_CHECKOUTS)
+        calls = (
+            [lambda cl, t=victim: cl.checkin(t)]
+            + [lambda cl, t=victim: cl.heartbeat(t)] * 2
+            + [lambda cl, t=t: cl.heartbeat(t) for t in others]
+            + [lambda cl: cl.checkout(hardware_binding())] * RACE_CHECKOUTS
+        )
         tokens = [victim] * 3 + others + [None] * RACE_CHECKOUTS
         answers = race(target, calls, f, width=len(calls))
         record(history, f, answers, tokens)
@@ -121,15 +146,26 @@ def test_checkin_racing_heartbeats_and_checkouts(target, lic, expect):
         late = c.heartbeat(victim)
         record(history, f, [late], [victim])
         if answers[0].ok:
-            expect.status("LIFE-03", late, DEAD_LEASE, f"round {round_ + 1}: heartbeat after a racing checkin was answered")
+            expect.status(
+                "LIFE-03", late, DEAD_LEASE, f"round {round_ + 1}: heartbeat after a racing checkin was answered"
+            )
         violations = check_seats(history, {f.name: RACE_SEATS})
         v = violations[0] if violations else None
-        expect("CAP-04", v is None,
-               f"round {round_ + 1}, at {v.to_json().get('instant_rfc3339')}, {v.message}: {v.leases}" if v else "",
-               answers[0], *granted[:3])
-        expect("CAP-04", len(granted) <= RACE_SEATS - len(others),
-               f"round {round_ + 1}: {len(granted)} new checkouts won while {len(others)} of {RACE_SEATS} seats "
-               f"stayed held", answers[0], *granted[:3])
+        expect(
+            "CAP-04",
+            v is None,
+            f"round {round_ + 1}, at {v.to_json().get('instant_rfc3339')}, {v.message}: {v.leases}" if v else "",
+            answers[0],
+            *granted[:3],
+        )
+        expect(
+            "CAP-04",
+            len(granted) <= RACE_SEATS - len(others),
+            f"round {round_ + 1}: {len(granted)} new checkouts won while {len(others)} of {RACE_SEATS} seats "
+            f"stayed held",
+            answers[0],
+            *granted[:3],
+        )
         held = others + [a.lease_token for a in granted]
     for t in held:
         record(history, f, [c.checkin(t)], [t])

@@ -5,11 +5,12 @@ The envelope inspector (leasecheck.core.envelope) judges ENV-01..05 and
 TIME-05 on every exchange of every scenario; a violation is attributed to the
 scenario that provoked it, with the exchange as evidence.
 """
+
 from __future__ import annotations
 
 import pytest
 
-from ...core.client import hardware_binding
+from leasecheck.core.client import hardware_binding
 
 
 @pytest.mark.requirement("ENV-01", "ENV-02", "ENV-04")
@@ -18,10 +19,15 @@ def test_success_and_error_envelopes_are_exercised(target, lic, expect):
     c = target.client(f)
     ok = c.checkout(hardware_binding())
     expect.status("ENV-01", ok, [200], "checkout")
-    over = c.checkout(hardware_binding())        # over capacity: an error envelope
+    over = c.checkout(hardware_binding())  # over capacity: an error envelope
     expect("ENV-02", over.status is not None and over.status >= 400, "a checkout over capacity was not refused", over)
-    unknown = c.heartbeat("llt_" + "0" * 32)      # unknown lease: an error envelope
-    expect("ENV-02", unknown.status is not None and unknown.status >= 400, "heartbeat of an unknown lease was not refused", unknown)
+    unknown = c.heartbeat("llt_" + "0" * 32)  # unknown lease: an error envelope
+    expect(
+        "ENV-02",
+        unknown.status is not None and unknown.status >= 400,
+        "heartbeat of an unknown lease was not refused",
+        unknown,
+    )
     anon = target.raw_client(None).checkout(hardware_binding())  # unauthenticated
     expect("ENV-04", anon.status == 401, f"unauthenticated checkout answered {anon.status}", anon)
     c.checkin(ok.lease_token)

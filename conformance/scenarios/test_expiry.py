@@ -8,6 +8,7 @@ a request is made only when that is certain from the client's send/receive
 times and the measured clock bound; otherwise the observation is noted, not
 judged.
 """
+
 from __future__ import annotations
 
 import threading
@@ -17,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from ...core.client import Exchange, hardware_binding
-from ...core.history import History, check_seats
-from ...core.timeutil import parse_rfc3339, wait_until
+from leasecheck.core.client import Exchange, hardware_binding
+from leasecheck.core.history import History, check_seats
+from leasecheck.core.timeutil import parse_rfc3339, wait_until
+
 from ._support import DEAD_LEASE, expires_local, record, wait_past_expiry
 
 #: Probes for EXP-02, as fractions of the way to lease_expires_at; a last probe
@@ -58,8 +60,7 @@ def heartbeat(c: Any, history: History, f: Any, token: str) -> Exchange:
 def judge_history(expect: Any, rid: str, history: History, f: Any, seats: int, *evidence: Exchange | None) -> None:
     violations = check_seats(history, {f.name: seats})
     v = violations[0] if violations else None
-    expect(rid, v is None,
-           f"at {v.to_json().get('instant_rfc3339')}, {v.message}: {v.leases}" if v else "", *evidence)
+    expect(rid, v is None, f"at {v.to_json().get('instant_rfc3339')}, {v.message}: {v.leases}" if v else "", *evidence)
 
 
 @dataclass
@@ -99,8 +100,12 @@ def test_expiry_frees_the_seat(target, expect, timeline):
     the expiry tolerance) has passed, a new fingerprint gets the seat."""
     s: Story = timeline
     expect.status("LIFE-01", s.ex["a"], [200], "checkout on an empty 1-seat pool")
-    expect.status("EXP-01", s.ex["b"], [200],
-                  f"checkout after the only lease passed its lease_expires_at (+{target.settings.expiry_tolerance:g} s tolerance)")
+    expect.status(
+        "EXP-01",
+        s.ex["b"],
+        [200],
+        f"checkout after the only lease passed its lease_expires_at (+{target.settings.expiry_tolerance:g} s tolerance)",
+    )
 
 
 # ------------------------------------------------------------------ EXP-02
@@ -140,15 +145,22 @@ def test_seat_is_not_given_away_before_expiry(target, expect, timeline):
             expect.note("EXP-02", "a probe arrived too close to lease_expires_at to be judged")
             continue
         judged += 1
-        expect("EXP-02", not p.ok,
-               f"a new fingerprint was given a seat while both leases were live "
-               f"({p.describe()}, {expires_local(target, s.facts['first']) - p.received_at:.2f} s before the first lease_expires_at)",
-               s.ex["a1"], s.ex["a2"], p)
+        expect(
+            "EXP-02",
+            not p.ok,
+            f"a new fingerprint was given a seat while both leases were live "
+            f"({p.describe()}, {expires_local(target, s.facts['first']) - p.received_at:.2f} s before the first lease_expires_at)",
+            s.ex["a1"],
+            s.ex["a2"],
+            p,
+        )
     if not judged:
         end = expires_local(target, s.facts["first"])
         when = ", ".join(f"{p.received_at - end:+.2f}" for p in s.facts["probes"])
-        pytest.skip(f"not_run: no probe certainly reached the server before lease_expires_at (answers received "
-                    f"at {when} s from it, clock bound ± {target.clock.bound():.2f} s)")
+        pytest.skip(
+            f"not_run: no probe certainly reached the server before lease_expires_at (answers received "
+            f"at {when} s from it, clock bound ± {target.clock.bound():.2f} s)"
+        )
 
 
 # ------------------------------------------------------------------ EXP-03
@@ -181,8 +193,15 @@ def test_no_revival_behind_a_full_pool(target, expect, timeline):
         expect.status("EXP-03", hb_b, [200], "heartbeat of the lease that took the expired lease's seat")
     holder = hb_b if hb_b.ok else b
     if surely_while_live(target, c, holder):
-        expect("EXP-03", not c.ok,
-               f"a second lease on a 1-seat pool after the expired lease's heartbeat ({c.describe()})", a, b, hb_a, c)
+        expect(
+            "EXP-03",
+            not c.ok,
+            f"a second lease on a 1-seat pool after the expired lease's heartbeat ({c.describe()})",
+            a,
+            b,
+            hb_a,
+            c,
+        )
     judge_history(expect, "EXP-03", s.history, s.f, 1, a, b, hb_a, hb_b, c)
 
 
@@ -211,9 +230,14 @@ def test_revival_while_the_seat_is_free(target, expect, timeline):
     if hb_a.ok:
         expect.note("EXP-04", "an expired lease was revived by a heartbeat while its seat was free")
         if surely_while_live(target, b, hb_a):
-            expect("EXP-03", not b.ok,
-                   f"a revived lease did not count against the limit: a new fingerprint got the only seat ({b.describe()})",
-                   a, hb_a, b)
+            expect(
+                "EXP-03",
+                not b.ok,
+                f"a revived lease did not count against the limit: a new fingerprint got the only seat ({b.describe()})",
+                a,
+                hb_a,
+                b,
+            )
         judge_history(expect, "EXP-03", s.history, s.f, 1, a, hb_a, b)
     elif hb_a.status in DEAD_LEASE:
         expect.note("EXP-04", f"an expired lease was not revived while its seat was free ({hb_a.status})")
@@ -254,9 +278,16 @@ def test_checkin_of_an_expired_lease_frees_nothing_more(target, expect, timeline
     expect.status("EXP-05", ci, [200, 404, 409], "checkin of an expired lease")
     first = min((b, cc), key=lambda e: expires_local(target, e))
     if surely_while_live(target, d, first):
-        expect("EXP-05", not d.ok,
-               f"checking in an expired lease freed a seat: a third lease on a 2-seat pool ({d.describe()})",
-               a, b, cc, ci, d)
+        expect(
+            "EXP-05",
+            not d.ok,
+            f"checking in an expired lease freed a seat: a third lease on a 2-seat pool ({d.describe()})",
+            a,
+            b,
+            cc,
+            ci,
+            d,
+        )
     for name, hb, grant in (("B", hb_b, b), ("C", hb_c, cc)):
         if surely_while_live(target, hb, grant):
             expect.status("EXP-05", hb, [200], f"heartbeat of live lease {name} after an expired lease was checked in")
@@ -340,16 +371,28 @@ def test_racing_the_reaper(target, expect, timeline):
     rounds = s.facts["rounds"]
     granted = [o for r in rounds for o in r["outs"][:REAPER_WIDTH] if o.ok]
     judge_history(expect, "CAP-04", s.history, s.f, 2, *granted[:3])
-    expect("CAP-04", all(sum(o.ok for o in r["outs"][:REAPER_WIDTH]) <= 2 for r in rounds),
-           "more new checkouts won one round than a 2-seat pool has seats", *granted[:4])
+    expect(
+        "CAP-04",
+        all(sum(o.ok for o in r["outs"][:REAPER_WIDTH]) <= 2 for r in rounds),
+        "more new checkouts won one round than a 2-seat pool has seats",
+        *granted[:4],
+    )
     before_final = [r for r in rounds if not r["final"]]
     last = before_final[-1]
     won = [o for r in before_final for o in r["outs"][:REAPER_WIDTH] if o.ok]
     end = expires_local(target, s.ex["a"])
     when = ", ".join(f"{min(o.sent_at for o in r['outs']) - end:+.2f}" for r in rounds)
-    expect.note("CAP-04", f"reaper race: {len(won)} of {len(before_final) * REAPER_WIDTH} racing checkouts won "
-                          f"(rounds sent at {when} s from the abandoned lease's lease_expires_at)")
+    expect.note(
+        "CAP-04",
+        f"reaper race: {len(won)} of {len(before_final) * REAPER_WIDTH} racing checkouts won "
+        f"(rounds sent at {when} s from the abandoned lease's lease_expires_at)",
+    )
     # The last of these rounds was sent after A's lease_expires_at + clock bound + tolerance.
     if min(o.sent_at for o in last["outs"]) >= last["deadline"]:
-        expect("EXP-01", won, "no new fingerprint got the seat of a lease past its lease_expires_at "
-                              "(plus tolerance) while racing for it", s.ex["a"], *last["outs"][:2])
+        expect(
+            "EXP-01",
+            won,
+            "no new fingerprint got the seat of a lease past its lease_expires_at (plus tolerance) while racing for it",
+            s.ex["a"],
+            *last["outs"][:2],
+        )

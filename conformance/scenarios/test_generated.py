@@ -8,14 +8,15 @@ requirement the run did not exercise is `not_run`, never a vacuous pass.
 How each schemathesis check maps to a requirement, and which schemathesis
 false positives are tolerated and why, is in `conformance/generated.py`.
 """
+
 from __future__ import annotations
 
 import pytest
 
-from ..expect import RequirementFailed
-from ..generated import REQUIREMENTS, GeneratedRun, run_generated
-from ..plugin import state_of
-from ..target import NotRunnable
+from leasecheck.conformance.expect import RequirementFailed
+from leasecheck.conformance.generated import REQUIREMENTS, GeneratedRun, run_generated
+from leasecheck.conformance.plugin import state_of
+from leasecheck.conformance.target import NotRunnable
 
 SEATS = 200  # fuzzing never checks leases in
 TIMEOUT_MINUTES = 5
@@ -46,12 +47,17 @@ def test_generated(generated: GeneratedRun, expect, rid: str) -> None:
     if not findings and not generated.exercised[rid]:
         pytest.skip(f"not_run: no generated request exercised {rid} on this target")
     if generated.stopped_early:
-        expect.note(rid, f"the generated run stopped at its time budget after {generated.wall_seconds:.0f} s; "
-                         "what it sent was judged")
+        expect.note(
+            rid,
+            f"the generated run stopped at its time budget after {generated.wall_seconds:.0f} s; "
+            "what it sent was judged",
+        )
     for note in sorted(set(generated.notes.get(rid, [])))[:3]:
         expect.note(rid, note)
     if not findings:
-        expect.note(rid, f"{generated.exercised[rid]} generated requests judged (seed {generated.seed}), none contradicted it")
+        expect.note(
+            rid, f"{generated.exercised[rid]} generated requests judged (seed {generated.seed}), none contradicted it"
+        )
         return
     # One record per kind of failure, each with its own evidence; a MUST failure raises only
     # after all of them are recorded.
@@ -59,7 +65,7 @@ def test_generated(generated: GeneratedRun, expect, rid: str) -> None:
     for f in findings:
         kinds.setdefault(f.kind, []).append(f)
     first: RequirementFailed | None = None
-    for kind, group in list(kinds.items())[:KINDS_SHOWN]:
+    for _kind, group in list(kinds.items())[:KINDS_SHOWN]:
         exchanges = [o.exchange() for f in group[:EVIDENCE_PER_KIND] for o in f.observed]
         more = f" (and {len(group) - 1} more like it)" if len(group) > 1 else ""
         try:
@@ -67,7 +73,10 @@ def test_generated(generated: GeneratedRun, expect, rid: str) -> None:
         except RequirementFailed as exc:
             first = first or exc
     if len(kinds) > KINDS_SHOWN:
-        expect.note(rid, f"{len(kinds) - KINDS_SHOWN} more kinds of failure not shown: "
-                         + ", ".join(list(kinds)[KINDS_SHOWN:]))
+        expect.note(
+            rid, f"{len(kinds) - KINDS_SHOWN} more kinds of failure not shown: " + ", ".join(list(kinds)[KINDS_SHOWN:])
+        )
     if first is not None:
-        raise RequirementFailed(rid, f"{len(findings)} generated request(s) contradict it; first: {findings[0].message}")
+        raise RequirementFailed(
+            rid, f"{len(findings)} generated request(s) contradict it; first: {findings[0].message}"
+        )

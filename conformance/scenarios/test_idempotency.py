@@ -4,12 +4,14 @@ A retried write must have one effect. Every scenario here proves seat effects
 by probing the pool with new fingerprints on a small license, never by
 trusting the status code of the request under test.
 """
+
 from __future__ import annotations
 
 import pytest
 
-from ...core.client import hardware_binding, new_key
-from ...core.signing import SignatureError
+from leasecheck.core.client import hardware_binding, new_key
+from leasecheck.core.signing import SignatureError
+
 from ._support import race
 
 KEY_CONFLICT = (409, 422)  # IDEM-05
@@ -40,9 +42,14 @@ def test_checkout_without_key_is_refused_and_takes_no_seat(target, lic, expect):
     ex = c.checkout(hardware_binding(), idempotency_key=None)
     expect.status("IDEM-01", ex, [400, 422], "checkout without an Idempotency-Key")
     probe = c.checkout(hardware_binding())
-    expect("IDEM-01", probe.status == 200,
-           f"after a refused keyless checkout a new fingerprint cannot check out on a 1-seat pool "
-           f"({probe.describe()}): the refused request took the seat", ex, probe)
+    expect(
+        "IDEM-01",
+        probe.status == 200,
+        f"after a refused keyless checkout a new fingerprint cannot check out on a 1-seat pool "
+        f"({probe.describe()}): the refused request took the seat",
+        ex,
+        probe,
+    )
     c.checkin(probe.lease_token)
 
 
@@ -57,12 +64,24 @@ def test_checkin_without_key_is_refused_and_frees_no_seat(target, lic, expect):
     ci = c.checkin(out.lease_token, idempotency_key=None)
     expect.status("IDEM-02", ci, [400, 422], "checkin without an Idempotency-Key")
     probe = c.checkout(hardware_binding())
-    expect("IDEM-02", not probe.ok,
-           "after a refused keyless checkin a new fingerprint checked out on the full 1-seat pool: "
-           "the refused checkin freed the seat", out, ci, probe)
+    expect(
+        "IDEM-02",
+        not probe.ok,
+        "after a refused keyless checkin a new fingerprint checked out on the full 1-seat pool: "
+        "the refused checkin freed the seat",
+        out,
+        ci,
+        probe,
+    )
     hb = c.heartbeat(out.lease_token)
-    expect("IDEM-02", hb.status == 200,
-           f"the lease no longer heartbeats after a refused keyless checkin ({hb.describe()})", out, ci, hb)
+    expect(
+        "IDEM-02",
+        hb.status == 200,
+        f"the lease no longer heartbeats after a refused keyless checkin ({hb.describe()})",
+        out,
+        ci,
+        hb,
+    )
     c.checkin(out.lease_token)
 
 
@@ -78,8 +97,13 @@ def test_replay_returns_the_same_signed_lease_and_takes_no_seat(target, lic, exp
     expect.status("IDEM-03", first, [200], "first checkout")
     again = c.checkout(body, idempotency_key=key)
     expect.status("IDEM-03", again, [200], "checkout replayed with the same key and body")
-    expect("IDEM-03", again.lease_token == first.lease_token,
-           "the replay answered a different lease_token than the first checkout", first, again)
+    expect(
+        "IDEM-03",
+        again.lease_token == first.lease_token,
+        "the replay answered a different lease_token than the first checkout",
+        first,
+        again,
+    )
     if again.header("idempotent-replayed"):
         expect.note("IDEM-03", f"replay carried Idempotent-Replayed: {again.header('idempotent-replayed')}")
 
@@ -92,9 +116,15 @@ def test_replay_returns_the_same_signed_lease_and_takes_no_seat(target, lic, exp
     expect("IDEM-11", not changed, f"the replay's data differs from the stored answer in {changed}", first, again)
 
     probe = c.checkout(hardware_binding())
-    expect("IDEM-03", probe.status == 200,
-           f"after one checkout and its replay a 2-seat pool refuses a new fingerprint ({probe.describe()}): "
-           "the replay took a second seat", first, again, probe)
+    expect(
+        "IDEM-03",
+        probe.status == 200,
+        f"after one checkout and its replay a 2-seat pool refuses a new fingerprint ({probe.describe()}): "
+        "the replay took a second seat",
+        first,
+        again,
+        probe,
+    )
     for tok in {first.lease_token, again.lease_token, probe.lease_token} - {None}:
         c.checkin(tok)
 
@@ -113,13 +143,22 @@ def test_key_reused_with_another_body_is_refused(target, lic, expect):
     clash = c.checkout(other, idempotency_key=key)
     expect.status("IDEM-05", clash, KEY_CONFLICT, "same Idempotency-Key with a different body")
     code = clash.error_code
-    expect("IDEM-06", code == "IDEMPOTENCY_CONFLICT", f"key-reuse error code is {code!r}, not IDEMPOTENCY_CONFLICT", clash)
+    expect(
+        "IDEM-06", code == "IDEMPOTENCY_CONFLICT", f"key-reuse error code is {code!r}, not IDEMPOTENCY_CONFLICT", clash
+    )
     again = c.checkout(other, idempotency_key=key)
     expect.status("IDEM-05", again, KEY_CONFLICT, "the same conflicting request sent a second time")
     probe = c.checkout(hardware_binding())
-    expect("IDEM-05", probe.status == 200,
-           f"after refused key reuse a 2-seat pool holding one lease refuses a new fingerprint "
-           f"({probe.describe()}): a refused request took a seat", first, clash, again, probe)
+    expect(
+        "IDEM-05",
+        probe.status == 200,
+        f"after refused key reuse a 2-seat pool holding one lease refuses a new fingerprint "
+        f"({probe.describe()}): a refused request took a seat",
+        first,
+        clash,
+        again,
+        probe,
+    )
     for tok in (first.lease_token, probe.lease_token):
         if tok:
             c.checkin(tok)
@@ -135,11 +174,23 @@ def test_keys_are_scoped_to_their_license(target, lic, expect):
     first = ca.checkout(body, idempotency_key=key)
     expect.status("IDEM-07", first, [200], "checkout by license-A")
     theirs = cb.checkout(body, idempotency_key=key)
-    expect.status("IDEM-07", theirs, [200], "checkout by license-B with license-A's key and body (a new request for license-B)")
-    expect("IDEM-07", theirs.lease_token != first.lease_token,
-           "license-B received license-A's lease_token for the same Idempotency-Key", first, theirs)
-    expect("IDEM-07", theirs.data.get("license_id") != first.data.get("license_id"),
-           "license-B's answer names license-A's license_id", first, theirs)
+    expect.status(
+        "IDEM-07", theirs, [200], "checkout by license-B with license-A's key and body (a new request for license-B)"
+    )
+    expect(
+        "IDEM-07",
+        theirs.lease_token != first.lease_token,
+        "license-B received license-A's lease_token for the same Idempotency-Key",
+        first,
+        theirs,
+    )
+    expect(
+        "IDEM-07",
+        theirs.data.get("license_id") != first.data.get("license_id"),
+        "license-B's answer names license-A's license_id",
+        first,
+        theirs,
+    )
     ca.checkin(first.lease_token)
     cb.checkin(theirs.lease_token)
 
@@ -164,20 +215,32 @@ def test_concurrent_duplicates_have_one_effect(target, lic, expect):
         for ex in outs:
             expect.status("IDEM-08", ex, [200, 409], f"storm {n}: a simultaneous duplicate checkout ({width} at once)")
         tokens = {o.lease_token for o in outs if o.ok}
-        expect("IDEM-08", len(tokens) <= 1,
-               f"storm {n}: {width} simultaneous duplicates got {len(tokens)} different lease_tokens",
-               *[o for o in outs if o.ok][:4])
+        expect(
+            "IDEM-08",
+            len(tokens) <= 1,
+            f"storm {n}: {width} simultaneous duplicates got {len(tokens)} different lease_tokens",
+            *[o for o in outs if o.ok][:4],
+        )
         if any(o.status == 409 for o in outs):
             expect.note("IDEM-08", "some duplicates were refused with 409 while the first was in flight")
         probe = c.checkout(hardware_binding())
-        expect("IDEM-08", probe.status == 200,
-               f"storm {n}: after {width} simultaneous duplicates a 2-seat pool refuses a new fingerprint "
-               f"({probe.describe()}): the duplicates took more than one seat", probe, *[o for o in outs if o.ok][:2])
+        expect(
+            "IDEM-08",
+            probe.status == 200,
+            f"storm {n}: after {width} simultaneous duplicates a 2-seat pool refuses a new fingerprint "
+            f"({probe.describe()}): the duplicates took more than one seat",
+            probe,
+            *[o for o in outs if o.ok][:2],
+        )
         if tokens:
             after = c.checkout(body, idempotency_key=key)
             expect.status("IDEM-03", after, [200], f"storm {n}: the same key and body once more after the storm")
-            expect("IDEM-03", after.lease_token in tokens,
-                   f"storm {n}: a replay after the storm answered a different lease_token than the storm's", after)
+            expect(
+                "IDEM-03",
+                after.lease_token in tokens,
+                f"storm {n}: a replay after the storm answered a different lease_token than the storm's",
+                after,
+            )
         for tok in tokens | {probe.lease_token} - {None}:
             c.checkin(tok)
 
@@ -198,17 +261,36 @@ def test_replay_after_checkin_takes_no_seat(target, lic, expect):
     expect("IDEM-09", replay.status is not None, f"the replay got no answer ({replay.describe()})", replay)
     if replay.ok:
         expect.note("IDEM-09", f"replay after checkin answered {replay.status} (the stored answer)")
-        expect("IDEM-09", replay.lease_token == first.lease_token,
-               "the replay after checkin answered 200 with a new lease_token: it created a lease", first, ci, replay)
+        expect(
+            "IDEM-09",
+            replay.lease_token == first.lease_token,
+            "the replay after checkin answered 200 with a new lease_token: it created a lease",
+            first,
+            ci,
+            replay,
+        )
         hb = c.heartbeat(replay.lease_token)
-        expect("IDEM-09", not hb.ok,
-               "the lease_token of the replay after checkin heartbeats: the replay revived the lease", ci, replay, hb)
+        expect(
+            "IDEM-09",
+            not hb.ok,
+            "the lease_token of the replay after checkin heartbeats: the replay revived the lease",
+            ci,
+            replay,
+            hb,
+        )
     else:
         expect.note("IDEM-09", f"replay after checkin refused with {replay.status}")
     probe = c.checkout(hardware_binding())
-    expect("IDEM-09", probe.status == 200,
-           f"after checkin and a replay of the original checkout a 1-seat pool refuses a new fingerprint "
-           f"({probe.describe()}): the replay took the seat", first, ci, replay, probe)
+    expect(
+        "IDEM-09",
+        probe.status == 200,
+        f"after checkin and a replay of the original checkout a 1-seat pool refuses a new fingerprint "
+        f"({probe.describe()}): the replay took the seat",
+        first,
+        ci,
+        replay,
+        probe,
+    )
     c.checkin(probe.lease_token)
 
 
@@ -227,14 +309,25 @@ def test_checkin_replay_frees_nothing_more(target, lic, expect):
     again = c.checkin(a.lease_token, idempotency_key=key)
     expect.status("IDEM-10", again, CHECKIN_REPLAY, "the checkin replayed with the same key")
     first_in = c.checkout(hardware_binding())
-    expect("IDEM-10", first_in.status == 200,
-           f"after a checkin on a full 2-seat pool a new fingerprint is refused ({first_in.describe()})",
-           ci, again, first_in)
+    expect(
+        "IDEM-10",
+        first_in.status == 200,
+        f"after a checkin on a full 2-seat pool a new fingerprint is refused ({first_in.describe()})",
+        ci,
+        again,
+        first_in,
+    )
     second_in = c.checkout(hardware_binding())
-    expect("IDEM-10", not second_in.ok,
-           "after one checkin (sent twice) on a full 2-seat pool two new fingerprints checked out: "
-           "the replayed checkin freed a second seat", ci, again, first_in, second_in)
+    expect(
+        "IDEM-10",
+        not second_in.ok,
+        "after one checkin (sent twice) on a full 2-seat pool two new fingerprints checked out: "
+        "the replayed checkin freed a second seat",
+        ci,
+        again,
+        first_in,
+        second_in,
+    )
     for tok in (b.lease_token, first_in.lease_token, second_in.lease_token):
         if tok:
             c.checkin(tok)
-

@@ -5,11 +5,12 @@ lease_token where one is needed), so the refusal can only be about that one
 fault. INPUT-04 (no 5xx for generated input) is judged by the generated-input
 engine, not here.
 """
+
 from __future__ import annotations
 
 import pytest
 
-from ...core.client import CHECKIN, CHECKOUT, HEARTBEAT, hardware_binding, license_auth, new_key
+from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, hardware_binding, license_auth, new_key
 
 JSON = {"Content-Type": "application/json"}
 INVALID = (400, 422)  # INPUT-02, INPUT-03, INPUT-07
@@ -39,16 +40,28 @@ def held(target, lic):
 def test_malformed_json(target, held, expect):
     """A body that is not JSON is a client error the client can see and fix
     (400 with an envelope), never a server fault."""
-    c, token = held
+    c, _token = held
     bad = b"{not json"
-    for ex in (c.checkout(content=bad, headers=JSON),
-               c.http.request("POST", HEARTBEAT, content=bad, headers={**JSON, **license_auth(c.license_key)},
-                              operation="heartbeat"),
-               c.http.request("POST", CHECKIN, content=bad,
-                              headers={**JSON, **license_auth(c.license_key), "Idempotency-Key": new_key()},
-                              operation="checkin")):
+    for ex in (
+        c.checkout(content=bad, headers=JSON),
+        c.http.request(
+            "POST", HEARTBEAT, content=bad, headers={**JSON, **license_auth(c.license_key)}, operation="heartbeat"
+        ),
+        c.http.request(
+            "POST",
+            CHECKIN,
+            content=bad,
+            headers={**JSON, **license_auth(c.license_key), "Idempotency-Key": new_key()},
+            operation="checkin",
+        ),
+    ):
         expect.status("INPUT-01", ex, [400], f"{ex.operation} with a body that is not JSON")
-        expect("INPUT-01", _is_error_envelope(ex), f"{ex.operation}: the 400 for malformed JSON is not an error envelope", ex)
+        expect(
+            "INPUT-01",
+            _is_error_envelope(ex),
+            f"{ex.operation}: the 400 for malformed JSON is not an error envelope",
+            ex,
+        )
 
 
 @pytest.mark.requirement("INPUT-02")
@@ -72,8 +85,8 @@ def test_wrong_types_and_missing_fields(target, held, expect):
     c, token = held
     body = hardware_binding
     cases = [
-        ("checkout with is_vm \"yes\"", c.checkout(body(is_vm="yes"))),
-        ("checkout with is_container \"no\"", c.checkout(body(is_container="no"))),
+        ('checkout with is_vm "yes"', c.checkout(body(is_vm="yes"))),
+        ('checkout with is_container "no"', c.checkout(body(is_container="no"))),
         ("checkout with fingerprint 123", c.checkout(body(fingerprint=123))),
         ("checkout with fingerprint null", c.checkout({**body(), "fingerprint": None})),
         ("checkout with hostname as a list", c.checkout(body(hostname=["h"]))),
@@ -97,7 +110,13 @@ def test_wrong_methods(target, held, expect):
     """RFC 9110: a 405 names the methods that would work in Allow; clients and
     tools rely on it."""
     c, _token = held
-    for method, path in (("GET", CHECKOUT), ("GET", HEARTBEAT), ("GET", CHECKIN), ("PUT", CHECKOUT), ("DELETE", CHECKIN)):
+    for method, path in (
+        ("GET", CHECKOUT),
+        ("GET", HEARTBEAT),
+        ("GET", CHECKIN),
+        ("PUT", CHECKOUT),
+        ("DELETE", CHECKIN),
+    ):
         ex = c.http.request(method, path, headers=license_auth(c.license_key), operation=path.rsplit("/", 1)[-1])
         if expect.status("INPUT-05", ex, [405], f"{method} {path}"):
             allow = ex.header("allow")
@@ -123,7 +142,10 @@ def test_container_binding_needs_an_identity(target, held, expect):
     base = {"hostname": "leasecheck-host", "os": "linux", "is_vm": False, "is_container": True}
     cases = [
         ("container binding without any identity", c.checkout(base)),
-        ("container binding with only a fingerprint", c.checkout({**base, "fingerprint": hardware_binding()["fingerprint"]})),
+        (
+            "container binding with only a fingerprint",
+            c.checkout({**base, "fingerprint": hardware_binding()["fingerprint"]}),
+        ),
     ]
     for what, ex in cases:
         expect.status("INPUT-07", ex, INVALID, what)

@@ -1,17 +1,35 @@
 """lifecycle: checkout, heartbeat and checkin of one lease."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from ...core.client import hardware_binding
+from leasecheck.core.client import hardware_binding
+
 from ._support import DEAD_LEASE
 
-REQUIRED_CHECKOUT = ("license_id", "status", "license_type", "entitlement_version", "issued_at",
-                     "device_id", "lease_token", "lease_expires_at", "features")
-REQUIRED_LEASE = ("license_id", "status", "license_type", "entitlement_version", "issued_at",
-                  "device_id", "lease_expires_at")
+REQUIRED_CHECKOUT = (
+    "license_id",
+    "status",
+    "license_type",
+    "entitlement_version",
+    "issued_at",
+    "device_id",
+    "lease_token",
+    "lease_expires_at",
+    "features",
+)
+REQUIRED_LEASE = (
+    "license_id",
+    "status",
+    "license_type",
+    "entitlement_version",
+    "issued_at",
+    "device_id",
+    "lease_expires_at",
+)
 
 
 @pytest.mark.requirement("LIFE-01", "LIFE-02", "LIFE-03", "LIFE-04", "LIFE-05")
@@ -38,9 +56,15 @@ def test_checkout_heartbeat_checkin(target, lic, expect):
     expect("LIFE-03", not missing, f"checkin data lacks {missing}", ci)
 
     ids = {x.data.get("license_id") for x in (out, hb, ci)}
-    expect("LIFE-05", len(ids) == 1, f"license_id differs across one lease's answers: {sorted(map(str, ids))}", out, hb, ci)
-    expect("LIFE-05", data.get("license_type") == f.license_type,
-           f"license_type {data.get('license_type')!r} is not the policy's {f.license_type!r}", out)
+    expect(
+        "LIFE-05", len(ids) == 1, f"license_id differs across one lease's answers: {sorted(map(str, ids))}", out, hb, ci
+    )
+    expect(
+        "LIFE-05",
+        data.get("license_type") == f.license_type,
+        f"license_type {data.get('license_type')!r} is not the policy's {f.license_type!r}",
+        out,
+    )
 
     after = c.heartbeat(token)
     expect.status("LIFE-03", after, DEAD_LEASE, "heartbeat after checkin")

@@ -4,18 +4,19 @@ Every 2xx runtime answer of the whole run is verified by the envelope
 inspector (SIG-01, SIG-02, SIG-06); these scenarios add the cases that need
 set-up: awkward characters in signed data, tampering, replay signatures.
 """
+
 from __future__ import annotations
 
 import copy
 
 import pytest
 
-from ...core.client import hardware_binding
-from ...core.signing import SignatureError, sdk_bytes
+from leasecheck.core.client import hardware_binding
+from leasecheck.core.signing import SignatureError, sdk_bytes
 
 # Characters the SDKs' serialisers leave unescaped but naive signers escape or
 # normalise: non-ASCII (Latin, CJK, emoji), HTML specials, U+2028/U+2029, '/'.
-AWKWARD = ["größe-ß", "<b>&amp;</b>", "line\u2028sep\u2029", "日本語", "emoji-😀", "a/b\\c\"d"]
+AWKWARD = ["größe-ß", "<b>&amp;</b>", "line\u2028sep\u2029", "日本語", "emoji-😀", 'a/b\\c"d']
 
 
 @pytest.mark.requirement("SIG-01", "SIG-03")
@@ -36,7 +37,12 @@ def test_awkward_characters_in_signed_data(target, lic, expect):
         reason = str(exc)
     echoed = any(ord(ch) > 127 or ch in "<>&" for ch in sdk_bytes(out.data).decode("utf-8"))
     if echoed:
-        expect("SIG-03", verified, f"signature fails over data with non-ASCII/HTML-special text: {'' if verified else reason}", out)
+        expect(
+            "SIG-03",
+            verified,
+            f"signature fails over data with non-ASCII/HTML-special text: {'' if verified else reason}",
+            out,
+        )
         expect.note("SIG-03", "non-ASCII and HTML-special text reached the signed data and verified")
     else:
         expect("SIG-01", verified, "checkout signature does not verify", out)

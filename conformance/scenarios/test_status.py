@@ -1,12 +1,13 @@
 """status: license status and what it forbids."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from ...core.client import hardware_binding
-from ..target import NotRunnable
+from leasecheck.conformance.target import NotRunnable
+from leasecheck.core.client import hardware_binding
 
 STATE_CODE = re.compile(r"LICENSE|INACTIVE|SUSPENDED|REVOKED")  # STAT-04
 REVOKED = (401, 403)  # STAT-03
@@ -32,7 +33,12 @@ def test_suspend_forbids_checkout_and_reinstate_allows_it(target, lic, expect):
     refused = c.checkout(hardware_binding())
     expect.status("STAT-01", refused, [403], "checkout by a suspended license")
     code = refused.error_code or ""
-    expect("STAT-04", STATE_CODE.search(code), f"the suspended license's refusal has code {code!r}, which does not name the state", refused)
+    expect(
+        "STAT-04",
+        STATE_CODE.search(code),
+        f"the suspended license's refusal has code {code!r}, which does not name the state",
+        refused,
+    )
     _set_status(target, f, "reinstate")
     after = c.checkout(hardware_binding())
     expect.status("STAT-02", after, [200], "checkout after reinstate")
@@ -50,7 +56,12 @@ def test_revoked_license_cannot_check_out(target, lic, expect):
     refused = c.checkout(hardware_binding())
     expect.status("STAT-03", refused, REVOKED, "checkout by a revoked license")
     code = refused.error_code or ""
-    expect("STAT-04", STATE_CODE.search(code), f"the revoked license's refusal has code {code!r}, which does not name the state", refused)
+    expect(
+        "STAT-04",
+        STATE_CODE.search(code),
+        f"the revoked license's refusal has code {code!r}, which does not name the state",
+        refused,
+    )
 
 
 @pytest.mark.requirement("STAT-05")

@@ -1,4 +1,5 @@
 """system: health, readiness, metrics and public keys."""
+
 from __future__ import annotations
 
 import base64
@@ -31,11 +32,20 @@ def test_readiness(target, expect):
     expect.status("SYS-02", ex, [200, 503], "GET /readyz")
     data = ex.data if isinstance(ex.data, dict) else {}
     if ex.status == 200:
-        expect("SYS-02", data.get("status") == "ready" and "db" in data,
-               f"GET /readyz 200: data is {data!r}, not {{status: 'ready', db: ...}}", ex)
+        expect(
+            "SYS-02",
+            data.get("status") == "ready" and "db" in data,
+            f"GET /readyz 200: data is {data!r}, not {{status: 'ready', db: ...}}",
+            ex,
+        )
     else:
         expect.note("SYS-02", "the target reported not_ready")
-        expect("SYS-02", data.get("status") == "not_ready", f"GET /readyz 503: data.status is {data.get('status')!r}, not 'not_ready'", ex)
+        expect(
+            "SYS-02",
+            data.get("status") == "not_ready",
+            f"GET /readyz 503: data.status is {data.get('status')!r}, not 'not_ready'",
+            ex,
+        )
 
 
 @pytest.mark.requirement("SYS-03")
@@ -45,7 +55,9 @@ def test_metrics(target, expect):
     if not expect.status("SYS-03", ex, [200], "GET /metrics"):
         return
     ctype = (ex.header("content-type") or "").lower()
-    expect("SYS-03", ctype.startswith(PROMETHEUS_TYPES), f"GET /metrics: Content-Type {ctype!r} is not Prometheus text", ex)
+    expect(
+        "SYS-03", ctype.startswith(PROMETHEUS_TYPES), f"GET /metrics: Content-Type {ctype!r} is not Prometheus text", ex
+    )
     lines = [ln.strip() for ln in ex.response_body.decode("utf-8", "replace").splitlines()]
     samples = [ln for ln in lines if ln and not ln.startswith("#")]
     bad = [ln for ln in samples if not SAMPLE.match(ln)]
@@ -74,16 +86,22 @@ def test_public_keys_are_well_formed(target, expect):
         name = f"key {i}" + (f" ({k.get('kid')!r})" if isinstance(k, dict) else "")
         expect("SIG-05", isinstance(k, dict), f"{name} is not an object", ex)
         expect("SIG-05", isinstance(k.get("kid"), str) and k["kid"], f"{name} has no kid", ex)
-        expect("SIG-05", k.get("algorithm") == "Ed25519", f"{name}: algorithm is {k.get('algorithm')!r}, not 'Ed25519'", ex)
+        expect(
+            "SIG-05", k.get("algorithm") == "Ed25519", f"{name}: algorithm is {k.get('algorithm')!r}, not 'Ed25519'", ex
+        )
         raw = None
         if isinstance(k.get("public_key"), str):
             try:
                 raw = base64.b64decode(k["public_key"], validate=True)
             except (binascii.Error, ValueError):
                 raw = None
-        expect("SIG-05", raw is not None and len(raw) == 32,
-               f"{name}: public_key is not base64 of 32 raw bytes "
-               f"({'not base64' if raw is None else f'{len(raw)} bytes'})", ex)
+        expect(
+            "SIG-05",
+            raw is not None and len(raw) == 32,
+            f"{name}: public_key is not base64 of 32 raw bytes "
+            f"({'not base64' if raw is None else f'{len(raw)} bytes'})",
+            ex,
+        )
         expect("SIG-05", k.get("status") in ("active", "retired"), f"{name}: status is {k.get('status')!r}", ex)
         expect("SIG-05", isinstance(k.get("created_at"), str) and k["created_at"], f"{name} has no created_at", ex)
     active = [k for k in keys if k.get("status") == "active"]

@@ -3,6 +3,7 @@
 The late-heartbeat scenario waits most of a lease window; it runs as a
 timeline (see conftest.py), alongside the expiry scenarios' waits.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from ...core.client import Exchange, hardware_binding
-from ...core.timeutil import is_rfc3339, parse_rfc3339, wait_until
+from leasecheck.core.client import Exchange, hardware_binding
+from leasecheck.core.timeutil import is_rfc3339, parse_rfc3339, wait_until
+
 from ._support import expires_local
 
 #: TIME-01's tolerance for rounding, from the catalogue's `accepted`.
@@ -40,23 +42,37 @@ def _expiry(ex: Exchange) -> float:
 def _judge_window(expect: Any, target: Any, timeout_s: float, ex: Exchange) -> None:
     """TIME-01 on one 200 checkout/heartbeat answer."""
     ts, exp = _stamp(ex), _expiry(ex)
-    expect("TIME-01", ts - ROUNDING < exp <= ts + timeout_s + ROUNDING,
-           f"lease_expires_at is {exp - ts:+.3f} s from meta.timestamp; the policy allows "
-           f"(0, {timeout_s:g}] s (± {ROUNDING:g} s for rounding)", ex)
+    expect(
+        "TIME-01",
+        ts - ROUNDING < exp <= ts + timeout_s + ROUNDING,
+        f"lease_expires_at is {exp - ts:+.3f} s from meta.timestamp; the policy allows "
+        f"(0, {timeout_s:g}] s (± {ROUNDING:g} s for rounding)",
+        ex,
+    )
 
 
 def _judge_rfc3339(expect: Any, ex: Exchange) -> None:
     values = {"meta.timestamp": ex.json.get("meta", {}).get("timestamp")}
-    values.update({f"data.{k}": ex.data.get(k) for k in ("issued_at", "lease_expires_at", "expires_at")
-                   if ex.data.get(k) is not None})
+    values.update(
+        {
+            f"data.{k}": ex.data.get(k)
+            for k in ("issued_at", "lease_expires_at", "expires_at")
+            if ex.data.get(k) is not None
+        }
+    )
     bad = {k: v for k, v in values.items() if not is_rfc3339(v)}
     expect("TIME-05", not bad, f"not RFC 3339 date-times with an offset: {bad}", ex)
 
 
 def _judge_never_shorter(expect: Any, before: Exchange, after: Exchange) -> None:
-    expect("TIME-02", _expiry(after) >= _expiry(before),
-           f"a heartbeat moved lease_expires_at back by {_expiry(before) - _expiry(after):.3f} s "
-           f"({before.data['lease_expires_at']} -> {after.data['lease_expires_at']})", before, after)
+    expect(
+        "TIME-02",
+        _expiry(after) >= _expiry(before),
+        f"a heartbeat moved lease_expires_at back by {_expiry(before) - _expiry(after):.3f} s "
+        f"({before.data['lease_expires_at']} -> {after.data['lease_expires_at']})",
+        before,
+        after,
+    )
 
 
 def _judge_extends(expect: Any, before: Exchange, after: Exchange) -> bool:
@@ -64,9 +80,14 @@ def _judge_extends(expect: Any, before: Exchange, after: Exchange) -> bool:
     gap = _stamp(after) - _stamp(before)
     if gap < RESOLUTION:
         return False
-    expect("TIME-03", _expiry(after) > _expiry(before),
-           f"a heartbeat {gap:.1f} s after the previous answer did not move lease_expires_at "
-           f"({before.data['lease_expires_at']} -> {after.data['lease_expires_at']})", before, after)
+    expect(
+        "TIME-03",
+        _expiry(after) > _expiry(before),
+        f"a heartbeat {gap:.1f} s after the previous answer did not move lease_expires_at "
+        f"({before.data['lease_expires_at']} -> {after.data['lease_expires_at']})",
+        before,
+        after,
+    )
     return True
 
 
@@ -106,8 +127,12 @@ def test_server_clock_is_within_five_seconds(target, expect):
         pytest.skip("not_run: no answer carried meta.timestamp")
     skew = abs(clock.offset) - clock.bound()
     expect.note("TIME-06", f"server clock offset {clock.offset * 1000:+.0f} ms ± {clock.bound() * 1000:.0f} ms")
-    expect("TIME-06", skew <= CLOCK_LIMIT,
-           f"meta.timestamp is {clock.offset:+.1f} s (± {clock.bound():.2f} s) from the client's clock", ex)
+    expect(
+        "TIME-06",
+        skew <= CLOCK_LIMIT,
+        f"meta.timestamp is {clock.offset:+.1f} s (± {clock.bound():.2f} s) from the client's clock",
+        ex,
+    )
 
 
 # ------------------------------------------------------------------ late heartbeat
@@ -175,15 +200,24 @@ def test_late_heartbeat_succeeds_and_extends(target, expect, timeline):
     judged = [a for a in res.attempts if a.certain]
     if not judged:
         where = "; ".join(f"{a.fraction[0]:.0%}-{a.fraction[1]:.0%}" if a.fraction else "?" for a in res.attempts)
-        pytest.skip(f"not_run: no heartbeat certainly arrived at {LOW:.0%}-{HIGH:.0%} of the lease "
-                    f"in {len(res.attempts)} attempts (arrival windows {where}); the timing was disturbed")
+        pytest.skip(
+            f"not_run: no heartbeat certainly arrived at {LOW:.0%}-{HIGH:.0%} of the lease "
+            f"in {len(res.attempts)} attempts (arrival windows {where}); the timing was disturbed"
+        )
     att = judged[0]
     hb = att.heartbeat
     assert hb is not None and att.fraction is not None
-    expect.status("TIME-04", hb, [200],
-                  f"heartbeat received at {att.fraction[0]:.0%}-{att.fraction[1]:.0%} of the way to lease_expires_at")
-    expect.note("TIME-04", f"a heartbeat at {att.fraction[0]:.0%}-{att.fraction[1]:.0%} of the lease succeeded "
-                           f"(attempt {res.attempts.index(att) + 1})")
+    expect.status(
+        "TIME-04",
+        hb,
+        [200],
+        f"heartbeat received at {att.fraction[0]:.0%}-{att.fraction[1]:.0%} of the way to lease_expires_at",
+    )
+    expect.note(
+        "TIME-04",
+        f"a heartbeat at {att.fraction[0]:.0%}-{att.fraction[1]:.0%} of the lease succeeded "
+        f"(attempt {res.attempts.index(att) + 1})",
+    )
     _judge_window(expect, target, res.timeout_s, hb)
     _judge_never_shorter(expect, att.checkout, hb)
     _judge_extends(expect, att.checkout, hb)
@@ -193,8 +227,12 @@ def test_late_heartbeat_succeeds_and_extends(target, expect, timeline):
     if not res.recheck_certain:
         expect.note("LIFE-02", "the heartbeat after the first expiry arrived too late to be judged")
         return
-    expect.status("LIFE-02", re, [200],
-                  "heartbeat after the checkout's lease_expires_at but before the one the late heartbeat answered")
+    expect.status(
+        "LIFE-02",
+        re,
+        [200],
+        "heartbeat after the checkout's lease_expires_at but before the one the late heartbeat answered",
+    )
     _judge_window(expect, target, res.timeout_s, re)
     _judge_never_shorter(expect, hb, re)
     _judge_extends(expect, hb, re)

@@ -5,14 +5,16 @@ go through `Http`, so that every exchange is timed, recorded for evidence,
 redacted once, and seen by the same observers (schema validation, signature
 checks, the operation history).
 """
+
 from __future__ import annotations
 
 import json
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import httpx
 
@@ -101,6 +103,7 @@ class Exchange:
 
     def evidence(self, limit: int = 4000) -> dict[str, Any]:
         """A redacted, JSON-ready record of the exchange for reports."""
+
         def text(b: bytes | None) -> str | None:
             if b is None:
                 return None
@@ -114,7 +117,9 @@ class Exchange:
                 "headers": redact_headers(self.request_headers),
                 "body": text(self.request_body),
             },
-            "response": None if self.status is None else {
+            "response": None
+            if self.status is None
+            else {
                 "status": self.status,
                 "headers": redact_headers(self.response_headers),
                 "body": text(self.response_body),
@@ -167,7 +172,7 @@ class Http:
         if self._owns_client:
             self._client.close()
 
-    def __enter__(self) -> "Http":
+    def __enter__(self) -> Http:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -199,8 +204,11 @@ class Http:
                 with held():
                     ex = self._send(method, path, hdrs, body, operation, timeout)
                     ex.throttled = attempt
-                    wait = self.backoff.delay(ex.header("retry-after"), attempt) \
-                        if self.backoff is not None and ex.status == 429 else None
+                    wait = (
+                        self.backoff.delay(ex.header("retry-after"), attempt)
+                        if self.backoff is not None and ex.status == 429
+                        else None
+                    )
                     if wait is None:
                         for obs in self.observers:  # before the count drops: idle means fully observed
                             obs(ex)
@@ -214,15 +222,29 @@ class Http:
                 self._inflight -= 1
         return ex
 
-    def _send(self, method: str, path: str, hdrs: dict[str, str], body: bytes | None,
-              operation: str | None, timeout: float | None) -> Exchange:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        hdrs: dict[str, str],
+        body: bytes | None,
+        operation: str | None,
+        timeout: float | None,
+    ) -> Exchange:
         """One attempt on the wire."""
         if self._before_request is not None:
             self._before_request()
         sent = time.time()
-        ex = Exchange(method=method, path=path, request_headers=hdrs, request_body=body,
-                      sent_at=sent, received_at=sent, operation=operation,
-                      idempotency_key=hdrs.get("Idempotency-Key"))
+        ex = Exchange(
+            method=method,
+            path=path,
+            request_headers=hdrs,
+            request_body=body,
+            sent_at=sent,
+            received_at=sent,
+            operation=operation,
+            idempotency_key=hdrs.get("Idempotency-Key"),
+        )
         try:
             kwargs: dict[str, Any] = {"headers": hdrs, "content": body}
             if timeout is not None:
@@ -268,9 +290,15 @@ class LeaseClient:
         """POST checkout; `body` defaults to a hardware binding with a fresh fingerprint."""
         if body is None and content is None:
             body = hardware_binding()
-        return self.http.request("POST", CHECKOUT, json_body=body, content=content,
-                                 headers=self._headers(idempotency_key, headers),
-                                 operation="checkout", timeout=timeout)
+        return self.http.request(
+            "POST",
+            CHECKOUT,
+            json_body=body,
+            content=content,
+            headers=self._headers(idempotency_key, headers),
+            operation="checkout",
+            timeout=timeout,
+        )
 
     def heartbeat(
         self,
@@ -281,9 +309,14 @@ class LeaseClient:
         timeout: float | None = None,
     ) -> Exchange:
         payload = body if body is not None else {"lease_token": lease_token}
-        return self.http.request("POST", HEARTBEAT, json_body=payload,
-                                 headers=self._headers(None, headers), operation="heartbeat",
-                                 timeout=timeout)
+        return self.http.request(
+            "POST",
+            HEARTBEAT,
+            json_body=payload,
+            headers=self._headers(None, headers),
+            operation="heartbeat",
+            timeout=timeout,
+        )
 
     def checkin(
         self,
@@ -295,9 +328,14 @@ class LeaseClient:
         timeout: float | None = None,
     ) -> Exchange:
         payload = body if body is not None else {"lease_token": lease_token}
-        return self.http.request("POST", CHECKIN, json_body=payload,
-                                 headers=self._headers(idempotency_key, headers),
-                                 operation="checkin", timeout=timeout)
+        return self.http.request(
+            "POST",
+            CHECKIN,
+            json_body=payload,
+            headers=self._headers(idempotency_key, headers),
+            operation="checkin",
+            timeout=timeout,
+        )
 
 
 def hardware_binding(fingerprint: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -337,10 +375,13 @@ class Management:
         self.token = token
 
     def _post(self, path: str, body: Any, what: str, ok: tuple[int, ...] = (200, 201)) -> Any:
-        ex = self.http.request("POST", path, json_body=body,
-                               headers={"Authorization": f"Bearer {self.token}",
-                                        "Idempotency-Key": new_key()},
-                               operation="management")
+        ex = self.http.request(
+            "POST",
+            path,
+            json_body=body,
+            headers={"Authorization": f"Bearer {self.token}", "Idempotency-Key": new_key()},
+            operation="management",
+        )
         return _expect(ex, ok, what)
 
     def create_product(self, name: str, code: str, metadata: Mapping[str, Any] | None = None) -> dict:

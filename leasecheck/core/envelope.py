@@ -5,14 +5,17 @@ requirements (schemas, error envelopes, documented statuses, signatures,
 timestamps). Conformance attributes them to requirement IDs; load runs can
 sample them.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from ..specs import openapi
-from ..specs.validate import validator
+from leasecheck.specs import openapi
+from leasecheck.specs.validate import validator
+
 from .client import Exchange
 from .signing import KeyRing, SignatureError
 from .timeutil import is_rfc3339
@@ -84,7 +87,13 @@ class Inspector:
             responses = op.get("responses", {})
             documented = {int(s) for s in responses if s.isdigit()}
             if ex.status not in documented and ex.status not in ALWAYS_ALLOWED:
-                out.append(Finding("ENV-04", False, f"{ex.describe()}: status {ex.status} is not documented for {op.get('operationId')} (documented: {sorted(documented)})"))
+                out.append(
+                    Finding(
+                        "ENV-04",
+                        False,
+                        f"{ex.describe()}: status {ex.status} is not documented for {op.get('operationId')} (documented: {sorted(documented)})",
+                    )
+                )
             else:
                 out.append(Finding("ENV-04", True, ""))
             resp = responses.get(str(ex.status))
@@ -96,7 +105,9 @@ class Inspector:
                 if errors:
                     e = errors[0]
                     where = "/".join(str(p) for p in e.absolute_path) or "(root)"
-                    out.append(Finding("ENV-01", False, f"{ex.describe()}: {_component(ref)} invalid at {where}: {e.message}"))
+                    out.append(
+                        Finding("ENV-01", False, f"{ex.describe()}: {_component(ref)} invalid at {where}: {e.message}")
+                    )
                 else:
                     out.append(Finding("ENV-01", True, ""))
             elif ref and body is None and ex.status != 204:
@@ -105,15 +116,31 @@ class Inspector:
         # (readyz answers 503 with a ReadyEnvelope, not an error envelope).
         documents_other = ref is not None and _component(ref) != "ErrorEnvelope"
         if ex.status >= 400 and not documents_other and (op is not None or ex.path.startswith("/api/")):
-            if not (isinstance(body, dict) and isinstance(body.get("error"), dict)
-                    and isinstance(body["error"].get("code"), str) and isinstance(body["error"].get("message"), str)
-                    and isinstance(body.get("meta"), dict) and isinstance(body["meta"].get("request_id"), str)):
-                out.append(Finding("ENV-02", False, f"{ex.describe()}: not an error envelope (error.code, error.message, meta.request_id)"))
+            if not (
+                isinstance(body, dict)
+                and isinstance(body.get("error"), dict)
+                and isinstance(body["error"].get("code"), str)
+                and isinstance(body["error"].get("message"), str)
+                and isinstance(body.get("meta"), dict)
+                and isinstance(body["meta"].get("request_id"), str)
+            ):
+                out.append(
+                    Finding(
+                        "ENV-02",
+                        False,
+                        f"{ex.describe()}: not an error envelope (error.code, error.message, meta.request_id)",
+                    )
+                )
             else:
                 out.append(Finding("ENV-02", True, ""))
                 code = body["error"]["code"]
-                out.append(Finding("ENV-03", bool(_UPPER_SNAKE.match(code)),
-                                   f"{ex.describe()}: error.code {code!r} is not UPPER_SNAKE_CASE"))
+                out.append(
+                    Finding(
+                        "ENV-03",
+                        bool(_UPPER_SNAKE.match(code)),
+                        f"{ex.describe()}: error.code {code!r} is not UPPER_SNAKE_CASE",
+                    )
+                )
         if isinstance(body, dict) and isinstance(body.get("meta"), dict):
             rid = body["meta"].get("request_id")
             if isinstance(rid, str) and ex.header("idempotent-replayed") is None:
@@ -122,7 +149,9 @@ class Inspector:
                 out.append(Finding("ENV-05", not dup, f"{ex.describe()}: meta.request_id {rid!r} was used before"))
             ts = body["meta"].get("timestamp")
             if ts is not None:
-                out.append(Finding("TIME-05", is_rfc3339(ts), f"{ex.describe()}: meta.timestamp {ts!r} is not RFC 3339"))
+                out.append(
+                    Finding("TIME-05", is_rfc3339(ts), f"{ex.describe()}: meta.timestamp {ts!r} is not RFC 3339")
+                )
         if ex.operation in RUNTIME_OPS and ex.ok and is_json:
             out.extend(self._signature(ex, body))
         return out
@@ -135,18 +164,34 @@ class Inspector:
         if isinstance(data, dict):
             for f in ("issued_at", "lease_expires_at", "expires_at"):
                 if f in data and data[f] is not None:
-                    out.append(Finding("TIME-05", is_rfc3339(data[f]), f"{ex.describe()}: data.{f} {data[f]!r} is not RFC 3339"))
+                    out.append(
+                        Finding(
+                            "TIME-05", is_rfc3339(data[f]), f"{ex.describe()}: data.{f} {data[f]!r} is not RFC 3339"
+                        )
+                    )
         sig = body.get("signature")
         kid = sig.get("kid") if isinstance(sig, dict) else None
         if isinstance(kid, str) and kid not in self.keyring and self.refresh_keys is not None:
             self.refresh_keys()
         if isinstance(kid, str) and kid not in self.keyring:
-            out.append(Finding("SIG-02", False, f"{ex.describe()}: signature.kid {kid!r} is not published at /api/v1/system/public-keys"))
+            out.append(
+                Finding(
+                    "SIG-02",
+                    False,
+                    f"{ex.describe()}: signature.kid {kid!r} is not published at /api/v1/system/public-keys",
+                )
+            )
         elif isinstance(kid, str):
             out.append(Finding("SIG-02", True, ""))
             key = self.keyring.get(kid)
             if key is not None:
-                out.append(Finding("SIG-06", key.status == "active", f"{ex.describe()}: signed with key {kid!r} whose status is {key.status!r}"))
+                out.append(
+                    Finding(
+                        "SIG-06",
+                        key.status == "active",
+                        f"{ex.describe()}: signed with key {kid!r} whose status is {key.status!r}",
+                    )
+                )
         try:
             self.keyring.verify(body)
             out.append(Finding("SIG-01", True, ""))

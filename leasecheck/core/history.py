@@ -8,13 +8,15 @@ the earliest of (a) the send time of a checkin or of a refused heartbeat and
 (b) its acknowledged `lease_expires_at` minus the clock uncertainty. More than
 N such leases at one instant is a violation no interleaving can excuse.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from .client import Exchange
 from .redact import lease_ref
@@ -52,8 +54,7 @@ class Op:
         return self.server_time - (self.sent_at + self.received_at) / 2
 
 
-def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = None,
-                     worker: str | None = None) -> Op:
+def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = None, worker: str | None = None) -> Op:
     """Turn a recorded exchange into an Op. `lease_token` names the lease a
     heartbeat/checkin addressed; for checkouts it is read from the answer."""
     data = ex.data if isinstance(ex.data, dict) else {}
@@ -97,8 +98,7 @@ class History:
         self.ops.append(op)
         return op
 
-    def record(self, ex: Exchange, license: str, *, lease_token: str | None = None,
-               worker: str | None = None) -> Op:
+    def record(self, ex: Exchange, license: str, *, lease_token: str | None = None, worker: str | None = None) -> Op:
         return self.add(op_from_exchange(ex, license, lease_token=lease_token, worker=worker))
 
     def __iter__(self) -> Iterator[Op]:
@@ -113,7 +113,7 @@ class History:
                 fh.write(json.dumps(asdict(op)) + "\n")
 
     @classmethod
-    def load(cls, *paths: Path) -> "History":
+    def load(cls, *paths: Path) -> History:
         """Merge histories written by several processes, ordered by send time."""
         ops: list[Op] = []
         for p in paths:
@@ -141,10 +141,13 @@ class Violation:
 
 def _certain_intervals(ops: list[Op], tolerance: float) -> list[tuple[float, float, Op]]:
     """Intervals (local clock) during which one lease was certainly held."""
-    acks = sorted((o for o in ops if o.ok and o.kind in ("checkout", "heartbeat")),
-                  key=lambda o: o.received_at)
+    acks = sorted((o for o in ops if o.ok and o.kind in ("checkout", "heartbeat")), key=lambda o: o.received_at)
     terminators = sorted(
-        (o for o in ops if o.kind == "checkin" or (o.kind == "heartbeat" and o.status is not None and 400 <= o.status < 500)),
+        (
+            o
+            for o in ops
+            if o.kind == "checkin" or (o.kind == "heartbeat" and o.status is not None and 400 <= o.status < 500)
+        ),
         key=lambda o: o.sent_at,
     )
     out = []
@@ -166,8 +169,9 @@ def _certain_intervals(ops: list[Op], tolerance: float) -> list[tuple[float, flo
     return out
 
 
-def check_seats(history: Iterable[Op], capacity: dict[str, int], *, tolerance: float = 0.05,
-                max_reports: int = 3) -> list[Violation]:
+def check_seats(
+    history: Iterable[Op], capacity: dict[str, int], *, tolerance: float = 0.05, max_reports: int = 3
+) -> list[Violation]:
     """Never more than capacity[license] leases certainly held at one instant."""
     by_license: dict[str, dict[str, list[Op]]] = {}
     for op in history:
@@ -193,17 +197,25 @@ def check_seats(history: Iterable[Op], capacity: dict[str, int], *, tolerance: f
             over = len(held) > cap
             if over and not in_violation and reported < max_reports:
                 reported += 1
-                violations.append(Violation(
-                    kind="seat", license=lic, capacity=cap, instant=t,
-                    message=f"{len(held)} leases certainly held at once on a {cap}-seat license",
-                    leases=[{
-                        "lease": name,
-                        "granted_by": v[2].kind,
-                        "acknowledged_at": format_rfc3339(v[0]),
-                        "certainly_held_until": format_rfc3339(v[1]) if v[1] != float("inf") else None,
-                        "idempotency_key": v[2].idempotency_key,
-                    } for name, v in sorted(held.items(), key=lambda kv: kv[1][0])],
-                ))
+                violations.append(
+                    Violation(
+                        kind="seat",
+                        license=lic,
+                        capacity=cap,
+                        instant=t,
+                        message=f"{len(held)} leases certainly held at once on a {cap}-seat license",
+                        leases=[
+                            {
+                                "lease": name,
+                                "granted_by": v[2].kind,
+                                "acknowledged_at": format_rfc3339(v[0]),
+                                "certainly_held_until": format_rfc3339(v[1]) if v[1] != float("inf") else None,
+                                "idempotency_key": v[2].idempotency_key,
+                            }
+                            for name, v in sorted(held.items(), key=lambda kv: kv[1][0])
+                        ],
+                    )
+                )
             in_violation = over
     return violations
 
@@ -216,8 +228,7 @@ def held_intervals(history: Iterable[Op], license: str, *, tolerance: float = 0.
     for op in history:
         if op.kind in LEASE_OPS and op.lease is not None and op.license == license:
             leases.setdefault(op.lease, []).append(op)
-    out = [(iv[0], iv[1], lease) for lease, ops in leases.items()
-           for iv in _merge(_certain_intervals(ops, tolerance))]
+    out = [(iv[0], iv[1], lease) for lease, ops in leases.items() for iv in _merge(_certain_intervals(ops, tolerance))]
     return sorted(out)
 
 
@@ -244,13 +255,32 @@ def check_idempotency(history: Iterable[Op]) -> list[Violation]:
         leases = {o.lease for o in ops if o.lease}
         bodies = {o.body_digest for o in ops}
         if len(leases) > 1:
-            out.append(Violation(kind="idempotency", license=lic,
-                                 message=f"one {kind} Idempotency-Key produced {len(leases)} different leases",
-                                 leases=[{"lease": o.lease, "idempotency_key": key,
-                                          "acknowledged_at": format_rfc3339(o.received_at)} for o in ops]))
+            out.append(
+                Violation(
+                    kind="idempotency",
+                    license=lic,
+                    message=f"one {kind} Idempotency-Key produced {len(leases)} different leases",
+                    leases=[
+                        {"lease": o.lease, "idempotency_key": key, "acknowledged_at": format_rfc3339(o.received_at)}
+                        for o in ops
+                    ],
+                )
+            )
         elif len(bodies) > 1:
-            out.append(Violation(kind="idempotency", license=lic,
-                                 message=f"one {kind} Idempotency-Key succeeded with {len(bodies)} different bodies",
-                                 leases=[{"lease": o.lease, "idempotency_key": key, "body": o.body_digest,
-                                          "acknowledged_at": format_rfc3339(o.received_at)} for o in ops]))
+            out.append(
+                Violation(
+                    kind="idempotency",
+                    license=lic,
+                    message=f"one {kind} Idempotency-Key succeeded with {len(bodies)} different bodies",
+                    leases=[
+                        {
+                            "lease": o.lease,
+                            "idempotency_key": key,
+                            "body": o.body_digest,
+                            "acknowledged_at": format_rfc3339(o.received_at),
+                        }
+                        for o in ops
+                    ],
+                )
+            )
     return out

@@ -11,12 +11,14 @@ interrupts at once: a person pressing Ctrl-C twice means it.
 Nothing changes unless `install()` was called (the conformance command does):
 `held()` is then a depth counter and nothing more.
 """
+
 from __future__ import annotations
 
 import contextlib
 import signal
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 _depth = 0  # held sections the main thread is in
 _pending: int | None = None  # a signal that arrived inside one

@@ -7,15 +7,16 @@ wait, per request and per run, so that a throttling server slows a run down
 instead of failing it, and a server that never stops throttling cannot hold
 a run hostage.
 """
+
 from __future__ import annotations
 
 import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Callable, Iterator
 
 
 class Pacer:
@@ -27,9 +28,14 @@ class Pacer:
     the long-run rate never exceeds `rate`.
     """
 
-    def __init__(self, rate: float, burst: float | None = None, *,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if not rate > 0:
             raise ValueError(f"rate must be > 0, not {rate}")
         self.rate = float(rate)
@@ -66,7 +72,7 @@ class Pacer:
             self._sleep(wait)
         return wait
 
-    def reserve(self, n: int) -> "Permit":
+    def reserve(self, n: int) -> Permit:
         """Pay for `n` requests now (waiting as the cap demands), to be sent later
         without pacing: a race stays simultaneous under a rate cap."""
         wait = self._take(n)
@@ -75,7 +81,7 @@ class Pacer:
         return Permit(self, n)
 
     @contextlib.contextmanager
-    def using(self, permit: "Permit | None") -> Iterator[None]:
+    def using(self, permit: Permit | None) -> Iterator[None]:
         """Requests from this thread spend `permit` first."""
         old = getattr(self._local, "permit", None)
         self._local.permit = permit
@@ -119,7 +125,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     now = time.time() if now is None else now
     return max(0.0, when.timestamp() - now)
 
@@ -157,7 +163,7 @@ class Backoff:
         """Seconds to wait before retry number `attempt + 1`, or None to stop
         retrying (the 429 is then the answer). Reserves the wait in the budget."""
         asked = parse_retry_after(retry_after)
-        wait = min(self.max_wait, asked if asked is not None else FALLBACK_FIRST_WAIT * 2 ** attempt)
+        wait = min(self.max_wait, asked if asked is not None else FALLBACK_FIRST_WAIT * 2**attempt)
         with self._lock:
             self.answers += 1
             if attempt >= self.max_retries or self.waited_seconds + wait > self.budget_seconds:
@@ -170,8 +176,13 @@ class Backoff:
 
     def to_json(self) -> dict[str, float | int]:
         with self._lock:
-            return {"answers": self.answers, "retried": self.retried,
-                    "waited_seconds": round(self.waited_seconds, 3),
-                    "longest_wait_seconds": round(self.longest_wait, 3), "gave_up": self.gave_up,
-                    "budget_seconds": self.budget_seconds, "max_wait_seconds": self.max_wait,
-                    "max_retries": self.max_retries}
+            return {
+                "answers": self.answers,
+                "retried": self.retried,
+                "waited_seconds": round(self.waited_seconds, 3),
+                "longest_wait_seconds": round(self.longest_wait, 3),
+                "gave_up": self.gave_up,
+                "budget_seconds": self.budget_seconds,
+                "max_wait_seconds": self.max_wait,
+                "max_retries": self.max_retries,
+            }

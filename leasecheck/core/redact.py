@@ -4,11 +4,13 @@ License keys and bearer tokens are replaced outright. Lease tokens are
 replaced by a short stable digest (`llt_…#3fa2c1`) so that evidence can still
 say "the same lease" without handing out the credential.
 """
+
 from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 REDACTED = "[REDACTED]"
 _SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
@@ -21,9 +23,7 @@ _LEASE_RE = re.compile(r"llt_[A-Za-z0-9_\-]{8,}")
 # "License <key>" / "Bearer <token>" as sent in a header: a credential is one
 # word of 8+ characters; prose such as "license B" is left alone.
 _AUTH_RE = re.compile(r"((?:License|Bearer)\s+)(?=[^\s\"',}]{8,})[^\s\"',}]+")
-_JSON_SECRET_RE = re.compile(
-    r'("(?:license_key|token|management_token|lease_token)"\s*:\s*")([^"]*)(")'
-)
+_JSON_SECRET_RE = re.compile(r'("(?:license_key|token|management_token|lease_token)"\s*:\s*")([^"]*)(")')
 
 
 def register_secret(*values: str | None) -> None:
@@ -68,8 +68,10 @@ def redact_obj(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
-        return {k: (REDACTED if k in ("license_key", "management_token", "token") else redact_obj(v))
-                for k, v in value.items()}
+        return {
+            k: (REDACTED if k in ("license_key", "management_token", "token") else redact_obj(v))
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [redact_obj(v) for v in value]
     return value
@@ -83,9 +85,14 @@ def known_secrets() -> Iterable[str]:
 # forms such as "Bearer [REDACTED]" and "llt_…#3fa2c1d0" do not match).
 _SECRET_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a lease token", re.compile(r"llt_[A-Za-z0-9_\-]{8,}")),
-    ("a credential after License/Bearer", re.compile(r"\b(?:License|Bearer)\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=\-]{16,}")),
-    ("an unredacted key or token field",
-     re.compile(r'"(?:license_key|management_token|token|lease_token)"\s*:\s*"(?!\[REDACTED\]|llt_…)[^"]+"')),
+    (
+        "a credential after License/Bearer",
+        re.compile(r"\b(?:License|Bearer)\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=\-]{16,}"),
+    ),
+    (
+        "an unredacted key or token field",
+        re.compile(r'"(?:license_key|management_token|token|lease_token)"\s*:\s*"(?!\[REDACTED\]|llt_…)[^"]+"'),
+    ),
 )
 
 

@@ -6,13 +6,15 @@ JSON.stringify, Ruby's JSON.generate), encode it as UTF-8 and verify those
 bytes. A server interoperates only if it signs the same bytes, so the signer
 (reference server) and the verifier (suite) share `sdk_bytes`.
 """
+
 from __future__ import annotations
 
 import base64
 import json
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey

@@ -4,17 +4,21 @@ The suite never sleeps for a fixed time. It waits until an instant derived
 from the server's own answers (`lease_expires_at`, `meta.timestamp`),
 translated to the local clock with the offset measured on every exchange.
 """
+
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
+
 
 def is_rfc3339(value: Any) -> bool:
     """An RFC 3339 date-time with an explicit offset (the spec's `date-time` format)."""
-    from ..specs.validate import is_date_time
+    from leasecheck.specs.validate import is_date_time
+
     return isinstance(value, str) and is_date_time(value)
 
 
@@ -29,7 +33,7 @@ def parse_rfc3339(value: str) -> float:
     if dot:
         digits = re.match(r"\d+", rest)
         assert digits
-        frac, tz = digits.group(0), rest[digits.end():]
+        frac, tz = digits.group(0), rest[digits.end() :]
         s = f"{main}.{(frac + '000000')[:6]}{tz}"
     if s[17:19] == "60":  # a leap second: the instant after :59
         return datetime.fromisoformat(s[:17] + "59" + s[19:]).timestamp() + 1
@@ -37,7 +41,7 @@ def parse_rfc3339(value: str) -> float:
 
 
 def format_rfc3339(epoch: float) -> str:
-    dt = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    dt = datetime.fromtimestamp(epoch, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
@@ -88,6 +92,7 @@ def wait_until(deadline: float, *, poll: Callable[[], bool] | None = None, step:
     Raises `interrupts.Stopping` when the run is asked to stop meanwhile.
     """
     from .interrupts import Stopping, stopping
+
     while True:
         if stopping.is_set():
             raise Stopping("the run is stopping")
@@ -99,8 +104,7 @@ def wait_until(deadline: float, *, poll: Callable[[], bool] | None = None, step:
         stopping.wait(min(step if poll is not None else 0.25, remaining))
 
 
-def poll_until(predicate: Callable[[], Any], timeout: float, what: str = "condition",
-               interval: float = 0.02) -> Any:
+def poll_until(predicate: Callable[[], Any], timeout: float, what: str = "condition", interval: float = 0.02) -> Any:
     """Poll `predicate` until it is truthy and return its value; raise
     TimeoutError naming `what` after `timeout` seconds. For waiting on a state
     (a file written, a process ready), never on the passage of time."""

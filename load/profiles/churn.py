@@ -7,6 +7,7 @@ checks in, or (a `vanish_share` of them) just stops, so that its seat must
 expire and be reclaimed under load. The judge compares the seats in use with
 Little's law (L = lambda W).
 """
+
 from __future__ import annotations
 
 import time
@@ -25,9 +26,15 @@ class ChurnArrivals(LeaseUser):
     def arrivals(self) -> None:
         p, end = self.config.params, self.plan.end()
         rate = float(p["rate"])
-        run_open_loop(self, lambda t: rate if self.plan.epoch <= t < end else 0.0, self.session, until=end,
-                      label="checkout", requests_per_arrival=1,
-                      max_in_flight=max(1, int(p["max_in_flight"]) // self.plan.users))
+        run_open_loop(
+            self,
+            lambda t: rate if self.plan.epoch <= t < end else 0.0,
+            self.session,
+            until=end,
+            label="checkout",
+            requests_per_arrival=1,
+            max_in_flight=max(1, int(p["max_in_flight"]) // self.plan.users),
+        )
         join_sessions(self, end + 1.0)
         self.idle()
 

@@ -6,6 +6,7 @@ same rate, each client at its own random phase. locust and the report list
 them as "heartbeat (sync)" and "heartbeat (jitter)", so the cost of
 synchronised clients is read straight off the two latency rows.
 """
+
 from __future__ import annotations
 
 import time

@@ -7,6 +7,7 @@ Idempotency-Key and body (exponential backoff, full jitter), as the
 LicenseKit docs advise. The judge reports attempts per logical operation
 and proves with the history that no key took a second lease or seat.
 """
+
 from __future__ import annotations
 
 import time
@@ -32,7 +33,7 @@ class Retrier(LeaseUser):
         attempts, backoff = int(p["max_attempts"]), float(p["backoff_ms"]) / 1000
         self.sleep_until(self.plan.epoch)
         while time.time() < end:
-            res, lease = self.checkout(grant, max_attempts=attempts, backoff=backoff)
+            _res, lease = self.checkout(grant, max_attempts=attempts, backoff=backoff)
             if lease is None:
                 self.sleep_until(min(end, time.time() + self.rng.uniform(0.005, 0.05)))
                 continue

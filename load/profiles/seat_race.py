@@ -10,6 +10,7 @@ more leases certainly held than seats.
 Run by `leasecheck load seat-race`, or `locust -f` this file with
 LEASECHECK_TARGET and LEASECHECK_MANAGEMENT_TOKEN set.
 """
+
 from __future__ import annotations
 
 import time

@@ -8,6 +8,7 @@ Latency is measured from each cycle's intended start. The judge evaluates
 the SLO per step and reports the knee: the highest throughput sustained
 within it.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,15 @@ class StepCycles(LeaseUser):
     @task
     def cycles(self) -> None:
         end = self.plan.end()
-        run_open_loop(self, self.offered, self.cycle, until=end, label="checkout", requests_per_arrival=1,
-                      max_in_flight=max(1, int(self.config.params["max_in_flight"]) // self.plan.users))
+        run_open_loop(
+            self,
+            self.offered,
+            self.cycle,
+            until=end,
+            label="checkout",
+            requests_per_arrival=1,
+            max_in_flight=max(1, int(self.config.params["max_in_flight"]) // self.plan.users),
+        )
         join_sessions(self, end + 2.0)
         self.idle()
 

@@ -7,6 +7,7 @@ client heartbeats its dead lease (an "expired" answer is the server working)
 and checks out again, retrying denials, until it holds a seat. The judge
 reports the burst's latency and how long until every client held again.
 """
+
 from __future__ import annotations
 
 import time

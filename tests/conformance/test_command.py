@@ -1,4 +1,5 @@
 """`leasecheck conformance` end to end: real runs, real reports, real exit codes."""
+
 from __future__ import annotations
 
 import json
@@ -65,13 +66,16 @@ def test_unreachable_target_exits_2_quickly():
     assert "cannot reach" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--target", "ftp://example"], "not an http(s) URL"),
-    (["--target", "http://127.0.0.1:8000"], "needs --management-token"),
-    (["--minute-seconds", "-1"], "minute-seconds must be > 0"),
-    (["--only", "nonsense"], "unknown area"),
-    (["--inventory", "/nonexistent.json", "--target", "http://127.0.0.1:9"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--target", "ftp://example"], "not an http(s) URL"),
+        (["--target", "http://127.0.0.1:8000"], "needs --management-token"),
+        (["--minute-seconds", "-1"], "minute-seconds must be > 0"),
+        (["--only", "nonsense"], "unknown area"),
+        (["--inventory", "/nonexistent.json", "--target", "http://127.0.0.1:9"], "does not exist"),
+    ],
+)
 def test_bad_settings_exit_2_with_one_line(args, needle):
     proc = run("conformance", *args)
     assert proc.returncode == 2, proc.stderr
@@ -118,10 +122,14 @@ class _BadServer:
                 if self.mode == "silent":
                     continue
                 if self.mode == "garbage":
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nContent-Type: application/json\r\n\r\n{garbage!")
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nContent-Type: application/json\r\n\r\n{garbage!"
+                    )
                 else:
                     body = b"Internal Server Error"
-                    conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                    conn.sendall(
+                        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+                    )
         except OSError:
             return
 
@@ -136,8 +144,18 @@ class _BadServer:
 def test_broken_targets_end_with_failures_not_a_crash(mode: str, tmp_path: Path):
     srv = _BadServer(mode)
     try:
-        proc = run("conformance", "--target", f"http://127.0.0.1:{srv.port}", "--management-token", "t" * 24,
-                   "--request-timeout", "1", "--report-dir", str(tmp_path), timeout=300)
+        proc = run(
+            "conformance",
+            "--target",
+            f"http://127.0.0.1:{srv.port}",
+            "--management-token",
+            "t" * 24,
+            "--request-timeout",
+            "1",
+            "--report-dir",
+            str(tmp_path),
+            timeout=300,
+        )
     finally:
         srv.close()
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -156,19 +174,53 @@ def test_no_secret_reaches_any_report(tmp_path: Path):
         inventory = []
         for seats in (1, 2, 3, 5, 8):
             prod = mgmt.create_product(f"inv {seats}", f"inv-{seats}-{time.time_ns()}")
-            pol = mgmt.create_policy(prod["id"], name="p", code="p", license_type="subscription",
-                                     max_floating_users=seats, floating_timeout_minutes=1)
+            pol = mgmt.create_policy(
+                prod["id"],
+                name="p",
+                code="p",
+                license_type="subscription",
+                max_floating_users=seats,
+                floating_timeout_minutes=1,
+            )
             lic, key = mgmt.create_license(prod["id"], pol["id"])
             keys.append(key)
-            inventory.append({"name": f"seats-{seats}", "license_id": lic["id"], "license_key": key,
-                              "max_floating_users": seats, "floating_timeout_minutes": 1})
+            inventory.append(
+                {
+                    "name": f"seats-{seats}",
+                    "license_id": lic["id"],
+                    "license_key": key,
+                    "max_floating_users": seats,
+                    "floating_timeout_minutes": 1,
+                }
+            )
         inv = tmp_path / "inventory.json"
         inv.write_text(json.dumps(inventory))
         r_mgmt, r_inv = tmp_path / "mgmt", tmp_path / "inv"
-        p1 = run("conformance", "--target", srv.base_url, "--minute-seconds", "1", "--report-dir", str(r_mgmt),
-                 env={"LEASECHECK_MANAGEMENT_TOKEN": token})
-        p2 = run("conformance", "--target", srv.base_url, "--minute-seconds", "1", "--inventory", str(inv),
-                 "--only", "capacity", "--only", "lifecycle", "--report-dir", str(r_inv))
+        p1 = run(
+            "conformance",
+            "--target",
+            srv.base_url,
+            "--minute-seconds",
+            "1",
+            "--report-dir",
+            str(r_mgmt),
+            env={"LEASECHECK_MANAGEMENT_TOKEN": token},
+        )
+        p2 = run(
+            "conformance",
+            "--target",
+            srv.base_url,
+            "--minute-seconds",
+            "1",
+            "--inventory",
+            str(inv),
+            "--only",
+            "capacity",
+            "--only",
+            "lifecycle",
+            "--report-dir",
+            str(r_inv),
+        )
     assert p1.returncode == 0, p1.stdout[-3000:]
     assert p2.returncode in (0, 1), p2.stdout[-3000:]
     files = [p for p in [*r_mgmt.rglob("*"), *r_inv.rglob("*")] if p.is_file()]

@@ -1,4 +1,5 @@
 """The generated-requests judge without a server: configuration, key hook, classification, invariants."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,15 @@ from types import SimpleNamespace
 import pytest
 import schemathesis
 
-from leasecheck.conformance.generated import (GeneratedRun, Observed, _has_identity, _Judge, fresh_idempotency_keys,
-                                              fresh_key, schemathesis_config)
+from leasecheck.conformance.generated import (
+    GeneratedRun,
+    Observed,
+    _has_identity,
+    _Judge,
+    fresh_idempotency_keys,
+    fresh_key,
+    schemathesis_config,
+)
 from leasecheck.conformance.settings import Settings
 from leasecheck.conformance.target import LicenseFixture
 from leasecheck.specs import OPENAPI_PATH
@@ -19,12 +27,15 @@ CHECKOUT, HEARTBEAT, CHECKIN = ("/api/v1/license/floating/" + op for op in ("che
 
 
 def fixture_(seats: int = 200) -> LicenseFixture:
-    return LicenseFixture(license_id="lic_1", license_key=KEY, seats=seats, timeout_minutes=5,
-                          license_type="subscription", name="t")
+    return LicenseFixture(
+        license_id="lic_1", license_key=KEY, seats=seats, timeout_minutes=5, license_type="subscription", name="t"
+    )
 
 
 def target_(management: bool = True) -> SimpleNamespace:
-    return SimpleNamespace(base_url="http://127.0.0.1:9", settings=Settings(), management=object() if management else None)
+    return SimpleNamespace(
+        base_url="http://127.0.0.1:9", settings=Settings(), management=object() if management else None
+    )
 
 
 def judge(*observed: Observed, management: bool = True) -> tuple[GeneratedRun, _Judge]:
@@ -34,8 +45,17 @@ def judge(*observed: Observed, management: bool = True) -> tuple[GeneratedRun, _
     return run, _Judge(run, target_(management), run.fixture)
 
 
-def obs(op: str, status: int, body: object = None, *, data: dict | None = None, auth: str | None = AUTH,
-        key: str | None = "auto", raw: bytes | None = None, mode: str = "positive") -> Observed:
+def obs(
+    op: str,
+    status: int,
+    body: object = None,
+    *,
+    data: dict | None = None,
+    auth: str | None = AUTH,
+    key: str | None = "auto",
+    raw: bytes | None = None,
+    mode: str = "positive",
+) -> Observed:
     path = {"checkout": CHECKOUT, "heartbeat": HEARTBEAT, "checkin": CHECKIN}[op]
     headers = {"content-type": "application/json"}
     if auth is not None:
@@ -43,15 +63,37 @@ def obs(op: str, status: int, body: object = None, *, data: dict | None = None, 
     if op != "heartbeat" and key is not None:
         headers["idempotency-key"] = fresh_key("") if key == "auto" else key
     payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    rbody = {"data": data, "meta": {"request_id": "r", "timestamp": "2026-01-01T00:00:00Z"}} if data is not None else \
-        {"error": {"code": "X", "message": "m"}, "meta": {"request_id": "r", "timestamp": "2026-01-01T00:00:00Z"}}
-    return Observed(seq=0, case_id="c", phase="fuzzing", operation=op, method="POST", path=path, headers=headers,
-                    body=payload, timestamp=0.0, status=status, response_body=json.dumps(rbody).encode(), mode=mode)
+    rbody = (
+        {"data": data, "meta": {"request_id": "r", "timestamp": "2026-01-01T00:00:00Z"}}
+        if data is not None
+        else {"error": {"code": "X", "message": "m"}, "meta": {"request_id": "r", "timestamp": "2026-01-01T00:00:00Z"}}
+    )
+    return Observed(
+        seq=0,
+        case_id="c",
+        phase="fuzzing",
+        operation=op,
+        method="POST",
+        path=path,
+        headers=headers,
+        body=payload,
+        timestamp=0.0,
+        status=status,
+        response_body=json.dumps(rbody).encode(),
+        mode=mode,
+    )
 
 
 def lease(token: str | None = None, expires: str = "2026-01-01T00:00:10.000Z", lid: str = "lic_1") -> dict:
-    d = {"license_id": lid, "status": "active", "license_type": "subscription", "entitlement_version": 1,
-         "issued_at": "2026-01-01T00:00:00.000Z", "device_id": "dev_1", "lease_expires_at": expires}
+    d = {
+        "license_id": lid,
+        "status": "active",
+        "license_type": "subscription",
+        "entitlement_version": 1,
+        "issued_at": "2026-01-01T00:00:00.000Z",
+        "device_id": "dev_1",
+        "lease_expires_at": expires,
+    }
     if token:
         d["lease_token"] = token
     return d
@@ -61,8 +103,16 @@ def test_configuration_is_accepted_by_schemathesis_and_scoped_per_operation():
     cfg = schemathesis.Config.from_dict(schemathesis_config(target_(), fixture_(), seed=7, max_examples=3))
     schema = schemathesis.openapi.from_path(OPENAPI_PATH, config=cfg).exclude(tag="management")
     ops = {schema.get_operation_id(r.ok()): r.ok() for r in schema.get_all_operations() if hasattr(r, "ok")}
-    assert set(ops) == {"checkout", "heartbeat", "checkin", "getPublicKeys", "getHealth", "getHealthz",
-                        "getReadyz", "getMetrics"}
+    assert set(ops) == {
+        "checkout",
+        "heartbeat",
+        "checkin",
+        "getPublicKeys",
+        "getHealth",
+        "getHealthz",
+        "getReadyz",
+        "getMetrics",
+    }
     checkout = schema.config.checks_config_for(operation=ops["checkout"], phase=None)
     assert "422" in checkout.positive_data_acceptance.expected_statuses
     health = schema.config.checks_config_for(operation=ops["getHealth"], phase=None)
@@ -78,6 +128,7 @@ def test_fresh_keys_are_unique_and_keep_long_lengths():
 
 def test_key_hook_is_registered_only_for_the_run_and_leaves_invalid_keys_alone():
     from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
+
     schema = object()
     before = len(GLOBAL_HOOK_DISPATCHER.get_all_by_name("before_call"))
     with fresh_idempotency_keys(schema):
@@ -94,27 +145,36 @@ def test_key_hook_is_registered_only_for_the_run_and_leaves_invalid_keys_alone()
     assert len(GLOBAL_HOOK_DISPATCHER.get_all_by_name("before_call")) == before
 
 
-@pytest.mark.parametrize("body,identity", [
-    ({"fingerprint": "fp"}, True), ({"fingerprint": " "}, False), ({}, False),
-    ({"is_container": True, "fingerprint": "fp"}, False), ({"is_container": True, "pod_name": "p"}, True),
-    ({"is_container": False, "pod_name": "p"}, False),
-])
+@pytest.mark.parametrize(
+    "body,identity",
+    [
+        ({"fingerprint": "fp"}, True),
+        ({"fingerprint": " "}, False),
+        ({}, False),
+        ({"is_container": True, "fingerprint": "fp"}, False),
+        ({"is_container": True, "pod_name": "p"}, True),
+        ({"is_container": False, "pod_name": "p"}, False),
+    ],
+)
 def test_binding_identity(body, identity):
     assert _has_identity(body) is identity
 
 
-@pytest.mark.parametrize("o,first", [
-    (obs("checkout", 200, {"fingerprint": "a"}, auth=None), "AUTH-01"),
-    (obs("checkout", 200, {"fingerprint": "a"}, key=None), "IDEM-01"),
-    (obs("checkin", 200, {"lease_token": "t"}, key=None), "IDEM-02"),
-    (obs("heartbeat", 200, raw=b"{nope"), "INPUT-01"),
-    (obs("heartbeat", 200, {"lease_token": 1}), "INPUT-03"),
-    (obs("heartbeat", 200, {}), "INPUT-03"),
-    (obs("heartbeat", 200, [1]), "INPUT-03"),
-    (obs("heartbeat", 200, {"lease_token": "t", "x": 1}), "INPUT-02"),
-    (obs("checkout", 200, {"fingerprint": "a" * 300}), None),
-    (obs("checkout", 200, {"fingerprint": "a"}, key=""), None),
-])
+@pytest.mark.parametrize(
+    "o,first",
+    [
+        (obs("checkout", 200, {"fingerprint": "a"}, auth=None), "AUTH-01"),
+        (obs("checkout", 200, {"fingerprint": "a"}, key=None), "IDEM-01"),
+        (obs("checkin", 200, {"lease_token": "t"}, key=None), "IDEM-02"),
+        (obs("heartbeat", 200, raw=b"{nope"), "INPUT-01"),
+        (obs("heartbeat", 200, {"lease_token": 1}), "INPUT-03"),
+        (obs("heartbeat", 200, {}), "INPUT-03"),
+        (obs("heartbeat", 200, [1]), "INPUT-03"),
+        (obs("heartbeat", 200, {"lease_token": "t", "x": 1}), "INPUT-02"),
+        (obs("checkout", 200, {"fingerprint": "a" * 300}), None),
+        (obs("checkout", 200, {"fingerprint": "a"}, key=""), None),
+    ],
+)
 def test_what_a_request_breaks(o, first):
     _, j = judge(o)
     probs = j.problems(o)

@@ -1,4 +1,5 @@
 """The history checker judges only what is certain: these histories pin that down."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,10 +7,27 @@ from pathlib import Path
 from leasecheck.core.history import History, Op, check_idempotency, check_seats
 
 
-def grant(lease: str, sent: float, recv: float, expires: float | None = None, key: str | None = None,
-          lic: str = "L", body: str = "b") -> Op:
-    return Op(kind="checkout", license=lic, sent_at=sent, received_at=recv, status=200, lease=lease,
-              expires_at=expires, server_time=(sent + recv) / 2, idempotency_key=key, body_digest=body)
+def grant(
+    lease: str,
+    sent: float,
+    recv: float,
+    expires: float | None = None,
+    key: str | None = None,
+    lic: str = "L",
+    body: str = "b",
+) -> Op:
+    return Op(
+        kind="checkout",
+        license=lic,
+        sent_at=sent,
+        received_at=recv,
+        status=200,
+        lease=lease,
+        expires_at=expires,
+        server_time=(sent + recv) / 2,
+        idempotency_key=key,
+        body_digest=body,
+    )
 
 
 def checkin(lease: str, sent: float, recv: float, status: int = 200) -> Op:
@@ -33,13 +51,29 @@ def test_heartbeat_racing_an_earlier_sent_checkin_is_not_certainly_held():
     # The checkin of a was sent (2.0) just before a heartbeat of a (2.01) and both
     # answered 200: the server may have processed the heartbeat first, so after the
     # checkin a is not certainly held, and c may take its seat.
-    hb = Op(kind="heartbeat", license="L", sent_at=2.01, received_at=2.2, status=200, lease="a", expires_at=60.0,
-            server_time=2.1)
+    hb = Op(
+        kind="heartbeat",
+        license="L",
+        sent_at=2.01,
+        received_at=2.2,
+        status=200,
+        lease="a",
+        expires_at=60.0,
+        server_time=2.1,
+    )
     h = [grant("a", 0, 0.5, expires=60.0), checkin("a", 2.0, 2.3), hb, grant("c", 2.4, 2.5, expires=60.0)]
     assert check_seats(h, {"L": 1}) == []
     # A heartbeat sent after the checkin was answered is a revival: a is held again.
-    hb = Op(kind="heartbeat", license="L", sent_at=2.4, received_at=2.45, status=200, lease="a", expires_at=60.0,
-            server_time=2.42)
+    hb = Op(
+        kind="heartbeat",
+        license="L",
+        sent_at=2.4,
+        received_at=2.45,
+        status=200,
+        lease="a",
+        expires_at=60.0,
+        server_time=2.42,
+    )
     h = [grant("a", 0, 0.5, expires=60.0), checkin("a", 2.0, 2.3), hb, grant("c", 2.5, 2.6, expires=60.0)]
     assert len(check_seats(h, {"L": 1})) == 1
 
@@ -84,6 +118,10 @@ def test_histories_merge_across_processes(tmp_path: Path):
 
 def test_held_intervals_follow_the_checker_certainty_rule():
     from leasecheck.core.history import held_intervals
+
     h = [grant("a", 0, 0.5), grant("b", 0, 0.6, expires=3.0), checkin("a", 1.0, 1.2)]
     got = held_intervals(h, "L", tolerance=0.0)
-    assert [(s, e, lease) for s, e, lease in got] == [(0.5, 1.0, "a"), (0.6, 2.7, "b")]  # b: expiry less half its round trip
+    assert [(s, e, lease) for s, e, lease in got] == [
+        (0.5, 1.0, "a"),
+        (0.6, 2.7, "b"),
+    ]  # b: expiry less half its round trip

@@ -12,6 +12,7 @@ Every case is a server subprocess plus a conformance subprocess (the suite is
 pytest in-process, so it never runs inside this pytest). The matrix runs once
 per session, a few cases at a time, and each case is then its own test.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,9 @@ def test_no_fault_by_default():
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
-    return subprocess.run([sys.executable, "-m", "leasecheck.cli", *args], capture_output=True, text=True,
-                          timeout=60, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "leasecheck.cli", *args], capture_output=True, text=True, timeout=60, env=env
+    )
 
 
 def test_list_faults_prints_the_table():
@@ -103,16 +105,20 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, gallery.Outcom
     outcomes = gallery.run_matrix(gallery.all_cases(), root, jobs=JOBS)
     doc = gallery.summary(outcomes, time.monotonic() - started, JOBS)
     md, _ = gallery.write_report(doc, root)
-    print(f"\nfault gallery: {doc['caught']}/{doc['faults']} caught, {doc['variants_passed']}/{doc['variants']} "
-          f"variants passed, {doc['wall_seconds']:.0f} s wall ({JOBS} at a time); {md}")
+    print(
+        f"\nfault gallery: {doc['caught']}/{doc['faults']} caught, {doc['variants_passed']}/{doc['variants']} "
+        f"variants passed, {doc['wall_seconds']:.0f} s wall ({JOBS} at a time); {md}"
+    )
     return {f"{o.case.kind}:{o.case.name}": o for o in outcomes}
 
 
 def _explain(o: gallery.Outcome) -> str:
     log = Path(o.report_dir or ".") / "conformance.log"
     tail = log.read_text("utf-8", "replace")[-2500:] if log.is_file() else ""
-    return (f"{o.case.kind} {o.case.name}: exit {o.exit_code}, failed {o.failed}, missed {o.missed}, "
-            f"error {o.error}\nreport {o.report_dir}\n{tail}")
+    return (
+        f"{o.case.kind} {o.case.name}: exit {o.exit_code}, failed {o.failed}, missed {o.missed}, "
+        f"error {o.error}\nreport {o.report_dir}\n{tail}"
+    )
 
 
 @pytest.mark.timeout(MATRIX_TIMEOUT)

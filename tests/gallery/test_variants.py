@@ -1,11 +1,12 @@
 """Each honest variant really makes its different choice (the matrix proves
 the suite passes them; these prove the server's Behaviour branches do what
 the variant says, on the wire)."""
+
 from __future__ import annotations
 
 import re
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -20,8 +21,14 @@ def _client(srv: ReferenceServer, http: Http, seats: int = 1, timeout_minutes: i
     mgmt = Management(http, srv.management_token)
     code = new_key()
     product = mgmt.create_product("variant", code)
-    policy = mgmt.create_policy(product["id"], name="v", code="v", license_type="subscription",
-                                max_floating_users=seats, floating_timeout_minutes=timeout_minutes)
+    policy = mgmt.create_policy(
+        product["id"],
+        name="v",
+        code="v",
+        license_type="subscription",
+        max_floating_users=seats,
+        floating_timeout_minutes=timeout_minutes,
+    )
     return LeaseClient(http, mgmt.create_license(product["id"], policy["id"])[1])
 
 

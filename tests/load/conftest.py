@@ -4,15 +4,17 @@ run it). Durations are a few seconds and user counts small: the machine the
 tests run on shares its cores between the server and the generator.
 Nothing here asserts on speed; exit codes come from invariants, not timings.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -67,8 +69,9 @@ def server() -> Iterator[ReferenceServer]:
 def load_run(tmp_path: Path) -> Callable[..., LoadRun]:
     """`load_run(profile, *options, server=srv)`: a run against `srv` (bundled if None)."""
 
-    def run(profile: str, *options: str, server: ReferenceServer | None = None,
-            env: dict[str, str] | None = None) -> LoadRun:
+    def run(
+        profile: str, *options: str, server: ReferenceServer | None = None, env: dict[str, str] | None = None
+    ) -> LoadRun:
         out = tmp_path / f"report-{profile}"
         args = ["load", profile, "--report-dir", str(out), *options]
         env = dict(env or {})

@@ -1,5 +1,6 @@
 """`leasecheck load`: bad input is one line on stderr and exit 2; --judge
 re-judges shards written by plain `locust -f`."""
+
 from __future__ import annotations
 
 import os
@@ -11,21 +12,24 @@ import pytest
 from leasecheck.load.catalog import PROFILES
 
 
-@pytest.mark.parametrize("args, why", [
-    (["nosuch"], "unknown profile 'nosuch'"),
-    (["step", "--slo", "p99<50"], "needs a unit"),
-    (["churn", "--duration", "soon"], "--duration 'soon'"),
-    (["churn", "--users", "0"], "--users must be at least 1"),
-    (["churn", "--param", "rate"], "write KEY=VALUE"),
-    (["churn", "--param", "speed=3"], "has no parameter 'speed'"),
-    (["churn", "--param", "rate=fast"], "not a valid float"),
-    (["seat-race", "--rate", "5"], "--rate applies to the open-loop profiles"),
-    (["thundering-herd", "--duration", "2s"], "thundering-herd needs --duration of at least"),
-    (["churn", "--target", "ftp://x"], "is not an http(s) URL"),
-    (["churn", "--target", "http://127.0.0.1:9"], "needs --management-token"),
-    (["churn", "--processes", "-1"], "--processes must be 0 or more"),
-    (["churn", "--judge", "/nonexistent/dir"], "no run.json there"),
-])
+@pytest.mark.parametrize(
+    "args, why",
+    [
+        (["nosuch"], "unknown profile 'nosuch'"),
+        (["step", "--slo", "p99<50"], "needs a unit"),
+        (["churn", "--duration", "soon"], "--duration 'soon'"),
+        (["churn", "--users", "0"], "--users must be at least 1"),
+        (["churn", "--param", "rate"], "write KEY=VALUE"),
+        (["churn", "--param", "speed=3"], "has no parameter 'speed'"),
+        (["churn", "--param", "rate=fast"], "not a valid float"),
+        (["seat-race", "--rate", "5"], "--rate applies to the open-loop profiles"),
+        (["thundering-herd", "--duration", "2s"], "thundering-herd needs --duration of at least"),
+        (["churn", "--target", "ftp://x"], "is not an http(s) URL"),
+        (["churn", "--target", "http://127.0.0.1:9"], "needs --management-token"),
+        (["churn", "--processes", "-1"], "--processes must be 0 or more"),
+        (["churn", "--judge", "/nonexistent/dir"], "no run.json there"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, why, leasecheck):
     proc = leasecheck("load", *args, timeout=60)
     assert proc.returncode == 2, proc.stderr
@@ -35,11 +39,20 @@ def test_bad_input_is_one_line_and_exit_2(args, why, leasecheck):
 
 def test_unreachable_target_is_exit_2(tmp_path, leasecheck):
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # bound, never listening
-        proc = leasecheck("load", "churn", "--target", f"http://127.0.0.1:{port}", "--report-dir", str(tmp_path),
-                   env={"LEASECHECK_MANAGEMENT_TOKEN": "x" * 20}, timeout=60)
+        proc = leasecheck(
+            "load",
+            "churn",
+            "--target",
+            f"http://127.0.0.1:{port}",
+            "--report-dir",
+            str(tmp_path),
+            env={"LEASECHECK_MANAGEMENT_TOKEN": "x" * 20},
+            timeout=60,
+        )
     assert proc.returncode == 2 and "cannot reach" in proc.stderr, proc.stderr
 
 
@@ -63,11 +76,36 @@ def test_plain_locust_run_then_judge(server, tmp_path, load_judge):
     """The locustfiles run under plain `locust -f` (they provision on the master)."""
     shards = tmp_path / "shards"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
-    env.update({"LEASECHECK_TARGET": str(server.base_url), "LEASECHECK_MANAGEMENT_TOKEN": server.management_token,
-                "LEASECHECK_MINUTE_SECONDS": "1", "LEASECHECK_LOAD_SHARDS": str(shards)})
-    proc = subprocess.run([sys.executable, "-m", "locust", "-f", str(PROFILES["seat-race"].path), "--headless",
-                           "-u", "8", "-r", "20", "-t", "4s", "--only-summary"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    env.update(
+        {
+            "LEASECHECK_TARGET": str(server.base_url),
+            "LEASECHECK_MANAGEMENT_TOKEN": server.management_token,
+            "LEASECHECK_MINUTE_SECONDS": "1",
+            "LEASECHECK_LOAD_SHARDS": str(shards),
+        }
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(PROFILES["seat-race"].path),
+            "--headless",
+            "-u",
+            "8",
+            "-r",
+            "20",
+            "-t",
+            "4s",
+            "--only-summary",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (shards / "run.json").is_file()
     judged = load_judge("seat-race", shards, tmp_path / "report")

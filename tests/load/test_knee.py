@@ -1,13 +1,20 @@
 """The step profile's knee: where the sweep ends and what it reports."""
+
 from __future__ import annotations
 
 from leasecheck.load.knee import decide
 
 
 def step(n: int, ok: bool, gen: bool = False) -> dict:
-    return {"step": n, "offered_cycles_per_s": 10.0 * n, "achieved_rps": 30.0 * n, "generator_bound": gen,
-            "generator_cpu": 95.0 if gen else 10.0, "on_time_share": 1.0,
-            "slo": [{"slo": "p99<50ms", "observed": "10 ms" if ok else "80 ms", "passed": ok}]}
+    return {
+        "step": n,
+        "offered_cycles_per_s": 10.0 * n,
+        "achieved_rps": 30.0 * n,
+        "generator_bound": gen,
+        "generator_cpu": 95.0 if gen else 10.0,
+        "on_time_share": 1.0,
+        "slo": [{"slo": "p99<50ms", "observed": "10 ms" if ok else "80 ms", "passed": ok}],
+    }
 
 
 def test_knee_is_the_last_pass_before_two_broken_steps():

@@ -1,6 +1,7 @@
 """Acceptance 3: with two locust worker processes the histories and the
 latency histograms are merged, and the merged counts equal the sums over the
 processes; merged percentiles are the percentiles of all samples."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,9 @@ def test_two_worker_processes_merge_to_the_sum(server, load_run):
     assert {op.worker.split(":")[0] for op in merged if op.worker} == {"w0", "w1"}
     whole = s["latency_ms_whole_run"]
     for kind in ("checkout", "checkin"):
-        exact = sorted((op.received_at - op.sent_at) * 1000 for op in merged
-                       if op.kind == kind and op.status is not None)
+        exact = sorted(
+            (op.received_at - op.sent_at) * 1000 for op in merged if op.kind == kind and op.status is not None
+        )
         assert whole[kind]["count"] == len(exact) > 0
         for q in (50, 99):
             want = exact[max(1, int(q / 100 * len(exact) + 0.5)) - 1]  # HdrHistogram's rank
@@ -59,8 +61,16 @@ def test_shards_merge_exactly(tmp_path: Path):
         rec.meta = {"epoch": 1000.0, "end": 1010.0}
         for n in range(50 * (i + 1)):
             sent = 1000.0 + n * 0.01
-            ex = Exchange("POST", "/api/v1/license/floating/heartbeat", {}, b"{}", sent_at=sent,
-                          received_at=sent + 0.001 * (n + 1), status=200, operation="heartbeat")
+            ex = Exchange(
+                "POST",
+                "/api/v1/license/floating/heartbeat",
+                {},
+                b"{}",
+                sent_at=sent,
+                received_at=sent + 0.001 * (n + 1),
+                status=200,
+                operation="heartbeat",
+            )
             rec.attempt(ex, license="L", label="heartbeat", outcome="ok", user=f"w{i}:u0", lease_token="llt_x")
             rec.logical("heartbeat", "ok", 1, t=ex.received_at)
         rec.dump(tmp_path)

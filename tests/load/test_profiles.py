@@ -5,6 +5,7 @@ No test may fail on wall-clock speed: no latency gate is given (the step
 profile gets a 60 s one instead of its 50 ms default), and a run the judge
 marks invalid *only* because this machine's generator fell behind (exit 5,
 generator reasons) is accepted; its invariants are still checked."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,20 @@ RUNS = {
     "heartbeat-storm": ("--users", "16", "--duration", "4s"),
     "thundering-herd": ("--users", "12", "--duration", "5s"),
     "retry-storm": ("--users", "12", "--duration", "4s"),
-    "step": ("--users", "8", "--duration", "4s", "--param", "step_seconds=2", "--rate", "10",
-             "--param", "rate_step=10", "--slo", "p99<60s"),
+    "step": (
+        "--users",
+        "8",
+        "--duration",
+        "4s",
+        "--param",
+        "step_seconds=2",
+        "--rate",
+        "10",
+        "--param",
+        "rate_step=10",
+        "--slo",
+        "p99<60s",
+    ),
 }
 
 
@@ -36,7 +49,8 @@ def test_profile_runs_clean_against_the_reference_server(profile, server, load_r
     assert s["invariants"]["operations_judged"] > 0
     assert s["latency_ms"], "per-endpoint percentiles are reported"
     assert {"summary.json", "report.html", "locust.html", "locust_stats.csv", "history.jsonl"} <= {
-        p.name for p in run.out.iterdir()}
+        p.name for p in run.out.iterdir()
+    }
     check = DETAILS[profile]
     check(s["profile_details"], s)
 
@@ -73,5 +87,11 @@ def _step(d, s):
     assert d["ended_by"] in ("all passed", "generator")
 
 
-DETAILS = {"seat-race": _seat_race, "churn": _churn, "heartbeat-storm": _storm, "thundering-herd": _herd,
-           "retry-storm": _retry, "step": _step}
+DETAILS = {
+    "seat-race": _seat_race,
+    "churn": _churn,
+    "heartbeat-storm": _storm,
+    "thundering-herd": _herd,
+    "retry-storm": _retry,
+    "step": _step,
+}

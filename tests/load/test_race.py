@@ -1,5 +1,6 @@
 """Acceptance 2: an over-allocating server makes the seat-race profile exit
 with the invariant-violation code (4), naming the instant and the leases."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,11 @@ def _assert_violation_reported(run) -> None:  # type: ignore[no-untyped-def]
     assert v["capacity"] is not None and len(v["leases"]) > v["capacity"]
     assert v["instant_rfc3339"] and all(lease["lease"].startswith("llt_") for lease in v["leases"])
     # the console names the over-allocated instant and the leases
-    instant = re.search(r"leases certainly held at once on a \d+-seat license, license \S+ "
-                        r"at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z):\n\s+(llt_\S+) acknowledged", run.proc.stdout)
+    instant = re.search(
+        r"leases certainly held at once on a \d+-seat license, license \S+ "
+        r"at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z):\n\s+(llt_\S+) acknowledged",
+        run.proc.stdout,
+    )
     assert instant, run.explain()
     assert instant.group(1) == v["instant_rfc3339"] or instant.group(1) in run.proc.stdout
     html = (run.out / "report.html").read_text()

@@ -1,4 +1,5 @@
 """SLO expressions: what they mean, and one-line reasons when they are wrong."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,15 +7,18 @@ import pytest
 from leasecheck.load.slo import SloError, parse
 
 
-@pytest.mark.parametrize("text, metric, op, limit", [
-    ("p99<50ms", "latency", "<", 0.05),
-    ("p99.9 <= 2s", "latency", "<=", 2.0),
-    ("checkout:p95<800us", "latency", "<", 0.0008),
-    ("max<1s", "latency", "<", 1.0),
-    ("errors<0.1%", "errors", "<", 0.001),
-    ("denials<=90%", "denials", "<=", 0.9),
-    ("rps>=200", "rps", ">=", 200.0),
-])
+@pytest.mark.parametrize(
+    "text, metric, op, limit",
+    [
+        ("p99<50ms", "latency", "<", 0.05),
+        ("p99.9 <= 2s", "latency", "<=", 2.0),
+        ("checkout:p95<800us", "latency", "<", 0.0008),
+        ("max<1s", "latency", "<", 1.0),
+        ("errors<0.1%", "errors", "<", 0.001),
+        ("denials<=90%", "denials", "<=", 0.9),
+        ("rps>=200", "rps", ">=", 200.0),
+    ],
+)
 def test_parse(text, metric, op, limit):
     s = parse(text)
     assert (s.metric, s.op) == (metric, op) and s.limit == pytest.approx(limit)
@@ -31,16 +35,19 @@ def test_holds_and_no_data_never_passes():
     assert parse("rps>100").holds(101) and not parse("rps>100").holds(100)
 
 
-@pytest.mark.parametrize("text, why", [
-    ("p99<50", "needs a unit"),
-    ("errors<0.1", "write it with %"),
-    ("errors<120%", "cannot exceed 100%"),
-    ("p0<1ms", "between 0 and 100"),
-    ("p99", "expected [endpoint:]metric<value"),
-    ("latency<5ms", "unknown metric"),
-    ("checkout:errors<1%", "only latency thresholds take an endpoint"),
-    ("rps>5ms", "requests per second"),
-])
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("p99<50", "needs a unit"),
+        ("errors<0.1", "write it with %"),
+        ("errors<120%", "cannot exceed 100%"),
+        ("p0<1ms", "between 0 and 100"),
+        ("p99", "expected [endpoint:]metric<value"),
+        ("latency<5ms", "unknown metric"),
+        ("checkout:errors<1%", "only latency thresholds take an endpoint"),
+        ("rps>5ms", "requests per second"),
+    ],
+)
 def test_bad_expressions_say_why_in_one_line(text, why):
     with pytest.raises(SloError) as exc:
         parse(text)

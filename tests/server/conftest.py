@@ -5,13 +5,15 @@ Time: the session server runs with one policy minute = 1 s. Tests never sleep
 a fixed time; they wait on instants the server announced (lease_expires_at)
 or poll with a deadline.
 """
+
 from __future__ import annotations
 
 import itertools
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -125,14 +127,22 @@ _codes = itertools.count()
 def provision(http: Http, management: Management) -> Callable[..., Provisioned]:
     """provision(seats=3, timeout_minutes=10, features=None, **license_fields) -> Provisioned."""
 
-    def make(seats: int | None = 3, timeout_minutes: int | None = 10,
-             features: list[dict[str, Any]] | None = None, license_type: str = "perpetual",
-             **license_fields: Any) -> Provisioned:
+    def make(
+        seats: int | None = 3,
+        timeout_minutes: int | None = 10,
+        features: list[dict[str, Any]] | None = None,
+        license_type: str = "perpetual",
+        **license_fields: Any,
+    ) -> Provisioned:
         code = f"t{next(_codes)}-{uuid.uuid4().hex[:8]}"
         product = management.create_product(f"Product {code}", code)
         policy = management.create_policy(
-            product["id"], name=f"Policy {code}", code=code, license_type=license_type,
-            max_floating_users=seats, floating_timeout_minutes=timeout_minutes,
+            product["id"],
+            name=f"Policy {code}",
+            code=code,
+            license_type=license_type,
+            max_floating_users=seats,
+            floating_timeout_minutes=timeout_minutes,
             metadata={"features": features} if features is not None else None,
         )
         lic, key = management.create_license(product["id"], policy["id"], **license_fields)

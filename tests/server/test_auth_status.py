@@ -1,4 +1,5 @@
 """Credentials, isolation between licenses, and license status."""
+
 from __future__ import annotations
 
 from leasecheck.core.client import CHECKOUT, LeaseClient, hardware_binding, new_key
@@ -9,8 +10,12 @@ def test_runtime_needs_a_known_license_key(provision, http):
     for client in (LeaseClient(http, None), LeaseClient(http, "lk_not-a-real-key")):
         for ex in (client.checkout(), client.heartbeat("llt_x"), client.checkin("llt_x")):
             assert (ex.status, ex.error_code) == (401, "UNAUTHORIZED"), ex.describe()
-    bearer = http.request("POST", CHECKOUT, json_body=hardware_binding(),
-                          headers={"Authorization": f"Bearer {p.license_key}", "Idempotency-Key": new_key()})
+    bearer = http.request(
+        "POST",
+        CHECKOUT,
+        json_body=hardware_binding(),
+        headers={"Authorization": f"Bearer {p.license_key}", "Idempotency-Key": new_key()},
+    )
     assert (bearer.status, bearer.error_code) == (401, "UNAUTHORIZED")
 
 
@@ -58,8 +63,12 @@ def test_revoked_license_cannot_check_out_or_be_reinstated(provision, management
     assert management.set_status(p.license_id, "revoke")["status"] == "revoked"
     ex = p.client.checkout()
     assert (ex.status, ex.error_code) == (403, "LICENSE_INACTIVE")
-    refused = http.request("POST", f"/api/v1/licenses/{p.license_id}/reinstate", json_body={},
-                           headers={"Authorization": f"Bearer {management.token}"})
+    refused = http.request(
+        "POST",
+        f"/api/v1/licenses/{p.license_id}/reinstate",
+        json_body={},
+        headers={"Authorization": f"Bearer {management.token}"},
+    )
     assert (refused.status, refused.error_code) == (409, "CONFLICT")
 
 
@@ -71,8 +80,12 @@ def test_expired_license(provision):
 
 
 def test_management_needs_the_bearer_token(server, http):
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"License {server.management_token}"},
-                    {"Authorization": "Bearer ünïcode".encode("latin-1")}):  # type: ignore[dict-item]
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"License {server.management_token}"},
+        {"Authorization": "Bearer ünïcode".encode("latin-1")},
+    ):  # type: ignore[dict-item]
         ex = http.request("POST", "/api/v1/products", json_body={"name": "x", "code": "x"}, headers=headers)
         assert (ex.status, ex.error_code) == (401, "UNAUTHORIZED"), headers
 
@@ -92,9 +105,11 @@ def test_management_conflicts_and_unknown_ids(provision, management, http):
     other = provision()
     mismatch = post("/api/v1/licenses", {"product_id": p.product["id"], "policy_id": other.policy["id"]})
     assert (mismatch.status, mismatch.error_code) == (422, "VALIDATION_ERROR")
-    for path, body in (("/api/v1/products/prod_nope/policies", {**policy, "code": "fresh"}),
-                       ("/api/v1/licenses", {"product_id": "prod_nope", "policy_id": p.policy["id"]}),
-                       ("/api/v1/licenses/lic_nope/suspend", {})):
+    for path, body in (
+        ("/api/v1/products/prod_nope/policies", {**policy, "code": "fresh"}),
+        ("/api/v1/licenses", {"product_id": "prod_nope", "policy_id": p.policy["id"]}),
+        ("/api/v1/licenses/lic_nope/suspend", {}),
+    ):
         ex = post(path, body)
         assert (ex.status, ex.error_code) == (404, "NOT_FOUND"), path
 

@@ -1,4 +1,5 @@
 """Seats: the limit, what checkin frees, and what expiry frees."""
+
 from __future__ import annotations
 
 import time

@@ -1,5 +1,6 @@
 """`serve`: bad settings are refused in one line with exit 2; a generated
 management token is printed once and nothing else secret is."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,13 @@ def _env_without_token() -> dict[str, str]:
 
 
 def refuse(args: list[str]) -> str:
-    result = subprocess.run(SERVE + args, capture_output=True, text=True, timeout=30,
-                            env={**_env_without_token(), "LEASECHECK_MANAGEMENT_TOKEN": "t0ken"})
+    result = subprocess.run(
+        SERVE + args,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**_env_without_token(), "LEASECHECK_MANAGEMENT_TOKEN": "t0ken"},
+    )
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("leasecheck: error: "), result.stderr
@@ -69,16 +75,20 @@ def test_readable_or_broken_key_file_is_refused(tmp_path: Path):
 def test_generated_token_is_printed_once_and_works(tmp_path: Path):
     out_path = tmp_path / "stdout.txt"
     with open(out_path, "wb") as out, open(tmp_path / "stderr.txt", "wb") as err:
-        proc = subprocess.Popen(SERVE + ["--port", "0", "--db", str(tmp_path / "x.db"), "--minute-seconds", "2"],
-                                stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=_env_without_token())
+        proc = subprocess.Popen(
+            SERVE + ["--port", "0", "--db", str(tmp_path / "x.db"), "--minute-seconds", "2"],
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=_env_without_token(),
+        )
     try:
         deadline = time.monotonic() + 20
         while "listening on" not in out_path.read_text() and time.monotonic() < deadline:
             assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
             time.sleep(0.02)
         lines = out_path.read_text().splitlines()
-        token = re.fullmatch(r"leasecheck reference server management token \(generated, shown once\): (\S+)",
-                             lines[0])
+        token = re.fullmatch(r"leasecheck reference server management token \(generated, shown once\): (\S+)", lines[0])
         url = re.fullmatch(r"leasecheck reference server listening on (http://127\.0\.0\.1:\d+)", lines[1])
         assert token and url and len(lines) == 2, lines
         with Http(url.group(1)) as http:
@@ -99,8 +109,9 @@ def test_generated_token_is_printed_once_and_works(tmp_path: Path):
 
 def test_main_cli_has_serve():
     pytest.importorskip("leasecheck.specs.export", reason="leasecheck/cli.py registers the spec commands too")
-    result = subprocess.run([sys.executable, "-m", "leasecheck.cli", "serve", "--help"],
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "leasecheck.cli", "serve", "--help"], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0, result.stderr
     for option in ("--host", "--port", "--db", "--management-token", "--minute-seconds", "--workers", "--key-file"):
         assert option in result.stdout

@@ -1,5 +1,6 @@
 """Acceptance test B: an acknowledged lease survives SIGKILL of every server
 process and a restart on the same database."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,14 @@ def test_acknowledged_leases_hold_their_seats_across_a_crash():
         with Http(srv.base_url) as http:
             mgmt = Management(http, srv.management_token)
             prod = mgmt.create_product("Crash", "crash")
-            pol = mgmt.create_policy(prod["id"], name="c", code="c", license_type="perpetual",
-                                     max_floating_users=4, floating_timeout_minutes=10)
+            pol = mgmt.create_policy(
+                prod["id"],
+                name="c",
+                code="c",
+                license_type="perpetual",
+                max_floating_users=4,
+                floating_timeout_minutes=10,
+            )
             _, key = mgmt.create_license(prod["id"], pol["id"])
             client = LeaseClient(http, key)
             acknowledged = [client.checkout() for _ in range(4)]

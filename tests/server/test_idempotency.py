@@ -1,4 +1,5 @@
 """Idempotency-Key on checkout and checkin (specs/README.md decisions)."""
+
 from __future__ import annotations
 
 from leasecheck.core.client import OMIT, hardware_binding, new_key

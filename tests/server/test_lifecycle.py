@@ -1,4 +1,5 @@
 """One lease from checkout to checkin, its data, and its signatures."""
+
 from __future__ import annotations
 
 import base64
@@ -12,8 +13,17 @@ import pytest
 from leasecheck.core.client import System, hardware_binding
 from leasecheck.core.signing import KeyRing, SignatureError
 
-CHECKOUT_KEYS = ["license_id", "status", "license_type", "entitlement_version", "issued_at", "device_id",
-                 "lease_token", "lease_expires_at", "features"]
+CHECKOUT_KEYS = [
+    "license_id",
+    "status",
+    "license_type",
+    "entitlement_version",
+    "issued_at",
+    "device_id",
+    "lease_token",
+    "lease_expires_at",
+    "features",
+]
 MILLIS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 AWKWARD = [
     {"code": "café-ünïcödé", "enabled": True, "quota": 5},
@@ -145,8 +155,9 @@ SDK_VERIFIERS = {
 
 
 def sdk_verify(tool: str, script: str, raw_body: bytes, public_key: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([tool, "-e", script, public_key], input=raw_body.decode("utf-8"),
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [tool, "-e", script, public_key], input=raw_body.decode("utf-8"), capture_output=True, text=True, timeout=30
+    )
 
 
 @pytest.mark.parametrize("sdk", SDK_VERIFIERS)
@@ -163,5 +174,5 @@ def test_signatures_verify_as_the_official_sdks_verify_them(provision, http, sdk
     result = sdk_verify(tool, script, out.response_body, key["public_key"])
     assert (result.returncode, result.stdout) == (0, "verified"), result.stderr
     # ... and the same check refuses a tampered body, so it is not vacuous.
-    tampered = out.response_body.replace("café".encode(), "cafe".encode())
+    tampered = out.response_body.replace("café".encode(), b"cafe")
     assert sdk_verify(tool, script, tampered, key["public_key"]).stdout == "BAD SIGNATURE"

@@ -1,11 +1,13 @@
 """Acceptance test A: simultaneous checkouts against several worker processes
 sharing one database never grant more seats than the policy has."""
+
 from __future__ import annotations
 
 import multiprocessing
 import threading
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -30,8 +32,14 @@ def _license(srv: ReferenceServer, seats: int) -> str:
         mgmt = Management(http, srv.management_token)
         code = new_key()
         prod = mgmt.create_product("Race", code)
-        pol = mgmt.create_policy(prod["id"], name="race", code="race", license_type="perpetual",
-                                 max_floating_users=seats, floating_timeout_minutes=10)
+        pol = mgmt.create_policy(
+            prod["id"],
+            name="race",
+            code="race",
+            license_type="perpetual",
+            max_floating_users=seats,
+            floating_timeout_minutes=10,
+        )
         return mgmt.create_license(prod["id"], pol["id"])[1]
 
 
@@ -62,8 +70,7 @@ def test_racing_checkouts_from_many_processes_grant_exactly_the_seats(workers_se
     key = _license(workers_server, SEATS)
     ctx = multiprocessing.get_context("fork")
     ready, go, out = ctx.Barrier(PROCESSES + 1), ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_racer, args=(workers_server.base_url, key, ready, go, out))
-             for _ in range(PROCESSES)]
+    procs = [ctx.Process(target=_racer, args=(workers_server.base_url, key, ready, go, out)) for _ in range(PROCESSES)]
     for p in procs:
         p.start()
     try:

@@ -1,4 +1,5 @@
 """Public keys, key files and rotation, health, readiness and metrics."""
+
 from __future__ import annotations
 
 import re
@@ -57,8 +58,11 @@ def test_metrics(http, provision):
     assert ex.header("content-type").startswith("text/plain; version=0.0.4")
     text = ex.response_body.decode()
     assert "# TYPE leasecheck_requests_total counter" in text
-    assert re.search(r'leasecheck_requests_total\{route="/api/v1/license/floating/checkout",method="POST",'
-                     r'status="200"\} [1-9]', text)
+    assert re.search(
+        r'leasecheck_requests_total\{route="/api/v1/license/floating/checkout",method="POST",'
+        r'status="200"\} [1-9]',
+        text,
+    )
     live = re.search(r"^leasecheck_leases_active (\d+)$", text, re.M)
     assert live and int(live.group(1)) >= 1
 
@@ -80,7 +84,9 @@ def test_rotation_keeps_the_retired_key_published():
 
         result = subprocess.run(
             [sys.executable, "-m", "leasecheck.reference_server", "rotate-key", "--key-file", str(srv.key_file)],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert result.returncode == 0, result.stderr
         new_kid = result.stdout.split()[-1]

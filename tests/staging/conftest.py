@@ -7,8 +7,10 @@ suite takes lives at least 20 s. A lease still live when a test looks was
 never checked in: nothing expires behind the test's back. Nothing sleeps a
 fixed time; waits poll with a deadline.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -16,9 +18,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -44,13 +47,21 @@ def run_cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess
 
 
 def start_cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([*LEASECHECK, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
+    return subprocess.Popen([*LEASECHECK, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
 def conformance_args(server: ReferenceServer, report_dir: Path, run_id: str, *areas: str) -> list[str]:
-    args = ["conformance", "--target", str(server.base_url), "--minute-seconds", str(MINUTE_SECONDS),
-            "--report-dir", str(report_dir), "--run-id", run_id]
+    args = [
+        "conformance",
+        "--target",
+        str(server.base_url),
+        "--minute-seconds",
+        str(MINUTE_SECONDS),
+        "--report-dir",
+        str(report_dir),
+        "--run-id",
+        run_id,
+    ]
     for a in areas:
         args += ["--only", a]
     return args
@@ -72,10 +83,8 @@ def ledger_events(path: Path) -> list[dict[str, Any]]:
         return []
     out = []
     for line in text.splitlines():
-        try:
+        with contextlib.suppress(ValueError):
             out.append(json.loads(line))
-        except ValueError:
-            pass
     return out
 
 
@@ -102,7 +111,9 @@ def run_on_server(db_path: Path, run_id: str) -> RunOnServer:
     try:
         rows = db.execute(
             "SELECT l.id, l.status, l.metadata FROM licenses l JOIN products p ON p.id = l.product_id"
-            " WHERE p.code LIKE ?", (f"lc-{run_id}-%",)).fetchall()
+            " WHERE p.code LIKE ?",
+            (f"lc-{run_id}-%",),
+        ).fetchall()
         for lid, _status, meta in rows:
             assert json.loads(meta or "{}").get("leasecheck_run_id") == run_id, lid
         ids = [r[0] for r in rows]
@@ -111,7 +122,9 @@ def run_on_server(db_path: Path, run_id: str) -> RunOnServer:
             marks = ",".join("?" * len(ids))
             live = db.execute(
                 f"SELECT license_id, coalesce(end_reason, '') FROM leases WHERE license_id IN ({marks})"
-                " AND ended_at IS NULL AND expires_at > ?", (*ids, time.time())).fetchall()
+                " AND ended_at IS NULL AND expires_at > ?",
+                (*ids, time.time()),
+            ).fetchall()
     finally:
         db.close()
     return RunOnServer({r[0]: r[1] for r in rows}, live)
@@ -158,16 +171,25 @@ def status_runs(tmp_path_factory: pytest.TempPathFactory) -> StatusRuns:
     state = root / "state"
     good, faulty = root / "good", root / "faulty"
     with ReferenceServer(minute_seconds=MINUTE_SECONDS) as srv:
-        good_proc = run_cli(*conformance_args(srv, good, new_run_id("good"), "status"),
-                            env=cli_env(state, LEASECHECK_MANAGEMENT_TOKEN=srv.management_token))
+        good_proc = run_cli(
+            *conformance_args(srv, good, new_run_id("good"), "status"),
+            env=cli_env(state, LEASECHECK_MANAGEMENT_TOKEN=srv.management_token),
+        )
         assert good_proc.returncode == 0, good_proc.stdout[-3000:] + good_proc.stderr[-2000:]
         token_good = srv.management_token
     expected = root / "expected-failures.yaml"
-    expected.write_text("- {id: STAT-01, reason: 'fixed in the next release', expires: 2001-01-01}\n"
-                        "- {id: STAT-02, reason: 'was flaky last month'}\n")
+    expected.write_text(
+        "- {id: STAT-01, reason: 'fixed in the next release', expires: 2001-01-01}\n"
+        "- {id: STAT-02, reason: 'was flaky last month'}\n"
+    )
     with ReferenceServer(minute_seconds=MINUTE_SECONDS, extra_args=["--fault", FAULT]) as srv:
-        proc = run_cli(*conformance_args(srv, faulty, new_run_id("faulty"), "status"),
-                       "--baseline", str(good / "results.json"), "--expected-failures", str(expected),
-                       env=cli_env(state, LEASECHECK_MANAGEMENT_TOKEN=srv.management_token))
+        proc = run_cli(
+            *conformance_args(srv, faulty, new_run_id("faulty"), "status"),
+            "--baseline",
+            str(good / "results.json"),
+            "--expected-failures",
+            str(expected),
+            env=cli_env(state, LEASECHECK_MANAGEMENT_TOKEN=srv.management_token),
+        )
         token_faulty = srv.management_token
     return StatusRuns(good, faulty, good_proc, proc, (token_good, token_faulty))

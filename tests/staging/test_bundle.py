@@ -1,5 +1,6 @@
 """Acceptance 5: a signed results bundle verifies; one edited outcome, a swapped
 key or a planted secret makes verification fail with a clear line."""
+
 from __future__ import annotations
 
 import base64
@@ -47,7 +48,12 @@ def verify(path: Path, *extra: str) -> tuple[int, list[str]]:
 
 def test_signed_bundle_verifies(bundle: Path, key, status_runs):
     assert sorted(p.name for p in bundle.iterdir()) == [
-        "junit.xml", "manifest.json", "manifest.sig", "report.html", "results.json"]
+        "junit.xml",
+        "manifest.json",
+        "manifest.sig",
+        "report.html",
+        "results.json",
+    ]
     manifest = json.loads((bundle / "manifest.json").read_text())
     results = json.loads((bundle / "results.json").read_text())
     assert manifest["suite"]["version"] == results["suite"]["version"]
@@ -72,8 +78,11 @@ def test_one_edited_outcome_fails_verification(bundle: Path):
     code, out = verify(bundle)
     assert code == 1
     assert "FAIL  results.json: sha256 differs from the manifest (the file was changed after signing)" in out
-    assert any(ln.startswith("FAIL  outcome: results.json claims 'passed' but its requirements imply 'failed'")
-               and victim["id"] in ln for ln in out)
+    assert any(
+        ln.startswith("FAIL  outcome: results.json claims 'passed' but its requirements imply 'failed'")
+        and victim["id"] in ln
+        for ln in out
+    )
     assert out[-1].startswith("NOT VERIFIED")
 
 
@@ -120,8 +129,16 @@ def test_signing_refuses_reports_with_a_secret(status_runs, key, tmp_path: Path)
 
 def test_conformance_sign_and_archive_round_trip(key, tmp_path: Path):
     report = tmp_path / "run"
-    proc = run_cli("conformance", "--only", "status", "--report-dir", str(report), "--sign", str(key[0]),
-                   env=cli_env(tmp_path / "state"))
+    proc = run_cli(
+        "conformance",
+        "--only",
+        "status",
+        "--report-dir",
+        str(report),
+        "--sign",
+        str(key[0]),
+        env=cli_env(tmp_path / "state"),
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert f"bundle: {report / 'bundle'}" in proc.stdout
     archive = tmp_path / "bundle.tar.gz"

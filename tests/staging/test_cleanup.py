@@ -5,6 +5,7 @@ checks in its leases and revokes its licenses; killed hard (SIGKILL), its
 ledger lets `leasecheck cleanup --run-id` do the same afterwards. Both are
 judged from the reference server's database, never from the run's own report.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,18 @@ import pytest
 
 from leasecheck.conformance.ledger import Ledger, LedgerError, read
 
-from .conftest import (MINUTE_SECONDS, QUICK_AREAS, cli_env, conformance_args, ledger_events, new_run_id, run_cli, run_on_server,
-                       start_cli, wait_for)
+from .conftest import (
+    MINUTE_SECONDS,
+    QUICK_AREAS,
+    cli_env,
+    conformance_args,
+    ledger_events,
+    new_run_id,
+    run_cli,
+    run_on_server,
+    start_cli,
+    wait_for,
+)
 
 HALF_WAY_LICENSES = 10  # a run of QUICK_AREAS creates about 27
 
@@ -31,11 +42,16 @@ def _count(events: list[dict], kind: str) -> int:
 def test_interrupted_run_checks_in_and_revokes_everything(server, state_dir: Path, tmp_path: Path, signum: int):
     run_id = new_run_id("int")
     ledger = state_dir / "runs" / f"{run_id}.jsonl"
-    proc = start_cli(*conformance_args(server, tmp_path / "report", run_id, *QUICK_AREAS),
-                     env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=server.management_token))
+    proc = start_cli(
+        *conformance_args(server, tmp_path / "report", run_id, *QUICK_AREAS),
+        env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=server.management_token),
+    )
     try:
-        events = wait_for(lambda: (ev := ledger_events(ledger)) and _count(ev, "license") >= HALF_WAY_LICENSES and ev,
-                          timeout=60, what="the run creating licenses")
+        events = wait_for(
+            lambda: (ev := ledger_events(ledger)) and _count(ev, "license") >= HALF_WAY_LICENSES and ev,
+            timeout=60,
+            what="the run creating licenses",
+        )
         assert _count(events, "lease") > 0, "no lease was granted before the interrupt"
         proc.send_signal(signum)
         out, _ = proc.communicate(timeout=120)
@@ -58,11 +74,20 @@ def test_interrupted_run_checks_in_and_revokes_everything(server, state_dir: Pat
 def test_killed_run_is_finished_by_cleanup_command(server, state_dir: Path, tmp_path: Path):
     run_id = new_run_id("kill")
     ledger = state_dir / "runs" / f"{run_id}.jsonl"
-    proc = start_cli(*conformance_args(server, tmp_path / "report", run_id, *QUICK_AREAS),
-                     env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=server.management_token))
+    proc = start_cli(
+        *conformance_args(server, tmp_path / "report", run_id, *QUICK_AREAS),
+        env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=server.management_token),
+    )
     try:
-        wait_for(lambda: (ev := ledger_events(ledger)) and _count(ev, "license") >= HALF_WAY_LICENSES
-                 and _count(ev, "lease") > _count(ev, "lease_ended"), timeout=60, what="the run holding leases")
+        wait_for(
+            lambda: (
+                (ev := ledger_events(ledger))
+                and _count(ev, "license") >= HALF_WAY_LICENSES
+                and _count(ev, "lease") > _count(ev, "lease_ended")
+            ),
+            timeout=60,
+            what="the run holding leases",
+        )
         proc.kill()
         proc.communicate(timeout=30)
     finally:
@@ -82,8 +107,9 @@ def test_killed_run_is_finished_by_cleanup_command(server, state_dir: Path, tmp_
     assert "no management token" in partial.stdout and ledger.exists()
     assert not run_on_server(server.db_path, run_id).live_leases
 
-    done = run_cli("cleanup", "--run-id", run_id,
-                   env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=server.management_token))
+    done = run_cli(
+        "cleanup", "--run-id", run_id, env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=server.management_token)
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(before.unrevoked)} licenses revoked" in done.stdout and "ledger deleted" in done.stdout
     after = run_on_server(server.db_path, run_id)
@@ -100,8 +126,11 @@ def test_killed_run_is_finished_by_cleanup_command(server, state_dir: Path, tmp_
 
 
 def test_cleanup_refuses_bad_input_with_one_line(state_dir: Path):
-    for args, needle in ((["--run-id", "../etc"], "must be 1-64"), ([], "needs --run-id"),
-                         (["--run-id", "nosuchrun"], "no ledger for run")):
+    for args, needle in (
+        (["--run-id", "../etc"], "must be 1-64"),
+        ([], "needs --run-id"),
+        (["--run-id", "nosuchrun"], "no ledger for run"),
+    ):
         proc = run_cli("cleanup", *args, env=cli_env(state_dir))
         assert proc.returncode == 2 and needle in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
@@ -109,8 +138,10 @@ def test_cleanup_refuses_bad_input_with_one_line(state_dir: Path):
 
 def test_state_dir_inside_report_dir_is_refused(server, tmp_path: Path):
     report = tmp_path / "report"
-    proc = run_cli(*conformance_args(server, report, new_run_id("x"), "status"),
-                   env=cli_env(report / "state", LEASECHECK_MANAGEMENT_TOKEN=server.management_token))
+    proc = run_cli(
+        *conformance_args(server, report, new_run_id("x"), "status"),
+        env=cli_env(report / "state", LEASECHECK_MANAGEMENT_TOKEN=server.management_token),
+    )
     assert proc.returncode == 2 and "inside the report dir" in proc.stderr
 
 
@@ -140,8 +171,10 @@ def test_an_interrupt_does_not_wait_out_the_lease_windows(server, state_dir: Pat
     The bound is half a window: the broken behaviour takes about a whole one."""
     run_id = new_run_id("win")
     ledger = state_dir / "runs" / f"{run_id}.jsonl"
-    proc = start_cli(*conformance_args(server, tmp_path / "report", run_id, "expiry", "timing"),
-                     env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=server.management_token))
+    proc = start_cli(
+        *conformance_args(server, tmp_path / "report", run_id, "expiry", "timing"),
+        env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=server.management_token),
+    )
     try:
         wait_for(lambda: _count(ledger_events(ledger), "lease") >= 3, timeout=60, what="the expiry leases")
         proc.send_signal(signal.SIGINT)

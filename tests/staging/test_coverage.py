@@ -1,6 +1,7 @@
 """Acceptance 4: the coverage table — every operation × documented status, and
 every requirement's outcome — is in results.json and report.html, and a run
 that exercised little says "partial" instead of looking like a full pass."""
+
 from __future__ import annotations
 
 import html
@@ -29,8 +30,13 @@ def test_results_json_has_every_operation_and_documented_status(status_runs):
     assert {k for k, r in rows.items() if r["documented"]} == documented
     assert cov["statuses"]["documented"] == len(documented)
     # What the status scenarios do, seen: checkouts granted and refused, licenses suspended and revoked.
-    for pair in (("checkout", 200), ("checkout", 403), ("suspendLicense", 200), ("revokeLicense", 200),
-                 ("createLicense", 201)):
+    for pair in (
+        ("checkout", 200),
+        ("checkout", 403),
+        ("suspendLicense", 200),
+        ("revokeLicense", 200),
+        ("createLicense", 201),
+    ):
         assert rows[pair]["seen"] > 0, pair
     assert rows[("checkout", 422)]["seen"] == 0  # not exercised by this run, and shown as such
     assert cov["statuses"]["documented_seen"] == sum(1 for r in rows.values() if r["documented"] and r["seen"])
@@ -52,8 +58,10 @@ def test_a_partial_run_does_not_look_like_a_pass(status_runs):
     results = json.loads((status_runs.good / "results.json").read_text())
     q = results["coverage"]["requirements"]
     assert results["outcome"] == "passed"  # the exit code is still that of the checks that ran ...
-    verdict = [ln for ln in status_runs.good_proc.stdout.splitlines() if ln.startswith("PASSED")][0]
-    assert verdict.startswith(f"PASSED (partial: {q['checked']} of {q['total']} requirements checked)")  # ... but it says so
+    verdict = next(ln for ln in status_runs.good_proc.stdout.splitlines() if ln.startswith("PASSED"))
+    assert verdict.startswith(
+        f"PASSED (partial: {q['checked']} of {q['total']} requirements checked)"
+    )  # ... but it says so
     page = html.unescape((status_runs.good / "report.html").read_text())
     assert f"PARTIAL: {q['checked']} of {q['total']} requirements checked" in page
 
@@ -63,7 +71,10 @@ def test_report_html_has_the_coverage_table(status_runs):
     page = (status_runs.good / "report.html").read_text()
     assert "Coverage: what was exercised" in page
     seen = {(r["operation"], r["status"]): r["seen"] for r in results["coverage"]["operations"]}
-    table_rows = re.findall(r"<tr class=\"\w+\"><td>(\w+)</td><td>(\d+)</td>\s*<td>(yes|no)[^<]*(?:<span[^>]*>[^<]*</span>)?</td><td>(\d+)</td></tr>", page)
+    table_rows = re.findall(
+        r"<tr class=\"\w+\"><td>(\w+)</td><td>(\d+)</td>\s*<td>(yes|no)[^<]*(?:<span[^>]*>[^<]*</span>)?</td><td>(\d+)</td></tr>",
+        page,
+    )
     assert {(op, int(st)): int(n) for op, st, _doc, n in table_rows} == seen
     for n in results["coverage"]["requirements"]["not_run_reasons"][:3]:
         assert f'href="#{n["id"]}">{n["id"]}</a>' in page
@@ -71,10 +82,12 @@ def test_report_html_has_the_coverage_table(status_runs):
 
 def test_undocumented_statuses_are_listed_and_unknown_routes_counted():
     cov = Coverage()
-    for method, path, status in (("POST", "/api/v1/license/floating/checkout", 200),
-                                 ("POST", "/api/v1/license/floating/checkout", 418),
-                                 ("POST", "/api/v1/licenses/lic_1/revoke", 200),
-                                 ("GET", "/no/such/route", 404)):
+    for method, path, status in (
+        ("POST", "/api/v1/license/floating/checkout", 200),
+        ("POST", "/api/v1/license/floating/checkout", 418),
+        ("POST", "/api/v1/licenses/lic_1/revoke", 200),
+        ("GET", "/no/such/route", 404),
+    ):
         cov.observe(Exchange(method, path, {}, None, 0.0, 0.0, status=status))
     cov.observe(Exchange("GET", "/health", {}, None, 0.0, 0.0, error="ConnectError"))  # no answer: not counted
     rows = {(r["operation"], r["status"]): r for r in cov.operations()}
@@ -85,8 +98,14 @@ def test_undocumented_statuses_are_listed_and_unknown_routes_counted():
 
 def test_headline_is_plain_only_for_a_complete_run():
     full = {"complete": True, "requirements": requirement_summary([{"id": "A", "level": "MUST", "outcome": "passed"}])}
-    part = {"complete": False, "requirements": requirement_summary(
-        [{"id": "A", "level": "MUST", "outcome": "passed"}, {"id": "B", "level": "MUST", "outcome": "not_run",
-                                                             "reason": "area not selected (--only)"}])}
+    part = {
+        "complete": False,
+        "requirements": requirement_summary(
+            [
+                {"id": "A", "level": "MUST", "outcome": "passed"},
+                {"id": "B", "level": "MUST", "outcome": "not_run", "reason": "area not selected (--only)"},
+            ]
+        ),
+    }
     assert headline("passed", full) == "PASSED"
     assert headline("passed", part) == "PASSED (partial: 1 of 2 requirements checked)"

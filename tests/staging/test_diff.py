@@ -1,5 +1,6 @@
 """Acceptance 3: `leasecheck diff` as a CI gate, on two real runs (the second
 against a server with an injected fault), and `conformance --baseline`."""
+
 from __future__ import annotations
 
 import copy
@@ -14,8 +15,16 @@ from .conftest import cli_env, run_cli
 
 def test_diff_names_the_newly_failing_requirement_and_fails_the_gate(status_runs, tmp_path: Path):
     junit, js = tmp_path / "diff.xml", tmp_path / "diff.json"
-    proc = run_cli("diff", str(status_runs.good / "results.json"), str(status_runs.faulty / "results.json"),
-                   "--junit", str(junit), "--json", str(js), env=cli_env(tmp_path))
+    proc = run_cli(
+        "diff",
+        str(status_runs.good / "results.json"),
+        str(status_runs.faulty / "results.json"),
+        "--junit",
+        str(junit),
+        "--json",
+        str(js),
+        env=cli_env(tmp_path),
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "NEWLY FAILING  STAT-01 [MUST]" in proc.stdout
     assert "gate: FAILED" in proc.stdout and "STAT-01" in proc.stdout.splitlines()[-1]
@@ -28,7 +37,9 @@ def test_diff_names_the_newly_failing_requirement_and_fails_the_gate(status_runs
 
 
 def test_diff_in_reverse_names_it_fixed_and_passes(status_runs, tmp_path: Path):
-    proc = run_cli("diff", str(status_runs.faulty), str(status_runs.good), env=cli_env(tmp_path))  # report dirs work too
+    proc = run_cli(
+        "diff", str(status_runs.faulty), str(status_runs.good), env=cli_env(tmp_path)
+    )  # report dirs work too
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "FIXED          STAT-01 [MUST]" in proc.stdout and "NEWLY FAILING" not in proc.stdout
     assert "gate: passed" in proc.stdout
@@ -53,10 +64,15 @@ def test_expected_failures_file_stays_honest(status_runs):
 
 
 def _results(outcomes: dict[str, tuple[str, str]], server_version: str | None = None) -> dict:
-    return {"run_id": "r", "outcome": "passed", "target": {"server_version": server_version},
-            "suite": {"version": "0", "spec_digest": "d"},
-            "requirements": [{"id": rid, "level": level, "title": rid, "outcome": out}
-                             for rid, (level, out) in outcomes.items()]}
+    return {
+        "run_id": "r",
+        "outcome": "passed",
+        "target": {"server_version": server_version},
+        "suite": {"version": "0", "spec_digest": "d"},
+        "requirements": [
+            {"id": rid, "level": level, "title": rid, "outcome": out} for rid, (level, out) in outcomes.items()
+        ],
+    }
 
 
 def test_changes_on_the_same_server_version_are_flaky_and_still_gate():

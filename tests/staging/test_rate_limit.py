@@ -4,6 +4,7 @@ not fail it, and a run never sends faster than it was told to.
 The throttling target is the reference server with `--throttle-every N`: every
 Nth request answers 429 with Retry-After: 1 and a RATE_LIMITED envelope.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,10 @@ from .conftest import MINUTE_SECONDS, cli_env, conformance_args, new_run_id, run
 def test_run_against_throttling_target_passes_and_reports_its_waits(state_dir: Path, tmp_path: Path):
     tmp_path = tmp_path / "report"
     with ReferenceServer(minute_seconds=MINUTE_SECONDS, extra_args=["--throttle-every", "8"]) as srv:
-        proc = run_cli(*conformance_args(srv, tmp_path, new_run_id("thr"), "lifecycle", "status"),
-                       env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=srv.management_token))
+        proc = run_cli(
+            *conformance_args(srv, tmp_path, new_run_id("thr"), "lifecycle", "status"),
+            env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=srv.management_token),
+        )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["outcome"] == "passed"
@@ -45,10 +48,12 @@ def test_run_against_throttling_target_passes_and_reports_its_waits(state_dir: P
 def test_http_waits_out_429_and_observers_see_only_the_answer():
     seen, throttled = [], []
     backoff = Backoff()
-    with ReferenceServer(minute_seconds=MINUTE_SECONDS, extra_args=["--throttle-every", "2"]) as srv:
-        with Http(srv.base_url, observers=[seen.append], backoff=backoff) as http:
-            http.throttle_listeners.append(throttled.append)
-            answers = [http.request("GET", "/health") for _ in range(6)]
+    with (
+        ReferenceServer(minute_seconds=MINUTE_SECONDS, extra_args=["--throttle-every", "2"]) as srv,
+        Http(srv.base_url, observers=[seen.append], backoff=backoff) as http,
+    ):
+        http.throttle_listeners.append(throttled.append)
+        answers = [http.request("GET", "/health") for _ in range(6)]
     assert [a.status for a in answers] == [200] * 6
     assert all(ex.status == 200 for ex in seen) and len(seen) == 6
     assert throttled and all(ex.status == 429 and ex.error_code == "RATE_LIMITED" for ex in throttled)
@@ -75,6 +80,7 @@ def test_retry_after_accepts_seconds_and_http_dates():
 
 def test_pacer_holds_the_average_rate_across_threads():
     import threading
+
     pacer = Pacer(rate=200, burst=1)
     start = time.monotonic()
     threads = [threading.Thread(target=lambda: [pacer.acquire() for _ in range(20)]) for _ in range(4)]
@@ -92,8 +98,12 @@ def test_run_with_max_rps_stays_under_the_cap(state_dir: Path, tmp_path: Path):
     with ReferenceServer(minute_seconds=MINUTE_SECONDS) as srv:
         before = _requests_served(srv)
         started = time.monotonic()
-        proc = run_cli(*conformance_args(srv, tmp_path, new_run_id("rps"), "capacity"), "--max-rps", str(cap),
-                       env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=srv.management_token))
+        proc = run_cli(
+            *conformance_args(srv, tmp_path, new_run_id("rps"), "capacity"),
+            "--max-rps",
+            str(cap),
+            env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=srv.management_token),
+        )
         elapsed = time.monotonic() - started
         served = _requests_served(srv) - before - 1  # minus this scrape
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -114,8 +124,16 @@ def _requests_served(srv: ReferenceServer) -> int:
 
 
 def test_reduced_concurrency_is_stated_up_front_and_in_the_verdict(tmp_path: Path):
-    proc = run_cli("conformance", "--only", "capacity", "--concurrency", "6", "--report-dir", str(tmp_path),
-                   env=cli_env(tmp_path / "state"))
+    proc = run_cli(
+        "conformance",
+        "--only",
+        "capacity",
+        "--concurrency",
+        "6",
+        "--report-dir",
+        str(tmp_path),
+        env=cli_env(tmp_path / "state"),
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     first = proc.stdout.splitlines()[0]
     assert "send up to 6 simultaneous requests (reduced from the default 48)" in first

@@ -1,5 +1,6 @@
 """The CI jobs the README documents are valid YAML, keep the reports as
 artifacts, always run cleanup, and use only flags leasecheck has."""
+
 from __future__ import annotations
 
 import re
