@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from leasecheck.core.client import Http, LeaseClient, Management, hardware_binding
-from leasecheck.reference_server.process import ReferenceServer
+from leasecheck.core.server_process import ReferenceServer
 
 TRIVIAL_APP = """
 import time, uuid

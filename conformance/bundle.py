@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import click
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
@@ -328,71 +327,6 @@ def _check_results(v: Verification, manifest: dict[str, Any], raw: bytes) -> Non
     if manifest.get("counts") != results.get("counts"):
         v.problems.append("counts: the manifest and results.json disagree")
     v.problems.extend(consistency(results))
-
-
-# ------------------------------------------------------------------ commands
-@click.command("keygen")
-@click.argument("keyfile", type=click.Path(dir_okay=False, path_type=Path))
-def keygen_command(keyfile: Path) -> None:
-    """Create an Ed25519 signing key (file mode 0600) and print its public key (base64)."""
-    from leasecheck.cli import UsageFailure
-
-    try:
-        click.echo(keygen(keyfile))
-    except BundleError as exc:
-        raise UsageFailure(str(exc)) from None
-
-
-@click.command("bundle")
-@click.option(
-    "--sign",
-    "keyfile",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="signing key from `leasecheck keygen`",
-)
-@click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="bundle directory (default REPORT_DIR/bundle)"
-)
-@click.argument("report_dir", type=click.Path(file_okay=False, path_type=Path))
-def bundle_command(keyfile: Path, out: Path | None, report_dir: Path) -> None:
-    """Sign an existing run's reports into a publishable bundle."""
-    from leasecheck.cli import UsageFailure
-
-    try:
-        path = build(report_dir, load_signing_key(keyfile), out)
-    except BundleError as exc:
-        raise UsageFailure(str(exc)) from None
-    click.echo(f"bundle: {path}")
-
-
-@click.command("verify")
-@click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--public-key", help="the signer's public key (base64); without it the bundle's own key is used")
-def verify_command(bundle: Path, public_key: str | None) -> None:
-    """Check a results bundle: exit 0 when it verifies, 1 with one line per problem."""
-    from leasecheck.cli import UsageFailure
-
-    try:
-        result = verify(bundle, public_key)
-    except BundleError as exc:
-        raise UsageFailure(str(exc)) from None
-    for note in result.notes:
-        click.echo(f"ok    {note}")
-    for problem in result.problems:
-        click.echo(f"FAIL  {problem}")
-    m = result.manifest
-    if result.ok:
-        c = m.get("counts") or {}
-        click.echo(
-            f"verified: run {m.get('run_id')} {str(m.get('outcome')).upper()} "
-            f"({c.get('passed')} passed, {c.get('failed')} failed, {c.get('warning')} warnings, "
-            f"{c.get('not_run')} not run), suite {(m.get('suite') or {}).get('version')}, "
-            f"target {(m.get('target') or {}).get('url')}"
-        )
-    else:
-        click.echo(f"NOT VERIFIED: {len(result.problems)} problem(s)")
-    raise SystemExit(0 if result.ok else 1)
 
 
 __all__ = ["BundleError", "build", "consistency", "keygen", "load_signing_key", "verify"]

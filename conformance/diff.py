@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-import click
-
 #: Outcomes of a check that ran; a change between two of them on the same server is flaky.
 CHECKED = ("passed", "failed", "warning", "xfail")
 
@@ -244,20 +242,3 @@ def diff_files(old: Path, new: Path, *, junit: Path | None = None, json_out: Pat
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(d.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return d
-
-
-@click.command("diff")
-@click.argument("old", type=click.Path(path_type=Path))
-@click.argument("new", type=click.Path(path_type=Path))
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="also write the diff as JUnit XML")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="also write the diff as JSON")
-def diff(old: Path, new: Path, junit: Path | None, json_out: Path | None) -> None:
-    """Compare two runs (results.json files or report dirs): exit 1 on a new MUST failure, else 0."""
-    from leasecheck.cli import UsageFailure
-
-    try:
-        d = diff_files(old, new, junit=junit, json_out=json_out)
-    except ResultsError as exc:
-        raise UsageFailure(str(exc)) from None
-    click.echo(render_text(d), nl=False)
-    raise SystemExit(1 if d.gate_failed else 0)

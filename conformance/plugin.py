@@ -22,13 +22,15 @@ import pytest
 from leasecheck import __version__
 from leasecheck.core.client import Exchange
 from leasecheck.core.envelope import Finding
+from leasecheck.core.ledger import Ledger, LedgerError, state_dir
+from leasecheck.core.probe import TargetUnreachable, probe
 from leasecheck.specs import requirements
 
 from .coverage import Coverage
 from .expect import Expect, Record, RequirementFailed
-from .ledger import Ledger, LedgerError, state_dir
+from .session import provided_settings
 from .settings import DEFAULT_CONCURRENCY, Settings, SettingsError
-from .target import LicenseFixture, NotRunnable, Target, TargetUnreachable, probe
+from .target import LicenseFixture, NotRunnable, Target
 from .verdict import TestResult
 
 AREA_OF_MODULE_PREFIX = "test_"
@@ -69,38 +71,11 @@ def state_of(config: pytest.Config) -> RunState:
     return config.stash[STATE_KEY]
 
 
-# ------------------------------------------------------------------ options
-def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("leasecheck")
-    g.addoption("--lc-settings", help="settings file written by `leasecheck conformance`")
-    g.addoption("--lc-target", help="base URL of the server under test (default: bundled server)")
-    g.addoption("--lc-management-token", help="management token (prefer LEASECHECK_MANAGEMENT_TOKEN)")
-    g.addoption("--lc-inventory", help="inventory file of pre-made licenses")
-    g.addoption("--lc-minute-seconds", type=float, help="length of one policy minute on the target")
-    g.addoption("--lc-report-dir", help="write results.json, junit.xml and report.html here")
-    g.addoption("--lc-only", action="append", default=[], help="run only this area (repeatable)")
-    g.addoption("--lc-expected-failures", help="YAML list of {id, reason, expires?}")
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the requirement IDs a scenario proves")
     config.addinivalue_line("markers", "area(name): the requirement area of a scenario")
-    opt = config.getoption
     try:
-        if opt("--lc-settings"):
-            settings = Settings.from_file(Path(opt("--lc-settings"))).validated()
-        else:
-            settings = Settings.load(
-                {
-                    "target": opt("--lc-target"),
-                    "management_token": opt("--lc-management-token"),
-                    "inventory": opt("--lc-inventory"),
-                    "minute_seconds": opt("--lc-minute-seconds"),
-                    "report_dir": opt("--lc-report-dir"),
-                    "only": tuple(opt("--lc-only")),
-                    "expected_failures": opt("--lc-expected-failures"),
-                }
-            )
+        settings = provided_settings(config) or Settings.load({})
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
     from leasecheck.core.interrupts import stopping
@@ -154,7 +129,7 @@ def start_target(st: RunState) -> Target:
     token = s.management_token
     base = s.target
     if s.bundled:
-        from leasecheck.reference_server.process import ReferenceServer
+        from leasecheck.core.server_process import ReferenceServer
 
         st.server = ReferenceServer(minute_seconds=s.minute_seconds or 1.0)
         st.server.start()

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from leasecheck import __version__
+from leasecheck.core.cleanup import CleanupReport
 from leasecheck.core.redact import redact_obj
 from leasecheck.specs import digest
 
-from .cleanup import CleanupReport
 from .coverage import headline, summary_line
 from .settings import DEFAULT_CONCURRENCY
 from .verdict import Verdict, apply_expected, judge, load_expected_failures, run_outcome

@@ -6,22 +6,21 @@ Every bad value ends the run before it starts with one line saying why
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from leasecheck.core.errors import UsageError
+from leasecheck.core.ledger import RUN_ID_RE
 from leasecheck.specs import catalogue
 
-from .ledger import RUN_ID_RE
 
-
-class SettingsError(ValueError):
+class SettingsError(UsageError, ValueError):
     """A setting is unusable; the message is the one-line reason."""
 
 
@@ -121,18 +120,6 @@ class Settings:
         if bad:
             raise SettingsError(f"unknown area(s) {', '.join(bad)}; areas are: {', '.join(areas)}")
         return self
-
-    # ------------------------------------------------------- hand-over to pytest
-    def dump(self, path: Path) -> None:
-        """Write for the pytest session; the file is private (it may hold a token)."""
-        d = asdict(self)
-        d = {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
-        path.write_text(json.dumps(d), encoding="utf-8")
-        path.chmod(0o600)
-
-    @classmethod
-    def from_file(cls, path: Path) -> Settings:
-        return cls(**_coerce(json.loads(path.read_text(encoding="utf-8"))))
 
     @property
     def bundled(self) -> bool:

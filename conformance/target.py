@@ -23,25 +23,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leasecheck.core.cleanup import CleanupReport, check_in, cleanup_http, revoke
 from leasecheck.core.client import Exchange, Http, LeaseClient, Management, System, hardware_binding, license_auth
 from leasecheck.core.envelope import Finding, Inspector
 from leasecheck.core.interrupts import held
+from leasecheck.core.ledger import Ledger
 from leasecheck.core.pacing import Backoff, Pacer, Permit
 from leasecheck.core.redact import register_secret
 from leasecheck.core.signing import KeyRing
 from leasecheck.core.timeutil import ServerClock
 
-from .cleanup import CleanupReport, check_in, cleanup_http, revoke
-from .ledger import Ledger
 from .settings import Settings
 
 
 class NotRunnable(Exception):
     """A scenario cannot run on this target; the message says why (reported as not_run)."""
-
-
-class TargetUnreachable(Exception):
-    """The target cannot be used at all; the message is the one-line reason."""
 
 
 class TargetStoppedAnswering(Exception):
@@ -413,15 +409,4 @@ def _load_inventory(path: Path) -> list[dict[str, Any]]:
     return data
 
 
-def probe(base_url: str, timeout: float = 5.0) -> Exchange:
-    """GET /health once. A target nobody listens at raises TargetUnreachable with a
-    one-line reason; one that accepts the connection but answers badly or late is
-    returned as is, so the run judges it (and fails) rather than refusing it."""
-    with Http(base_url, timeout=timeout) as http:
-        ex = System(http).health()
-    if ex.error and not ex.error.startswith(("ReadTimeout", "RemoteProtocolError", "ReadError")):
-        raise TargetUnreachable(f"cannot reach {base_url}: {ex.error}")
-    return ex
-
-
-__all__ = ["LicenseFixture", "NotRunnable", "Target", "TargetUnreachable", "hardware_binding", "license_auth", "probe"]
+__all__ = ["LicenseFixture", "NotRunnable", "Target", "hardware_binding", "license_auth"]

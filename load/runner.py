@@ -118,7 +118,7 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
 def _revoke_licenses(base_url: str, token: str, license_ids: list[str], echo: Echo) -> None:
     """Revoke the run's licenses (the same cleanup a conformance run does); their
     seats then count against nobody, whatever leases locust left held."""
-    from leasecheck.conformance.cleanup import revoke
+    from leasecheck.core.cleanup import revoke
 
     with Http(base_url) as http:
         rep = revoke(http, license_ids, token, None)
@@ -139,7 +139,7 @@ def judge_only(shard_dir: Path, slos: list[Slo], report_dir: Path, command: str)
 @contextmanager
 def _target(settings: LoadSettings) -> Iterator[tuple[str, str, bool]]:
     if settings.target:
-        from leasecheck.conformance.target import TargetUnreachable, probe
+        from leasecheck.core.probe import TargetUnreachable, probe
 
         try:
             probe(settings.target)
@@ -148,7 +148,7 @@ def _target(settings: LoadSettings) -> Iterator[tuple[str, str, bool]]:
         assert settings.management_token is not None
         yield settings.target, settings.management_token, False
         return
-    from leasecheck.reference_server.process import ReferenceServer, ServerStartError
+    from leasecheck.core.server_process import ReferenceServer, ServerStartError
 
     server = ReferenceServer(
         minute_seconds=settings.minute_seconds,

@@ -33,7 +33,7 @@ def main() -> None:
 )
 def rotate_key(db_path: Path, key_file: Path | None) -> None:
     """Retire the active signing key and create a new one; running servers pick it up."""
-    from leasecheck.cli import UsageFailure
+    from leasecheck.cli.errors import UsageFailure
 
     try:
         entry = rotate(key_file or default_key_file(db_path))

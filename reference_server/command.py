@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from leasecheck.cli import UsageFailure
+from leasecheck.cli.errors import UsageFailure
 
 from .settings import TOKEN_ENV, VARIANTS, Settings, SettingsError
 

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from leasecheck.core.server_process import ReferenceServer
 from leasecheck.specs import requirements
 
 from .faults import FAULTS
-from .process import ReferenceServer
 from .settings import TOKEN_ENV, VARIANTS
 
 #: The policy-minute length the bundled server uses, and what a variant needs

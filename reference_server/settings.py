@@ -16,8 +16,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal
 
+from leasecheck.core.server_process import TOKEN_ENV, default_key_file
+
 SETTINGS_ENV = "LEASECHECK_SERVER_SETTINGS"
-TOKEN_ENV = "LEASECHECK_MANAGEMENT_TOKEN"
 
 MAX_BODY_BYTES = 64 * 1024
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600.0
@@ -79,11 +80,6 @@ VARIANTS: dict[str, Behaviour] = {
     # IDEMPOTENCY_CONFLICT, so this variant earns a warning, never a failure.
     "codes-alt": Behaviour(over_capacity_code="NO_FREE_SEAT", idempotency_conflict_code="IDEMPOTENCY_KEY_REUSED"),
 }
-
-
-def default_key_file(db_path: Path) -> Path:
-    """The signing-key file lives next to the database: `x.db` -> `x.keys.json`."""
-    return db_path.with_name(db_path.stem + ".keys.json")
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from pathlib import Path
 from typing import Any
-
-import click
 
 from . import SCHEMA_DIR, openapi
 from .validate import validator
 
-__all__ = ["BASE_URI", "DIALECT", "build", "drift", "export", "render", "spec_group", "validator"]
+__all__ = ["BASE_URI", "DIALECT", "build", "drift", "export", "render", "validator"]
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_URI = "https://leasecheck.dev/schemas/"
@@ -124,47 +121,3 @@ def drift(directory: Path = SCHEMA_DIR) -> list[str]:
             if path.stem not in schemas:
                 problems.append(f"{path.name}: stale (no component {path.stem} in openapi.yaml)")
     return problems
-
-
-@click.group("spec")
-def spec_group() -> None:
-    """The spec: export JSON Schemas from openapi.yaml and check they are in sync."""
-
-
-@spec_group.command("export-schemas")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=SCHEMA_DIR,
-    show_default=True,
-    help="Directory to write <Name>.json files into.",
-)
-def export_schemas(out_dir: Path) -> None:
-    """Write one JSON Schema per OpenAPI component and remove stale files."""
-    for path in export(out_dir):
-        click.echo(f"wrote {path}")
-
-
-@spec_group.command("check")
-@click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=SCHEMA_DIR,
-    show_default=True,
-    help="Directory holding the exported schemas.",
-)
-def check(directory: Path) -> None:
-    """Exit 1 and list the differences if the schemas drifted from openapi.yaml."""
-    problems = drift(directory)
-    if problems:
-        for line in problems:
-            click.echo(line, err=True)
-        click.echo("schemas are out of sync with openapi.yaml: run `leasecheck spec export-schemas`", err=True)
-        sys.exit(1)
-    click.echo(f"schemas in {directory} match openapi.yaml ({len(build())} components)")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    spec_group()

@@ -1,7 +1,7 @@
 """Session-wide isolation: the project's tests write nothing to the developer's home.
 
 Conformance runs against a `--target` keep a run ledger in the user's state
-directory (conformance/ledger.py: `$XDG_STATE_HOME/leasecheck/runs`). The CLI
+directory (leasecheck/core/ledger.py: `$XDG_STATE_HOME/leasecheck/runs`). The CLI
 subprocesses the tests start inherit XDG_STATE_HOME (their helpers strip only
 LEASECHECK_* variables), so it points at a temporary directory for the session;
 tests that are about the ledger set LEASECHECK_STATE_DIR themselves.

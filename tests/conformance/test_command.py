@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from leasecheck.core.client import Http, Management
-from leasecheck.reference_server.process import ReferenceServer
+from leasecheck.core.server_process import ReferenceServer
 
 LEASECHECK = [sys.executable, "-m", "leasecheck.cli"]
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from leasecheck.core.client import Http, LeaseClient, Management, hardware_binding, new_key
+from leasecheck.core.server_process import ReferenceServer
 from leasecheck.core.timeutil import parse_rfc3339
-from leasecheck.reference_server.process import ReferenceServer
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from leasecheck.reference_server.process import ReferenceServer
+from leasecheck.core.server_process import ReferenceServer
 
 LEASECHECK = [sys.executable, "-m", "leasecheck.cli"]
 MINUTE_SECONDS = 1.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from leasecheck.reference_server.process import ReferenceServer
+from leasecheck.core.server_process import ReferenceServer
 
 FAULT = "race-check-then-insert"
 

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, Exchange, Http, LeaseClient, Management, System
+from leasecheck.core.server_process import ReferenceServer
 from leasecheck.core.signing import KeyRing, SignatureError
 from leasecheck.core.timeutil import parse_rfc3339, poll_until
-from leasecheck.reference_server.process import ReferenceServer
 
 MINUTE_SECONDS = 1.0
 RUNTIME_PATHS = {CHECKOUT, HEARTBEAT, CHECKIN}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from leasecheck.core.client import Http, LeaseClient, Management
-from leasecheck.reference_server.process import ReferenceServer
+from leasecheck.core.server_process import ReferenceServer
 
 pytestmark = pytest.mark.slow
 

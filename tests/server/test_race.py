@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from leasecheck.core.client import Http, LeaseClient, Management, hardware_binding, new_key
-from leasecheck.reference_server.process import ReferenceServer
+from leasecheck.core.server_process import ReferenceServer
 
 PROCESSES = 4
 THREADS = 50

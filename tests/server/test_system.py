@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from leasecheck.core.client import Http, LeaseClient, Management, System
+from leasecheck.core.server_process import ReferenceServer
 from leasecheck.core.signing import KeyRing
-from leasecheck.reference_server.process import ReferenceServer
 
 KID = re.compile(r"^lk-[0-9a-f]{16}$")
 

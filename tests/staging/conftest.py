@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
+from leasecheck.core.server_process import ReferenceServer
 from leasecheck.core.timeutil import poll_until
-from leasecheck.reference_server.process import ReferenceServer
 
 LEASECHECK = [sys.executable, "-m", "leasecheck.cli"]
 MINUTE_SECONDS = 10.0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from leasecheck.conformance.ledger import Ledger, LedgerError, read
+from leasecheck.core.ledger import Ledger, LedgerError, read
 
 from .conftest import (
     MINUTE_SECONDS,

@@ -17,7 +17,7 @@ import pytest
 
 from leasecheck.core.client import Http
 from leasecheck.core.pacing import Backoff, Pacer, parse_retry_after
-from leasecheck.reference_server.process import ReferenceServer
+from leasecheck.core.server_process import ReferenceServer
 
 from .conftest import MINUTE_SECONDS, cli_env, conformance_args, new_run_id, run_cli
 

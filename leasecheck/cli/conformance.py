@@ -10,31 +10,24 @@ a bundle (`--sign`) and compare them with an earlier run (`--baseline`).
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import click
 
+from leasecheck.cli.errors import UsageFailure
+from leasecheck.conformance.results import default_report_dir
+from leasecheck.conformance.session import run_pytest
+from leasecheck.conformance.settings import Settings, SettingsError
 from leasecheck.core import interrupts
 from leasecheck.core.client import Http, System
+from leasecheck.core.ledger import LedgerError, private_dir, state_dir
+from leasecheck.core.probe import TargetUnreachable, probe
 from leasecheck.core.redact import register_secret
 from leasecheck.core.timeutil import ServerClock
 
-from .ledger import LedgerError, private_dir, state_dir
-from .results import default_report_dir
-from .settings import Settings, SettingsError
-from .target import TargetUnreachable, probe
-
-# Not resolve(): through the `leasecheck/conformance` link the scenarios are named
-# `leasecheck.conformance.scenarios.*`, the names they import under.
-SCENARIOS = Path(__file__).absolute().parent / "scenarios"
-PYTEST_INI = SCENARIOS.parent / "pytest.ini"
-
 
 def _fail(message: str) -> None:
-    from leasecheck.cli import UsageFailure
-
     raise UsageFailure(message)
 
 
@@ -96,8 +89,8 @@ def conformance(
     config: Path | None, keyword: str | None, verbose: bool, baseline: Path | None, sign_key: Path | None, **flags: Any
 ) -> None:
     """Run the conformance suite; exit 0 pass, 1 MUST failure, 2 bad settings or unreachable target."""
-    from .bundle import BundleError, build, load_signing_key
-    from .diff import ResultsError, diff_files, load_results, render_text
+    from leasecheck.conformance.bundle import BundleError, build, load_signing_key
+    from leasecheck.conformance.diff import ResultsError, diff_files, load_results, render_text
 
     try:
         settings = Settings.load(flags, config=config)
@@ -152,39 +145,6 @@ def _prepare_state_dir(settings: Settings) -> None:
         private_dir(directory)
     except LedgerError as exc:
         _fail(str(exc))
-
-
-def run_pytest(
-    settings: Settings, *, keyword: str | None = None, verbose: bool = False, extra: list[str] | None = None
-) -> int:
-    import pytest
-
-    register_secret(settings.management_token)
-    with tempfile.TemporaryDirectory(prefix="leasecheck-") as tmp:
-        sfile = Path(tmp) / "settings.json"
-        settings.dump(sfile)
-        args = [
-            str(SCENARIOS),
-            "-p",
-            "leasecheck.conformance.plugin",
-            "--lc-settings",
-            str(sfile),
-            "-c",
-            str(PYTEST_INI),
-            "--rootdir",
-            str(SCENARIOS.parent),
-            "-p",
-            "no:cacheprovider",
-            "--import-mode=importlib",
-            "-rN",
-            "--tb=no",
-            "-v" if verbose else "-q",
-        ]
-        if keyword:
-            args += ["-k", keyword]
-        args += extra or []
-        code = int(pytest.main(args))
-    return code if code in (0, 1) else 2
 
 
 @click.command("doctor")

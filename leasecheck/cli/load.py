@@ -17,10 +17,11 @@ from urllib.parse import urlparse
 
 import click
 
-from .catalog import PROFILES, Profile, coerce_params, note
-from .config import RUN_RECORD
-from .judge import EXIT_INVALID, Judgement
-from .slo import Slo, SloError, parse_all
+from leasecheck.cli.errors import UsageFailure
+from leasecheck.load.catalog import PROFILES, Profile, coerce_params, note
+from leasecheck.load.config import RUN_RECORD
+from leasecheck.load.judge import EXIT_INVALID, Judgement
+from leasecheck.load.slo import Slo, SloError, parse_all
 
 _SPAN = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
@@ -44,8 +45,6 @@ Exit codes:
 
 
 def _fail(message: str) -> None:
-    from leasecheck.cli import UsageFailure
-
     raise UsageFailure(message)
 
 
@@ -239,7 +238,7 @@ def load(
     if judge_dir is not None:
         if not (judge_dir / RUN_RECORD).is_file():
             _fail(f"--judge {str(judge_dir)!r}: no {RUN_RECORD} there (expected a leasecheck shard dir)")
-        from .runner import judge_only
+        from leasecheck.load.runner import judge_only
 
         _finish(judge_only(judge_dir, slos, report_dir, command), report_dir)
     _target(target, management_token)
@@ -257,7 +256,7 @@ def load(
     knobs = _params(profile, params, rate)
     _feasible(profile, knobs, duration, minute, n_users)
 
-    from .runner import LoadFailure, LoadSettings, run
+    from leasecheck.load.runner import LoadFailure, LoadSettings, run
 
     settings = LoadSettings(
         profile=profile,

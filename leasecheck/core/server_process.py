@@ -1,5 +1,6 @@
 """Run the reference server as a real subprocess: the one way tests, the
-conformance CLI and the load CLI start it.
+conformance CLI and the load CLI start it (by module name: the suite
+never imports the server it judges).
 
     with ReferenceServer(minute_seconds=1.0) as srv:
         Http(srv.base_url) ...
@@ -28,7 +29,18 @@ from pathlib import Path
 
 from leasecheck.core.client import Http
 
-from .settings import TOKEN_ENV, default_key_file
+#: The environment variable that carries the management token to the server process
+#: (never the command line, never the log). The server reads the same name.
+TOKEN_ENV = "LEASECHECK_MANAGEMENT_TOKEN"
+#: The module a bundled server runs as (`python -m ...`). Faulty servers of the
+#: gallery run another module; this core only ever talks to them over HTTP.
+SERVER_MODULE = "leasecheck.reference_server"
+
+
+def default_key_file(db_path: Path) -> Path:
+    """The signing-key file lives next to the database: `x.db` -> `x.keys.json`."""
+    return db_path.with_name(db_path.stem + ".keys.json")
+
 
 _LISTENING = re.compile(r"leasecheck reference server listening on (http://\S+)")
 _POLL_SECONDS = 0.02
@@ -60,7 +72,9 @@ class ReferenceServer:
         extra_args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         ready_timeout: float = 20.0,
+        module: str = SERVER_MODULE,
     ) -> None:
+        self.module = module
         self.workdir = Path(tempfile.mkdtemp(prefix="leasecheck-server-"))
         self.db_path = Path(db_path) if db_path is not None else self.workdir / "leasecheck.db"
         self.key_file = default_key_file(self.db_path)
@@ -110,7 +124,7 @@ class ReferenceServer:
         return [
             sys.executable,
             "-m",
-            "leasecheck.reference_server",
+            self.module,
             "serve",
             "--host",
             "127.0.0.1",

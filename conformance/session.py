@@ -1,0 +1,65 @@
+"""One conformance run in this process: pytest over the scenarios, with our plugin.
+
+The settings travel as a plugin object (`pytest.main(..., plugins=[...])`),
+not through a file or a second set of command-line options: the CLI validates
+them once, and the plugin reads the very object it was given. Under plain
+pytest there is no such object and the plugin reads the same settings from
+the environment (`LEASECHECK_*`) and `LEASECHECK_CONFIG`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from leasecheck.core.redact import register_secret
+
+from .settings import Settings
+
+# Not resolve(): through the `leasecheck/conformance` link the scenarios are named
+# `leasecheck.conformance.scenarios.*`, the names they import under.
+SCENARIOS = Path(__file__).absolute().parent / "scenarios"
+PYTEST_INI = SCENARIOS.parent / "pytest.ini"
+
+
+class ProvidedSettings:
+    """A pytest plugin that only carries the run's validated settings to `plugin.py`
+    (hashed by identity, as pluggy needs)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+
+def provided_settings(config: pytest.Config) -> Settings | None:
+    for p in config.pluginmanager.get_plugins():
+        if isinstance(p, ProvidedSettings):
+            return p.settings
+    return None
+
+
+def run_pytest(
+    settings: Settings, *, keyword: str | None = None, verbose: bool = False, extra: list[str] | None = None
+) -> int:
+    """Run the suite in-process; 0 pass, 1 MUST failure, 2 anything that kept it from running."""
+    register_secret(settings.management_token)
+    args = [
+        str(SCENARIOS),
+        "-p",
+        "leasecheck.conformance.plugin",
+        "-c",
+        str(PYTEST_INI),
+        "--rootdir",
+        str(SCENARIOS.parent),
+        "-p",
+        "no:cacheprovider",
+        "--import-mode=importlib",
+        "-rN",
+        "--tb=no",
+        "-v" if verbose else "-q",
+    ]
+    if keyword:
+        args += ["-k", keyword]
+    args += extra or []
+    code = int(pytest.main(args, plugins=[ProvidedSettings(settings)]))
+    return code if code in (0, 1) else 2

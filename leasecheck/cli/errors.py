@@ -1,0 +1,58 @@
+"""How the CLI ends: exit 2 for a user's mistake, exit 3 for our own bug.
+
+Every command runs under `guarded`: a `UsageError` (or click's own usage
+errors) is one line and exit 2; any other exception is an internal error: one
+line naming a log file that holds the traceback, and exit 3. No traceback
+ever reaches the terminal, and a CI job can tell the three apart.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from leasecheck.core.errors import UsageError
+from leasecheck.core.redact import redact_text as redact
+
+#: Exit code of an internal error (a bug of leasecheck's, not the server's or the user's).
+INTERNAL_ERROR = 3
+
+
+class UsageFailure(click.ClickException):
+    """Bad settings: one line on stderr, exit 2."""
+
+    exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"leasecheck: error: {self.format_message()}", err=True)
+
+
+def internal_error_log(exc: BaseException) -> Path:
+    """Write the traceback (secrets redacted) to a private file and return its path."""
+    fd, name = tempfile.mkstemp(prefix="leasecheck-error-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(redact("".join(traceback.format_exception(exc))))
+    return Path(name)
+
+
+def guarded(run: Callable[[], None]) -> None:
+    """Run a CLI entry point; map a user's mistake to exit 2 and our bugs to exit 3."""
+    try:
+        run()
+    except UsageError as exc:
+        click.echo(f"leasecheck: error: {exc}", err=True)
+        raise SystemExit(exc.exit_code) from None
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        log = internal_error_log(exc)
+        click.echo(
+            f"leasecheck: internal error: {type(exc).__name__}: {redact(str(exc))[:300]} (details: {log})", err=True
+        )
+        raise SystemExit(INTERNAL_ERROR) from None

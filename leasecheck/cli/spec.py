@@ -1,0 +1,50 @@
+"""`leasecheck spec ...`: the spec's own tools (schema export and drift check)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from leasecheck.specs.export import SCHEMA_DIR, build, drift, export
+
+
+@click.group("spec")
+def spec_group() -> None:
+    """The spec: export JSON Schemas from openapi.yaml and check they are in sync."""
+
+
+@spec_group.command("export-schemas")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=SCHEMA_DIR,
+    show_default=True,
+    help="Directory to write <Name>.json files into.",
+)
+def export_schemas(out_dir: Path) -> None:
+    """Write one JSON Schema per OpenAPI component and remove stale files."""
+    for path in export(out_dir):
+        click.echo(f"wrote {path}")
+
+
+@spec_group.command("check")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=SCHEMA_DIR,
+    show_default=True,
+    help="Directory holding the exported schemas.",
+)
+def check(directory: Path) -> None:
+    """Exit 1 and list the differences if the schemas drifted from openapi.yaml."""
+    problems = drift(directory)
+    if problems:
+        for line in problems:
+            click.echo(line, err=True)
+        click.echo("schemas are out of sync with openapi.yaml: run `leasecheck spec export-schemas`", err=True)
+        sys.exit(1)
+    click.echo(f"schemas in {directory} match openapi.yaml ({len(build())} components)")

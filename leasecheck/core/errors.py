@@ -1,0 +1,15 @@
+"""The errors every layer shares: a user's mistake is not a server's failure.
+
+A `UsageError` is raised for a bad setting, file or flag: the CLI prints its
+one-line message and exits 2 before the first request, so a CI baseline never
+reads a typo as a server regression. Domain errors that are always a user's
+mistake (bad settings, an unusable ledger dir, a bad results file) subclass it.
+"""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """A user's mistake, found before the run: one line on stderr, exit 2."""
+
+    exit_code = 2
