@@ -17,7 +17,8 @@ from leasecheck.specs import openapi
 from leasecheck.specs.validate import validator
 
 from .client import Exchange
-from .signing import KeyRing, SignatureError
+from .interop import NON_ASCII_WHY, Interop
+from .signing import SDKS, KeyRing, SignatureError, is_ascii_data
 from .timeutil import is_rfc3339
 
 ALWAYS_ALLOWED = {429, 503}
@@ -66,9 +67,13 @@ def find_operation(routes: Routes, method: str, path: str) -> dict[str, Any] | N
 class Inspector:
     """Validates answers against the OpenAPI document's response schemas."""
 
-    def __init__(self, keyring: KeyRing, refresh_keys: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, keyring: KeyRing, refresh_keys: Callable[[], None] | None = None, interop: Interop | None = None
+    ) -> None:
         self.keyring = keyring
         self.refresh_keys = refresh_keys
+        #: Every signed answer checked under each official SDK's byte rule (SIG-07, SIG-08).
+        self.interop = interop if interop is not None else Interop()
         self._routes = operation_index()
         self._request_ids: set[str] = set()
 
@@ -192,6 +197,7 @@ class Inspector:
                         f"{ex.describe()}: signed with key {kid!r} whose status is {key.status!r}",
                     )
                 )
+        out.extend(self._interop(ex, body, data))
         try:
             self.keyring.verify(body)
             out.append(Finding("SIG-01", True, ""))
@@ -202,6 +208,22 @@ class Inspector:
             if _has_awkward_text(data):
                 out.append(Finding("SIG-03", False, f"{ex.describe()}: data with non-ASCII/HTML-special text: {exc}"))
         return out
+
+    def _interop(self, ex: Exchange, body: dict[str, Any], data: Any) -> list[Finding]:
+        """SIG-07: ASCII-only data verifies under all three SDKs' rules (MUST).
+        SIG-08: data holding non-ASCII text cannot verify in the Python SDK (SHOULD)."""
+        if not (isinstance(body.get("signature"), dict) and "data" in body):
+            return []
+        results = self.interop.observe(ex.describe(), body, self.keyring)
+        if is_ascii_data(data):
+            failing = [f"{SDKS[sdk]}: {why}" for sdk, why in results.items() if why is not None]
+            return [
+                Finding("SIG-07", not failing, f"{ex.describe()}: ASCII-only data; " + "; ".join(failing)),
+                Finding("SIG-08", True, ""),
+            ]
+        if results["typescript"] is None and results["ruby"] is None:
+            return [Finding("SIG-08", False, f"{ex.describe()}: {NON_ASCII_WHY}")]
+        return []
 
 
 def _has_awkward_text(value: Any) -> bool:

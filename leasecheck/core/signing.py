@@ -1,10 +1,18 @@
 """Ed25519 signatures over `data`, exactly as the official SDKs verify them.
 
-Both SDKs parse the response, re-serialise the `data` member as compact JSON
-(no whitespace, keys in arrival order, non-ASCII left unescaped — JavaScript's
-JSON.stringify, Ruby's JSON.generate), encode it as UTF-8 and verify those
-bytes. A server interoperates only if it signs the same bytes, so the signer
-(reference server) and the verifier (suite) share `sdk_bytes`.
+Every official SDK parses the response, re-serialises the `data` member as
+compact JSON with keys in arrival order, and verifies the signature over
+those bytes. They differ in one point: the TypeScript SDK (JSON.stringify)
+and the Ruby SDK (JSON.generate) leave non-ASCII characters unescaped and
+encode UTF-8; the Python SDK (`licensekit-sdk`, `json.dumps(data,
+separators=(",", ":"))`) escapes every non-ASCII character as `\\uXXXX`. For
+ASCII-only data the three agree; for data with any non-ASCII character no
+signature satisfies the Python SDK and the other two at once.
+
+A server interoperates only if it signs the bytes the SDKs verify, so the
+signer (reference server) and the verifier (suite) share `sdk_bytes`; the
+default rule is the TypeScript/Ruby one, and `verify(..., sdk=...)` checks
+one SDK's rule.
 """
 
 from __future__ import annotations
@@ -39,10 +47,31 @@ def _normalise(value: Any) -> Any:
     return value
 
 
-def sdk_bytes(data: Any) -> bytes:
-    """The bytes the SDKs verify: compact JSON, arrival key order, raw UTF-8."""
+#: The official SDKs, by the name reports use for them.
+SDKS: dict[str, str] = {
+    "typescript": "TypeScript SDK (@licensekit/sdk)",
+    "ruby": "Ruby SDK (licensekit-ruby)",
+    "python": "Python SDK (licensekit-sdk)",
+}
+
+
+def sdk_bytes(data: Any, sdk: str = "typescript") -> bytes:
+    """The bytes an official SDK verifies: compact JSON in arrival key order.
+
+    TypeScript and Ruby: non-ASCII left raw, UTF-8 (integral numbers print as
+    JavaScript prints them). Python: non-ASCII escaped as `\\uXXXX`, the way
+    `licensekit.verification` serialises (numbers as Python prints them)."""
+    if sdk == "python":
+        return json.dumps(data, separators=(",", ":")).encode("utf-8")
+    if sdk not in SDKS:
+        raise ValueError(f"unknown SDK {sdk!r}; SDKs are {', '.join(SDKS)}")
     text = json.dumps(_normalise(data), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.encode("utf-8")
+
+
+def is_ascii_data(data: Any) -> bool:
+    """True when the signed bytes hold no non-ASCII text (where the SDKs agree)."""
+    return sdk_bytes(data).isascii()
 
 
 def sign(data: Any, key: SigningKey, kid: str) -> dict[str, str]:
@@ -98,8 +127,8 @@ class KeyRing:
     def kids(self) -> list[str]:
         return list(self._keys)
 
-    def verify(self, envelope: Mapping[str, Any]) -> PublishedKey:
-        """Verify like the SDKs do; return the key used or raise SignatureError."""
+    def verify(self, envelope: Mapping[str, Any], sdk: str = "typescript") -> PublishedKey:
+        """Verify like the SDK `sdk` does; return the key used or raise SignatureError."""
         sig = envelope.get("signature")
         if not isinstance(sig, Mapping):
             raise SignatureError("envelope has no signature object")
@@ -118,9 +147,21 @@ class KeyRing:
         if "data" not in envelope:
             raise SignatureError("envelope has no data member")
         try:
-            key.verify_key().verify(sdk_bytes(envelope["data"]), raw_sig)
+            key.verify_key().verify(sdk_bytes(envelope["data"], sdk), raw_sig)
         except (BadSignatureError, ValueError) as exc:
+            who = "the SDKs do" if sdk == "typescript" else f"the {SDKS[sdk]} does"
             raise SignatureError(
-                f"signature by {kid!r} does not verify over data serialised as the SDKs do ({exc.__class__.__name__})"
+                f"signature by {kid!r} does not verify over data serialised as {who} ({exc.__class__.__name__})"
             ) from None
         return key
+
+    def verify_each_sdk(self, envelope: Mapping[str, Any]) -> dict[str, str | None]:
+        """For every official SDK: None when it verifies the envelope, else why not."""
+        out: dict[str, str | None] = {}
+        for sdk in SDKS:
+            try:
+                self.verify(envelope, sdk)
+                out[sdk] = None
+            except SignatureError as exc:
+                out[sdk] = str(exc)
+        return out
