@@ -8,6 +8,7 @@ ends through `errors.guarded`: exit 2 for a user's mistake, 3 for ours.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -16,43 +17,52 @@ from leasecheck import __version__
 
 from .errors import UsageFailure, guarded
 
-__all__ = ["UsageFailure", "cli", "main"]
+__all__ = ["COMMANDS", "UsageFailure", "cli", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Every command: name -> (module:attribute, one-line help). `leasecheck --help` reads
+#: the help from here, so listing the commands imports none of them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("leasecheck.reference_server.command:serve", "Run the bundled reference lease server."),
+    "conformance": ("leasecheck.cli.conformance:conformance", "Run the conformance suite against a target."),
+    "doctor": ("leasecheck.cli.conformance:doctor", "Check a target before a run."),
+    "load": ("leasecheck.cli.load:load", "Drive a lease API with a locust PROFILE, then judge the history."),
+    "spec": ("leasecheck.cli.spec:spec_group", "The spec's own tools: schema export and checks."),
+    "cleanup": ("leasecheck.cli.cleanup:cleanup", "Finish the cleanup of a run that was killed."),
+    "diff": ("leasecheck.cli.diff:diff", "Compare two runs: what was fixed, what broke."),
+    "keygen": ("leasecheck.cli.bundle:keygen_command", "Create an Ed25519 key for signing results."),
+    "bundle": ("leasecheck.cli.bundle:bundle_command", "Sign a run's reports into a publishable bundle."),
+    "verify": ("leasecheck.cli.bundle:verify_command", "Check a results bundle."),
+    "gallery": ("leasecheck.reference_server.command:gallery", "Run every fault and honest variant against the suite."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[cmd_name][0].split(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="leasecheck")
 def cli() -> None:
     """Conformance and load testing for floating-license lease APIs."""
 
 
-def _register() -> None:
-    from leasecheck.reference_server.command import gallery, serve
-
-    from .bundle import bundle_command, keygen_command, verify_command
-    from .cleanup import cleanup
-    from .conformance import conformance, doctor
-    from .diff import diff
-    from .load import load
-    from .spec import spec_group
-
-    for command in (
-        serve,
-        conformance,
-        doctor,
-        load,
-        spec_group,
-        cleanup,
-        diff,
-        keygen_command,
-        bundle_command,
-        verify_command,
-        gallery,
-    ):
-        cli.add_command(command)
-
-
 def main(argv: list[str] | None = None) -> None:
-    _register()
     guarded(lambda: cli.main(args=argv, prog_name="leasecheck", standalone_mode=True))
 
 

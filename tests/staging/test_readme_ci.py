@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from leasecheck.cli import _register, cli
+from leasecheck.cli import cli
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -43,7 +43,6 @@ def test_readme_has_a_github_and_a_gitlab_job():
 
 
 def test_readme_jobs_use_only_real_flags():
-    _register()
     for command in {c for job in _jobs() for c in _commands(job)}:
         for line in command.splitlines():
             m = re.search(r"leasecheck (\w+)(.*)", line)
