@@ -41,8 +41,10 @@ def parse_rfc3339(value: str) -> float:
 
 
 def format_rfc3339(epoch: float) -> str:
+    """RFC 3339 in UTC with milliseconds. The year is always four digits: `%Y`
+    prints year 301 as `301` on glibc, which is not RFC 3339."""
     dt = datetime.fromtimestamp(epoch, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}.{dt.microsecond // 1000:03d}Z"
 
 
 @dataclass
