@@ -8,6 +8,12 @@ cause. Exit 1 when a MUST requirement fails that did not fail before
 (flaky or not: the new run did fail it); SHOULD regressions are listed as
 new warnings. An excused failure (expected-failures file) counts as "xfail",
 not as a failure.
+
+A gate that shrinks its own coverage must not pass quietly: a requirement
+that was checked before and is `not_run` now (an inventory run after a full
+one, a narrower `--only`, a lost management token) is "coverage lost", its
+own category, and a MUST among them exits 4 (`EXIT_COVERAGE_LOST`) unless
+the job says it accepts the narrower run.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from xml.etree import ElementTree as ET
 
 #: Outcomes of a check that ran; a change between two of them on the same server is flaky.
 CHECKED = ("passed", "failed", "warning", "xfail")
+#: Exit codes of the gate.
+EXIT_PASSED, EXIT_NEW_MUST_FAILURE, EXIT_COVERAGE_LOST = 0, 1, 4
 
 
 class ResultsError(ValueError):
@@ -78,7 +86,8 @@ class Diff:
     new_warnings: list[Change] = field(default_factory=list)
     fixed: list[Change] = field(default_factory=list)  # failed, warning or xfail -> passed
     newly_passing: list[Change] = field(default_factory=list)  # not_run or absent -> passed
-    no_longer_run: list[Change] = field(default_factory=list)  # checked before, not_run or absent now
+    coverage_lost: list[Change] = field(default_factory=list)  # checked before, not_run now
+    no_longer_run: list[Change] = field(default_factory=list)  # checked before, absent from the new spec
     flaky: list[Change] = field(default_factory=list)
     changed: list[Change] = field(default_factory=list)  # anything else (e.g. failed -> xfail)
     unchanged: Counter = field(default_factory=Counter)
@@ -92,6 +101,18 @@ class Diff:
     def gate_failed(self) -> bool:
         return bool(self.new_must_failures)
 
+    @property
+    def must_coverage_lost(self) -> list[Change]:
+        return [c for c in self.coverage_lost if c.level == "MUST"]
+
+    def exit_code(self, allow_coverage_loss: bool = False) -> int:
+        """1 on a new MUST failure; else 4 when MUST requirements are no longer checked; else 0."""
+        if self.gate_failed:
+            return EXIT_NEW_MUST_FAILURE
+        if self.must_coverage_lost and not allow_coverage_loss:
+            return EXIT_COVERAGE_LOST
+        return EXIT_PASSED
+
     def to_json(self) -> dict[str, Any]:
         def rows(cs: list[Change]) -> list[dict[str, Any]]:
             return [asdict(c) for c in cs]
@@ -104,12 +125,14 @@ class Diff:
             "new_warnings": rows(self.new_warnings),
             "fixed": rows(self.fixed),
             "newly_passing": rows(self.newly_passing),
+            "coverage_lost": rows(self.coverage_lost),
             "no_longer_run": rows(self.no_longer_run),
             "flaky": rows(self.flaky),
             "changed": rows(self.changed),
             "unchanged": dict(self.unchanged),
-            "gate": "failed" if self.gate_failed else "passed",
+            "gate": "failed" if self.gate_failed else "coverage_lost" if self.must_coverage_lost else "passed",
             "new_must_failures": [c.id for c in self.new_must_failures],
+            "must_coverage_lost": [c.id for c in self.must_coverage_lost],
         }
 
 
@@ -163,6 +186,8 @@ def compare(
             d.fixed.append(c)
         elif sn == "passed":
             d.newly_passing.append(c)
+        elif sn == "not_run" and so in CHECKED:
+            d.coverage_lost.append(c)
         elif sn in ("not_run", "absent"):
             d.no_longer_run.append(c)
         else:
@@ -187,6 +212,7 @@ def render_text(d: Diff) -> str:
     lines += [c.line("NEWLY PASSING") for c in d.newly_passing]
     lines += [c.line("FLAKY") + f" (same server version {d.new['server_version']})" for c in d.flaky]
     lines += [c.line("CHANGED") for c in d.changed]
+    lines += [c.line("COVERAGE LOST") for c in d.coverage_lost]
     lines += [c.line("NOT RUN NOW") for c in d.no_longer_run]
     total = sum(d.unchanged.values())
     parts = ", ".join(f"{n} {k}" for k, n in sorted(d.unchanged.items()))
@@ -194,6 +220,11 @@ def render_text(d: Diff) -> str:
     if d.gate_failed:
         ids = ", ".join(c.id for c in d.new_must_failures)
         lines.append(f"gate: FAILED — {len(d.new_must_failures)} new MUST failure(s): {ids}")
+    elif d.must_coverage_lost:
+        lines.append(
+            f"gate: COVERAGE LOST — {len(d.must_coverage_lost)} MUST requirement(s) checked before are not run now "
+            f"(exit {EXIT_COVERAGE_LOST}; `--allow-coverage-loss` accepts a narrower run)"
+        )
     else:
         lines.append(
             f"gate: passed — no new MUST failure ({len(d.fixed)} fixed, {len(d.newly_passing)} newly passing, "
@@ -204,14 +235,24 @@ def render_text(d: Diff) -> str:
 
 def render_junit(d: Diff) -> str:
     """One testcase per changed requirement: a failure for each new MUST failure."""
-    changes = d.newly_failing + d.new_warnings + d.fixed + d.newly_passing + d.flaky + d.changed + d.no_longer_run
+    changes = (
+        d.newly_failing
+        + d.new_warnings
+        + d.fixed
+        + d.newly_passing
+        + d.flaky
+        + d.changed
+        + d.coverage_lost
+        + d.no_longer_run
+    )
     failing = {c.id for c in d.new_must_failures}
+    lost = {c.id for c in d.must_coverage_lost}
     suite = ET.Element(
         "testsuite",
         {
             "name": "leasecheck diff",
             "tests": str(len(changes)),
-            "failures": str(len(failing)),
+            "failures": str(len(failing | lost)),
             "errors": "0",
             "skipped": "0",
         },
@@ -226,6 +267,8 @@ def render_junit(d: Diff) -> str:
         )
         if c.id in failing:
             ET.SubElement(case, "failure", {"message": f"newly failing: {c.why}"[:500]}).text = c.why
+        elif c.id in lost:
+            ET.SubElement(case, "failure", {"message": f"coverage lost: {c.why}"[:500]}).text = c.why
         else:
             ET.SubElement(case, "system-out").text = f"{c.old} -> {c.new}: {c.why}"
     ET.indent(suite)

@@ -8,7 +8,10 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from leasecheck.conformance.diff import compare
+from click.testing import CliRunner
+
+from leasecheck.cli.diff import diff
+from leasecheck.conformance.diff import compare, render_junit, render_text
 
 from .conftest import cli_env, run_cli
 
@@ -80,7 +83,7 @@ def test_changes_on_the_same_server_version_are_flaky_and_still_gate():
     new = _results({"A-1": ("MUST", "failed"), "B-1": ("SHOULD", "warning"), "C-1": ("MUST", "not_run")}, "1.4.2")
     d = compare(old, new)
     assert [c.id for c in d.flaky] == ["A-1", "B-1"] and not d.newly_failing
-    assert [c.id for c in d.no_longer_run] == ["C-1"]  # not a flaky outcome: the check did not run
+    assert [c.id for c in d.coverage_lost] == ["C-1"]  # not a flaky outcome: the check did not run
     assert d.gate_failed and [c.id for c in d.new_must_failures] == ["A-1"]
     other = copy.deepcopy(new)
     other["target"]["server_version"] = "1.4.3"
@@ -95,6 +98,24 @@ def test_new_warnings_and_excused_failures_do_not_fail_the_gate():
     d = compare(old, new)
     assert not d.gate_failed and [c.id for c in d.new_warnings] == ["B-1"]
     assert [(c.id, c.new) for c in d.changed] == [("A-1", "xfail")]
+
+
+def test_a_run_that_checks_less_is_coverage_lost_and_exits_4(tmp_path: Path):
+    old = _results({"A-1": ("MUST", "passed"), "B-1": ("SHOULD", "passed"), "C-1": ("MUST", "failed")})
+    new = _results({"A-1": ("MUST", "not_run"), "B-1": ("SHOULD", "not_run"), "C-1": ("MUST", "not_run")})
+    d = compare(old, new)
+    assert [c.id for c in d.coverage_lost] == ["A-1", "B-1", "C-1"] and not d.gate_failed
+    assert [c.id for c in d.must_coverage_lost] == ["A-1", "C-1"]
+    assert d.exit_code() == 4 and d.exit_code(allow_coverage_loss=True) == 0
+    assert "gate: COVERAGE LOST" in render_text(d) and d.to_json()["gate"] == "coverage_lost"
+    assert render_junit(d).count("<failure") == 2
+    for name, doc in (("old.json", old), ("new.json", new)):
+        (tmp_path / name).write_text(json.dumps(doc))
+    cli = [str(tmp_path / "old.json"), str(tmp_path / "new.json")]
+    assert CliRunner().invoke(diff, cli).exit_code == 4
+    assert CliRunner().invoke(diff, [*cli, "--allow-coverage-loss"]).exit_code == 0
+    shrink_should_only = compare(_results({"B-1": ("SHOULD", "passed")}), _results({"B-1": ("SHOULD", "not_run")}))
+    assert shrink_should_only.exit_code() == 0  # only MUST coverage gates
 
 
 def test_diff_refuses_what_is_not_a_results_file(tmp_path: Path):
