@@ -1,0 +1,407 @@
+"""leasecheck.specs.contract: our spec against an official contract.
+
+Small synthetic contracts test the logic on their own (no shared file
+needed); the last section runs the check on the real documents: our
+`specs/openapi.yaml` against the official contract in `../shared/reference/`,
+skipped with a reason when a clone has no such copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from leasecheck.specs.contract import ContractError, Kind, Severity, check, compare, render
+from leasecheck.specs.contract_load import load
+
+SHARED_CONTRACT = Path(__file__).parents[2].parent / "shared" / "reference" / "licensekit-contract" / "openapi.yaml"
+CHECKOUT = ("post", "/api/v1/license/floating/checkout")
+
+
+# ---------------------------------------------------------------- synthetic documents
+
+
+def contract() -> dict[str, Any]:
+    """A tiny contract in the official document's style ($refs, inline envelopes)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "theirs", "version": "0"},
+        "components": {
+            "securitySchemes": {"licenseAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}},
+            "parameters": {
+                "Key": {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"}}
+            },
+            "schemas": {
+                "Data": {
+                    "type": "object",
+                    "required": ["lease_token", "lease_expires_at"],
+                    "properties": {
+                        "lease_token": {"type": "string"},
+                        "lease_expires_at": {"type": "string", "format": "date-time"},
+                        "expires_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "Body": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"fingerprint": {"type": "string"}},
+                },
+            },
+        },
+        "paths": {
+            "/api/v1/license/floating/checkout": {
+                "post": {
+                    "operationId": "checkoutFloatingLicense",
+                    "security": [{"licenseAuth": []}],
+                    "parameters": [{"$ref": "#/components/parameters/Key"}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Body"}}},
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["data"],
+                                        "properties": {"data": {"$ref": "#/components/schemas/Data"}},
+                                    }
+                                }
+                            },
+                        },
+                        "403": {"description": "forbidden"},
+                    },
+                }
+            }
+        },
+    }
+
+
+def ours_from(theirs: dict[str, Any]) -> dict[str, Any]:
+    """Ours starts as an identical copy written differently (inline schemas, other component names)."""
+    doc = copy.deepcopy(theirs)
+    doc["components"]["schemas"] = {
+        "CheckoutData": copy.deepcopy(theirs["components"]["schemas"]["Data"]),
+        "CheckoutRequest": copy.deepcopy(theirs["components"]["schemas"]["Body"]),
+    }
+    op = doc["paths"][CHECKOUT[1]][CHECKOUT[0]]
+    op["requestBody"]["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/CheckoutRequest"}
+    envelope = op["responses"]["200"]["content"]["application/json"]["schema"]
+    envelope["properties"]["data"] = {"$ref": "#/components/schemas/CheckoutData"}
+    return doc
+
+
+def op_of(doc: dict[str, Any]) -> dict[str, Any]:
+    return doc["paths"][CHECKOUT[1]][CHECKOUT[0]]
+
+
+def write(tmp_path: Path, name: str, doc: Any) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run(tmp_path: Path, ours: dict[str, Any], theirs: dict[str, Any], catalogue: Any = None) -> tuple[int, str]:
+    """check() on the two documents (and a catalogue, when given): exit code and output."""
+    folder = tmp_path / "spec"
+    folder.mkdir(exist_ok=True)
+    ours_path = write(folder, "openapi.yaml", ours)
+    if catalogue is not None:
+        write(folder, "requirements.yaml", catalogue)
+    out = io.StringIO()
+    code = check(ours_path, write(tmp_path, "theirs.yaml", theirs), out=out)
+    return code, out.getvalue()
+
+
+def failing(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(("CONTRADICTION", "STRICTER, UNEXPLAINED"))]
+
+
+def catalogue_with(*entries: dict[str, Any]) -> dict[str, Any]:
+    return {"requirements": [{"id": "INPUT-99", "title": "t", "stricter_than_contract": list(entries)}]}
+
+
+# ---------------------------------------------------------------- the verdict
+
+
+def test_the_same_contract_written_differently_passes(tmp_path: Path) -> None:
+    theirs = contract()
+    code, output = run(tmp_path, ours_from(theirs), theirs)
+    assert code == 0, output
+    assert output.splitlines() == [
+        "contract check OK: 0 contradictions, 0 stricter (0 explained, 0 unexplained), 0 info"
+    ]
+
+
+def test_a_nullable_field_where_theirs_is_never_null_is_a_contradiction(tmp_path: Path) -> None:
+    theirs = contract()
+    ours = ours_from(theirs)
+    ours["components"]["schemas"]["CheckoutData"]["properties"]["expires_at"]["type"] = ["string", "null"]
+    code, output = run(tmp_path, ours, theirs)
+    assert code == 1
+    assert failing(output) == [
+        "CONTRADICTION: checkoutFloatingLicense (POST /api/v1/license/floating/checkout) "
+        "/responses/200/data/expires_at: nullable: ours [string, null], theirs string: "
+        "ours allows null; theirs is never null"
+    ]
+    assert output.splitlines()[-1].startswith("contract check FAIL: 1 contradictions")
+
+
+def test_a_required_response_field_left_out_is_a_contradiction(tmp_path: Path) -> None:
+    theirs = contract()
+    ours = ours_from(theirs)
+    data = ours["components"]["schemas"]["CheckoutData"]
+    data["required"].remove("lease_expires_at")
+    del data["properties"]["lease_token"]
+    data["required"].remove("lease_token")
+    code, output = run(tmp_path, ours, theirs)
+    assert code == 1
+    lines = failing(output)
+    assert len(lines) == 2
+    assert "/responses/200/data/lease_expires_at: required: ours optional, theirs required" in lines[0]
+    assert "checkoutFloatingLicense" in lines[1] and "/responses/200/data/lease_token: required:" in lines[1]
+    assert lines[1].endswith("theirs requires it; ours does not describe it")
+
+
+def test_stricter_points_fail_unless_the_catalogue_explains_them(tmp_path: Path) -> None:
+    theirs = contract()
+    ours = ours_from(theirs)
+    ours["components"]["schemas"]["CheckoutRequest"]["properties"]["fingerprint"]["maxLength"] = 256
+    code, output = run(tmp_path, ours, theirs)
+    assert code == 1
+    assert failing(output) == [
+        "STRICTER, UNEXPLAINED: checkoutFloatingLicense (POST /api/v1/license/floating/checkout) "
+        "/requestBody/fingerprint: max_length: ours 256, theirs -: ours sets maxLength 256; theirs no limit"
+    ]
+    explained = catalogue_with(
+        {"operation": "checkoutFloatingLicense", "location": "/requestBody/*", "kind": "max_length", "reason": "r"}
+    )
+    code, output = run(tmp_path, ours, theirs, explained)
+    assert code == 0, output
+    assert output.splitlines()[0].startswith("STRICTER, explained by INPUT-99: checkoutFloatingLicense")
+
+
+def test_an_allowance_never_excuses_a_contradiction_and_idle_ones_are_reported(tmp_path: Path) -> None:
+    theirs = contract()
+    ours = ours_from(theirs)
+    ours["components"]["schemas"]["CheckoutData"]["properties"]["expires_at"]["type"] = ["string", "null"]
+    code, output = run(tmp_path, ours, theirs, catalogue_with({"location": "/responses/200/data/*", "reason": "r"}))
+    assert code == 1
+    assert len(failing(output)) == 1
+    idle = [line for line in output.splitlines() if ": allowance:" in line]
+    assert idle and idle[0].startswith("INFO: * /responses/200/data/*: allowance: ours INPUT-99")
+
+
+def test_the_requirement_catalogue_may_not_be_malformed(tmp_path: Path) -> None:
+    theirs = contract()
+    for entry, message in [
+        ({"location": "/x"}, "a reason is required"),
+        ({"location": "x", "reason": "r"}, "location must be a string starting with /"),
+        ({"location": "/x", "reason": "r", "kind": "length"}, "unknown kind 'length'"),
+        ({"location": "/x", "reason": "r", "where": "/y"}, "unknown key 'where'"),
+    ]:
+        with pytest.raises(ContractError, match=message):
+            run(tmp_path, ours_from(theirs), theirs, catalogue_with(entry))
+
+
+# ---------------------------------------------------------------- what is compared
+
+
+def diff(tmp_path: Path, ours: dict[str, Any], theirs: dict[str, Any]) -> list[tuple[str, Kind, Severity]]:
+    o, t = write(tmp_path, "o.yaml", ours), write(tmp_path, "t.yaml", theirs)
+    return [(d.location, d.kind, d.severity) for d in compare(load(o, "ours"), load(t, "theirs"))]
+
+
+def test_operation_ids_and_security_scheme_names_must_be_the_official_ones(tmp_path: Path) -> None:
+    theirs = contract()
+    ours = ours_from(theirs)
+    ours["components"]["securitySchemes"] = {"LicenseKey": theirs["components"]["securitySchemes"]["licenseAuth"]}
+    op_of(ours)["security"] = [{"LicenseKey": []}]
+    op_of(ours)["operationId"] = "checkout"
+    assert diff(tmp_path, ours, theirs) == [
+        ("/operationId", Kind.OPERATION_ID, Severity.CONTRADICTION),
+        ("/security", Kind.SECURITY, Severity.CONTRADICTION),
+    ]
+    ours["components"]["securitySchemes"]["LicenseKey"] = {"type": "http", "scheme": "bearer"}
+    found = diff(tmp_path, ours, theirs)
+    assert ("/security/LicenseKey/type", Kind.SECURITY_SCHEME, Severity.CONTRADICTION) in found
+
+
+def test_statuses_theirs_document_must_be_ours_and_extra_errors_are_info(tmp_path: Path) -> None:
+    theirs = contract()
+    ours = ours_from(theirs)
+    responses = op_of(ours)["responses"]
+    del responses["403"]
+    responses["413"] = {"description": "too large"}
+    responses["201"] = copy.deepcopy(responses["200"])
+    assert diff(tmp_path, ours, theirs) == [
+        ("/responses/413", Kind.STATUS, Severity.INFO),
+        ("/responses/201", Kind.STATUS, Severity.CONTRADICTION),
+        ("/responses/403", Kind.STATUS, Severity.CONTRADICTION),
+    ]
+
+
+def test_parameters_are_matched_by_location_and_name_and_path_templates_by_position(tmp_path: Path) -> None:
+    theirs = contract()
+    ours = ours_from(theirs)
+    op_of(ours)["parameters"] = [
+        {"in": "header", "name": "idempotency-key", "required": False, "schema": {"type": "string"}}
+    ]
+    assert diff(tmp_path, ours, theirs) == [
+        ("/parameters/header/idempotency-key", Kind.PARAMETER_REQUIRED, Severity.CONTRADICTION)
+    ]
+    op_of(ours)["parameters"] = [{"in": "header", "name": "X-Trace", "schema": {"type": "string"}}]
+    assert diff(tmp_path, ours, theirs) == [
+        ("/parameters/header/X-Trace", Kind.PARAMETER, Severity.INFO),
+        ("/parameters/header/Idempotency-Key", Kind.PARAMETER, Severity.CONTRADICTION),
+    ]
+    for doc, name in ((theirs, "id"), (ours, "license")):
+        path_item = doc["paths"].setdefault(f"/api/v1/licenses/{{{name}}}/revoke", {})
+        path_item["post"] = {
+            "operationId": "revokeLicense",
+            "parameters": [{"in": "path", "name": name, "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "ok"}},
+        }
+    op_of(ours)["parameters"] = copy.deepcopy(op_of(theirs)["parameters"])
+    assert diff(tmp_path, ours, theirs) == []
+
+
+def test_an_operation_the_contract_lacks_is_a_contradiction(tmp_path: Path) -> None:
+    theirs = contract()
+    ours = ours_from(theirs)
+    ours["paths"]["/api/v1/license/floating/leases"] = {"get": {"operationId": "listLeases", "responses": {}}}
+    assert diff(tmp_path, ours, theirs) == [("/", Kind.OPERATION, Severity.CONTRADICTION)]
+
+
+def test_request_bodies_ours_narrows_are_stricter_and_fields_ours_forbids_contradict(tmp_path: Path) -> None:
+    theirs = contract()
+    ours = ours_from(theirs)
+    body = ours["components"]["schemas"]["CheckoutRequest"]
+    body["properties"]["fingerprint"] = {"type": "string", "minLength": 1, "pattern": "^[a-z]+$"}
+    body["required"] = ["fingerprint"]
+    theirs["components"]["schemas"]["Body"]["properties"]["hostname"] = {"type": "string"}
+    assert diff(tmp_path, ours, theirs) == [
+        ("/requestBody/fingerprint", Kind.REQUIRED, Severity.STRICTER),
+        ("/requestBody/fingerprint", Kind.MIN_LENGTH, Severity.STRICTER),
+        ("/requestBody/fingerprint", Kind.PATTERN, Severity.STRICTER),
+        ("/requestBody/hostname", Kind.PROPERTY, Severity.CONTRADICTION),
+    ]
+    body["additionalProperties"] = True
+    found = diff(tmp_path, ours, theirs)
+    assert ("/requestBody", Kind.ADDITIONAL_PROPERTIES, Severity.CONTRADICTION) in found
+
+
+@pytest.mark.parametrize(
+    "theirs_style",
+    [
+        {"oneOf": [{"$ref": "#/components/schemas/Eligibility"}, {"type": "null"}]},
+        {"anyOf": [{"type": "null"}, {"$ref": "#/components/schemas/Eligibility"}]},
+        {"allOf": [{"$ref": "#/components/schemas/Eligibility"}], "nullable": True},
+        {"allOf": [{"$ref": "#/components/schemas/Eligibility"}], "type": ["object", "null"], "nullable": True},
+        {"type": ["object", "null"], "required": ["app_version"], "properties": {"app_version": {"type": "string"}}},
+    ],
+)
+def test_every_nullable_spelling_of_theirs_reads_the_same(tmp_path: Path, theirs_style: dict[str, Any]) -> None:
+    eligibility = {
+        "type": "object",
+        "required": ["app_version"],
+        "properties": {"app_version": {"type": "string"}},
+    }
+    theirs = contract()
+    theirs["components"]["schemas"]["Eligibility"] = eligibility
+    theirs["components"]["schemas"]["Data"]["properties"]["version_eligibility"] = theirs_style
+    ours = ours_from(theirs)
+    ours["components"]["schemas"]["CheckoutData"]["properties"]["version_eligibility"] = {
+        **copy.deepcopy(eligibility),
+        "type": ["object", "null"],
+    }
+    assert diff(tmp_path, ours, theirs) == []
+    ours["components"]["schemas"]["CheckoutData"]["properties"]["version_eligibility"]["type"] = "object"
+    assert diff(tmp_path, ours, theirs) == [
+        ("/responses/200/data/version_eligibility", Kind.NULLABLE, Severity.STRICTER)
+    ]
+
+
+def test_types_formats_enums_and_items(tmp_path: Path) -> None:
+    theirs = contract()
+    props = theirs["components"]["schemas"]["Data"]["properties"]
+    props["count"] = {"type": "number"}
+    props["kind"] = {"type": "string", "enum": ["a", "b"]}
+    props["tags"] = {"type": "array", "items": {"type": "string"}}
+    props["version"] = {"type": "integer"}
+    ours = ours_from(theirs)
+    o_props = ours["components"]["schemas"]["CheckoutData"]["properties"]
+    o_props["count"] = {"type": "integer"}  # narrower: stricter
+    o_props["kind"] = {"const": "c"}  # a value theirs does not allow
+    o_props["tags"] = {"type": "array", "items": {"type": "integer"}}
+    o_props["version"] = {"type": "integer", "format": "int64"}  # width annotation only
+    o_props["lease_expires_at"] = {"type": "string"}  # lost its format
+    assert diff(tmp_path, ours, theirs) == [
+        ("/responses/200/data/lease_expires_at", Kind.FORMAT, Severity.CONTRADICTION),
+        ("/responses/200/data/count", Kind.TYPE, Severity.STRICTER),
+        ("/responses/200/data/kind", Kind.ENUM, Severity.CONTRADICTION),
+        ("/responses/200/data/tags/items", Kind.TYPE, Severity.CONTRADICTION),
+        ("/responses/200/data/version", Kind.FORMAT, Severity.INFO),
+    ]
+
+
+def test_recursive_schemas_terminate(tmp_path: Path) -> None:
+    theirs = contract()
+    node = {"type": "object", "properties": {"child": {"$ref": "#/components/schemas/Node"}}}
+    theirs["components"]["schemas"]["Node"] = node
+    theirs["components"]["schemas"]["Data"]["properties"]["tree"] = {"$ref": "#/components/schemas/Node"}
+    ours = ours_from(theirs)
+    ours["components"]["schemas"]["Node"] = copy.deepcopy(node)
+    ours["components"]["schemas"]["CheckoutData"]["properties"]["tree"] = {"$ref": "#/components/schemas/Node"}
+    assert diff(tmp_path, ours, theirs) == []
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (None, "theirs: no such file"),
+        ("paths: [unclosed\n", "theirs: .* is not valid YAML"),
+        ("- a list\n", "not a mapping"),
+        ("swagger: '2.0'\npaths: {}\n", r"not an OpenAPI 3.x document \(no `openapi` field\)"),
+        ("openapi: 3.1.0\n", "has no `paths` mapping"),
+        ("openapi: 3.1.0\npaths:\n  /x:\n    get: {$ref: '#/nowhere'}\n", None),
+    ],
+)
+def test_bad_input_is_a_one_line_value_error(tmp_path: Path, text: str | None, reason: str | None) -> None:
+    theirs = tmp_path / "theirs.yaml"
+    if text is not None:
+        theirs.write_text(text, encoding="utf-8")
+    ours = write(tmp_path, "ours.yaml", ours_from(contract()))
+    if reason is None:  # a well-formed document with a dangling $ref inside an operation
+        theirs.write_text(
+            "openapi: 3.1.0\npaths:\n  /api/v1/license/floating/checkout:\n    post:\n"
+            "      responses: {'200': {$ref: '#/components/responses/Nope'}}\n",
+            encoding="utf-8",
+        )
+        reason = "does not resolve"
+    with pytest.raises(ValueError, match=reason) as caught:
+        check(ours, theirs, out=io.StringIO())
+    assert isinstance(caught.value, ContractError)
+    assert "\n" not in str(caught.value)
+
+
+def test_render_lists_failing_lines_first() -> None:
+    from leasecheck.specs.contract import Difference
+
+    info = Difference("GET /x", "x", "/responses/413", Kind.STATUS, Severity.INFO, "413", None, "extra")
+    bad = Difference("GET /x", "x", "/operationId", Kind.OPERATION_ID, Severity.CONTRADICTION, "a", "x", "ids differ")
+    assert render([info, bad]).splitlines() == [
+        "CONTRADICTION: x (GET /x) /operationId: operation_id: ours a, theirs x: ids differ",
+        "INFO: x (GET /x) /responses/413: status: ours 413, theirs -: extra",
+        "contract check FAIL: 1 contradictions, 0 stricter (0 explained, 0 unexplained), 1 info",
+    ]
