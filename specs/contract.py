@@ -214,8 +214,8 @@ class _Pair:
         self._content(o_b, t_b, "/requestBody")
 
     def _content(self, o_r: dict[str, Any], t_r: dict[str, Any], where: str) -> None:
-        o_c = {_media(k): v for k, v in (o_r.get("content") or {}).items()}
-        t_c = {_media(k): v for k, v in (t_r.get("content") or {}).items()}
+        o_c = {_media(k): v for k, v in _mapping(o_r.get("content")).items()}
+        t_c = {_media(k): v for k, v in _mapping(t_r.get("content")).items()}
         if not o_c and not t_c:
             return
         for media in sorted(set(o_c) ^ set(t_c)):
@@ -231,15 +231,15 @@ class _Pair:
         shared = [m for m in o_c if m in t_c]
         for media in shared:
             at = where if len(shared) == 1 else f"{where}/{media}"
-            o_s = (o_c[media] or {}).get("schema")
-            t_s = (t_c[media] or {}).get("schema")
+            o_s = _mapping(o_c[media]).get("schema")
+            t_s = _mapping(t_c[media]).get("schema")
             if o_s is not None or t_s is not None:
                 compare_schemas(self.ours, o_s, self.theirs, t_s, at, self.emit)
 
     # ------------------------------------------------------------------ responses
     def _responses(self) -> None:
-        o_rs = {str(k): v for k, v in (self.o.node.get("responses") or {}).items()}
-        t_rs = {str(k): v for k, v in (self.t.node.get("responses") or {}).items()}
+        o_rs = {str(k): v for k, v in _mapping(self.o.node.get("responses")).items()}
+        t_rs = {str(k): v for k, v in _mapping(self.t.node.get("responses")).items()}
         for status in list(o_rs) + [s for s in t_rs if s not in o_rs]:
             at = f"/responses/{status}"
             o_r = o_rs[status] if status in o_rs else _covering(o_rs, status)
@@ -276,12 +276,12 @@ class _Pair:
     def _headers(self, o_r: dict[str, Any], t_r: dict[str, Any], at: str) -> None:
         o_h = {
             k.lower(): (k, self.ours.resolve(v))
-            for k, v in (o_r.get("headers") or {}).items()
+            for k, v in _mapping(o_r.get("headers")).items()
             if k.lower() != "content-type"
         }
         t_h = {
             k.lower(): (k, self.theirs.resolve(v))
-            for k, v in (t_r.get("headers") or {}).items()
+            for k, v in _mapping(t_r.get("headers")).items()
             if k.lower() != "content-type"
         }
         for key in list(o_h) + [k for k in t_h if k not in o_h]:
@@ -309,6 +309,11 @@ class _Pair:
                 compare_schemas(self.ours, o_v.get("schema"), self.theirs, t_v.get("schema"), where, self.emit)
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` when it is a mapping, else empty: a malformed part compares as absent."""
+    return value if isinstance(value, dict) else {}
+
+
 def _covering(responses: dict[str, Any], status: str) -> Any:
     """The range (`4XX`) or `default` response that documents `status`, if any."""
     return responses.get(f"{status[:1]}XX") or responses.get(f"{status[:1]}xx") or responses.get("default")
@@ -327,7 +332,7 @@ def _template_names(path: str) -> list[str]:
 def _param_schema(p: dict[str, Any]) -> Any:
     if "schema" in p:
         return p["schema"]
-    content: dict[str, Any] = p.get("content") or {}
+    content = _mapping(p.get("content"))
     first = next(iter(content.values()), None)
     return first.get("schema") if isinstance(first, dict) else None
 
@@ -386,7 +391,13 @@ def differences(
         allowed = read_allowances(Path(requirements_path))
     elif (Path(ours_path).parent / "requirements.yaml").is_file():
         allowed = read_allowances(Path(ours_path).parent / "requirements.yaml")
-    return apply(compare(ours, theirs), allowed)
+    try:
+        found = compare(ours, theirs)
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        if isinstance(exc, ContractError):
+            raise
+        raise ContractError(f"cannot compare {ours_path} with {theirs_path}: malformed OpenAPI ({exc!r})") from None
+    return apply(found, allowed)
 
 
 _ORDER = {Severity.CONTRADICTION: 0, Severity.STRICTER: 1, Severity.INFO: 3}

@@ -285,7 +285,7 @@ class _Walker:
             )
         ob = None if o.types is None else o.types - {"null"}
         tb = None if t.types is None else t.types - {"null"}
-        if ob == tb or (ob is None and tb is None):
+        if ob == tb:
             return
         if tb is None or (ob is not None and _subset(ob, tb)):
             severity, note = Severity.STRICTER, "ours allows fewer types"

@@ -17,125 +17,11 @@ import pytest
 import yaml
 
 from leasecheck.specs import OPENAPI_PATH, REQUIREMENTS_PATH
-from leasecheck.specs.contract import (
-    ContractError,
-    Difference,
-    Kind,
-    Severity,
-    check,
-    compare,
-    differences,
-    render,
-)
-from leasecheck.specs.contract_load import load
+from leasecheck.specs.contract import ContractError, Difference, Kind, Severity, check, differences, render
+
+from .conftest import catalogue_with, contract, diff, failing, op_of, ours_from, run, write
 
 SHARED_CONTRACT = Path(__file__).parents[2].parent / "shared" / "reference" / "licensekit-contract" / "openapi.yaml"
-CHECKOUT = ("post", "/api/v1/license/floating/checkout")
-
-
-# ---------------------------------------------------------------- synthetic documents
-
-
-def contract() -> dict[str, Any]:
-    """A tiny contract in the official document's style ($refs, inline envelopes)."""
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "theirs", "version": "0"},
-        "components": {
-            "securitySchemes": {"licenseAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}},
-            "parameters": {
-                "Key": {"in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"}}
-            },
-            "schemas": {
-                "Data": {
-                    "type": "object",
-                    "required": ["lease_token", "lease_expires_at"],
-                    "properties": {
-                        "lease_token": {"type": "string"},
-                        "lease_expires_at": {"type": "string", "format": "date-time"},
-                        "expires_at": {"type": "string", "format": "date-time"},
-                    },
-                },
-                "Body": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {"fingerprint": {"type": "string"}},
-                },
-            },
-        },
-        "paths": {
-            "/api/v1/license/floating/checkout": {
-                "post": {
-                    "operationId": "checkoutFloatingLicense",
-                    "security": [{"licenseAuth": []}],
-                    "parameters": [{"$ref": "#/components/parameters/Key"}],
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Body"}}},
-                    },
-                    "responses": {
-                        "200": {
-                            "description": "ok",
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "type": "object",
-                                        "required": ["data"],
-                                        "properties": {"data": {"$ref": "#/components/schemas/Data"}},
-                                    }
-                                }
-                            },
-                        },
-                        "403": {"description": "forbidden"},
-                    },
-                }
-            }
-        },
-    }
-
-
-def ours_from(theirs: dict[str, Any]) -> dict[str, Any]:
-    """Ours starts as an identical copy written differently (inline schemas, other component names)."""
-    doc = copy.deepcopy(theirs)
-    doc["components"]["schemas"] = {
-        "CheckoutData": copy.deepcopy(theirs["components"]["schemas"]["Data"]),
-        "CheckoutRequest": copy.deepcopy(theirs["components"]["schemas"]["Body"]),
-    }
-    op = doc["paths"][CHECKOUT[1]][CHECKOUT[0]]
-    op["requestBody"]["content"]["application/json"]["schema"] = {"$ref": "#/components/schemas/CheckoutRequest"}
-    envelope = op["responses"]["200"]["content"]["application/json"]["schema"]
-    envelope["properties"]["data"] = {"$ref": "#/components/schemas/CheckoutData"}
-    return doc
-
-
-def op_of(doc: dict[str, Any]) -> dict[str, Any]:
-    return doc["paths"][CHECKOUT[1]][CHECKOUT[0]]
-
-
-def write(tmp_path: Path, name: str, doc: Any) -> Path:
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def run(tmp_path: Path, ours: dict[str, Any], theirs: dict[str, Any], catalogue: Any = None) -> tuple[int, str]:
-    """check() on the two documents (and a catalogue, when given): exit code and output."""
-    folder = tmp_path / "spec"
-    folder.mkdir(exist_ok=True)
-    ours_path = write(folder, "openapi.yaml", ours)
-    if catalogue is not None:
-        write(folder, "requirements.yaml", catalogue)
-    out = io.StringIO()
-    code = check(ours_path, write(tmp_path, "theirs.yaml", theirs), out=out)
-    return code, out.getvalue()
-
-
-def failing(output: str) -> list[str]:
-    return [line for line in output.splitlines() if line.startswith(("CONTRADICTION", "STRICTER, UNEXPLAINED"))]
-
-
-def catalogue_with(*entries: dict[str, Any]) -> dict[str, Any]:
-    return {"requirements": [{"id": "INPUT-99", "title": "t", "stricter_than_contract": list(entries)}]}
 
 
 # ---------------------------------------------------------------- the verdict
@@ -224,11 +110,6 @@ def test_the_requirement_catalogue_may_not_be_malformed(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- what is compared
 
 
-def diff(tmp_path: Path, ours: dict[str, Any], theirs: dict[str, Any]) -> list[tuple[str, Kind, Severity]]:
-    o, t = write(tmp_path, "o.yaml", ours), write(tmp_path, "t.yaml", theirs)
-    return [(d.location, d.kind, d.severity) for d in compare(load(o, "ours"), load(t, "theirs"))]
-
-
 def test_operation_ids_and_security_scheme_names_must_be_the_official_ones(tmp_path: Path) -> None:
     theirs = contract()
     ours = ours_from(theirs)
@@ -290,89 +171,6 @@ def test_an_operation_the_contract_lacks_is_a_contradiction(tmp_path: Path) -> N
     assert diff(tmp_path, ours, theirs) == [("/", Kind.OPERATION, Severity.CONTRADICTION)]
 
 
-def test_request_bodies_ours_narrows_are_stricter_and_fields_ours_forbids_contradict(tmp_path: Path) -> None:
-    theirs = contract()
-    ours = ours_from(theirs)
-    body = ours["components"]["schemas"]["CheckoutRequest"]
-    body["properties"]["fingerprint"] = {"type": "string", "minLength": 1, "pattern": "^[a-z]+$"}
-    body["required"] = ["fingerprint"]
-    theirs["components"]["schemas"]["Body"]["properties"]["hostname"] = {"type": "string"}
-    assert diff(tmp_path, ours, theirs) == [
-        ("/requestBody/fingerprint", Kind.REQUIRED, Severity.STRICTER),
-        ("/requestBody/fingerprint", Kind.MIN_LENGTH, Severity.STRICTER),
-        ("/requestBody/fingerprint", Kind.PATTERN, Severity.STRICTER),
-        ("/requestBody/hostname", Kind.PROPERTY, Severity.CONTRADICTION),
-    ]
-    body["additionalProperties"] = True
-    found = diff(tmp_path, ours, theirs)
-    assert ("/requestBody", Kind.ADDITIONAL_PROPERTIES, Severity.CONTRADICTION) in found
-
-
-@pytest.mark.parametrize(
-    "theirs_style",
-    [
-        {"oneOf": [{"$ref": "#/components/schemas/Eligibility"}, {"type": "null"}]},
-        {"anyOf": [{"type": "null"}, {"$ref": "#/components/schemas/Eligibility"}]},
-        {"allOf": [{"$ref": "#/components/schemas/Eligibility"}], "nullable": True},
-        {"allOf": [{"$ref": "#/components/schemas/Eligibility"}], "type": ["object", "null"], "nullable": True},
-        {"type": ["object", "null"], "required": ["app_version"], "properties": {"app_version": {"type": "string"}}},
-    ],
-)
-def test_every_nullable_spelling_of_theirs_reads_the_same(tmp_path: Path, theirs_style: dict[str, Any]) -> None:
-    eligibility = {
-        "type": "object",
-        "required": ["app_version"],
-        "properties": {"app_version": {"type": "string"}},
-    }
-    theirs = contract()
-    theirs["components"]["schemas"]["Eligibility"] = eligibility
-    theirs["components"]["schemas"]["Data"]["properties"]["version_eligibility"] = theirs_style
-    ours = ours_from(theirs)
-    ours["components"]["schemas"]["CheckoutData"]["properties"]["version_eligibility"] = {
-        **copy.deepcopy(eligibility),
-        "type": ["object", "null"],
-    }
-    assert diff(tmp_path, ours, theirs) == []
-    ours["components"]["schemas"]["CheckoutData"]["properties"]["version_eligibility"]["type"] = "object"
-    assert diff(tmp_path, ours, theirs) == [
-        ("/responses/200/data/version_eligibility", Kind.NULLABLE, Severity.STRICTER)
-    ]
-
-
-def test_types_formats_enums_and_items(tmp_path: Path) -> None:
-    theirs = contract()
-    props = theirs["components"]["schemas"]["Data"]["properties"]
-    props["count"] = {"type": "number"}
-    props["kind"] = {"type": "string", "enum": ["a", "b"]}
-    props["tags"] = {"type": "array", "items": {"type": "string"}}
-    props["version"] = {"type": "integer"}
-    ours = ours_from(theirs)
-    o_props = ours["components"]["schemas"]["CheckoutData"]["properties"]
-    o_props["count"] = {"type": "integer"}  # narrower: stricter
-    o_props["kind"] = {"const": "c"}  # a value theirs does not allow
-    o_props["tags"] = {"type": "array", "items": {"type": "integer"}}
-    o_props["version"] = {"type": "integer", "format": "int64"}  # width annotation only
-    o_props["lease_expires_at"] = {"type": "string"}  # lost its format
-    assert diff(tmp_path, ours, theirs) == [
-        ("/responses/200/data/lease_expires_at", Kind.FORMAT, Severity.CONTRADICTION),
-        ("/responses/200/data/count", Kind.TYPE, Severity.STRICTER),
-        ("/responses/200/data/kind", Kind.ENUM, Severity.CONTRADICTION),
-        ("/responses/200/data/tags/items", Kind.TYPE, Severity.CONTRADICTION),
-        ("/responses/200/data/version", Kind.FORMAT, Severity.INFO),
-    ]
-
-
-def test_recursive_schemas_terminate(tmp_path: Path) -> None:
-    theirs = contract()
-    node = {"type": "object", "properties": {"child": {"$ref": "#/components/schemas/Node"}}}
-    theirs["components"]["schemas"]["Node"] = node
-    theirs["components"]["schemas"]["Data"]["properties"]["tree"] = {"$ref": "#/components/schemas/Node"}
-    ours = ours_from(theirs)
-    ours["components"]["schemas"]["Node"] = copy.deepcopy(node)
-    ours["components"]["schemas"]["CheckoutData"]["properties"]["tree"] = {"$ref": "#/components/schemas/Node"}
-    assert diff(tmp_path, ours, theirs) == []
-
-
 # ---------------------------------------------------------------- bad input
 
 
@@ -403,6 +201,15 @@ def test_bad_input_is_a_one_line_value_error(tmp_path: Path, text: str | None, r
         check(ours, theirs, out=io.StringIO())
     assert isinstance(caught.value, ContractError)
     assert "\n" not in str(caught.value)
+
+
+def test_malformed_parts_of_a_document_compare_as_absent(tmp_path: Path) -> None:
+    theirs = contract()
+    op_of(theirs)["responses"] = ["200"]
+    op_of(theirs)["requestBody"]["content"] = "application/json"
+    code, output = run(tmp_path, ours_from(contract()), theirs)
+    assert code == 1
+    assert "ours documents a success status theirs does not" in output
 
 
 def test_render_lists_failing_lines_first() -> None:
