@@ -94,21 +94,26 @@ from leasecheck.specs.validate import validator
 
 from .target import LicenseFixture, Target
 
-#: Operations the generated run exercises; management is provisioning only.
-RUNTIME = ("checkout", "heartbeat", "checkin")
-SYSTEM = ("getPublicKeys", "getHealth", "getHealthz", "getReadyz", "getMetrics")
-KEYED = {"checkout": "IDEM-01", "checkin": "IDEM-02"}  # operations that require an Idempotency-Key
-BODY_SCHEMA = {"checkout": "CheckoutRequest", "heartbeat": "LeaseTokenRequest", "checkin": "LeaseTokenRequest"}
+#: Operations the generated run exercises (the spec's operationIds, the official contract's);
+#: management is provisioning only.
+RUNTIME = ("checkoutFloatingLicense", "heartbeatFloatingLicense", "checkinFloatingLicense")
+CHECKOUT_OP, HEARTBEAT_OP, CHECKIN_OP = RUNTIME
+SYSTEM = ("listPublicKeys", "health", "healthz", "readyz", "getMetrics")
+#: operationId -> the label leasecheck.core.client gives the same call (`Exchange.operation`):
+#: the lease tracker and the signature inspection key on that label.
+CLIENT_LABEL = {CHECKOUT_OP: "checkout", HEARTBEAT_OP: "heartbeat", CHECKIN_OP: "checkin"}
+KEYED = {CHECKOUT_OP: "IDEM-01", CHECKIN_OP: "IDEM-02"}  # operations that require an Idempotency-Key
+BODY_SCHEMA = {CHECKOUT_OP: "CheckoutRequest", HEARTBEAT_OP: "LeaseTokenRequest", CHECKIN_OP: "LeaseTokenRequest"}
 #: Which requirement a valid request refused names, per operation.
 ACCEPTS = {
-    "checkout": "LIFE-01",
-    "heartbeat": "CHK-03",
-    "checkin": "CHK-03",
-    "getHealth": "SYS-01",
-    "getHealthz": "SYS-01",
-    "getReadyz": "SYS-02",
+    CHECKOUT_OP: "LIFE-01",
+    HEARTBEAT_OP: "CHK-03",
+    CHECKIN_OP: "CHK-03",
+    "health": "SYS-01",
+    "healthz": "SYS-01",
+    "readyz": "SYS-02",
     "getMetrics": "SYS-03",
-    "getPublicKeys": "SYS-04",
+    "listPublicKeys": "SYS-04",
 }
 ALWAYS_ALLOWED = (429, 503)  # ENV-04: any operation may answer these
 SECOND_CHECKIN = (200, 404, 409)  # CHK-02's answers
@@ -223,7 +228,7 @@ class Observed:
             status=self.status,
             response_headers=dict(self.response_headers),
             response_body=self.response_body,
-            operation=self.operation,
+            operation=CLIENT_LABEL.get(self.operation, self.operation),
             error=None if self.status is not None else "no answer (transport error)",
             idempotency_key=self.headers.get("idempotency-key"),
         )
@@ -343,11 +348,11 @@ def schemathesis_config(target: Target, fixture: LicenseFixture, *, seed: int, m
         # Over capacity (403/409, CAP-02) and business validation (422: no binding identity,
         # a container without identity, INPUT-07) are honest answers to schema-valid bodies;
         # the own LIFE-01 check narrows them afterwards.
-        op("checkout", positive_data_acceptance=["2xx", "403", "409", "422", "429", "5xx"]),
-        op("heartbeat", positive_data_acceptance=["2xx", "404", "409", "422", "429", "5xx"]),
-        op("checkin", positive_data_acceptance=["2xx", "404", "409", "422", "429", "5xx"]),
+        op(CHECKOUT_OP, positive_data_acceptance=["2xx", "403", "409", "422", "429", "5xx"]),
+        op(HEARTBEAT_OP, positive_data_acceptance=["2xx", "404", "409", "422", "429", "5xx"]),
+        op(CHECKIN_OP, positive_data_acceptance=["2xx", "404", "409", "422", "429", "5xx"]),
         # readyz documents 503 (not ready); it is not a server error there.
-        op("getReadyz", not_a_server_error=["2xx", "3xx", "4xx", "503"]),
+        op("readyz", not_a_server_error=["2xx", "3xx", "4xx", "503"]),
     ]
     return {
         "seed": seed,
@@ -374,7 +379,7 @@ def schemathesis_config(target: Target, fixture: LicenseFixture, *, seed: int, m
                 "inference": {"algorithms": []},
             }
         },
-        "auth": {"openapi": {"LicenseKey": {"api_key": f"License {fixture.license_key}"}}},
+        "auth": {"openapi": {"licenseAuth": {"api_key": f"License {fixture.license_key}"}}},
         "checks": checks,
         "operations": operations,
     }
@@ -693,7 +698,7 @@ class _Judge:
                     o.method,
                     o.path,
                     content=o.body,
-                    operation=o.operation,
+                    operation=CLIENT_LABEL.get(o.operation, o.operation),
                     headers={
                         "Content-Type": o.headers.get("content-type", "application/json"),
                         "Idempotency-Key": f"lc-gen-{uuid.uuid4()}",
@@ -731,7 +736,7 @@ class _Judge:
         tokens: set[str] = set()
         unanswered = 0
         for o in self.run.observed:
-            if o.operation != "checkout" or not o.documented_method:
+            if o.operation != CHECKOUT_OP or not o.documented_method:
                 continue
             if o.status is None:
                 unanswered += 1
@@ -771,7 +776,7 @@ class _Judge:
                 continue
             data = o.data()
             ok = o.status == 200 and isinstance(data, dict)
-            if o.operation == "checkout":
+            if o.operation == CHECKOUT_OP:
                 # Every token any checkout returned counts as issued, whatever the request looked like.
                 tok = data.get("lease_token") if ok else None
                 if isinstance(tok, str):
@@ -782,7 +787,7 @@ class _Judge:
                 continue
             if ok:
                 self._license(o, data)
-            if o.operation == "checkout":
+            if o.operation == CHECKOUT_OP:
                 continue
             tok = o.lease_token_sent()
             if tok is None:
@@ -796,7 +801,7 @@ class _Judge:
                         o,
                     )
                 continue
-            if o.operation == "heartbeat":
+            if o.operation == HEARTBEAT_OP:
                 if tok in ended:
                     ex["LIFE-03"] += 1
                     if ok:

@@ -18,20 +18,22 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from leasecheck.specs import LEVELS, catalogue, openapi, schema
+from leasecheck.specs.contract_allow import allowances
 from leasecheck.specs.export import build, drift, export, spec_group
 from leasecheck.specs.validate import is_date_time, validator
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 WRITE_ERRORS = {"400", "401", "409", "413", "422", "429"}
-MANAGEMENT = WRITE_ERRORS | {"404"}
+MANAGEMENT = WRITE_ERRORS | {"403", "404"}  # 403: the token lacks a scope
+# The official contract's operation ids (tests/specs/test_contract.py checks the rest against it).
 ALLOWED_STATUSES: dict[str, set[str]] = {
-    "checkout": {"200", "403"} | WRITE_ERRORS,
-    "heartbeat": {"200", "403", "404"} | WRITE_ERRORS,
-    "checkin": {"200", "404"} | WRITE_ERRORS,
-    "getPublicKeys": {"200"},
-    "getHealth": {"200"},
-    "getHealthz": {"200"},
-    "getReadyz": {"200", "503"},
+    "checkoutFloatingLicense": {"200", "403"} | WRITE_ERRORS,
+    "heartbeatFloatingLicense": {"200", "403", "404"} | WRITE_ERRORS,
+    "checkinFloatingLicense": {"200", "404"} | WRITE_ERRORS,
+    "listPublicKeys": {"200"},
+    "health": {"200"},
+    "healthz": {"200"},
+    "readyz": {"200", "503"},
     "getMetrics": {"200"},
     "createProduct": {"201"} | MANAGEMENT,
     "createPolicy": {"201"} | MANAGEMENT,
@@ -40,14 +42,15 @@ ALLOWED_STATUSES: dict[str, set[str]] = {
     "reinstateLicense": {"200"} | MANAGEMENT,
     "revokeLicense": {"200"} | MANAGEMENT,
 }
-RUNTIME = ("checkout", "heartbeat", "checkin")
-SYSTEM = ("getPublicKeys", "getHealth", "getHealthz", "getReadyz", "getMetrics")
+RUNTIME = ("checkoutFloatingLicense", "heartbeatFloatingLicense", "checkinFloatingLicense")
+SYSTEM = ("listPublicKeys", "health", "healthz", "readyz", "getMetrics")
 COMPONENTS = [
     "Meta",
     "Signature",
     "Error",
     "ErrorEnvelope",
     "Feature",
+    "VersionEligibility",
     "CheckoutData",
     "LeaseData",
     "CheckoutEnvelope",
@@ -109,6 +112,17 @@ def refs(node: Any) -> Iterator[str]:
             yield from refs(value)
 
 
+def nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping inside `node`, itself included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from nodes(value)
+
+
 def parameters(op_id: str) -> list[dict[str, Any]]:
     """Path-level and operation-level parameters, $refs resolved."""
     _, path, op = operations()[op_id]
@@ -134,7 +148,7 @@ def checkout_envelope() -> dict[str, Any]:
             "lease_token": "llt_Zq3v9yXw1bT8kP2mN5rD7a",
             "lease_expires_at": "2026-11-27T21:10:00.000Z",
             "features": [{"code": "export", "enabled": True, "quota": 10, "consumed": 2, "remaining": 8}],
-            "version_eligibility": {"max_version": "2.x"},
+            "version_eligibility": {"app_version": "2.1.0", "is_entitled": True, "enforced": False},
         },
         "signature": {
             "alg": "Ed25519",
@@ -179,7 +193,7 @@ def test_statuses_are_exactly_the_documented_sets() -> None:
 def test_error_responses_use_error_envelope() -> None:
     for op_id, (_, _, op) in operations().items():
         for status, response in op["responses"].items():
-            if int(status) < 400 or (op_id == "getReadyz" and status == "503"):
+            if int(status) < 400 or (op_id == "readyz" and status == "503"):
                 continue
             assert json_schema_ref(response) == "#/components/schemas/ErrorEnvelope", f"{op_id} {status}"
 
@@ -202,19 +216,42 @@ def test_429_documents_retry_after() -> None:
 
 def test_security() -> None:
     schemes = openapi()["components"]["securitySchemes"]
-    assert schemes["LicenseKey"] == {**schemes["LicenseKey"], "type": "apiKey", "in": "header", "name": "Authorization"}
-    assert schemes["ManagementToken"]["type"] == "http" and schemes["ManagementToken"]["scheme"] == "bearer"
+    assert schemes["licenseAuth"] == {
+        **schemes["licenseAuth"],
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+    }
+    assert schemes["bearerAuth"]["type"] == "http" and schemes["bearerAuth"]["scheme"] == "bearer"
     for op_id, (_, _, op) in operations().items():
-        expected = [] if op_id in SYSTEM else [{"LicenseKey": []}] if op_id in RUNTIME else [{"ManagementToken": []}]
+        expected = [] if op_id in SYSTEM else [{"licenseAuth": []}] if op_id in RUNTIME else [{"bearerAuth": []}]
         assert op["security"] == expected, op_id
+
+
+def test_management_operations_name_their_scopes_and_document_403() -> None:
+    for op_id, (_, _, op) in operations().items():
+        if op_id in RUNTIME or op_id in SYSTEM:
+            assert "x-required-scopes" not in op, op_id
+            continue
+        assert op["x-required-scopes"] in (["product:write"], ["license:write"]), op_id
+        assert "scope" in op["responses"]["403"]["description"], op_id
+
+
+def test_no_field_is_ever_null() -> None:
+    """The official contract has no nullable field among ours: absent, never null."""
+    for name, body in openapi()["components"]["schemas"].items():
+        for node in nodes(body):
+            types = node.get("type")
+            assert not (isinstance(types, list) and "null" in types), f"{name}: {node}"
+            assert node.get("nullable") is not True, name
 
 
 def test_idempotency_key_header() -> None:
     for op_id, (method, _, _) in operations().items():
         keys = [p for p in parameters(op_id) if p["in"] == "header" and p["name"] == "Idempotency-Key"]
-        if op_id in ("checkout", "checkin"):
+        if op_id in ("checkoutFloatingLicense", "checkinFloatingLicense"):
             assert len(keys) == 1 and keys[0]["required"] is True, op_id
-        elif op_id == "heartbeat" or method == "GET":
+        elif op_id == "heartbeatFloatingLicense" or method == "GET":
             assert keys == [], op_id
         else:
             assert len(keys) == 1 and keys[0].get("required", False) is False, op_id
@@ -259,8 +296,12 @@ def test_links_target_existing_operations_and_parameters() -> None:
                 body_ref = json_schema_ref(ops[target][2].get("requestBody", {}))
                 for field in link.get("requestBody", {}):
                     assert body_ref and field in resolve(body_ref)["properties"], f"{op_id} link {name}: {field}"
-    assert {("checkout", "heartbeat"), ("checkout", "checkin"), ("createProduct", "createPolicy")} <= seen
-    checkout_links = ops["checkout"][2]["responses"]["200"]["links"]
+    assert {
+        ("checkoutFloatingLicense", "heartbeatFloatingLicense"),
+        ("checkoutFloatingLicense", "checkinFloatingLicense"),
+        ("createProduct", "createPolicy"),
+    } <= seen
+    checkout_links = ops["checkoutFloatingLicense"][2]["responses"]["200"]["links"]
     for link in checkout_links.values():
         assert link["requestBody"] == {"lease_token": "$response.body#/data/lease_token"}
 
@@ -368,12 +409,40 @@ def test_catalogue_is_sane() -> None:
     assert set(areas) == {r["area"] for r in cat["requirements"]}, "an area has no requirement"
 
 
+def test_catalogue_explains_where_the_spec_is_stricter_than_the_contract() -> None:
+    found = allowances(catalogue())  # a malformed entry raises ContractError
+    assert {a.requirement for a in found} >= {"IDEM-01", "INPUT-03", "INPUT-06", "ENV-01", "SIG-01", "SIG-05"}
+    assert all(len(a.reason) > 40 for a in found), "say why, not just that"
+
+
 # ---------------------------------------------------------------- (d) the validator
 
 
 def test_validator_accepts_a_realistic_checkout_envelope() -> None:
     errors = list(validator("CheckoutEnvelope").iter_errors(checkout_envelope()))
     assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        (lambda d: d.update(expires_at=None), ["data", "expires_at"]),
+        (lambda d: d["features"][0].update(quota=None), ["data", "features", 0, "quota"]),
+        (lambda d: d["version_eligibility"].pop("enforced"), ["data", "version_eligibility"]),
+        (lambda d: d.update(version_eligibility=None), ["data", "version_eligibility"]),
+    ],
+)
+def test_validator_rejects_null_runtime_fields_and_untyped_eligibility(edit: Any, where: list[Any]) -> None:
+    env = checkout_envelope()
+    edit(env["data"])
+    errors = list(validator("CheckoutEnvelope").iter_errors(env))
+    assert [list(e.absolute_path) for e in errors] == [where]
+
+
+def test_readyz_answers_carry_meta() -> None:
+    ready = {"data": {"status": "ready", "db": "ok"}}
+    assert not validator("ReadyEnvelope").is_valid(ready)
+    assert validator("ReadyEnvelope").is_valid({**ready, "meta": checkout_envelope()["meta"]})
 
 
 def test_validator_rejects_missing_lease_token() -> None:

@@ -9,6 +9,9 @@ import pytest
 import schemathesis
 
 from leasecheck.conformance.generated import (
+    CHECKIN_OP,
+    CHECKOUT_OP,
+    HEARTBEAT_OP,
     GeneratedRun,
     Observed,
     _has_identity,
@@ -24,6 +27,7 @@ from leasecheck.specs import OPENAPI_PATH
 KEY = "lk_test_key_0123456789"
 AUTH = f"License {KEY}"
 CHECKOUT, HEARTBEAT, CHECKIN = ("/api/v1/license/floating/" + op for op in ("checkout", "heartbeat", "checkin"))
+OPERATION_ID = {"checkout": CHECKOUT_OP, "heartbeat": HEARTBEAT_OP, "checkin": CHECKIN_OP}
 
 
 def fixture_(seats: int = 200) -> LicenseFixture:
@@ -72,7 +76,7 @@ def obs(
         seq=0,
         case_id="c",
         phase="fuzzing",
-        operation=op,
+        operation=OPERATION_ID[op],
         method="POST",
         path=path,
         headers=headers,
@@ -104,20 +108,27 @@ def test_configuration_is_accepted_by_schemathesis_and_scoped_per_operation():
     schema = schemathesis.openapi.from_path(OPENAPI_PATH, config=cfg).exclude(tag="management")
     ops = {schema.get_operation_id(r.ok()): r.ok() for r in schema.get_all_operations() if hasattr(r, "ok")}
     assert set(ops) == {
-        "checkout",
-        "heartbeat",
-        "checkin",
-        "getPublicKeys",
-        "getHealth",
-        "getHealthz",
-        "getReadyz",
+        "checkoutFloatingLicense",
+        "heartbeatFloatingLicense",
+        "checkinFloatingLicense",
+        "listPublicKeys",
+        "health",
+        "healthz",
+        "readyz",
         "getMetrics",
     }
-    checkout = schema.config.checks_config_for(operation=ops["checkout"], phase=None)
+    checkout = schema.config.checks_config_for(operation=ops["checkoutFloatingLicense"], phase=None)
     assert "422" in checkout.positive_data_acceptance.expected_statuses
-    health = schema.config.checks_config_for(operation=ops["getHealth"], phase=None)
+    health = schema.config.checks_config_for(operation=ops["health"], phase=None)
     assert "422" not in health.positive_data_acceptance.expected_statuses
     assert cfg.seed == 7
+
+
+def test_exchanges_carry_the_client_label_not_the_operation_id():
+    """The lease tracker and the signature inspection key on leasecheck.core.client's labels."""
+    for label in ("checkout", "heartbeat", "checkin"):
+        o = obs(label, 200, {"lease_token": "t"})
+        assert o.operation == OPERATION_ID[label] and o.exchange().operation == label
 
 
 def test_fresh_keys_are_unique_and_keep_long_lengths():

@@ -31,14 +31,14 @@ def test_results_json_has_every_operation_and_documented_status(status_runs):
     assert cov["statuses"]["documented"] == len(documented)
     # What the status scenarios do, seen: checkouts granted and refused, licenses suspended and revoked.
     for pair in (
-        ("checkout", 200),
-        ("checkout", 403),
+        ("checkoutFloatingLicense", 200),
+        ("checkoutFloatingLicense", 403),
         ("suspendLicense", 200),
         ("revokeLicense", 200),
         ("createLicense", 201),
     ):
         assert rows[pair]["seen"] > 0, pair
-    assert rows[("checkout", 422)]["seen"] == 0  # not exercised by this run, and shown as such
+    assert rows[("checkoutFloatingLicense", 422)]["seen"] == 0  # not exercised by this run, and shown as such
     assert cov["statuses"]["documented_seen"] == sum(1 for r in rows.values() if r["documented"] and r["seen"])
 
 
@@ -91,8 +91,9 @@ def test_undocumented_statuses_are_listed_and_unknown_routes_counted():
         cov.observe(Exchange(method, path, {}, None, 0.0, 0.0, status=status))
     cov.observe(Exchange("GET", "/health", {}, None, 0.0, 0.0, error="ConnectError"))  # no answer: not counted
     rows = {(r["operation"], r["status"]): r for r in cov.operations()}
-    assert rows[("checkout", 200)]["seen"] == 1 and rows[("revokeLicense", 200)]["seen"] == 1
-    assert rows[("checkout", 418)] == {**rows[("checkout", 418)], "documented": False, "seen": 1}
+    assert rows[("checkoutFloatingLicense", 200)]["seen"] == 1 and rows[("revokeLicense", 200)]["seen"] == 1
+    checkout_418 = rows[("checkoutFloatingLicense", 418)]
+    assert checkout_418 == {**checkout_418, "documented": False, "seen": 1}
     assert cov.unmatched == 1
 
 
