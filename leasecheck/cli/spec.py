@@ -1,4 +1,4 @@
-"""`leasecheck spec ...`: the spec's own tools (schema export and drift check)."""
+"""`leasecheck spec ...`: the spec's own tools (schema export, drift check, contract check)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from pathlib import Path
 
 import click
 
+from leasecheck.cli.errors import UsageFailure
+from leasecheck.specs import contract
 from leasecheck.specs.export import SCHEMA_DIR, build, drift, export
+
+OPENAPI = Path(SCHEMA_DIR).parent / "openapi.yaml"
 
 
 @click.group("spec")
@@ -48,3 +52,26 @@ def check(directory: Path) -> None:
         click.echo("schemas are out of sync with openapi.yaml: run `leasecheck spec export-schemas`", err=True)
         sys.exit(1)
     click.echo(f"schemas in {directory} match openapi.yaml ({len(build())} components)")
+
+
+@spec_group.command("contract-check")
+@click.argument("official", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--ours",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=OPENAPI,
+    show_default=True,
+    help="Our OpenAPI document (its requirements.yaml beside it explains stricter points).",
+)
+def contract_check(official: Path, ours: Path) -> None:
+    """Compare our spec with an official contract file: exit 1 where ours contradicts it.
+
+    Every difference is printed, one per line, for every operation we cover.
+    Ours may be stricter only where requirements.yaml says why. Exit 0 when
+    nothing contradicts, 1 on a contradiction or an unexplained stricter
+    point, 2 when a file is missing or not an OpenAPI document."""
+    try:
+        code = contract.check(ours, official)
+    except contract.ContractError as exc:
+        raise UsageFailure(str(exc)) from None
+    raise SystemExit(code)
