@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,3 +25,17 @@ def _private_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         os.environ.pop("XDG_STATE_HOME", None)
     else:
         os.environ["XDG_STATE_HOME"] = previous
+
+
+#: `../shared/reference` beside the checkout: third-party reference data CI has and a
+#: user's clone may not. Tests that read it skip, saying so, where it is absent.
+SHARED_REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def official_contract() -> Path:
+    """The official LicenseKit contract (OpenAPI), or a skip with the reason."""
+    path = SHARED_REFERENCE / "licensekit-contract" / "openapi.yaml"
+    if not path.is_file():
+        pytest.skip(f"no shared copy of the official contract at {path} (CI has one; a user's clone may not)")
+    return path

@@ -17,9 +17,10 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
+from leasecheck.cli.spec import spec_group
 from leasecheck.specs import LEVELS, catalogue, openapi, schema
-from leasecheck.specs.contract_allow import allowances
-from leasecheck.specs.export import build, drift, export, spec_group
+from leasecheck.specs.contract.allow import allowances
+from leasecheck.specs.export import build, drift, export
 from leasecheck.specs.validate import is_date_time, validator
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")

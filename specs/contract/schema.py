@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contract_load import Document
-from .contract_model import Kind, Severity
+from .load import Document
+from .model import Kind, Severity
 
 __all__ = ["Emit", "Shape", "compare_schemas", "shape"]
 

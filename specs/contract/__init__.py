@@ -10,8 +10,8 @@ documented statuses, response headers, and every request and response schema
 down to types, nullability, formats, enums, bounds and required fields.
 
 Each difference is a typed `Difference` with a severity (see
-`contract_model.Severity`); ours may be stricter only where
-`requirements.yaml` says why (`contract_allow`). `check()` is what
+`model.Severity`); ours may be stricter only where
+`requirements.yaml` says why (`allow`). `check()` is what
 `leasecheck spec contract-check FILE` runs: it prints every difference and
 returns the exit code.
 """
@@ -23,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from .contract_allow import Allowance, apply, read_allowances
-from .contract_load import Document, Operation, load
-from .contract_model import ContractError, Difference, Kind, Severity
-from .contract_schema import compare_schemas
+from .allow import Allowance, apply, read_allowances
+from .load import Document, Operation, load
+from .model import ContractError, Difference, Kind, Severity
+from .schema import compare_schemas
 
 __all__ = ["ContractError", "Difference", "Kind", "Severity", "check", "compare", "differences", "render"]
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from .contract_model import ContractError, Difference, Kind, Severity
+from .model import ContractError, Difference, Kind, Severity
 
 __all__ = ["Allowance", "allowances", "apply", "read_allowances"]
 

@@ -1,4 +1,4 @@
-"""leasecheck.specs.contract_schema: schemas compared by what they let through,
+"""leasecheck.specs.contract.schema: schemas compared by what they let through,
 whatever spelling each side uses (synthetic contracts from conftest.py)."""
 
 from __future__ import annotations

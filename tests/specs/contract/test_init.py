@@ -21,9 +21,6 @@ from leasecheck.specs.contract import ContractError, Difference, Kind, Severity,
 
 from .conftest import catalogue_with, contract, diff, failing, op_of, ours_from, run, write
 
-SHARED_CONTRACT = Path(__file__).parents[2].parent / "shared" / "reference" / "licensekit-contract" / "openapi.yaml"
-
-
 # ---------------------------------------------------------------- the verdict
 
 
@@ -261,12 +258,6 @@ ANSWERS = {  # operationId -> (the data location of its answer, the component it
 }
 
 
-def shared_contract() -> Path:
-    if not SHARED_CONTRACT.is_file():
-        pytest.skip(f"no shared copy of the official contract at {SHARED_CONTRACT} (CI has one; a clone may not)")
-    return SHARED_CONTRACT
-
-
 def pending(d: Difference) -> bool:
     """A required field the reference server does not send yet (SERVER_PENDING)."""
     where, component = ANSWERS.get(d.operation_id or "", ("", ""))
@@ -286,39 +277,39 @@ def our_spec_copy(tmp_path: Path, edit: Any = None, requirements: Any = None) ->
     return write(tmp_path, "openapi.yaml", doc)
 
 
-def new_failures(tmp_path: Path, **changes: Any) -> tuple[int, list[str]]:
+def new_failures(tmp_path: Path, official_contract: Path, **changes: Any) -> tuple[int, list[str]]:
     """check() on an edited copy of our spec: its exit code and the failing lines our spec itself has not."""
     baseline = io.StringIO()
-    check(OPENAPI_PATH, shared_contract(), out=baseline)
+    check(OPENAPI_PATH, official_contract, out=baseline)
     out = io.StringIO()
-    code = check(our_spec_copy(tmp_path, **changes), shared_contract(), out=out)
+    code = check(our_spec_copy(tmp_path, **changes), official_contract, out=out)
     return code, [line for line in failing(out.getvalue()) if line not in failing(baseline.getvalue())]
 
 
-def test_our_spec_never_contradicts_the_official_contract() -> None:
-    found = differences(OPENAPI_PATH, shared_contract())
+def test_our_spec_never_contradicts_the_official_contract(official_contract: Path) -> None:
+    found = differences(OPENAPI_PATH, official_contract)
     unexpected = [d for d in found if d.failing and not pending(d)]
     assert unexpected == [], render(unexpected)
     waiting = {(d.operation_id, d.location.rsplit("/", 1)[1]) for d in found if d.failing}
     expected = {(op, name) for op, (_, component) in ANSWERS.items() for name in SERVER_PENDING[component]}
     assert waiting == expected, "SERVER_PENDING no longer matches what the check finds"
     out = io.StringIO()
-    assert check(OPENAPI_PATH, shared_contract(), out=out) == (1 if expected else 0), out.getvalue()
+    assert check(OPENAPI_PATH, official_contract, out=out) == (1 if expected else 0), out.getvalue()
 
 
-def test_every_stricter_point_of_our_spec_is_explained() -> None:
-    found = differences(OPENAPI_PATH, shared_contract())
+def test_every_stricter_point_of_our_spec_is_explained(official_contract: Path) -> None:
+    found = differences(OPENAPI_PATH, official_contract)
     stricter = [d for d in found if d.severity is Severity.STRICTER]
     assert stricter, "our spec has no stricter point at all? (the catalogue's allowances would be stale)"
     assert all(d.explained_by for d in stricter)
     assert not [d for d in found if d.kind is Kind.ALLOWANCE], "a stricter_than_contract entry explains nothing"
 
 
-def test_a_copy_of_our_spec_with_a_nullable_field_fails(tmp_path: Path) -> None:
+def test_a_copy_of_our_spec_with_a_nullable_field_fails(tmp_path: Path, official_contract: Path) -> None:
     def nullable(schemas: dict[str, Any]) -> None:
         schemas["LeaseData"]["properties"]["lease_expires_at"]["type"] = ["string", "null"]
 
-    code, lines = new_failures(tmp_path, edit=nullable)
+    code, lines = new_failures(tmp_path, official_contract, edit=nullable)
     assert code == 1
     assert lines == [
         f"CONTRADICTION: {op}FloatingLicense (POST /api/v1/license/floating/{op}) "
@@ -328,11 +319,11 @@ def test_a_copy_of_our_spec_with_a_nullable_field_fails(tmp_path: Path) -> None:
     ]
 
 
-def test_a_copy_of_our_spec_without_a_required_response_field_fails(tmp_path: Path) -> None:
+def test_a_copy_of_our_spec_without_a_required_response_field_fails(tmp_path: Path, official_contract: Path) -> None:
     def drop(schemas: dict[str, Any]) -> None:
         schemas["CheckoutData"]["required"].remove("device_id")
 
-    code, lines = new_failures(tmp_path, edit=drop)
+    code, lines = new_failures(tmp_path, official_contract, edit=drop)
     assert code == 1
     assert lines == [
         "CONTRADICTION: checkoutFloatingLicense (POST /api/v1/license/floating/checkout) "
@@ -341,13 +332,13 @@ def test_a_copy_of_our_spec_without_a_required_response_field_fails(tmp_path: Pa
     ]
 
 
-def test_our_stricter_points_fail_once_their_explanation_is_removed(tmp_path: Path) -> None:
+def test_our_stricter_points_fail_once_their_explanation_is_removed(tmp_path: Path, official_contract: Path) -> None:
     def forget(catalogue: dict[str, Any]) -> None:
         for req in catalogue["requirements"]:
             if req["id"] == "IDEM-01":
                 del req["stricter_than_contract"]
 
-    code, lines = new_failures(tmp_path, requirements=forget)
+    code, lines = new_failures(tmp_path, official_contract, requirements=forget)
     assert code == 1
     assert lines == [
         f"STRICTER, UNEXPLAINED: {op}FloatingLicense (POST /api/v1/license/floating/{op}) "

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .contract_model import ContractError
+from .model import ContractError
 
 __all__ = ["METHODS", "Document", "Operation", "load"]
 

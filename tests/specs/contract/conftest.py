@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from leasecheck.specs.contract import Kind, Severity, check, compare
-from leasecheck.specs.contract_load import load
+from leasecheck.specs.contract.load import load
 
 CHECKOUT = ("post", "/api/v1/license/floating/checkout")
 
