@@ -254,7 +254,8 @@ def verify(path: Path, public_key: str | None = None) -> Verification:
     if manifest.get("format") != FORMAT:
         v.problems.append(f"{MANIFEST}: format {manifest.get('format')!r}, expected {FORMAT!r}")
     _check_signature(v, manifest_bytes, files[SIGNATURE], manifest.get("public_key"), public_key)
-    listed = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    listed_files = manifest.get("files")
+    listed: dict[str, Any] = listed_files if isinstance(listed_files, dict) else {}
     for name in REPORT_FILES:
         if name not in listed:
             v.problems.append(f"{MANIFEST} does not list {name}")

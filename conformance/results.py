@@ -23,6 +23,7 @@ from leasecheck.specs import digest
 
 from .coverage import headline, summary_line
 from .settings import DEFAULT_CONCURRENCY
+from .state import RunState
 from .verdict import Verdict, apply_expected, judge, load_expected_failures, run_outcome
 
 EXIT_PASSED, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
@@ -32,7 +33,7 @@ def default_report_dir(root: Path = Path("reports")) -> Path:
     return root / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def finish_run(st: Any, exitstatus: int) -> int | None:
+def finish_run(st: RunState, exitstatus: int) -> int | None:
     """Called from pytest_sessionfinish with the plugin's RunState, however the run
     ended (pytest turns Ctrl-C, and the command turns SIGTERM, into an interrupted
     session that still gets here)."""
@@ -60,16 +61,15 @@ def finish_run(st: Any, exitstatus: int) -> int | None:
     if interrupted:
         honesty.append("the run was interrupted before every scenario finished")
     results = build_results(st, verdicts, outcome, honesty, released, cleanup=cleanup, interrupted=interrupted)
-    st.extra["results"] = results
-    st.extra["summary_lines"] = summary_lines(results)
+    st.summary_lines = summary_lines(results)
     if s.report_dir is not None:
         write_reports(Path(s.report_dir), results)
-        st.extra["summary_lines"].append(f"reports: {Path(s.report_dir).resolve()}")
+        st.summary_lines.append(f"reports: {Path(s.report_dir).resolve()}")
     _stop(st)
     return EXIT_PASSED if outcome == "passed" else EXIT_FAILED
 
 
-def _end_on_target(st: Any) -> CleanupReport | None:
+def _end_on_target(st: RunState) -> CleanupReport | None:
     """Check in what the run holds and revoke what it created (not on the bundled
     server, whose database is thrown away). Never raises: the verdict must be written."""
     if st.target is None:
@@ -80,7 +80,7 @@ def _end_on_target(st: Any) -> CleanupReport | None:
         return CleanupReport(problems=[f"cleanup stopped: {exc.__class__.__name__}: {exc}"])
 
 
-def _stop(st: Any) -> None:
+def _stop(st: RunState) -> None:
     if st.target is not None:
         st.target.close()
     if st.server is not None:
@@ -89,7 +89,7 @@ def _stop(st: Any) -> None:
 
 
 def build_results(
-    st: Any,
+    st: RunState,
     verdicts: list[Verdict],
     outcome: str,
     honesty: list[str],
@@ -104,7 +104,7 @@ def build_results(
     for v in verdicts:
         counts[v.outcome] += 1
     counts["expected_failures"] = sum(1 for v in verdicts if v.expected_failure)
-    results = {
+    results: dict[str, Any] = {
         "schema_version": 1,
         "suite": {
             "name": "leasecheck",
@@ -120,7 +120,7 @@ def build_results(
             "url": st.target.base_url if st.target else s.target,
             "bundled": s.bundled,
             "server_version": st.server_version,
-            "server_header": getattr(st, "server_header", None),
+            "server_header": st.server_header,
             "minute_seconds": s.minute_seconds,
             "provisioning": "inventory" if s.inventory else "management",
         },
@@ -142,7 +142,7 @@ def build_results(
             "configured": s.concurrency,
             "default": DEFAULT_CONCURRENCY,
             "reduced": s.concurrency < DEFAULT_CONCURRENCY,
-            "scenarios": list(st.target.races) if st.target is not None else [],
+            "scenarios": st.target.races.to_json() if st.target is not None else [],
         },
         "requirements": [v.to_json() for v in verdicts],
         "tests": [
@@ -156,15 +156,13 @@ def build_results(
             for t in st.tests.values()
         ],
     }
-    if getattr(st, "coverage", None) is not None:
-        results["coverage"] = st.coverage.to_json(results["requirements"])
-    for k, v in st.extra.items():
-        if k not in ("results", "summary_lines"):
-            results[k] = v
+    results["coverage"] = st.coverage.to_json(results["requirements"])
+    if st.generated:
+        results["generated"] = st.generated
     return redact_obj(results)
 
 
-def guest_messages(st: Any, cleanup: CleanupReport | None) -> list[str]:
+def guest_messages(st: RunState, cleanup: CleanupReport | None) -> list[str]:
     """Notes on how the run behaved on a shared server, for the verdict."""
     s, out = st.settings, []
     if s.concurrency < DEFAULT_CONCURRENCY:

@@ -98,8 +98,7 @@ class Settings:
             raise SettingsError(f"inventory file {str(self.inventory)!r} does not exist")
         if self.expected_failures is not None and not Path(self.expected_failures).is_file():
             raise SettingsError(f"expected-failures file {str(self.expected_failures)!r} does not exist")
-        if self.minute_seconds is None:
-            self.minute_seconds = BUNDLED_MINUTE_SECONDS if self.target is None else 60.0
+        self.minute_seconds = self.minute
         for name in ("minute_seconds", "request_timeout"):
             if not getattr(self, name) > 0:
                 raise SettingsError(f"{name.replace('_', '-')} must be > 0, got {getattr(self, name)}")
@@ -124,6 +123,14 @@ class Settings:
     @property
     def bundled(self) -> bool:
         return self.target is None
+
+    @property
+    def minute(self) -> float:
+        """Seconds in one policy minute on this target: `minute_seconds` when set, else
+        60 for a target and BUNDLED_MINUTE_SECONDS for the bundled server."""
+        if self.minute_seconds is not None:
+            return self.minute_seconds
+        return BUNDLED_MINUTE_SECONDS if self.bundled else 60.0
 
 
 def _read_config(path: Path) -> dict[str, Any]:

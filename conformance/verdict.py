@@ -7,6 +7,7 @@ a requirement nobody checked is `not_run` with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -61,7 +62,7 @@ def judge(
     *,
     selected_areas: set[str] | None,
     observed_ok: dict[str, int],
-    deselected: set[str] = frozenset(),
+    deselected: AbstractSet[str] = frozenset(),
 ) -> list[Verdict]:
     catalogue = requirements()
     by_req_tests: dict[str, list[TestResult]] = {}

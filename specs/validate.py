@@ -67,7 +67,7 @@ def registry(directory: Path = SCHEMA_DIR) -> Registry:
         Resource.from_contents(json.loads(path.read_text(encoding="utf-8")), default_specification=DRAFT202012)
         for path in sorted(directory.glob("*.json"))
     ]
-    return Registry().with_resources((r.id(), r) for r in resources if r.id() is not None)
+    return Registry().with_resources((rid, r) for r in resources if (rid := r.id()) is not None)
 
 
 @functools.cache

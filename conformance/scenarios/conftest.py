@@ -47,7 +47,7 @@ class Stage:
 
     def minutes(self, seconds: float) -> int:
         """The fewest whole policy minutes lasting at least `seconds` on this target."""
-        return max(1, math.ceil(seconds / self.target.settings.minute_seconds - 1e-9))
+        return max(1, math.ceil(seconds / self.target.settings.minute - 1e-9))
 
     def license(self, **kw: Any) -> LicenseFixture:
         kw.setdefault("purpose", self.name)

@@ -23,7 +23,7 @@ RACE_ROUNDS, RACE_SEATS, RACE_CHECKOUTS = 3, 3, 12
 
 
 def hold_minutes(target) -> int:
-    return max(1, math.ceil(HOLD_SECONDS / target.settings.minute_seconds))
+    return max(1, math.ceil(HOLD_SECONDS / target.settings.minute))
 
 
 def _filled(target, lic, expect, seats: int):

@@ -51,7 +51,7 @@ def checkout(c: Any, history: History, f: Any) -> Exchange:
     return ex
 
 
-def heartbeat(c: Any, history: History, f: Any, token: str) -> Exchange:
+def heartbeat(c: Any, history: History, f: Any, token: str | None) -> Exchange:
     ex = c.heartbeat(token)
     record(history, f, [ex], [token])
     return ex
@@ -68,7 +68,7 @@ class Story:
     """What one script did: its license, named exchanges, and the history of all of them."""
 
     f: Any
-    ex: dict[str, Exchange | None] = field(default_factory=dict)
+    ex: dict[str, Exchange] = field(default_factory=dict)
     history: History = field(default_factory=History)
     facts: dict[str, Any] = field(default_factory=dict)
 
@@ -184,8 +184,9 @@ def test_no_revival_behind_a_full_pool(target, expect, timeline):
     """1 seat: A expires, B takes the seat; A's heartbeat is refused, B still holds
     (its heartbeat succeeds) and a third fingerprint is refused."""
     s: Story = timeline
-    a, b = s.ex["a"], s.ex.get("b")
+    a = s.ex["a"]
     expect.status("LIFE-01", a, [200], "checkout on an empty 1-seat pool")
+    b = s.ex["b"]  # A was granted, so the script went on to B
     expect.status("EXP-01", b, [200], "checkout after the only lease expired")
     hb_a, hb_b, c = s.ex["hb_a"], s.ex["hb_b"], s.ex["c"]
     expect.status("EXP-03", hb_a, DEAD_LEASE, "heartbeat of an expired lease whose seat another lease holds")
@@ -346,7 +347,8 @@ def _reaper_race(stage: Any) -> Story:
             if not final:
                 wait_until(first + step * i)
             calls = [new] * REAPER_WIDTH + [lambda cl: cl.heartbeat(b.lease_token)]
-            tokens: list[str | None] = [None] * REAPER_WIDTH + [b.lease_token]
+            tokens: list[str | None] = [None for _ in range(REAPER_WIDTH)]
+            tokens.append(b.lease_token)
             if final:
                 calls.append(lambda cl: cl.heartbeat(a.lease_token))
                 tokens.append(a.lease_token)

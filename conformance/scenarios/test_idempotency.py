@@ -7,9 +7,11 @@ trusting the status code of the request under test.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from leasecheck.core.client import hardware_binding, new_key
+from leasecheck.core.client import Exchange, LeaseClient, hardware_binding, new_key
 from leasecheck.core.signing import SignatureError
 
 from ._support import race
@@ -211,7 +213,11 @@ def test_concurrent_duplicates_have_one_effect(target, lic, expect):
     for n, width in enumerate(STORM_WIDTHS, 1):
         width = width or target.settings.concurrency
         body, key = hardware_binding(), new_key()
-        outs = race(target, [lambda c, body=body, key=key: c.checkout(body, idempotency_key=key)] * width, f)
+
+        def duplicate(c: LeaseClient, body: dict[str, Any] = body, key: str = key) -> Exchange:
+            return c.checkout(body, idempotency_key=key)
+
+        outs = race(target, [duplicate] * width, f)
         for ex in outs:
             expect.status("IDEM-08", ex, [200, 409], f"storm {n}: a simultaneous duplicate checkout ({width} at once)")
         tokens = {o.lease_token for o in outs if o.ok}

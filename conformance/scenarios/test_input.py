@@ -87,7 +87,7 @@ def test_wrong_types_and_missing_fields(target, held, expect):
     cases = [
         ('checkout with is_vm "yes"', c.checkout(body(is_vm="yes"))),
         ('checkout with is_container "no"', c.checkout(body(is_container="no"))),
-        ("checkout with fingerprint 123", c.checkout(body(fingerprint=123))),
+        ("checkout with fingerprint 123", c.checkout({**body(), "fingerprint": 123})),
         ("checkout with fingerprint null", c.checkout({**body(), "fingerprint": None})),
         ("checkout with hostname as a list", c.checkout(body(hostname=["h"]))),
         ("checkout with no binding identity", c.checkout({"hostname": "leasecheck-host", "os": "linux"})),

@@ -90,8 +90,8 @@ def cleanup(
         f"run {run_id} on {base}: {report.line()}"
         + ("; ledger deleted" if report.complete else f"; ledger kept at {path}")
     )
-    for p in report.problems:
-        click.echo(f"  not done: {p}")
+    for problem in report.problems:
+        click.echo(f"  not done: {problem}")
     if state.torn_lines:
         click.echo(f"  note: {state.torn_lines} unreadable ledger line(s) skipped (the run died mid-write)")
     raise SystemExit(0 if report.complete else 1)

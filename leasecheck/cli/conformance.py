@@ -11,7 +11,7 @@ a bundle (`--sign`) and compare them with an earlier run (`--baseline`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -27,7 +27,7 @@ from leasecheck.core.redact import register_secret
 from leasecheck.core.timeutil import ServerClock
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise UsageFailure(message)
 
 

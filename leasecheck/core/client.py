@@ -168,7 +168,7 @@ class Http:
         timeout: float = 10.0,
         observers: list[Observer] | None = None,
         client: httpx.Client | None = None,
-        before_request: Callable[[], None] | None = None,
+        before_request: Callable[[], object] | None = None,
         backoff: Backoff | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -233,6 +233,7 @@ class Http:
                         break
                     for listener in self.throttle_listeners:
                         listener(ex)
+                assert self.backoff is not None  # only a backoff computes a wait
                 self.backoff.sleep(wait)
                 attempt += 1
         finally:

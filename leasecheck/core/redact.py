@@ -46,7 +46,9 @@ def redact_text(text: str) -> str:
             text = text.replace(secret, REDACTED)
     text = _AUTH_RE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _JSON_SECRET_RE.sub(
-        lambda m: m.group(1) + (lease_ref(m.group(2)) if m.group(2).startswith("llt_") else REDACTED) + m.group(3),
+        lambda m: (
+            m.group(1) + ((lease_ref(m.group(2)) or "") if m.group(2).startswith("llt_") else REDACTED) + m.group(3)
+        ),
         text,
     )
     return _LEASE_RE.sub(lambda m: lease_ref(m.group(0)) or "", text)
