@@ -157,6 +157,8 @@ def build_results(
         ],
     }
     results["coverage"] = st.coverage.to_json(results["requirements"])
+    if st.target is not None:
+        results["interop"] = st.target.interop.to_json()
     if st.generated:
         results["generated"] = st.generated
     return redact_obj(results)
@@ -221,12 +223,20 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     lines.extend(f"NOTE    {m}" for m in results.get("messages", []))
     if results.get("coverage"):
         lines.append(summary_line(results["coverage"]))
+    lines.extend(interop_lines(results.get("interop")))
     if results.get("cleanup"):
         lines.append(
             f"cleanup: run {results['run_id']}: "
             + CleanupReport(**{k: v for k, v in results["cleanup"].items() if k not in ("complete",)}).line()
         )
     return lines
+
+
+def interop_lines(interop: dict[str, Any] | None) -> list[str]:
+    """One line per official SDK: did every signed answer of the run verify in it, and why not."""
+    if not interop:
+        return []
+    return [f"interop: {t['label']}: {t['verdict']}" for t in interop["sdks"]]
 
 
 def write_reports(directory: Path, results: dict[str, Any]) -> None:

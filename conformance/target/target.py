@@ -24,6 +24,7 @@ from typing import Any
 from leasecheck.core.cleanup import CleanupReport, cleanup_http
 from leasecheck.core.client import Exchange, Http, LeaseClient, Management, Observer, System
 from leasecheck.core.envelope import Finding, Inspector
+from leasecheck.core.interop import Interop
 from leasecheck.core.ledger import Ledger
 from leasecheck.core.pacing import Backoff, Pacer, Permit
 from leasecheck.core.redact import register_secret
@@ -73,7 +74,9 @@ class Target:
             max_rps=settings.max_rps,
             rate_limit_budget=settings.rate_limit_budget,
         )
-        self._inspector = Inspector(self.keyring, refresh_keys=self.refresh_keys)
+        #: Every signed answer of the run under each official SDK's byte rule (results.json `interop`).
+        self.interop = Interop()
+        self._inspector = Inspector(self.keyring, refresh_keys=self.refresh_keys, interop=self.interop)
         self.transport.observers += [self.tracker, self._inspect]
         self.http = self.new_http()
         self.system = System(self.http)
