@@ -674,7 +674,7 @@ class SignsWithUnpublishedKey(Envelopes):
 class SignsWithWrongKid(Envelopes):
     def signature(self, data: Any) -> dict[str, str]:
         active = self.keys.active()
-        kid = "lk-" + hashlib.sha256(public_key_b64(active.signing_key).encode()).hexdigest()[:16]  # BUG
+        kid = "ed25519-" + hashlib.sha256(public_key_b64(active.signing_key).encode()).hexdigest()[:16]  # BUG
         return sign(data, active.signing_key, kid)
 
 

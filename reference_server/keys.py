@@ -55,8 +55,10 @@ class KeyEntry:
 
 
 def kid_for(key: SigningKey) -> str:
-    """A kid derived from the public key, so it can never name two keys."""
-    return "lk-" + hashlib.sha256(bytes(key.verify_key)).hexdigest()[:16]
+    """A kid derived from the public key, so it can never name two keys. Its prefix
+    says what it is: `lk-…` read like a license key to anyone scanning a report
+    for leaked secrets, and a key id is public."""
+    return "ed25519-" + hashlib.sha256(bytes(key.verify_key)).hexdigest()[:16]
 
 
 def new_entry() -> KeyEntry:

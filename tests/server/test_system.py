@@ -13,7 +13,7 @@ from leasecheck.core.client import Http, LeaseClient, Management, System
 from leasecheck.core.server_process import ReferenceServer
 from leasecheck.core.signing import KeyRing
 
-KID = re.compile(r"^lk-[0-9a-f]{16}$")
+KID = re.compile(r"^ed25519-[0-9a-f]{16}$")
 
 
 def test_public_keys_are_published_without_auth(http, provision):
