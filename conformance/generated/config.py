@@ -9,7 +9,11 @@ than found on disk so that nothing in the working directory changes a run:
   `lease_token` into heartbeat and checkin); management is excluded;
 - repeatable: a fixed seed, `generation.deterministic`, no example
   database, no shrinking, no cache, a bounded `max-examples` and number of
-  stateful steps, one worker;
+  stateful steps, one worker. The same seed sends the same requests for the
+  same source only: hypothesis also draws values from the literals of every
+  loaded module outside site-packages (its "local constants"), so a string
+  added to any leasecheck module, or an editable rather than a plain install,
+  changes what is generated;
 - `continue-on-failure`: one failing case never hides the next;
 - the statuses each check accepts: positive checkout 2xx/403/409/422 (over
   capacity, business validation; the own LIFE-01 check narrows them), positive
