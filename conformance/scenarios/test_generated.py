@@ -6,7 +6,9 @@ sequences through the OpenAPI links) against the target with a fresh
 judge is its own test item, so one MUST failure never hides another, and a
 requirement the run did not exercise is `not_run`, never a vacuous pass.
 How each schemathesis check maps to a requirement, and which schemathesis
-false positives are tolerated and why, is in `conformance/generated.py`.
+false positives are tolerated and why, is `RULES` in
+`conformance/generated/triage.py`; the own checks over the whole run are in
+`conformance/generated/invariants.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import pytest
 
 from leasecheck.conformance.expect import RequirementFailed
-from leasecheck.conformance.generated import REQUIREMENTS, GeneratedRun, run_generated
+from leasecheck.conformance.generated import REQUIREMENTS, Finding, GeneratedRun, run_generated
 from leasecheck.conformance.plugin import state_of
 from leasecheck.conformance.target import NotRunnable
 
@@ -61,12 +63,12 @@ def test_generated(generated: GeneratedRun, expect, rid: str) -> None:
         return
     # One record per kind of failure, each with its own evidence; a MUST failure raises only
     # after all of them are recorded.
-    kinds: dict[str, list] = {}
+    kinds: dict[str, list[Finding]] = {}
     for f in findings:
         kinds.setdefault(f.kind, []).append(f)
     first: RequirementFailed | None = None
     for _kind, group in list(kinds.items())[:KINDS_SHOWN]:
-        exchanges = [o.exchange() for f in group[:EVIDENCE_PER_KIND] for o in f.observed]
+        exchanges = [ex for f in group[:EVIDENCE_PER_KIND] for ex in f.evidence]
         more = f" (and {len(group) - 1} more like it)" if len(group) > 1 else ""
         try:
             expect(rid, False, f"{group[0].message}{more}", *exchanges)

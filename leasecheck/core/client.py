@@ -114,6 +114,12 @@ class Exchange:
     def header(self, name: str) -> str | None:
         return self.response_headers.get(name.lower())
 
+    def request_header(self, name: str) -> str | None:
+        """A header as sent, whatever case the sender wrote its name in (response
+        headers are stored lower-case; request headers as they went out)."""
+        lower = name.lower()
+        return next((v for k, v in self.request_headers.items() if k.lower() == lower), None)
+
     def describe(self) -> str:
         """One line for messages: 'POST /checkout -> 409 FLOATING_LIMIT_EXCEEDED'."""
         tail = self.error or (f"{self.status} {self.error_code or ''}".strip())

@@ -1,0 +1,248 @@
+"""The run's own checks: what must hold over all of a generated run, in the order it happened.
+
+schemathesis judges one answer at a time against the document. These judge
+answers against each other: tokens issued and ended, expiries given, the
+license named. They run over every phase's exchanges in the order the answers
+arrived, and hold however often the links were applied (link values are
+applied only part of the time, so heartbeat and checkin see many tokens no
+checkout returned). Only valid requests (problems.py) are judged; every token
+any checkout returned counts as issued.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from leasecheck.core.timeutil import parse_rfc3339
+
+from .observation import Observation
+from .operations import ALWAYS_ALLOWED, CHECKOUT_OP, HEARTBEAT_OP, RUNTIME
+from .problems import valid
+from .run import GeneratedRun
+
+#: CHK-02's answers to a second checkin.
+SECOND_CHECKIN = (200, 404, 409)
+#: A container checkout's identity fields (any one binds it).
+CONTAINER_FIELDS = ("cluster_id", "namespace", "pod_name", "container_id")
+#: Seconds: TIME-01's rounding tolerance, reused for TIME-02.
+EXPIRY_ROUNDING = 1.0
+
+
+def check_run(run: GeneratedRun) -> None:
+    """Every own check, in the order its findings are reported."""
+    checkout_answers(run)
+    Lifecycle(run).walk()
+
+
+# ------------------------------------------------------------------ LIFE-01
+def checkout_answers(run: GeneratedRun) -> None:
+    """LIFE-01: a valid checkout with a binding identity is not refused as invalid (422), and
+    not refused as full (403/409) while fewer leases than seats were ever granted on a license
+    the suite made (tokens granted plus unanswered checkouts bound what may be held)."""
+    seats = run.fixture.seats or 0
+    tokens: set[str] = set()
+    unanswered = 0
+    for o in run.observations:
+        if o.operation != CHECKOUT_OP or not o.documented_method:
+            continue
+        if o.status is None:
+            unanswered += 1
+            continue
+        token = o.exchange.lease_token
+        if o.status == 200 and token is not None:
+            tokens.add(token)
+            continue
+        if not valid(o, run.auth):
+            continue
+        _, body = o.sent_json()
+        if o.status == 422 and has_identity(body):
+            run.fail(
+                "LIFE-01",
+                "checkout: 422 for a binding identity",
+                f"{o.describe()}: a schema-valid checkout with a binding identity was refused as invalid (422)",
+                o.exchange,
+            )
+        elif o.status in (403, 409) and run.provisioned and len(tokens) + unanswered < seats:
+            run.fail(
+                "LIFE-01",
+                "checkout: refused with free seats",
+                f"{o.describe()}: refused although at most {len(tokens) + unanswered} of {seats} seats "
+                "were ever granted on this license",
+                o.exchange,
+            )
+
+
+def has_identity(body: Any) -> bool:
+    """A binding identity by the facts: a fingerprint for hardware, a container field for containers.
+    Blank strings do not count (honest servers may read them as absent)."""
+    if not isinstance(body, dict):
+        return False
+
+    def given(name: str) -> bool:
+        v = body.get(name)
+        return isinstance(v, str) and v.strip() != ""
+
+    if body.get("is_container") is True:
+        return any(given(f) for f in CONTAINER_FIELDS)
+    return given("fingerprint")
+
+
+# ------------------------------------------------------------------ the lease life cycle
+class Lifecycle:
+    """Walks the runtime exchanges in order, remembering the tokens issued and ended and the
+    latest expiry given per token; judges CHK-03, LIFE-03, TIME-02, CHK-02 and (through
+    `LicenseIdentity`) LIFE-05."""
+
+    def __init__(self, run: GeneratedRun) -> None:
+        self.run = run
+        self.issued: set[str] = set()
+        self.ended: set[str] = set()  # checked in (200) since a checkout last returned them
+        self.expiry: dict[str, float] = {}
+        self.keys = Counter(o.sent_header("idempotency-key") for o in run.observations)
+        self.license = LicenseIdentity(run)
+
+    def walk(self) -> None:
+        for o in self.run.observations:
+            if o.operation in RUNTIME and o.documented_method and o.status is not None:
+                self.step(o)
+
+    def step(self, o: Observation) -> None:
+        data = o.exchange.data
+        granted: dict[str, Any] | None = data if o.status == 200 and isinstance(data, dict) else None
+        if o.operation == CHECKOUT_OP and granted is not None:
+            self._issued(granted)  # whatever the request looked like
+        if not valid(o, self.run.auth):
+            return
+        if granted is not None:
+            self.license.check(o, granted)
+        token = o.lease_token_sent() if o.operation != CHECKOUT_OP else None
+        if token is None:
+            return
+        if token not in self.issued:
+            self._never_issued(o, granted)
+        elif o.operation == HEARTBEAT_OP:
+            self._after_checkin(o, token, granted)
+            self._expiry_kept(o, token, granted)
+        else:
+            self._second_checkin(o, token)
+            if granted is not None:
+                self.ended.add(token)
+
+    def _issued(self, data: dict[str, Any]) -> None:
+        token = data.get("lease_token")
+        if isinstance(token, str):
+            self.issued.add(token)
+            self.ended.discard(token)  # returned again by a checkout: treat as live, judge nothing
+            self._raise(token, data.get("lease_expires_at"))
+
+    def _never_issued(self, o: Observation, granted: dict[str, Any] | None) -> None:
+        """CHK-03: heartbeat and checkin refuse a lease_token no checkout returned."""
+        if granted is not None:
+            self.run.fail(
+                "CHK-03",
+                f"{o.operation}: 200 for a token never issued",
+                f"{o.describe()}: a lease_token no checkout returned was accepted",
+                o.exchange,
+            )
+
+    def _after_checkin(self, o: Observation, token: str, granted: dict[str, Any] | None) -> None:
+        """LIFE-03: a lease whose checkin answered 200 cannot be heartbeated."""
+        if token not in self.ended:
+            return
+        self.run.exercised["LIFE-03"] += 1
+        if granted is not None:
+            self.run.fail(
+                "LIFE-03",
+                "heartbeat: 200 after checkin",
+                f"{o.describe()}: the lease was heartbeated after its checkin answered 200",
+                o.exchange,
+            )
+
+    def _expiry_kept(self, o: Observation, token: str, granted: dict[str, Any] | None) -> None:
+        """TIME-02: a heartbeat never answers an expiry earlier than one already given."""
+        if granted is None:
+            return
+        given = granted.get("lease_expires_at")
+        if token in self.expiry and isinstance(given, str):
+            self.run.exercised["TIME-02"] += 1
+            new = _epoch(given)
+            if new is not None and new < self.expiry[token] - EXPIRY_ROUNDING:
+                self.run.fail(
+                    "TIME-02",
+                    "heartbeat: expiry moved earlier",
+                    f"{o.describe()}: lease_expires_at {given} is "
+                    f"{self.expiry[token] - new:.3f} s earlier than one already given",
+                    o.exchange,
+                )
+        if token not in self.ended:
+            self._raise(token, given)
+
+    def _second_checkin(self, o: Observation, token: str) -> None:
+        """CHK-02: a second checkin of an ended lease, with a new key, answers 200, 404 or 409."""
+        if token not in self.ended or self.keys[o.sent_header("idempotency-key")] != 1:
+            return
+        self.run.exercised["CHK-02"] += 1
+        if o.status not in (*SECOND_CHECKIN, *ALWAYS_ALLOWED):
+            self.run.fail(
+                "CHK-02",
+                "checkin: second checkin answer",
+                f"{o.describe()}: a second checkin (new key) must answer 200, 404 or 409",
+                o.exchange,
+            )
+
+    def _raise(self, token: str, value: Any) -> None:
+        """Remember the latest expiry given for `token`."""
+        t = _epoch(value)
+        if t is not None:
+            self.expiry[token] = max(self.expiry.get(token, t), t)
+
+
+# ------------------------------------------------------------------ LIFE-05
+class LicenseIdentity:
+    """LIFE-05: every answer for the run's license names the same license_id (the license's
+    own when the suite made it) and the policy's license_type."""
+
+    def __init__(self, run: GeneratedRun) -> None:
+        self.run = run
+        self.first: tuple[Any, Observation] | None = None
+
+    def check(self, o: Observation, data: dict[str, Any]) -> None:
+        run = self.run
+        run.exercised["LIFE-05"] += 1
+        lid = data.get("license_id")
+        if self.first is None:
+            self.first = (lid, o)
+        elif lid != self.first[0]:
+            run.fail(
+                "LIFE-05",
+                "license_id differs",
+                f"{o.describe()}: license_id {lid!r} differs from "
+                f"{self.first[0]!r} in an earlier answer for the same license",
+                self.first[1].exchange,
+                o.exchange,
+            )
+        if not run.provisioned:
+            return
+        if lid != run.fixture.license_id:
+            run.fail(
+                "LIFE-05",
+                "license_id is not the license's",
+                f"{o.describe()}: license_id {lid!r} is not the license's id {run.fixture.license_id!r}",
+                o.exchange,
+            )
+        if data.get("license_type") != run.fixture.license_type:
+            run.fail(
+                "LIFE-05",
+                "license_type is not the policy's",
+                f"{o.describe()}: license_type {data.get('license_type')!r} is not the policy's "
+                f"{run.fixture.license_type!r}",
+                o.exchange,
+            )
+
+
+def _epoch(value: Any) -> float | None:
+    try:
+        return parse_rfc3339(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -1,0 +1,96 @@
+"""invariants: the own checks over a whole run, in order (LIFE-01, CHK-03, LIFE-03, TIME-02, CHK-02, LIFE-05)."""
+
+from __future__ import annotations
+
+import pytest
+
+from leasecheck.conformance.generated.invariants import check_run, checkout_answers, has_identity
+
+from .conftest import lease, observation, requirements, run_of
+
+
+@pytest.mark.parametrize(
+    "body,identity",
+    [
+        ({"fingerprint": "fp"}, True),
+        ({"fingerprint": " "}, False),
+        ({}, False),
+        ({"is_container": True, "fingerprint": "fp"}, False),
+        ({"is_container": True, "pod_name": "p"}, True),
+        ({"is_container": False, "pod_name": "p"}, False),
+    ],
+)
+def test_binding_identity(body, identity):
+    assert has_identity(body) is identity
+
+
+def test_honest_sequence_has_no_findings():
+    run = run_of(
+        observation("checkout", 200, {"fingerprint": "a"}, data=lease("llt_A")),
+        observation("heartbeat", 200, {"lease_token": "llt_A"}, data=lease(expires="2026-01-01T00:00:11.000Z")),
+        observation("heartbeat", 404, {"lease_token": "llt_unknown"}),
+        observation("checkin", 200, {"lease_token": "llt_A"}, data=lease(expires="2026-01-01T00:00:01.000Z")),
+        observation("heartbeat", 404, {"lease_token": "llt_A"}),
+        observation("checkin", 404, {"lease_token": "llt_A"}),
+        observation("checkout", 422, {"os": "linux"}),
+        observation("checkout", 409, {"fingerprint": "b"}),  # judged below with few seats, not here
+    )
+    check_run(run)
+    assert requirements(run) == {"LIFE-01"}  # 409 with 1 of 200 seats granted
+    assert run.exercised["LIFE-03"] == 1 and run.exercised["CHK-02"] == 1 and run.exercised["TIME-02"] == 1
+    assert run.exercised["LIFE-05"] == 3  # the three valid 200 answers
+
+
+def test_broken_sequences_are_found():
+    run = run_of(
+        observation("checkout", 200, {"fingerprint": "a"}, data=lease("llt_A")),
+        observation("heartbeat", 200, {"lease_token": "llt_A"}, data=lease(expires="2026-01-01T00:00:05.000Z")),
+        observation("heartbeat", 200, {"lease_token": "llt_never"}, data=lease()),
+        observation("checkin", 200, {"lease_token": "llt_A"}, data=lease()),
+        observation("heartbeat", 200, {"lease_token": "llt_A"}, data=lease(lid="lic_2")),
+        observation("checkin", 422, {"lease_token": "llt_A"}),
+        observation("checkout", 422, {"fingerprint": "b"}),
+    )
+    check_run(run)
+    by_kind = {f.kind: f.requirement for f in run.findings}
+    assert by_kind == {
+        "heartbeat: expiry moved earlier": "TIME-02",
+        "heartbeatFloatingLicense: 200 for a token never issued": "CHK-03",
+        "heartbeat: 200 after checkin": "LIFE-03",
+        "license_id differs": "LIFE-05",
+        "license_id is not the license's": "LIFE-05",
+        "checkin: second checkin answer": "CHK-02",
+        "checkout: 422 for a binding identity": "LIFE-01",
+    }
+    differs = next(f for f in run.findings if f.kind == "license_id differs")
+    assert [ex.path for ex in differs.evidence] == [
+        run.observations[0].exchange.path,
+        run.observations[4].exchange.path,
+    ]
+
+
+def test_requests_that_are_not_valid_judge_nothing_but_still_issue_tokens():
+    run = run_of(
+        observation("checkout", 200, {"fingerprint": "a", "x": 1}, data=lease("llt_A")),  # INPUT-02, yet issued
+        observation("heartbeat", 200, {"lease_token": "llt_A"}, data=lease(lid="lic_2"), auth=None),
+        observation("heartbeat", 200, {"lease_token": "llt_A"}, data=lease()),
+    )
+    check_run(run)
+    assert not run.findings and run.exercised["LIFE-05"] == 1
+
+
+def test_capacity_refusals_are_not_judged_without_a_fresh_license():
+    run = run_of(observation("checkout", 409, {"fingerprint": "b"}), provisioned=False)
+    checkout_answers(run)
+    assert not run.findings
+
+
+def test_unanswered_checkouts_count_as_possibly_granted():
+    run = run_of(
+        observation("checkout", None, {"fingerprint": "a"}),
+        observation("checkout", 200, {"fingerprint": "b"}, data=lease("llt_B")),
+        observation("checkout", 409, {"fingerprint": "c"}),
+        seats=2,
+    )
+    checkout_answers(run)
+    assert not run.findings
