@@ -56,7 +56,7 @@ def conformance_args(server: ReferenceServer, report_dir: Path, run_id: str, *ar
         "--target",
         str(server.base_url),
         "--minute-seconds",
-        str(MINUTE_SECONDS),
+        str(server.minute_seconds),
         "--report-dir",
         str(report_dir),
         "--run-id",
