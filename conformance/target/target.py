@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from leasecheck.core.cleanup import CleanupReport, cleanup_http
 from leasecheck.core.client import Exchange, Http, LeaseClient, Management, Observer, System
@@ -87,6 +86,10 @@ class Target:
             inventory=Inventory.load(settings.inventory) if settings.inventory else None,
             tracker=self.tracker,
         )
+        #: `target.license(seats=, timeout_minutes=, ...)`: a license of the scenario's own, or NotRunnable.
+        self.license = self.provisioning.license
+        #: `target.set_status(fixture, "suspend" | "reinstate" | "revoke")` (management only).
+        self.set_status = self.provisioning.set_status
 
     # ------------------------------------------------------------ transport
     @property
@@ -135,24 +138,7 @@ class Target:
         leave together (None without a cap)."""
         return self.transport.race_permit(requests)
 
-    # --------------------------------------------------------- provisioning
-    def license(
-        self,
-        *,
-        seats: int | None = 1,
-        timeout_minutes: int = 1,
-        license_type: str = "subscription",
-        features: list[dict[str, Any]] | None = None,
-        purpose: str = "scenario",
-    ) -> LicenseFixture:
-        """A license of the scenario's own with this policy, or NotRunnable saying why not."""
-        return self.provisioning.license(
-            seats=seats, timeout_minutes=timeout_minutes, license_type=license_type, features=features, purpose=purpose
-        )
-
-    def set_status(self, fixture: LicenseFixture, action: str) -> None:
-        self.provisioning.set_status(fixture, action)
-
+    # -------------------------------------------------------------- licenses
     def lease_seconds(self, fixture: LicenseFixture) -> float:
         """How long a lease of this license lasts on this target."""
         return fixture.timeout_minutes * self.settings.minute

@@ -106,7 +106,7 @@ class RunOnServer:
 
 def run_on_server(db_path: Path, run_id: str) -> RunOnServer:
     """Licenses of a run are those whose product code starts lc-<run id>- and whose
-    metadata names the run (Target._create puts the run id in both)."""
+    metadata names the run (conformance/target/provisioning.py puts the run id in both)."""
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         rows = db.execute(
