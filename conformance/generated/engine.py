@@ -116,7 +116,7 @@ def _share(target: Target, observations: list[Observation]) -> None:
     tracker, which checks in what the run still holds when it ends. Not the server clock:
     schemathesis's send and receive instants are approximate, and a wrong round trip there
     would skew every timed scenario."""
-    inspector = Inspector(target.keyring, refresh_keys=target.refresh_keys)
+    inspector = Inspector(target.keyring, refresh_keys=target.refresh_keys, interop=target.interop)
     for o in observations:
         target.tracker(o.exchange)
         if target.on_finding is not None:
