@@ -93,7 +93,7 @@ def test_pacer_holds_the_average_rate_across_threads():
 
 
 def test_run_with_max_rps_stays_under_the_cap(state_dir: Path, tmp_path: Path):
-    cap = 80.0
+    cap = 25.0  # well under what even a loaded machine sends, so the cap is met and waited on
     tmp_path = tmp_path / "report"
     with ReferenceServer(minute_seconds=MINUTE_SECONDS) as srv:
         before = _requests_served(srv)
@@ -107,7 +107,7 @@ def test_run_with_max_rps_stays_under_the_cap(state_dir: Path, tmp_path: Path):
         elapsed = time.monotonic() - started
         served = _requests_served(srv) - before - 1  # minus this scrape
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert "at most 80 requests/s" in proc.stdout
+    assert "at most 25 requests/s" in proc.stdout
     assert served > 2 * cap, "the run must be long enough for the cap to matter"
     assert served <= cap * elapsed + cap + 2, f"{served} requests in {elapsed:.1f} s with a cap of {cap}/s"
     results = json.loads((tmp_path / "results.json").read_text())
