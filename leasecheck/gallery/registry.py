@@ -1,4 +1,4 @@
-"""Every case of the gallery by name: the 37 faults and the honest variants.
+"""Every case of the gallery by name: the faults and the honest variants.
 
 A fault is named for the bug a real server shipped; it documents the
 requirement IDs (specs/requirements.yaml) the bug violates, which the suite
@@ -24,6 +24,7 @@ from .faults import (
     idempotency,
     input,
     lifecycle,
+    sdk,
     signatures,
     status,
     system,
@@ -326,6 +327,14 @@ _FAULTS = (
         ("ENV-02", "ENV-01"),
         'errors leave as the web framework\'s default body {"detail": ...}: no error.code to branch on, no request id',
         Parts(envelopes=envelopes.FrameworkErrors),
+    ),
+    Fault(
+        "error-without-request-id",
+        "sdk",
+        ("SDK-03",),
+        "error envelopes leave without meta.request_id (assigned after the error handler ran), "
+        "so the SDK's ApiError carries no request id for support to find the request by",
+        Parts(envelopes=sdk.ErrorsWithoutRequestId),
     ),
 )
 
