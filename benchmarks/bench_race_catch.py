@@ -1,5 +1,5 @@
 """Benchmark: how often the suite's concurrency scenario catches a race fault
-of the gallery (reference_server/faults.py).
+of the gallery (leasecheck/gallery/faults/).
 
 A race is probabilistic: the bug shows only when requests interleave inside
 its window. This starts one server with the fault and runs the one scenario
@@ -32,7 +32,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from leasecheck.core.server_process import ReferenceServer
+from leasecheck.gallery import process
+from leasecheck.gallery.matrix import Case, conformance_command
 
 #: fault -> (area, pytest -k expression, the requirement it must fail)
 HUNTS = {
@@ -45,25 +46,10 @@ def one_run(fault: str, base_url: str, token: str, report: Path) -> dict:
     area, scenario, rid = HUNTS[fault]
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
     env["LEASECHECK_MANAGEMENT_TOKEN"] = token
+    case = Case("fault", fault, process.case_args(fault=fault), 1.0, (area,), (rid,))
     started = time.monotonic()
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "leasecheck.cli",
-            "conformance",
-            "--target",
-            base_url,
-            "--minute-seconds",
-            "1",
-            "--only",
-            area,
-            "-k",
-            scenario,
-            "-v",
-            "--report-dir",
-            str(report),
-        ],
+        conformance_command(base_url, case, report, ["-k", scenario, "-v"]),
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -87,7 +73,7 @@ def main() -> int:
 
     env = {"LEASECHECK_FAULT_RACE_WINDOW_MS": str(args.window_ms)} if args.window_ms is not None else {}
     with (
-        ReferenceServer(minute_seconds=1.0, workers=args.workers, extra_args=("--fault", args.fault), env=env) as srv,
+        process.server(fault=args.fault, minute_seconds=1.0, workers=args.workers, env=env) as srv,
         tempfile.TemporaryDirectory(prefix="leasecheck-race-") as tmp,
     ):
         assert srv.base_url is not None

@@ -5,6 +5,12 @@ Idempotency-Key, then the body) and hand validated input to `Runtime` or
 `Catalogue`, which run their SQLite work in a thread. Every refusal is an
 `ApiError` rendered as an error envelope; anything unexpected becomes a 500
 envelope without a stack trace (the traceback goes to the server log).
+
+A server is assembled from `Parts`: the correct classes by default. Each
+input step (reading, decoding and checking a body, authenticating, taking the
+Idempotency-Key) is a public method, so that the fault gallery can build a
+server from a subclass that changes one of them; this module never learns
+of it.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import hmac
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
@@ -35,7 +42,7 @@ from .errors import (
     ApiError,
     unauthorized,
 )
-from .idempotency import require_key
+from .idempotency import Idempotency, require_key
 from .keys import KeyRingFile, load_or_create
 from .leases import Runtime
 from .management import TRANSITIONS, Catalogue
@@ -65,20 +72,22 @@ Handler = Callable[[Request], Awaitable[Response]]
 class Api:
     """One worker's view of the server: store, keys, runtime and catalogue."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, parts: Parts | None = None) -> None:
+        parts = parts or Parts()
         self.settings = settings
         style = settings.behaviour.timestamp_style
         self.store = Store(settings.db_path)
         self.store.initialise()
         load_or_create(settings.signing_key_file)
         self.keys = KeyRingFile(settings.signing_key_file)
-        self.envelopes = Envelopes(self.keys, style)
-        self.runtime = Runtime(self.store, settings)
+        self.envelopes = parts.envelopes(self.keys, style)
+        self.runtime = parts.runtime(self.store, settings, parts.idempotency.from_settings(settings))
         self.catalogue = Catalogue(self.store, style)
         self.metrics = Metrics()
 
     # ------------------------------------------------------------------ input
-    async def _read_body(self, request: Request) -> bytes:
+    async def read_body(self, request: Request) -> bytes:
+        """The raw body, refused with 413 past the size limit (before all of it is read)."""
         limit = self.settings.max_body_bytes
         too_large = ApiError(413, PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes")
         declared = request.headers.get("content-length", "")
@@ -91,17 +100,31 @@ class Api:
                 raise too_large
         return bytes(body)
 
-    async def _body(self, request: Request, spec: Spec, *, empty_ok: bool = False) -> dict[str, Any]:
-        raw = await self._read_body(request)
+    def decode_json(self, raw: bytes) -> Any:
+        """The body as JSON; anything else is a 400 INVALID_JSON envelope, never a 500 (INPUT-01)."""
+        return parse_json(raw)
+
+    def check_fields(self, value: Any, spec: Spec) -> dict[str, Any]:
+        """The route's fields, type-checked; an unknown field is refused, not ignored (INPUT-02)."""
+        return check_object(value, spec)
+
+    async def parse_body(self, request: Request, spec: Spec, *, empty_ok: bool = False) -> dict[str, Any]:
+        """Read, decode and check a request body, in that order (specs/README.md)."""
+        raw = await self.read_body(request)
         if empty_ok and not raw.strip():
             return {}
-        return check_object(parse_json(raw), spec)
+        return self.check_fields(self.decode_json(raw), spec)
 
-    async def _license(self, request: Request) -> License:
+    async def authenticate(self, request: Request) -> License:
+        """The license of `Authorization: License <key>`; anything else is a 401 (AUTH-01)."""
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "license" or not credential.strip():
             raise unauthorized("an Authorization: License <license-key> header is required")
         return await run_in_threadpool(self.runtime.authenticate, credential.strip())
+
+    def idempotency_key(self, request: Request) -> str:
+        """The Idempotency-Key checkout and checkin require; missing or too long is a 400 (IDEM-01, IDEM-02)."""
+        return require_key(request.headers.get("idempotency-key"))
 
     def _management(self, request: Request) -> None:
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
@@ -111,46 +134,46 @@ class Api:
 
     # ------------------------------------------------------------------ runtime
     async def checkout(self, request: Request) -> Response:
-        lic = await self._license(request)
-        key = require_key(request.headers.get("idempotency-key"))
-        body = await self._body(request, CHECKOUT_BODY)
+        lic = await self.authenticate(request)
+        key = self.idempotency_key(request)
+        body = await self.parse_body(request, CHECKOUT_BODY)
         answer = await run_in_threadpool(self.runtime.checkout, lic.id, key, body)
         return self.envelopes.signed(answer.data, replayed=answer.replayed)
 
     async def heartbeat(self, request: Request) -> Response:
-        lic = await self._license(request)
-        body = await self._body(request, LEASE_TOKEN)
+        lic = await self.authenticate(request)
+        body = await self.parse_body(request, LEASE_TOKEN)
         answer = await run_in_threadpool(self.runtime.heartbeat, lic.id, body["lease_token"])
         return self.envelopes.signed(answer.data)
 
     async def checkin(self, request: Request) -> Response:
-        lic = await self._license(request)
-        key = require_key(request.headers.get("idempotency-key"))
-        body = await self._body(request, LEASE_TOKEN)
+        lic = await self.authenticate(request)
+        key = self.idempotency_key(request)
+        body = await self.parse_body(request, LEASE_TOKEN)
         answer = await run_in_threadpool(self.runtime.checkin, lic.id, key, body)
         return self.envelopes.signed(answer.data, replayed=answer.replayed)
 
     # ------------------------------------------------------------------ management
     async def create_product(self, request: Request) -> Response:
         self._management(request)
-        body = await self._body(request, PRODUCT)
+        body = await self.parse_body(request, PRODUCT)
         return self.envelopes.plain(await run_in_threadpool(self.catalogue.create_product, body), 201)
 
     async def create_policy(self, request: Request) -> Response:
         self._management(request)
-        body = await self._body(request, POLICY)
+        body = await self.parse_body(request, POLICY)
         product_id = request.path_params["product_id"]
         return self.envelopes.plain(await run_in_threadpool(self.catalogue.create_policy, product_id, body), 201)
 
     async def create_license(self, request: Request) -> Response:
         self._management(request)
-        body = await self._body(request, LICENSE)
+        body = await self.parse_body(request, LICENSE)
         return self.envelopes.plain(await run_in_threadpool(self.catalogue.create_license, body), 201)
 
     def status_change(self, action: str) -> Handler:
         async def handler(request: Request) -> Response:
             self._management(request)
-            await self._body(request, EMPTY, empty_ok=True)
+            await self.parse_body(request, EMPTY, empty_ok=True)
             license_id = request.path_params["license_id"]
             return self.envelopes.plain(await run_in_threadpool(self.catalogue.change_status, license_id, action))
 
@@ -236,15 +259,26 @@ class Api:
         return routes
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+@dataclass(frozen=True)
+class Parts:
+    """The classes one server is assembled from: the correct ones by default.
+
+    The fault gallery builds a deliberately broken server by handing one
+    subclass here (a `Runtime` whose seat check is off by one, an `Api` that
+    makes up a missing Idempotency-Key, ...); everything else stays correct.
+    """
+
+    api: type[Api] = Api
+    runtime: type[Runtime] = Runtime
+    idempotency: type[Idempotency] = Idempotency
+    envelopes: type[Envelopes] = Envelopes
+
+
+def create_app(settings: Settings | None = None, parts: Parts | None = None) -> Starlette:
     """The ASGI app; uvicorn workers call this with settings from the environment."""
     settings = (settings or Settings.from_env()).validate()
-    api = Api(settings)
-    if settings.fault:  # only `leasecheck serve --fault NAME`: a deliberately broken server
-        from .faults import install
-
-        install(api, settings.fault)
-        log.warning("FAULT INJECTED in this worker: %s (see `leasecheck serve --list-faults`)", settings.fault)
+    parts = parts or Parts()
+    api = parts.api(settings, parts)
     app = Starlette(
         routes=api.routes(),
         middleware=[Middleware(MetricsMiddleware, metrics=api.metrics), *throttle_middleware(settings, api.envelopes)],

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY_REQUIRED, ApiError
+from .settings import Settings
 from .store import IdempotencyRecord, Tx
 from .validation import canonical
 
@@ -43,14 +44,45 @@ def fingerprint(body: Any) -> str:
 
 
 class Idempotency:
+    """The Idempotency-Key steps of checkout and checkin, each a method so that
+    the fault gallery can replace one (a key scoped too widely, a body never
+    compared, a replay that runs the work again) and leave the others correct."""
+
     def __init__(self, ttl_seconds: float, conflict_status: int, conflict_code: str = IDEMPOTENCY_CONFLICT) -> None:
         self.ttl_seconds = ttl_seconds
         self.conflict_status = conflict_status
         self.conflict_code = conflict_code
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Idempotency:
+        """The retention and the conflict answer (IDEM-05, IDEM-06) these settings choose."""
+        behaviour = settings.behaviour
+        return cls(
+            settings.idempotency_ttl_seconds, behaviour.idempotency_conflict_status, behaviour.idempotency_conflict_code
+        )
+
     def scope(self, license_id: str) -> str:
         """Keys belong to a license: the same key under another license is a new request (IDEM-07)."""
         return license_id
+
+    def lookup(self, tx: Tx, license_id: str, endpoint: str, key: str, now: float) -> IdempotencyRecord | None:
+        """The answer stored for this key, unless it has outlived the retention (then it is forgotten)."""
+        scope = self.scope(license_id)
+        tx.forget_idempotency(scope, endpoint, key, not_before=now - self.ttl_seconds)
+        return tx.idempotency_record(scope, endpoint, key)
+
+    def refuse_changed_body(self, record: IdempotencyRecord, body: Any) -> None:
+        """A key reused with another body is refused, never replayed (IDEM-05)."""
+        if record.fingerprint != fingerprint(body):
+            raise ApiError(
+                self.conflict_status,
+                self.conflict_code,
+                "this Idempotency-Key was used with a different body; reuse the original body or generate a new key",
+            )
+
+    def remember(self, tx: Tx, license_id: str, endpoint: str, key: str, body: Any, data: Any, now: float) -> None:
+        """Store the answer in the transaction that did the work, so a racing duplicate finds it (IDEM-08)."""
+        tx.idempotency_put(IdempotencyRecord(self.scope(license_id), endpoint, key, fingerprint(body), 200, data, now))
 
     def run(
         self,
@@ -64,18 +96,14 @@ class Idempotency:
         work: Callable[[], dict[str, Any]],
     ) -> Answer:
         """Replay the stored answer for this key, refuse a changed body, or do the work and store it."""
-        scope = self.scope(license_id)
-        fp = fingerprint(body)
-        record = tx.idempotency_get(scope, endpoint, key, not_before=now - self.ttl_seconds)
+        record = self.lookup(tx, license_id, endpoint, key, now)
         if record is not None:
-            if record.fingerprint != fp:
-                raise ApiError(
-                    self.conflict_status,
-                    self.conflict_code,
-                    "this Idempotency-Key was used with a different body; "
-                    "reuse the original body or generate a new key",
-                )
-            return Answer(record.data, replayed=True)
+            self.refuse_changed_body(record, body)
+            return self.replay(record, work)
         data = work()
-        tx.idempotency_put(IdempotencyRecord(scope, endpoint, key, fp, 200, data, now))
+        self.remember(tx, license_id, endpoint, key, body, data, now)
         return Answer(data)
+
+    def replay(self, record: IdempotencyRecord, work: Callable[[], dict[str, Any]]) -> Answer:
+        """The stored answer, marked as a replay: the work is not done again (IDEM-03)."""
+        return Answer(record.data, replayed=True)

@@ -1,17 +1,19 @@
 """Checkout, heartbeat and checkin: each one SQLite write transaction.
 
-The steps are small methods on purpose: the seat check, the expiry test,
-the lease deadline and the idempotency lookup are the places where real
-servers have shipped bugs, and where the fault gallery (faults.py) overrides
-one of them by name to prove the suite catches the bug. Every method that
-reads seats runs inside `Store.write()`, so the count and the insert that
-follows cannot interleave with another process.
+The steps are small public methods on purpose: the seat check, the expiry
+test, the lease deadline and the lease lookup are the places where real
+servers have shipped bugs, and where the fault gallery (`leasecheck.gallery`,
+which this server never imports) subclasses `Runtime` and overrides one step
+by name to prove the suite catches the bug. Every method that reads seats
+runs inside `Store.write()`, so the count and the insert that follows cannot
+interleave with another process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from . import clock
@@ -53,15 +55,11 @@ def effective_status(lic: License, now: float) -> str:
 class Runtime:
     """The floating-lease runtime surface over one store."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, idempotency: Idempotency | None = None) -> None:
         self.store = store
         self.settings = settings
         self.behaviour = settings.behaviour
-        self.idempotency = Idempotency(
-            settings.idempotency_ttl_seconds,
-            settings.behaviour.idempotency_conflict_status,
-            settings.behaviour.idempotency_conflict_code,
-        )
+        self.idempotency = idempotency or Idempotency.from_settings(settings)
         self._next_prune = 0.0
 
     # ------------------------------------------------------------------ operations
@@ -84,13 +82,13 @@ class Runtime:
                 key=key,
                 body=body,
                 now=now,
-                work=lambda: self._grant(tx, license_id, identity, now),
+                work=lambda: self.grant_lease(tx, license_id, identity, now),
             )
 
     def heartbeat(self, license_id: str, token: str) -> Answer:
         with self.store.write() as tx:
             now = clock.now()
-            lic, policy = self._usable_license(tx, license_id, now)
+            lic, policy = self.usable_license(tx, license_id, now)
             self.reclaim_expired(tx, license_id, now)
             lease = self.find_lease(tx, license_id, token)
             if lease is None:
@@ -111,7 +109,7 @@ class Runtime:
                 key=key,
                 body=body,
                 now=now,
-                work=lambda: self._release(tx, license_id, body["lease_token"], now),
+                work=lambda: self.release_lease(tx, license_id, body["lease_token"], now),
             )
 
     # ------------------------------------------------------------------ steps
@@ -121,8 +119,9 @@ class Runtime:
             tx.prune(now, self.settings.idempotency_ttl_seconds)
             self._next_prune = now + PRUNE_EVERY_SECONDS
 
-    def _grant(self, tx: Tx, license_id: str, identity: str, now: float) -> dict[str, Any]:
-        lic, policy = self._usable_license(tx, license_id, now)
+    def grant_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> dict[str, Any]:
+        """Checkout's work: extend the lease this identity holds (CAP-06) or allocate a free seat."""
+        lic, policy = self.usable_license(tx, license_id, now)
         seats = self.seats(policy)
         self.reclaim_expired(tx, license_id, now)
         held = self.held_lease(tx, license_id, identity, now)
@@ -132,42 +131,36 @@ class Runtime:
             lease = self.allocate_seat(tx, lic, policy, identity, seats, now)
         return self.lease_data(lic, policy, lease, now, with_token=True)
 
-    def _release(self, tx: Tx, license_id: str, token: str, now: float) -> dict[str, Any]:
-        lic = self._license(tx, license_id)
-        policy = self._policy(tx, lic)
+    def release_lease(self, tx: Tx, license_id: str, token: str, now: float) -> dict[str, Any]:
+        """Checkin's work: end a live lease of this license and answer its final view (LIFE-03, CHK-03)."""
+        lic = self.find_license(tx, license_id)
+        policy = self.policy_of(tx, lic)
         self.reclaim_expired(tx, license_id, now)
         lease = self.find_lease(tx, license_id, token)
         if lease is None or not self.is_live(lease, now):
             raise lease_not_found()
-        tx.end_lease(lease.token, now, "checked_in")
-        ended = Lease(
-            lease.token,
-            lease.license_id,
-            lease.device_id,
-            lease.identity,
-            lease.issued_at,
-            expires_at=now,
-            ended_at=now,
-            end_reason="checked_in",
-        )
+        ended = self.end_lease(tx, lease, now)
         return self.lease_data(lic, policy, ended, now, with_token=False)
 
-    def _license(self, tx: Tx, license_id: str) -> License:
+    def find_license(self, tx: Tx, license_id: str) -> License:
+        """The authenticated license, read again inside this transaction (it may have changed since)."""
         lic = tx.license(license_id)
         if lic is None:
             raise unauthorized("unknown license key")
         return lic
 
-    def _policy(self, tx: Tx, lic: License) -> Policy:
+    def policy_of(self, tx: Tx, lic: License) -> Policy:
+        """The policy a license's floating seats and timeout come from."""
         policy = tx.policy(lic.policy_id)
         if policy is None:  # the schema's foreign key makes this unreachable
             raise RuntimeError(f"license {lic.id} has no policy")
         return policy
 
-    def _usable_license(self, tx: Tx, license_id: str, now: float) -> tuple[License, Policy]:
-        lic = self._license(tx, license_id)
+    def usable_license(self, tx: Tx, license_id: str, now: float) -> tuple[License, Policy]:
+        """The license and its policy, refused unless the license may hold leases now (STAT-01)."""
+        lic = self.find_license(tx, license_id)
         self.check_license_state(lic, now)
-        return lic, self._policy(tx, lic)
+        return lic, self.policy_of(tx, lic)
 
     def check_license_state(self, lic: License, now: float) -> None:
         """Suspended, revoked or not-yet-started -> 403 LICENSE_INACTIVE; past expires_at -> LICENSE_EXPIRED."""
@@ -179,6 +172,7 @@ class Runtime:
             raise ApiError(403, LICENSE_EXPIRED, "the license has expired")
 
     def seats(self, policy: Policy) -> int:
+        """The policy's floating seats; a policy with none (or 0) grants no lease (CAP-05)."""
         if not policy.max_floating_users:
             raise ApiError(403, FLOATING_NOT_ENABLED, "the license's policy grants no floating seats")
         return policy.max_floating_users
@@ -188,16 +182,20 @@ class Runtime:
         return lease.ended_at is None and lease.expires_at > now
 
     def seats_in_use(self, tx: Tx, license_id: str, now: float) -> int:
+        """Leases of this license that hold a seat now (the count the seat check compares)."""
         return tx.count_live_leases(license_id, now)
 
     def find_lease(self, tx: Tx, license_id: str, token: str) -> Lease | None:
         """The lease with this token, only under its own license (AUTH-02)."""
-        return tx.lease(license_id, token)
+        lease = tx.lease(token)
+        return lease if lease is not None and lease.license_id == license_id else None
 
     def reclaim_expired(self, tx: Tx, license_id: str, now: float) -> None:
+        """Lazy reaping: end this license's leases whose expiry has passed (EXP-01)."""
         tx.end_expired_leases(license_id, now)
 
     def deadline(self, policy: Policy, now: float) -> float:
+        """When a lease granted or extended now expires: the policy's timeout from now (TIME-01)."""
         return clock.later(now, policy.floating_timeout_minutes * self.settings.minute_seconds)
 
     def held_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> Lease | None:
@@ -207,12 +205,9 @@ class Runtime:
         return tx.live_lease_for_identity(license_id, identity, now)
 
     def allocate_seat(self, tx: Tx, lic: License, policy: Policy, identity: str, seats: int, now: float) -> Lease:
+        """A new lease in a free seat, or the over-capacity refusal when none is free (CAP-02, CAP-04)."""
         if self.seats_in_use(tx, lic.id, now) >= seats:
-            raise ApiError(
-                self.behaviour.over_capacity_status,
-                self.behaviour.over_capacity_code,
-                f"every floating seat of this license is in use ({seats} of {seats})",
-            )
+            raise self.over_capacity(seats)
         lease = Lease(
             token=self.new_token(),
             license_id=lic.id,
@@ -224,13 +219,28 @@ class Runtime:
         tx.insert_lease(lease)
         return lease
 
+    def over_capacity(self, seats: int) -> ApiError:
+        """The refusal of a checkout when every seat is held: 409 (or the variant's 403), never retryable (CAP-02)."""
+        return ApiError(
+            self.behaviour.over_capacity_status,
+            self.behaviour.over_capacity_code,
+            f"every floating seat of this license is in use ({seats} of {seats})",
+        )
+
     def new_token(self) -> str:
+        """A fresh lease token: a bearer credential, so unguessable (LIFE-06)."""
         return new_lease_token()
 
     def extend(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
+        """A heartbeat (or a repeated checkout) moves the expiry to a full timeout from now (TIME-03)."""
         expires_at = max(lease.expires_at, self.deadline(policy, now))  # never shortens (TIME-02)
         tx.extend_lease(lease.token, expires_at)
         return Lease(lease.token, lease.license_id, lease.device_id, lease.identity, lease.issued_at, expires_at)
+
+    def end_lease(self, tx: Tx, lease: Lease, now: float) -> Lease:
+        """End a lease now, freeing its seat for the next checkout (LIFE-03)."""
+        tx.end_lease(lease.token, now, "checked_in")
+        return replace(lease, expires_at=now, ended_at=now, end_reason="checked_in")
 
     def revive_or_refuse(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
         """An expired lease is dead (404) unless the variant revives it into a free seat (EXP-04)."""

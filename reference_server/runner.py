@@ -2,7 +2,10 @@
 the socket, hand settings to uvicorn workers, and announce readiness.
 
 This is the one place that knows how settings reach worker processes (the
-environment, see `Settings.to_env`) and how uvicorn is driven.
+environment, see `Settings.to_env`) and how uvicorn is driven. `serve` is the
+public runner every `serve` command ends in: the server's own entry point
+with the correct app, and the fault gallery with an app of its own (an import
+string and the environment its workers need, nothing this module knows about).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import uvicorn
@@ -105,14 +108,27 @@ def log_config() -> dict[str, Any]:
     return cfg
 
 
-def run(settings: Settings, announce: Callable[[str], None]) -> int:
-    """Serve until stopped; returns the process exit status."""
+def say(line: str) -> None:
+    """A line on stdout, flushed at once: whoever started the server waits for it."""
+    print(line, flush=True)
+
+
+def run(
+    settings: Settings,
+    announce: Callable[[str], None],
+    *,
+    app: str = APP,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """Serve `app` (an import string of an app factory) until stopped; returns the exit status.
+
+    `env` joins the settings in the environment that every worker inherits."""
     prepare(settings)
     sock = bind(settings.host, settings.port)
     port = sock.getsockname()[1]
-    os.environ.update(settings.to_env())  # inherited by spawned workers
+    os.environ.update({**settings.to_env(), **(env or {})})  # inherited by spawned workers
     config = uvicorn.Config(
-        APP,
+        app,
         factory=True,
         host=settings.host,
         port=port,
@@ -127,3 +143,12 @@ def run(settings: Settings, announce: Callable[[str], None]) -> int:
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     return 0 if server.started else 3
+
+
+def serve(settings: Settings, *, token_generated: bool, app: str = APP, env: Mapping[str, str] | None = None) -> int:
+    """What every `serve` command does: refuse bad settings, print a generated token once, serve."""
+    settings.validate()
+    if token_generated:
+        # The one place a secret is printed: so that a newcomer can provision.
+        say(f"leasecheck reference server management token (generated, shown once): {settings.management_token}")
+    return run(settings, say, app=app, env=env)

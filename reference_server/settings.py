@@ -1,5 +1,9 @@
 """Server settings, and the `Behaviour` choices where honest servers differ.
 
+A `Behaviour` other than the default is how the fault gallery's honest
+variants (`leasecheck.gallery.variants`) run this same server; its own entry
+point serves the default and offers no flag for them.
+
 Settings travel to uvicorn worker processes through the environment (workers
 are separate processes started by spawn), so `to_env`/`from_env` are the only
 place that plumbing lives.
@@ -16,6 +20,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal
 
+from leasecheck.core.errors import UsageError
 from leasecheck.core.server_process import TOKEN_ENV, default_key_file
 
 SETTINGS_ENV = "LEASECHECK_SERVER_SETTINGS"
@@ -24,8 +29,8 @@ MAX_BODY_BYTES = 64 * 1024
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600.0
 
 
-class SettingsError(ValueError):
-    """A setting the server refuses, with a one-line reason."""
+class SettingsError(UsageError, ValueError):
+    """A setting the server refuses, with a one-line reason (a user's mistake: exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class Behaviour:
     """Where the facts are silent, which accepted answer the server gives.
 
     Defaults are specs/README.md's decisions. Each field is read in exactly one
-    place, so an honest variant (see VARIANTS) is a one-line entry.
+    place, so an honest variant (leasecheck.gallery.variants) is a one-line entry.
     """
 
     over_capacity_status: int = 409  # 403 is also accepted (CAP-02)
@@ -60,28 +65,6 @@ class Behaviour:
         return out
 
 
-#: Named behaviours: each chooses, where the catalogue accepts several answers,
-#: another one than the default. `leasecheck serve --variant NAME`; the fault
-#: gallery's matrix (tests/gallery/) proves the suite passes every one of them.
-VARIANTS: dict[str, Behaviour] = {
-    "default": Behaviour(),
-    # CAP-02 403 with LicenseKit's documented code; IDEM-05 409 (Stripe's answer).
-    "status-403": Behaviour(
-        over_capacity_status=403, over_capacity_code="ACTIVATION_LIMIT_EXCEEDED", idempotency_conflict_status=409
-    ),
-    # CAP-06: a second checkout by a fingerprint holding a lease takes another seat.
-    "new-seat-per-fingerprint": Behaviour(same_identity="new_seat"),
-    # EXP-04 (MAY): a heartbeat revives an expired lease while a seat is free.
-    "revive-when-free": Behaviour(revive_expired_when_free=True),
-    # TIME-05: `+00:00` and whole seconds (run it with minutes of a few seconds:
-    # whole seconds blur every instant by up to one).
-    "offset-timestamps": Behaviour(timestamp_style="offset_seconds"),
-    # Codes only SHOULD rules judge: CAP-03 still names the seat; IDEM-06 wants
-    # IDEMPOTENCY_CONFLICT, so this variant earns a warning, never a failure.
-    "codes-alt": Behaviour(over_capacity_code="NO_FREE_SEAT", idempotency_conflict_code="IDEMPOTENCY_KEY_REUSED"),
-}
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything one server (all its workers) runs with."""
@@ -97,7 +80,6 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     idempotency_ttl_seconds: float = IDEMPOTENCY_TTL_SECONDS
     throttle_every: int = 0  # answer every Nth request 429 (throttle.py); 0: never
-    fault: str = ""  # a name from faults.FAULTS: a deliberately broken server (never a default)
 
     @property
     def signing_key_file(self) -> Path:
@@ -129,11 +111,6 @@ class Settings:
         if self.throttle_every < 0:
             out.append(f"--throttle-every must be 0 (off) or more, not {self.throttle_every}")
         out.extend(self.behaviour.problems())
-        if self.fault:
-            from .faults import FAULTS  # the gallery imports the server; only load it when asked
-
-            if self.fault not in FAULTS:
-                out.append(f"unknown fault {self.fault!r}; faults are: {', '.join(sorted(FAULTS))}")
         return out
 
     def validate(self) -> Settings:

@@ -263,16 +263,10 @@ class Tx:
         row = self._one("SELECT count(*) FROM leases WHERE ended_at IS NULL AND expires_at > ?", now)
         return int(row[0]) if row else 0
 
-    def lease(self, license_id: str, token: str) -> Lease | None:
-        """The lease with this token under this license, in whatever state."""
-        return _to_row(
-            Lease,
-            self._one(
-                "SELECT * FROM leases WHERE token = ? AND license_id = ?",
-                token,
-                license_id,
-            ),
-        )
+    def lease(self, token: str) -> Lease | None:
+        """The lease with this token, in whatever state and under whichever license:
+        the runtime's `find_lease` step decides whose it is (AUTH-02)."""
+        return _to_row(Lease, self._one("SELECT * FROM leases WHERE token = ?", token))
 
     def insert_lease(self, lease: Lease) -> None:
         _insert(self.conn, "leases", lease)
@@ -293,12 +287,15 @@ class Tx:
         )
 
     # -------------------------------------------------------------- idempotency
-    def idempotency_get(self, scope: str, endpoint: str, key: str, not_before: float) -> IdempotencyRecord | None:
-        """The stored answer for a key, forgetting it once older than `not_before`."""
+    def forget_idempotency(self, scope: str, endpoint: str, key: str, not_before: float) -> None:
+        """Forget the stored answer for a key once it is older than `not_before` (a write)."""
         self.conn.execute(
             "DELETE FROM idempotency WHERE scope = ? AND endpoint = ? AND key = ? AND created_at < ?",
             (scope, endpoint, key, not_before),
         )
+
+    def idempotency_record(self, scope: str, endpoint: str, key: str) -> IdempotencyRecord | None:
+        """The stored answer for a key, if any (a read: it takes no write lock)."""
         row = self._one(
             "SELECT * FROM idempotency WHERE scope = ? AND endpoint = ? AND key = ?",
             scope,

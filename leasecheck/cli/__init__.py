@@ -23,7 +23,7 @@ __all__ = ["COMMANDS", "UsageFailure", "cli", "main"]
 #: Every command: name -> (module:attribute, one-line help). `leasecheck --help` reads
 #: the help from here, so listing the commands imports none of them.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("leasecheck.reference_server.command:serve", "Run the bundled reference lease server."),
+    "serve": ("leasecheck.cli.serve:serve", "Run the bundled reference lease server."),
     "conformance": ("leasecheck.cli.conformance:conformance", "Run the conformance suite against a target."),
     "doctor": ("leasecheck.cli.conformance:doctor", "Check a target before a run."),
     "load": ("leasecheck.cli.load:load", "Drive a lease API with a locust PROFILE, then judge the history."),
@@ -33,7 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keygen": ("leasecheck.cli.bundle:keygen_command", "Create an Ed25519 key for signing results."),
     "bundle": ("leasecheck.cli.bundle:bundle_command", "Sign a run's reports into a publishable bundle."),
     "verify": ("leasecheck.cli.bundle:verify_command", "Check a results bundle."),
-    "gallery": ("leasecheck.reference_server.command:gallery", "Run every fault and honest variant against the suite."),
+    "gallery": ("leasecheck.cli.gallery:gallery", "Run every fault and honest variant against the suite."),
 }
 
 

@@ -13,6 +13,7 @@ import pytest
 from leasecheck.core.client import Http, LeaseClient, Management, hardware_binding, new_key
 from leasecheck.core.server_process import ReferenceServer
 from leasecheck.core.timeutil import parse_rfc3339
+from leasecheck.gallery import process
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ def _client(srv: ReferenceServer, http: Http, seats: int = 1, timeout_minutes: i
 
 @pytest.fixture
 def variant(request: pytest.FixtureRequest) -> Iterator[tuple[ReferenceServer, Http]]:
-    with ReferenceServer(minute_seconds=1.0, extra_args=("--variant", request.param)) as srv:
+    with process.server(variant=request.param, minute_seconds=1.0) as srv:
         assert srv.base_url is not None
         assert "FAULT INJECTED" not in srv.log_text()
         with Http(srv.base_url) as http:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from leasecheck.core.server_process import ReferenceServer
+from leasecheck.gallery import process
 
 FAULT = "race-check-then-insert"
 
@@ -30,6 +30,6 @@ def _assert_violation_reported(run) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_racy_check_then_insert_is_caught(load_run):
-    with ReferenceServer(minute_seconds=1.0, workers=2, extra_args=("--fault", FAULT)) as srv:
+    with process.server(fault=FAULT, minute_seconds=1.0, workers=2) as srv:
         run = load_run("seat-race", "--users", "40", "--duration", "5s", server=srv)
     _assert_violation_reported(run)

@@ -27,6 +27,7 @@ import pytest
 
 from leasecheck.core.server_process import ReferenceServer
 from leasecheck.core.timeutil import poll_until
+from leasecheck.gallery import process
 
 LEASECHECK = [sys.executable, "-m", "leasecheck.cli"]
 MINUTE_SECONDS = 10.0
@@ -141,7 +142,7 @@ def server() -> Iterator[ReferenceServer]:
         yield srv
 
 
-#: The injected fault for the diff tests (reference_server/faults.py): suspended
+#: The injected fault for the diff tests (leasecheck/gallery/faults/status.py): suspended
 #: licenses can still check out, which breaks STAT-01 and nothing else.
 FAULT = "suspended-still-checks-out"
 
@@ -182,7 +183,7 @@ def status_runs(tmp_path_factory: pytest.TempPathFactory) -> StatusRuns:
         "- {id: STAT-01, reason: 'fixed in the next release', expires: 2001-01-01}\n"
         "- {id: STAT-02, reason: 'was flaky last month'}\n"
     )
-    with ReferenceServer(minute_seconds=MINUTE_SECONDS, extra_args=["--fault", FAULT]) as srv:
+    with process.server(fault=FAULT, minute_seconds=MINUTE_SECONDS) as srv:
         proc = run_cli(
             *conformance_args(srv, faulty, new_run_id("faulty"), "status"),
             "--baseline",

@@ -1,8 +1,8 @@
 """The fault gallery's matrix: every fault must fail the suite, every honest
 variant must pass it.
 
-Each case starts the reference server as a subprocess (`--fault NAME` or
-`--variant NAME`) and runs `leasecheck conformance --target ...` against it in
+Each case starts a gallery server as a subprocess (`python -m leasecheck.gallery
+serve --fault NAME` or `--variant NAME`) and runs `leasecheck conformance --target ...` against it in
 another subprocess (the suite is pytest in-process, so it never runs inside
 the caller's own pytest). A fault's run selects only the areas of the
 requirements it documents; it is *caught* when the run exits 1 and
@@ -11,8 +11,8 @@ whole suite and must exit 0 with no MUST failure.
 
     leasecheck gallery [--jobs 3] [--report-dir reports/gallery] [--case NAME ...]
 
-(the command lives in command.py) writes `mutation-score.md` and `mutation-score.json` (the suite's mutation
-score) and one conformance report per case under `runs/`.
+(the command is leasecheck/cli/gallery.py) writes one conformance report per case under
+`runs/`, and `score.py` the suite's mutation score from the outcomes.
 """
 
 from __future__ import annotations
@@ -28,26 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from leasecheck.core.server_process import ReferenceServer
+from leasecheck.core.server_process import TOKEN_ENV, ReferenceServer
 from leasecheck.specs import requirements
 
-from .faults import FAULTS
-from .settings import TOKEN_ENV, VARIANTS
+from .process import MODULE, case_args
+from .registry import FAULTS
+from .variants import VARIANTS
 
-#: The policy-minute length the bundled server uses, and what a variant needs
-#: instead: whole-second timestamps blur every instant by up to a second, so
-#: offset-timestamps runs with minutes long enough for the suite's tolerances.
-MINUTE_SECONDS = 1.0
-VARIANT_MINUTE_SECONDS = {"offset-timestamps": 3.0}
-#: What each variant chooses differently from the default (for the report).
-VARIANT_NOTES = {
-    "default": "the reference server's own choices (specs/README.md)",
-    "status-403": "403 ACTIVATION_LIMIT_EXCEEDED over capacity (CAP-02); 409 for a reused key (IDEM-05)",
-    "new-seat-per-fingerprint": "a fingerprint that holds a lease takes another seat on a new checkout (CAP-06)",
-    "revive-when-free": "a heartbeat revives an expired lease while a seat is free (EXP-04)",
-    "offset-timestamps": "timestamps as `+00:00` with whole seconds (TIME-05), 3-second minutes",
-    "codes-alt": "codes NO_FREE_SEAT and IDEMPOTENCY_KEY_REUSED where only SHOULD rules judge codes",
-}
 CASE_TIMEOUT_SECONDS = 420.0
 DEFAULT_JOBS = 3
 
@@ -106,17 +93,16 @@ def areas_of(ids: Iterable[str]) -> tuple[str, ...]:
 
 
 def fault_cases() -> list[Case]:
+    """Each fault, judged on the areas of the requirements it documents."""
     return [
-        Case("fault", f.name, ("--fault", f.name), MINUTE_SECONDS, areas_of(f.breaks), f.breaks)
+        Case("fault", f.name, case_args(fault=f.name), VARIANTS[f.variant].minute_seconds, areas_of(f.breaks), f.breaks)
         for f in FAULTS.values()
     ]
 
 
 def variant_cases() -> list[Case]:
-    return [
-        Case("variant", name, ("--variant", name), VARIANT_MINUTE_SECONDS.get(name, MINUTE_SECONDS), ())
-        for name in VARIANTS
-    ]
+    """Each honest variant, judged on the whole suite."""
+    return [Case("variant", v.name, case_args(variant=v.name), v.minute_seconds, ()) for v in VARIANTS.values()]
 
 
 def all_cases() -> list[Case]:
@@ -154,7 +140,7 @@ def run_case(
     report_dir = Path(report_dir)
     out = Outcome(case, None, 0.0, report_dir=str(report_dir))
     try:
-        with ReferenceServer(minute_seconds=case.minute_seconds, extra_args=case.server_args) as srv:
+        with ReferenceServer(module=MODULE, minute_seconds=case.minute_seconds, extra_args=case.server_args) as srv:
             assert srv.base_url is not None
             # The run ledger belongs with the throwaway server: both go when the case ends.
             env = {**_clean_env(), TOKEN_ENV: srv.management_token, "LEASECHECK_STATE_DIR": str(srv.workdir / "state")}
@@ -212,83 +198,3 @@ def run_matrix(
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         done = {o.case: o for o in pool.map(one, order)}
     return [done[c] for c in cases]
-
-
-# ------------------------------------------------------------------ the report
-def summary(outcomes: Sequence[Outcome], wall_seconds: float, jobs: int) -> dict[str, Any]:
-    faults = [o for o in outcomes if o.case.kind == "fault"]
-    variants = [o for o in outcomes if o.case.kind == "variant"]
-    caught = sum(o.ok for o in faults)
-    return {
-        "schema_version": 1,
-        "faults": len(faults),
-        "caught": caught,
-        "kill_rate": round(caught / len(faults), 4) if faults else None,
-        "variants": len(variants),
-        "variants_passed": sum(o.ok for o in variants),
-        "variant_must_failures": sum(len(o.failed) for o in variants),
-        "wall_seconds": round(wall_seconds, 1),
-        "jobs": jobs,
-        "cases": [o.to_json() for o in outcomes],
-    }
-
-
-def markdown(doc: dict[str, Any]) -> str:
-    faults = [c for c in doc["cases"] if c["kind"] == "fault"]
-    variants = [c for c in doc["cases"] if c["kind"] == "variant"]
-    lines = [
-        f"**Kill rate: {doc['caught']} / {doc['faults']} faults caught"
-        f" ({100 * (doc['kill_rate'] or 0):.0f} %).** "
-        f"Honest variants: {doc['variants_passed']} / {doc['variants']} pass, "
-        f"{doc['variant_must_failures']} MUST failures. "
-        f"Matrix wall time {doc['wall_seconds']:.0f} s ({doc['jobs']} cases at a time).",
-        "",
-        "| fault | bug it mimics | breaks | caught? | also failed |",
-        "|---|---|---|---|---|",
-    ]
-    for c in faults:
-        f = FAULTS.get(c["name"])
-        mark = (
-            "yes"
-            if c["ok"]
-            else ("**NO** — missed " + ", ".join(c["missed"]) if c["missed"] else f"**NO** (exit {c['exit_code']})")
-        )
-        also = ", ".join(r for r in c["failed"] if r not in c["breaks"]) or "—"
-        desc = (f.description if f else "").replace("|", "\\|")
-        race = " (race)" if f is not None and f.race else ""
-        lines.append(f"| `{c['name']}`{race} | {desc} | {', '.join(c['breaks'])} | {mark} | {also} |")
-    lines += [
-        "",
-        "| honest variant | what it chooses differently | exit | MUST failures | SHOULD warnings | MUST not judged |",
-        "|---|---|---|---|---|---|",
-    ]
-    for c in variants:
-        lines.append(
-            f"| `{c['name']}` | {VARIANT_NOTES.get(c['name'], '')} | {c['exit_code']} | "
-            f"{', '.join(c['failed']) or '0'} | {', '.join(c['warnings']) or '—'} | "
-            f"{', '.join(c['must_not_run']) or '—'} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def write_report(doc: dict[str, Any], root: Path) -> tuple[Path, Path]:
-    root.mkdir(parents=True, exist_ok=True)
-    md, js = root / "mutation-score.md", root / "mutation-score.json"
-    md.write_text("# Mutation score: the fault gallery\n\n" + markdown(doc), encoding="utf-8")
-    js.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    return md, js
-
-
-README_BEGIN = "<!-- gallery:begin (generated by `leasecheck gallery --update-readme`) -->"
-README_END = "<!-- gallery:end -->"
-
-
-def replace_readme_block(readme: Path, table: str) -> bool:
-    """Replace the generated block of README.md; False when the markers are missing."""
-    text = readme.read_text(encoding="utf-8")
-    if README_BEGIN not in text or README_END not in text:
-        return False
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    readme.write_text(f"{head}{README_BEGIN}\n{table}{README_END}{tail}", encoding="utf-8")
-    return True

@@ -1,0 +1,48 @@
+"""Authentication faults: answers and leases reached without the right credentials (AUTH-*)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from leasecheck.reference_server.app import Api
+from leasecheck.reference_server.leases import Runtime
+from leasecheck.reference_server.store import Lease, Tx
+
+
+class IdempotencyBeforeAuth(Api):
+    """An idempotency cache in front of authentication, keyed by Idempotency-Key and body only."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.cache: dict[tuple[str, str, str], Any] = {}
+
+    async def cached(
+        self, endpoint: str, request: Request, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        key = request.headers.get("idempotency-key")
+        slot = (endpoint, key or "", hashlib.sha256(await request.body()).hexdigest())
+        if key and slot in self.cache:  # BUG: answered from the cache before anyone is authenticated
+            return self.envelopes.signed(self.cache[slot], replayed=True)
+        response = await handler(request)
+        if key and response.status_code == 200:
+            self.cache[slot] = json.loads(bytes(response.body))["data"]
+        return response
+
+    async def checkout(self, request: Request) -> Response:
+        return await self.cached("checkout", request, super().checkout)
+
+    async def checkin(self, request: Request) -> Response:
+        return await self.cached("checkin", request, super().checkin)
+
+
+class TokensAcrossLicenses(Runtime):
+    """A lease is looked up by its token alone."""
+
+    def find_lease(self, tx: Tx, license_id: str, token: str) -> Lease | None:
+        return tx.lease(token)  # BUG: whichever license's lease it is

@@ -1,0 +1,72 @@
+"""Capacity faults: seats over- or under-counted, and the full pool's answer (CAP-*)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+from leasecheck.reference_server import clock
+from leasecheck.reference_server.errors import ApiError
+from leasecheck.reference_server.idempotency import Answer
+from leasecheck.reference_server.leases import Runtime
+from leasecheck.reference_server.store import Lease, License, Policy, Tx
+
+from . import RACE_WINDOW_SECONDS
+
+
+class CheckThenInsert(Runtime):
+    """Seats are counted in a read transaction of their own, before the one that inserts."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._counted = threading.local()
+
+    def checkout(self, license_id: str, key: str, body: dict[str, Any]) -> Answer:
+        with self.store.read() as tx:  # BUG: counted outside the transaction that inserts
+            counted = tx.count_live_leases(license_id, clock.now())
+        time.sleep(RACE_WINDOW_SECONDS)
+        self._counted.value = counted
+        try:
+            return super().checkout(license_id, key, body)
+        finally:
+            self._counted.value = None
+
+    def seats_in_use(self, tx: Tx, license_id: str, now: float) -> int:
+        counted = getattr(self._counted, "value", None)
+        return super().seats_in_use(tx, license_id, now) if counted is None else counted
+
+
+class OffByOne(Runtime):
+    """The pool is full only when the seats in use exceed the limit."""
+
+    def allocate_seat(self, tx: Tx, lic: License, policy: Policy, identity: str, seats: int, now: float) -> Lease:
+        return super().allocate_seat(tx, lic, policy, identity, seats + 1, now)  # BUG: same as `in_use > seats`
+
+
+class ZeroMeansUnlimited(Runtime):
+    """max_floating_users 0 read as "no limit"."""
+
+    def seats(self, policy: Policy) -> int:
+        if policy.max_floating_users == 0:
+            return 2**31  # BUG: zero is not "unlimited"
+        return super().seats(policy)
+
+
+class OverCapacityIs429(Runtime):
+    """A full pool answered like a rate limit."""
+
+    def over_capacity(self, seats: int) -> ApiError:
+        refusal = super().over_capacity(seats)
+        return ApiError(429, refusal.code, refusal.message)  # BUG: clients are told to retry a 429
+
+
+class ReconnectTakesExtraSeat(Runtime):
+    """A reconnecting device gets its lease back, and a seat row nobody ever frees."""
+
+    def held_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> Lease | None:
+        held = super().held_lease(tx, license_id, identity, now)
+        if held is not None:  # BUG: a seat row for the reconnect, never handed out, never freed
+            tx.insert_lease(replace(held, token=self.new_token(), issued_at=now))
+        return held

@@ -1,0 +1,78 @@
+"""Idempotency faults: keys scoped, compared, replayed or stored wrongly (IDEM-*)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from leasecheck.core.client import new_key
+from leasecheck.reference_server import clock
+from leasecheck.reference_server.app import Api
+from leasecheck.reference_server.envelopes import REPLAYED_HEADER, Envelopes, json_response
+from leasecheck.reference_server.idempotency import Answer, Idempotency
+from leasecheck.reference_server.leases import Runtime
+from leasecheck.reference_server.store import IdempotencyRecord
+from leasecheck.reference_server.validation import binding_identity
+
+from . import RACE_WINDOW_SECONDS
+
+
+class GlobalKeys(Idempotency):
+    """One key space for every customer."""
+
+    def scope(self, license_id: str) -> str:
+        return "*"  # BUG: not scoped to the license
+
+
+class BodyNotCompared(Idempotency):
+    """A reused key replays its first answer whatever the body."""
+
+    def refuse_changed_body(self, record: IdempotencyRecord, body: Any) -> None:
+        pass  # BUG: the body is never compared with the one the key was first used with
+
+
+class RunsAgain(Idempotency):
+    """A stored answer only guards against a changed body; a replay does the work again."""
+
+    def replay(self, record: IdempotencyRecord, work: Callable[[], dict[str, Any]]) -> Answer:
+        return Answer(work())  # BUG: runs again instead of returning record.data
+
+
+class MissingKeyMadeUp(Api):
+    """Checkout and checkin without an Idempotency-Key get one the server makes up."""
+
+    def idempotency_key(self, request: Request) -> str:
+        if not request.headers.get("idempotency-key"):
+            return new_key()  # BUG: a missing key is made up, so a retry is a new request
+        return super().idempotency_key(request)
+
+
+class UnsignedReplays(Envelopes):
+    """A replay returns the cached body, stored before it was signed."""
+
+    def signed(self, data: Any, *, replayed: bool = False) -> Response:
+        if replayed:  # BUG: no signature on the replay path
+            return json_response({"data": data, "meta": self.meta()}, 200, {REPLAYED_HEADER: "true"})
+        return super().signed(data)
+
+
+class KeyCheckThenInsert(Runtime):
+    """The key is looked up in a read transaction of its own, before the one that stores it."""
+
+    def checkout(self, license_id: str, key: str, body: dict[str, Any]) -> Answer:
+        scope = self.idempotency.scope(license_id)
+        with self.store.read() as tx:  # BUG: the lookup is not in the transaction that stores the key
+            seen = tx.idempotency_record(scope, "checkout", key) is not None
+        if seen:
+            return super().checkout(license_id, key, body)
+        time.sleep(RACE_WINDOW_SECONDS)
+        identity = binding_identity(body)
+        with self.store.write() as tx:
+            now = clock.now()
+            data = self.grant_lease(tx, license_id, identity, now)
+            self.idempotency.remember(tx, license_id, "checkout", key, body, data, now)
+            return Answer(data)
