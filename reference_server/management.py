@@ -27,6 +27,22 @@ TRANSITIONS = {
 }
 
 
+#: Policy settings of the contract for what this server does not do: no node-locked
+#: activations, no offline use, no transfers; VMs and containers may check out.
+POLICY_SETTINGS: dict[str, Any] = {
+    "max_activations": 0,
+    "grace_period_days": 0,
+    "validation_interval_minutes": 0,
+    "allow_offline_activation": False,
+    "offline_grace_days": 0,
+    "allow_vm": True,
+    "allow_container": True,
+    "max_transfers": 0,
+}
+#: How much of a raw license key its answers show (`lk_` and five characters).
+KEY_PREFIX_LENGTH = 8
+
+
 def _id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(10)}"
 
@@ -44,12 +60,20 @@ class Catalogue:
         return None if instant is None else clock.rfc3339(instant, self.style)
 
     # ------------------------------------------------------------------ views
+    # Every field the official contract requires, with honest values: products and
+    # policies are never changed here, so updated_at is their created_at; a policy's
+    # settings for features this server does not have (node-locked activations,
+    # offline use, transfers) are the values that mean "none"; a license's counters
+    # count its floating leases.
     def product_view(self, p: Product) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": p.id, "name": p.name, "code": p.code}
-        if p.metadata is not None:
-            out["metadata"] = p.metadata
-        out["created_at"] = self._ts(p.created_at)
-        return out
+        return {
+            "id": p.id,
+            "name": p.name,
+            "code": p.code,
+            "metadata": p.metadata if p.metadata is not None else {},
+            "created_at": self._ts(p.created_at),
+            "updated_at": self._ts(p.created_at),
+        }
 
     def policy_view(self, p: Policy) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -63,9 +87,10 @@ class Catalogue:
             out["max_floating_users"] = p.max_floating_users
         out["floating_timeout_minutes"] = p.floating_timeout_minutes
         out["require_heartbeat"] = p.require_heartbeat
-        if p.metadata is not None:
-            out["metadata"] = p.metadata
+        out.update(POLICY_SETTINGS)
+        out["metadata"] = p.metadata if p.metadata is not None else {}
         out["created_at"] = self._ts(p.created_at)
+        out["updated_at"] = self._ts(p.created_at)
         return out
 
     def license_view(self, lic: License) -> dict[str, Any]:
@@ -82,8 +107,15 @@ class Catalogue:
         for name in ("starts_at", "expires_at", "maintenance_expires_at"):
             if getattr(lic, name) is not None:
                 out[name] = self._ts(getattr(lic, name))
-        if lic.metadata is not None:
-            out["metadata"] = lic.metadata
+        with self.store.read() as tx:
+            devices, granted = tx.lease_counters(lic.id, clock.now())
+        out["license_key_prefix"] = lic.key_prefix
+        out["license_key_last4"] = lic.key_last4
+        out["active_device_count"] = devices
+        out["times_activated"] = granted
+        out["times_transferred"] = 0
+        out["total_consumptions"] = 0
+        out["metadata"] = lic.metadata if lic.metadata is not None else {}
         out["created_at"] = self._ts(lic.created_at)
         out["updated_at"] = self._ts(lic.updated_at)
         return out
@@ -148,6 +180,8 @@ class Catalogue:
                 metadata=body.get("metadata"),
                 created_at=now,
                 updated_at=now,
+                key_prefix=raw_key[:KEY_PREFIX_LENGTH],
+                key_last4=raw_key[-4:],
             )
             tx.insert_license(lic)
         # The raw key is shown here once; only its sha256 is stored.

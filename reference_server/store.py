@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS licenses (
     product_id TEXT NOT NULL REFERENCES products(id),
     policy_id TEXT NOT NULL REFERENCES policies(id),
     key_hash TEXT NOT NULL UNIQUE,
+    key_prefix TEXT NOT NULL DEFAULT '',
+    key_last4 TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL,
     entitlement_version INTEGER NOT NULL,
     customer_id TEXT, order_id TEXT, subscription_id TEXT,
@@ -124,6 +126,8 @@ class License:
     metadata: dict[str, Any] | None
     created_at: float
     updated_at: float
+    key_prefix: str = ""  # the raw key's first characters and last four, shown to
+    key_last4: str = ""  # tell keys apart (the key itself is only stored hashed)
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,16 @@ class Tx:
         )
         return int(row[0]) if row else 0
 
+    def lease_counters(self, license_id: str, now: float) -> tuple[int, int]:
+        """(devices holding a live lease now, leases ever granted) for one license."""
+        row = self._one(
+            "SELECT count(DISTINCT CASE WHEN ended_at IS NULL AND expires_at > ? THEN device_id END), count(*)"
+            " FROM leases WHERE license_id = ?",
+            now,
+            license_id,
+        )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
     def count_all_live_leases(self, now: float) -> int:
         row = self._one("SELECT count(*) FROM leases WHERE ended_at IS NULL AND expires_at > ?", now)
         return int(row[0]) if row else 0
@@ -375,6 +389,11 @@ class Store:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     tx.conn.execute(statement)
+            # A database made before the key prefix columns existed gains them (empty).
+            columns = {row[1] for row in tx.conn.execute("PRAGMA table_info(licenses)")}
+            for column in ("key_prefix", "key_last4"):
+                if column not in columns:
+                    tx.conn.execute(f"ALTER TABLE licenses ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
