@@ -1,0 +1,264 @@
+"""A history indexed for judging: per license, per lease and per key, each op
+with its effect window on the judge's timeline.
+
+The checker decomposes the question "does some order explain every answer?":
+licenses share nothing but lease tokens (the cross-license rule looks at
+those), so each license is judged alone; within a license, leases share only
+the seats and keys only their replays. One pass over the history puts every op
+where its rules will look for it, and places its window on the timeline:
+
+- `S[i]`: the earliest instant op i may have taken effect (its send);
+- `R[i]`: the latest (its receive; for a request that got no answer, its send
+  plus `Model.indeterminate_horizon`, or never).
+
+Each op is one of: OK (2xx: it took effect, its answer is evidence), REFUSED
+(a judged 4xx: it had no effect; the refusal itself may be wrongful),
+INDET (no answer or 5xx: it may or may not have taken effect), or skipped
+(400, 401, 429 and the like: no effect, not judged).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ..history import Op
+from .clock import Timeline
+from .options import Model
+from .refusals import JUDGED_STATUSES, Claim, claim_of, judged_as
+
+OK, INDET, REFUSED, SKIP = 0, 1, 2, 3
+INF = math.inf
+STATUS_KINDS = ("create_license", "suspend", "reinstate", "revoke")
+
+
+def outcome(status: int | None) -> int:
+    if status is None or status >= 500:
+        return INDET
+    if 200 <= status < 300:
+        return OK
+    if status in JUDGED_STATUSES:
+        return REFUSED
+    return SKIP
+
+
+class LeaseFacts:
+    """Every op of one license that names one lease token (op indices)."""
+
+    __slots__ = (
+        "checkins",
+        "checkouts",
+        "ci_refused",
+        "foreign_acks",
+        "foreign_ends",
+        "hb_refused",
+        "heartbeats",
+        "maybe_checkins",
+        "maybe_heartbeats",
+        "ref",
+    )
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self.checkouts: list[int] = []  # successes returning this token
+        self.heartbeats: list[int] = []  # successes
+        self.checkins: list[int] = []  # successes
+        # The rare ones are tuples, grown by concatenation (most leases never get one).
+        self.hb_refused: tuple[int, ...] = ()  # judged refusals
+        self.ci_refused: tuple[int, ...] = ()
+        self.maybe_heartbeats: tuple[int, ...] = ()  # indeterminate
+        self.maybe_checkins: tuple[int, ...] = ()
+        self.foreign_acks: tuple[int, ...] = ()  # other licenses' ops that kept this lease (a server bug)
+        self.foreign_ends: tuple[int, ...] = ()  # ... or may have ended it
+
+
+class LicenseFacts:
+    """Everything one license's rules look at."""
+
+    __slots__ = (
+        "checkin_keys",
+        "checkout_keys",
+        "checkout_ok",
+        "checkout_refusals",
+        "create",
+        "lease_refusals",
+        "leases",
+        "name",
+        "phantoms",
+        "seats",
+        "status_ops",
+        "status_refusals",
+        "timeout",
+    )
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.leases: dict[str, LeaseFacts] = {}
+        # key -> op index, or a list of them once the key is used again
+        self.checkout_keys: dict[str, int | list[int]] = {}
+        self.checkin_keys: dict[str, int | list[int]] = {}
+        self.checkout_ok: list[int] = []
+        self.checkout_refusals: list[int] = []  # judged by the seat rule
+        self.lease_refusals: list[int] = []  # heartbeat/checkin refusals judged by the live-lease rule
+        self.status_refusals: list[int] = []  # refusals claiming license state
+        self.phantoms: list[int] = []  # indeterminate checkouts: a lease we may never have heard of
+        self.status_ops: list[int] = []  # create/suspend/reinstate/revoke that took or may have taken effect
+        self.create: int | None = None
+        self.seats: int | None = None
+        self.timeout: float | None = None
+
+
+class Index:
+    """The indexed history: ops, their windows, and the per-license facts."""
+
+    def __init__(self, ops: Sequence[Op], timeline: Timeline, model: Model) -> None:
+        self.ops = ops
+        self.timeline = timeline
+        self.model = model
+        self.expiry_shift = timeline.expiry_shift
+        self.slack = timeline.slack
+        self.S, self.R = _windows(ops, timeline)
+        self.licenses: dict[str, LicenseFacts] = {}
+        self.claims: dict[int, Claim] = {}  # refusal index -> what it claims
+        self._claim_of: dict[tuple[str, int, str | None], Claim] = {}
+        self._build()
+
+    def expiry(self, i: int) -> float | None:
+        """Op i's acknowledged lease_expires_at on the timeline (None: not given)."""
+        e = self.ops[i].expires_at
+        return None if e is None else e + self.expiry_shift
+
+    def _build(self) -> None:
+        ops, S, R = self.ops, self.S, self.R
+        horizon = self.model.indeterminate_horizon
+        late = INF if horizon is None else horizon
+        lics = self.licenses
+        refusal = self._refusal
+        claims = self.claims
+        cache = self._claim_of
+        for i in range(len(ops)):
+            op = ops[i]
+            lf = lics.get(op.license)
+            if lf is None:
+                lf = lics[op.license] = LicenseFacts(op.license)
+            st = op.status
+            if st is None:
+                oc = INDET
+                R[i] = S[i] + late
+                st = 0
+            elif 200 <= st < 300:
+                oc = OK
+            elif st >= 500:
+                oc = INDET
+            elif st in JUDGED_STATUSES:
+                oc = REFUSED
+            else:
+                continue
+            kind = op.kind
+            lease = op.lease
+            if kind == "heartbeat":
+                if lease is None:
+                    continue
+                le = lf.leases.get(lease)
+                if le is None:
+                    le = lf.leases[lease] = LeaseFacts(lease)
+                if oc == OK:
+                    le.heartbeats.append(i)
+                elif oc == INDET:
+                    le.maybe_heartbeats += (i,)
+                else:
+                    claim = cache.get((kind, st, op.error_code))
+                    if claim is Claim.LEASE_ENDED:
+                        claims[i] = claim
+                        lf.lease_refusals.append(i)
+                    else:
+                        refusal(lf, i, kind, st, op.error_code)
+                    le.hb_refused += (i,)
+            elif kind == "checkout":
+                key = op.idempotency_key
+                if key:
+                    g = lf.checkout_keys.get(key)
+                    if g is None:
+                        lf.checkout_keys[key] = i
+                    elif isinstance(g, int):
+                        lf.checkout_keys[key] = [g, i]
+                    else:
+                        g.append(i)
+                if oc == OK:
+                    lf.checkout_ok.append(i)
+                    if lease is not None:
+                        le = lf.leases.get(lease)
+                        if le is None:
+                            le = lf.leases[lease] = LeaseFacts(lease)
+                        le.checkouts.append(i)
+                elif oc == INDET:
+                    lf.phantoms.append(i)
+                else:
+                    claim = cache.get((kind, st, op.error_code))
+                    if claim is Claim.CAPACITY:
+                        claims[i] = claim
+                        lf.checkout_refusals.append(i)
+                    else:
+                        refusal(lf, i, kind, st, op.error_code)
+            elif kind == "checkin":
+                key = op.idempotency_key
+                if key:
+                    g = lf.checkin_keys.get(key)
+                    if g is None:
+                        lf.checkin_keys[key] = i
+                    elif isinstance(g, int):
+                        lf.checkin_keys[key] = [g, i]
+                    else:
+                        g.append(i)
+                if lease is None:
+                    continue
+                le = lf.leases.get(lease)
+                if le is None:
+                    le = lf.leases[lease] = LeaseFacts(lease)
+                if oc == OK:
+                    le.checkins.append(i)
+                elif oc == INDET:
+                    le.maybe_checkins += (i,)
+                else:
+                    refusal(lf, i, kind, st, op.error_code)
+                    le.ci_refused += (i,)
+            elif kind in STATUS_KINDS:
+                if oc == REFUSED:
+                    continue  # a refused management call changed nothing
+                lf.status_ops.append(i)
+                if kind == "create_license" and oc == OK:
+                    lf.create = i
+                    if op.seats is not None:
+                        lf.seats = op.seats
+                    if op.timeout is not None:
+                        lf.timeout = op.timeout
+
+    def _refusal(self, lf: LicenseFacts, i: int, kind: str, status: int, code: str | None) -> None:
+        ck = (kind, status, code)
+        claim = self._claim_of.get(ck)
+        if claim is None:
+            claim = judged_as(kind, claim_of(status, code, self.model.words), self.model.judge_uncoded_refusals)
+            self._claim_of[ck] = claim
+        self.claims[i] = claim
+        if claim is Claim.LICENSE_STATE:
+            lf.status_refusals.append(i)
+        elif claim is Claim.CAPACITY:
+            lf.checkout_refusals.append(i)
+        elif claim is Claim.LEASE_ENDED:
+            lf.lease_refusals.append(i)
+
+
+def _windows(ops: Sequence[Op], timeline: Timeline) -> tuple[list[float], list[float]]:
+    if not timeline.per_worker:
+        return [op.sent_at for op in ops], [op.received_at for op in ops]
+    S: list[float] = []
+    R: list[float] = []
+    cache: dict[str | None, tuple[float, float]] = {}
+    for op in ops:
+        sw = cache.get(op.worker)
+        if sw is None:
+            sw = cache[op.worker] = timeline.shift_widen(op.worker)
+        shift, widen = sw
+        S.append(op.sent_at + shift - widen)
+        R.append(op.received_at + shift + widen)
+    return S, R
