@@ -7,6 +7,12 @@ certain: a lease counts as held from the moment its grant was *received* until
 the earliest of (a) the send time of a checkin or of a refused heartbeat and
 (b) its acknowledged `lease_expires_at` minus the clock uncertainty. More than
 N such leases at one instant is a violation no interleaving can excuse.
+
+`check_seats` and `check_idempotency` are kept as they were (callers and the
+benchmark baseline rely on them). The full model checker — every violation
+kind in both directions (over-grants, impossible successes, wrongful refusals),
+management ops, clock bounds and minimal witnesses — is
+`leasecheck.core.model.check_history`, re-exported here as `check_history`.
 """
 
 from __future__ import annotations
@@ -373,3 +379,12 @@ def check_idempotency(history: Iterable[Op]) -> list[Violation]:
                 )
             )
     return out
+
+
+def check_history(history: Iterable[Op], model: Any = None, **kwargs: Any) -> Any:
+    """Judge the whole history against the contract model: every violation kind,
+    both directions, with witnesses. See `leasecheck.core.model.check_history`
+    (this is the same function, importable from where the recording lives)."""
+    from .model import check_history as _check
+
+    return _check(history, model, **kwargs)

@@ -14,6 +14,7 @@ Cost: one pass to index, then O(k log k) per license in its k ops; no search.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,7 @@ from typing import Any
 
 from ..history import History, Op
 from .clock import Clock, Timeline, make_timeline
+from .columns import read_columns
 from .context import LicenseContext, Reporter
 from .devices import cross_license, device_rules, lend_foreign, owners
 from .idempotency import keys
@@ -98,20 +100,42 @@ def check_history(
     with neither is judged by every rule but the seat rules. `clock` overrides
     the offset estimated from the answers' `meta.timestamp` (see `clock.py`).
     """
+    # The checker allocates a few small objects per op and frees none until it
+    # returns; the cyclic collector would rescan them all many times over.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _check(history, model or Model(), capacity, clock)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _check(
+    history: History | Iterable[Op],
+    model: Model,
+    capacity: Mapping[str, int] | None,
+    clock: Clock | Mapping[str | None, Clock] | None,
+) -> Verdict:
     started = time.perf_counter()
-    model = model or Model()
     ops = history.ops if isinstance(history, History) else list(history)
-    timeline = make_timeline(ops, per_worker=model.clock_domains == "worker", tolerance=model.tolerance, clock=clock)
-    idx = Index(ops, timeline, model)
+    cols = read_columns(ops)
+    timeline = make_timeline(cols, per_worker=model.clock_domains == "worker", tolerance=model.tolerance, clock=clock)
+    idx = Index(ops, timeline, model, cols)
     reporter = Reporter(model.max_reports)
     owner = owners(idx)
     lend_foreign(idx, owner)
+    foreign: dict[str, set[str]] = {}
+    for ref, home in owner.items():
+        for name in idx.shared[ref]:
+            if name != home:
+                foreign.setdefault(name, set()).add(ref)
     unjudged = []
     for name, lf in idx.licenses.items():
         seats = capacity.get(name) if capacity is not None and name in capacity else lf.seats
         if seats is None and (lf.leases or lf.checkout_refusals):
             unjudged.append(name)
-        ctx = LicenseContext(idx, lf, reporter, seats, owner)
+        ctx = LicenseContext(idx, lf, reporter, seats, foreign.get(name))
         judge_license(ctx)
     cross_license(idx, owner, reporter)
     order = {k: n for n, k in enumerate(KINDS)}

@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..history import Op
+from .columns import Columns, read_columns
 
 INF = math.inf
 
@@ -54,11 +55,10 @@ class Clock:
         }
 
 
-def stamp_resolution(ops: Sequence[Op], sample: int = 2000) -> float:
+def stamp_resolution(stamps: Sequence[float | None], sample: int = 2000) -> float:
     """1.0 when every sampled `meta.timestamp` is a whole second, else 1 ms."""
     seen = 0
-    for op in ops:
-        st = op.server_time
+    for st in stamps:
         if st is None:
             continue
         if st != math.floor(st):
@@ -70,20 +70,25 @@ def stamp_resolution(ops: Sequence[Op], sample: int = 2000) -> float:
 
 
 def estimate_clock(ops: Sequence[Op], resolution: float | None = None) -> Clock:
-    """The offset interval all stamped answers of one clock agree on."""
-    res = stamp_resolution(ops) if resolution is None else resolution
+    """The offset interval all stamped answers of these ops agree on."""
+    c = read_columns(ops)
+    return clock_of(c.sent, c.received, c.stamp, resolution)
+
+
+def clock_of(
+    sent: Sequence[float], received: Sequence[float], stamps: Sequence[float | None], resolution: float | None = None
+) -> Clock:
+    """`estimate_clock` over columns."""
+    res = stamp_resolution(stamps) if resolution is None else resolution
     lo, hi, n = -INF, INF, 0
-    for op in ops:
-        st = op.server_time
+    for st, s, r in zip(stamps, sent, received, strict=True):
         if st is None:
             continue
         n += 1
-        a = st - op.received_at
-        b = st - op.sent_at
-        if a > lo:
-            lo = a
-        if b < hi:
-            hi = b
+        if st - r > lo:
+            lo = st - r
+        if st - s < hi:
+            hi = st - s
     if n == 0:
         return Clock(0.0, INF, 0, True)
     lo -= res
@@ -92,24 +97,26 @@ def estimate_clock(ops: Sequence[Op], resolution: float | None = None) -> Clock:
         return Clock((lo + hi) / 2, (hi - lo) / 2, n, True)
     # Disagreeing stamps: centre on the median midpoint and widen until every
     # answer's own window fits.
-    mids: list[tuple[float, float]] = []
-    for op in ops:
-        if op.server_time is not None:
-            mids.append((op.server_time - (op.sent_at + op.received_at) / 2, (op.received_at - op.sent_at) / 2))
+    mids = [(st - (s + r) / 2, (r - s) / 2) for st, s, r in zip(stamps, sent, received, strict=True) if st is not None]
     centre = sorted(m for m, _ in mids)[len(mids) // 2]
     bound = max(abs(m - centre) + half for m, half in mids) + res
     return Clock(centre, bound, n, False)
 
 
-def estimate_clocks(ops: Sequence[Op], per_worker: bool) -> dict[str | None, Clock]:
+def estimate_clocks(cols: Columns, per_worker: bool) -> dict[str | None, Clock]:
     """One clock for the history (key None), or one per `Op.worker`."""
     if not per_worker:
-        return {None: estimate_clock(ops)}
-    res = stamp_resolution(ops)
-    groups: dict[str | None, list[Op]] = {}
-    for op in ops:
-        groups.setdefault(op.worker, []).append(op)
-    return {w: estimate_clock(g, res) for w, g in groups.items()}
+        return {None: clock_of(cols.sent, cols.received, cols.stamp)}
+    res = stamp_resolution(cols.stamp)
+    groups: dict[str | None, list[int]] = {}
+    for i, w in enumerate(cols.worker):
+        groups.setdefault(w, []).append(i)
+    out: dict[str | None, Clock] = {}
+    for w, idxs in groups.items():
+        out[w] = clock_of(
+            [cols.sent[i] for i in idxs], [cols.received[i] for i in idxs], [cols.stamp[i] for i in idxs], res
+        )
+    return out
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,7 @@ class Timeline:
 
 
 def make_timeline(
-    ops: Sequence[Op],
+    ops: Sequence[Op] | Columns,
     *,
     per_worker: bool,
     tolerance: float,
@@ -169,7 +176,7 @@ def make_timeline(
     given (one Clock for the history, or a mapping worker -> Clock; with
     per-worker clocks, key None is the clock of workers not named)."""
     if clock is None:
-        clocks = estimate_clocks(ops, per_worker)
+        clocks = estimate_clocks(ops if isinstance(ops, Columns) else read_columns(ops), per_worker)
         if not per_worker and not clocks[None].consistent:
             # The stamps disagree with one client clock (several machines, or a
             # stepped clock): judge on the server clock, every window widened.

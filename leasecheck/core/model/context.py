@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from .index import Index, LicenseFacts
-from .leases import Interval, LeaseView, live_intervals, possible_intervals, read_lease
+from .leases import Interval, LeaseView, certain_of, live_intervals, possible_intervals, read_lease
 from .status import StatusTimeline
 from .witness import Violation, WitnessOp
 
@@ -49,7 +49,7 @@ class LicenseContext:
         lf: LicenseFacts,
         reporter: Reporter,
         seats: int | None,
-        owners: dict[str, str],
+        foreign: set[str] | None = None,
     ) -> None:
         self.idx = idx
         self.lf = lf
@@ -58,12 +58,12 @@ class LicenseContext:
         self.seats = seats
         self.status = StatusTimeline(idx, lf)
         self.enders = self.status.enders()
-        name = lf.name
-        self.views: dict[str, LeaseView] = {
-            ref: read_lease(idx, le, name, self.enders)
-            for ref, le in lf.leases.items()
-            if owners.get(ref, name) == name
-        }
+        views = lf.leases
+        if foreign:  # tokens of other licenses this one named: judged by the cross-license rule
+            views = {ref: le for ref, le in views.items() if ref not in foreign}
+        for le in views.values():
+            read_lease(idx, le, self.enders)
+        self.views: dict[str, LeaseView] = views
         self.certain_steps: tuple[list[float], list[int]] = ([], [])  # set by seats.over_grants
         self._possible: dict[str, list[Interval]] = {}
         self._live: dict[str, list[Interval]] = {}
@@ -78,15 +78,19 @@ class LicenseContext:
             if self.lf.timeout is not None:
                 self._timeout_up = self.lf.timeout + self.idx.slack
             else:
-                S, ops, xs = self.idx.S, self.idx.ops, self.idx.expiry_shift
+                S, E, xs = self.idx.S, self.idx.E, self.idx.expiry_shift
                 best = -INF
                 for v in self.views.values():
                     for a in v.acks:
-                        e = ops[a].expires_at
+                        e = E[a]
                         if e is not None and e + xs - S[a] > best:
                             best = e + xs - S[a]
                 self._timeout_up = best + self.idx.slack if best > -INF else INF
         return self._timeout_up
+
+    def certain(self, ref: str) -> list[Interval]:
+        """The lease's certain intervals, one per acknowledgement (for witnesses)."""
+        return certain_of(self.idx, self.views[ref], self.enders)
 
     def possible(self, ref: str) -> list[Interval]:
         got = self._possible.get(ref)

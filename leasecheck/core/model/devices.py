@@ -20,7 +20,6 @@ from itertools import pairwise
 
 from .context import LicenseContext, Reporter
 from .index import Index
-from .leases import merge
 from .witness import Violation, WitnessOp
 
 
@@ -59,12 +58,12 @@ def _one_seat_per_device(ctx: LicenseContext) -> None:
     by_device: dict[str, list[str]] = {}
     for ref, v in ctx.views.items():
         d = ops[v.grant].device if v.grant >= 0 else None
-        if d is not None and v.certain:
+        if d is not None and v.spans:
             by_device.setdefault(d, []).append(ref)
     for refs in by_device.values():
         if len(refs) < 2:
             continue
-        spans = sorted((s, e, ref) for ref in refs for s, e in merge(ctx.views[ref].certain))
+        spans = sorted((s, e, ref) for ref in refs for s, e in ctx.views[ref].spans)
         for (_s1, e1, r1), (s2, _e2, r2) in pairwise(spans):
             if r1 != r2 and s2 < e1:
                 g1, g2 = ctx.views[r1].grant, ctx.views[r2].grant
@@ -88,40 +87,40 @@ def _pair(ctx: LicenseContext, message: str, first: tuple[int, str, str], second
 
 
 def owners(idx: Index) -> dict[str, str]:
-    """lease token -> the license whose checkout returned it first."""
+    """lease token -> the license whose checkout returned it first, for the
+    tokens more than one license names (any other token is its license's own)."""
     R = idx.R
-    first: dict[str, tuple[float, str]] = {}
-    for name, lf in idx.licenses.items():
-        for ref, le in lf.leases.items():
-            if le.checkouts:
+    out: dict[str, str] = {}
+    for ref, names in idx.shared.items():
+        first: tuple[float, str] | None = None
+        for name in sorted(set(names)):
+            le = idx.licenses[name].leases.get(ref)
+            if le is not None and le.checkouts:
                 r = min(R[i] for i in le.checkouts)
-                got = first.get(ref)
-                if got is None or r < got[0]:
-                    first[ref] = (r, name)
-    return {ref: name for ref, (_r, name) in first.items()}
+                if first is None or r < first[0]:
+                    first = (r, name)
+        if first is not None:
+            out[ref] = first[1]
+    return out
 
 
 def lend_foreign(idx: Index, owner: dict[str, str]) -> None:
     """Hand each lease the ops other licenses got accepted for it: they may
     have kept it alive or ended it (the server is wrong either way, but the
     owner's rules must not count on it being right)."""
-    for name, lf in idx.licenses.items():
-        for ref, le in lf.leases.items():
-            home = owner.get(ref)
-            if home is None or home == name:
-                continue
-            home_le = idx.licenses[home].leases[ref]
+    for ref, home in owner.items():
+        home_le = idx.licenses[home].leases[ref]
+        for name in set(idx.shared[ref]) - {home}:
+            le = idx.licenses[name].leases[ref]
             home_le.foreign_acks += (*le.checkouts, *le.heartbeats, *le.maybe_heartbeats)
             home_le.foreign_ends += (*le.checkins, *le.maybe_checkins)
 
 
 def cross_license(idx: Index, owner: dict[str, str], reporter: Reporter) -> None:
     R = idx.R
-    for name, lf in idx.licenses.items():
-        for ref, le in lf.leases.items():
-            home = owner.get(ref)
-            if home is None or home == name:
-                continue
+    for ref, home in owner.items():
+        for name in sorted(set(idx.shared[ref]) - {home}):
+            le = idx.licenses[name].leases[ref]
             accepted = sorted(le.checkouts + le.heartbeats + le.checkins)
             if not accepted:
                 continue

@@ -38,10 +38,11 @@ JUDGED_REPLAY_CLAIMS = (Claim.CAPACITY, Claim.CONFLICT, Claim.KEY_CONFLICT, Clai
 
 
 def keys(ctx: LicenseContext) -> None:
-    for endpoint, groups in (("checkout", ctx.lf.checkout_keys), ("checkin", ctx.lf.checkin_keys)):
-        for key, group in groups.items():
-            if isinstance(group, list):
-                _group(ctx, endpoint, key, group)
+    lf = ctx.lf
+    for endpoint, key in lf.reused_keys:
+        group = (lf.checkout_keys if endpoint == "checkout" else lf.checkin_keys)[key]
+        if isinstance(group, list):
+            _group(ctx, endpoint, key, group)
 
 
 def _group(ctx: LicenseContext, endpoint: str, key: str, group: list[int]) -> None:

@@ -37,7 +37,7 @@ def ended_leases_accepted(ctx: LicenseContext) -> None:
     revival_after_noop = acc.revive_expired and acc.checkin_of_ended_succeeds
     for ref, v in ctx.views.items():
         le = v.facts
-        if le.checkins:
+        if v.suspect:
             first = min(R[c] for c in le.checkins)
             for h in le.heartbeats + v.reuses:
                 if S[h] > first:

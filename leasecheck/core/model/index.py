@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from ..history import Op
 from .clock import Timeline
+from .columns import Columns, read_columns
 from .options import Model
 from .refusals import JUDGED_STATUSES, Claim, claim_of, judged_as
 
@@ -43,23 +44,34 @@ def outcome(status: int | None) -> int:
 
 
 class LeaseFacts:
-    """Every op of one license that names one lease token (op indices)."""
+    """Every op of one license that names one lease token (op indices), and
+    — filled in by `leases.read_lease` — how the lease reads."""
 
     __slots__ = (
+        "acks",
         "checkins",
         "checkouts",
         "ci_refused",
         "foreign_acks",
         "foreign_ends",
+        "grant",
         "hb_refused",
         "heartbeats",
+        "hi",
+        "license",
+        "lo",
         "maybe_checkins",
         "maybe_heartbeats",
         "ref",
+        "replays",
+        "reuses",
+        "spans",
+        "suspect",
     )
 
-    def __init__(self, ref: str) -> None:
+    def __init__(self, ref: str, license: str) -> None:
         self.ref = ref
+        self.license = license
         self.checkouts: list[int] = []  # successes returning this token
         self.heartbeats: list[int] = []  # successes
         self.checkins: list[int] = []  # successes
@@ -70,6 +82,19 @@ class LeaseFacts:
         self.maybe_checkins: tuple[int, ...] = ()
         self.foreign_acks: tuple[int, ...] = ()  # other licenses' ops that kept this lease (a server bug)
         self.foreign_ends: tuple[int, ...] = ()  # ... or may have ended it
+        # How the lease reads (see leases.py).
+        self.grant = -1  # the checkout that granted it
+        self.replays: list[int] = []  # checkouts repeating the grant's key
+        self.reuses: list[int] = []  # checkouts with a new key returning it
+        self.acks: list[int] = []  # grant, reuses, heartbeat successes
+        self.spans: list[tuple[float, float]] = []  # merged certain intervals
+        self.suspect = False  # an acknowledgement sent after a checkin was answered
+        self.lo = INF  # a hull of every possible interval: [lo, hi + slack + reclaim_delay]
+        self.hi = -INF
+
+    @property
+    def facts(self) -> LeaseFacts:
+        return self
 
 
 class LicenseFacts:
@@ -85,6 +110,7 @@ class LicenseFacts:
         "leases",
         "name",
         "phantoms",
+        "reused_keys",
         "seats",
         "status_ops",
         "status_refusals",
@@ -97,6 +123,7 @@ class LicenseFacts:
         # key -> op index, or a list of them once the key is used again
         self.checkout_keys: dict[str, int | list[int]] = {}
         self.checkin_keys: dict[str, int | list[int]] = {}
+        self.reused_keys: list[tuple[str, str]] = []  # (endpoint, key) used more than once
         self.checkout_ok: list[int] = []
         self.checkout_refusals: list[int] = []  # judged by the seat rule
         self.lease_refusals: list[int] = []  # heartbeat/checkin refusals judged by the live-lease rule
@@ -111,21 +138,24 @@ class LicenseFacts:
 class Index:
     """The indexed history: ops, their windows, and the per-license facts."""
 
-    def __init__(self, ops: Sequence[Op], timeline: Timeline, model: Model) -> None:
+    def __init__(self, ops: Sequence[Op], timeline: Timeline, model: Model, cols: Columns | None = None) -> None:
         self.ops = ops
         self.timeline = timeline
         self.model = model
         self.expiry_shift = timeline.expiry_shift
         self.slack = timeline.slack
-        self.S, self.R = _windows(ops, timeline)
+        self.cols = cols = read_columns(ops) if cols is None else cols
+        self.S, self.R = _windows(cols, timeline)
+        self.E: Sequence[float | None] = cols.expires  # server clock, as answered
         self.licenses: dict[str, LicenseFacts] = {}
         self.claims: dict[int, Claim] = {}  # refusal index -> what it claims
+        self.shared: dict[str, list[str]] = {}  # token -> the licenses naming it, if more than one
         self._claim_of: dict[tuple[str, int, str | None], Claim] = {}
         self._build()
 
     def expiry(self, i: int) -> float | None:
         """Op i's acknowledged lease_expires_at on the timeline (None: not given)."""
-        e = self.ops[i].expires_at
+        e = self.E[i]
         return None if e is None else e + self.expiry_shift
 
     def _build(self) -> None:
@@ -136,12 +166,26 @@ class Index:
         refusal = self._refusal
         claims = self.claims
         cache = self._claim_of
-        for i in range(len(ops)):
-            op = ops[i]
-            lf = lics.get(op.license)
+        # One dict for every token: a lease op costs one lookup. A token named by
+        # a second license gets its own facts there (keyed by license and token).
+        tokens: dict[str, LeaseFacts] = {}
+        other: dict[tuple[str, str], LeaseFacts] = {}
+        cols = self.cols
+        keys, codes = cols.key, cols.code
+        for i, (license, kind, st, lease) in enumerate(
+            zip(cols.license, cols.kind, cols.status, cols.lease, strict=True)
+        ):
+            if kind == "heartbeat" and st is not None and 200 <= st < 300 and lease is not None:
+                le = tokens.get(lease)  # the common case, first
+                if le is None:
+                    le = tokens[lease] = LeaseFacts(lease, license)
+                elif le.license != license:
+                    le = _other(other, lease, license)
+                le.heartbeats.append(i)
+                continue
+            lf = lics.get(license)
             if lf is None:
-                lf = lics[op.license] = LicenseFacts(op.license)
-            st = op.status
+                lf = lics[license] = LicenseFacts(license)
             if st is None:
                 oc = INDET
                 R[i] = S[i] + late
@@ -154,75 +198,81 @@ class Index:
                 oc = REFUSED
             else:
                 continue
-            kind = op.kind
-            lease = op.lease
             if kind == "heartbeat":
                 if lease is None:
                     continue
-                le = lf.leases.get(lease)
+                le = tokens.get(lease)
                 if le is None:
-                    le = lf.leases[lease] = LeaseFacts(lease)
-                if oc == OK:
-                    le.heartbeats.append(i)
-                elif oc == INDET:
+                    le = tokens[lease] = LeaseFacts(lease, license)
+                elif le.license != license:
+                    le = _other(other, lease, license)
+                if oc == INDET:
                     le.maybe_heartbeats += (i,)
                 else:
-                    claim = cache.get((kind, st, op.error_code))
+                    code = codes[i]
+                    claim = cache.get((kind, st, code))
                     if claim is Claim.LEASE_ENDED:
                         claims[i] = claim
                         lf.lease_refusals.append(i)
                     else:
-                        refusal(lf, i, kind, st, op.error_code)
+                        refusal(lf, i, kind, st, code)
                     le.hb_refused += (i,)
             elif kind == "checkout":
-                key = op.idempotency_key
+                key = keys[i]
                 if key:
                     g = lf.checkout_keys.get(key)
                     if g is None:
                         lf.checkout_keys[key] = i
                     elif isinstance(g, int):
                         lf.checkout_keys[key] = [g, i]
+                        lf.reused_keys.append(("checkout", key))
                     else:
                         g.append(i)
                 if oc == OK:
                     lf.checkout_ok.append(i)
                     if lease is not None:
-                        le = lf.leases.get(lease)
+                        le = tokens.get(lease)
                         if le is None:
-                            le = lf.leases[lease] = LeaseFacts(lease)
+                            le = tokens[lease] = LeaseFacts(lease, license)
+                        elif le.license != license:
+                            le = _other(other, lease, license)
                         le.checkouts.append(i)
                 elif oc == INDET:
                     lf.phantoms.append(i)
                 else:
-                    claim = cache.get((kind, st, op.error_code))
+                    code = codes[i]
+                    claim = cache.get((kind, st, code))
                     if claim is Claim.CAPACITY:
-                        claims[i] = claim
                         lf.checkout_refusals.append(i)
                     else:
-                        refusal(lf, i, kind, st, op.error_code)
+                        refusal(lf, i, kind, st, code)
             elif kind == "checkin":
-                key = op.idempotency_key
+                key = keys[i]
                 if key:
                     g = lf.checkin_keys.get(key)
                     if g is None:
                         lf.checkin_keys[key] = i
                     elif isinstance(g, int):
                         lf.checkin_keys[key] = [g, i]
+                        lf.reused_keys.append(("checkin", key))
                     else:
                         g.append(i)
                 if lease is None:
                     continue
-                le = lf.leases.get(lease)
+                le = tokens.get(lease)
                 if le is None:
-                    le = lf.leases[lease] = LeaseFacts(lease)
+                    le = tokens[lease] = LeaseFacts(lease, license)
+                elif le.license != license:
+                    le = _other(other, lease, license)
                 if oc == OK:
                     le.checkins.append(i)
                 elif oc == INDET:
                     le.maybe_checkins += (i,)
                 else:
-                    refusal(lf, i, kind, st, op.error_code)
+                    refusal(lf, i, kind, st, codes[i])
                     le.ci_refused += (i,)
             elif kind in STATUS_KINDS:
+                op = ops[i]
                 if oc == REFUSED:
                     continue  # a refused management call changed nothing
                 lf.status_ops.append(i)
@@ -232,6 +282,13 @@ class Index:
                         lf.seats = op.seats
                     if op.timeout is not None:
                         lf.timeout = op.timeout
+        for le in (*tokens.values(), *other.values()):
+            lf = lics.get(le.license)
+            if lf is None:
+                lf = lics[le.license] = LicenseFacts(le.license)
+            lf.leases[le.ref] = le
+        for lic, ref in other:
+            self.shared.setdefault(ref, [tokens[ref].license]).append(lic)
 
     def _refusal(self, lf: LicenseFacts, i: int, kind: str, status: int, code: str | None) -> None:
         ck = (kind, status, code)
@@ -248,17 +305,24 @@ class Index:
             lf.lease_refusals.append(i)
 
 
-def _windows(ops: Sequence[Op], timeline: Timeline) -> tuple[list[float], list[float]]:
+def _other(other: dict[tuple[str, str], LeaseFacts], lease: str, license: str) -> LeaseFacts:
+    le = other.get((license, lease))
+    if le is None:
+        le = other[(license, lease)] = LeaseFacts(lease, license)
+    return le
+
+
+def _windows(cols: Columns, timeline: Timeline) -> tuple[list[float], list[float]]:
     if not timeline.per_worker:
-        return [op.sent_at for op in ops], [op.received_at for op in ops]
+        return list(cols.sent), list(cols.received)
     S: list[float] = []
     R: list[float] = []
     cache: dict[str | None, tuple[float, float]] = {}
-    for op in ops:
-        sw = cache.get(op.worker)
+    for s, r, w in zip(cols.sent, cols.received, cols.worker, strict=True):
+        sw = cache.get(w)
         if sw is None:
-            sw = cache[op.worker] = timeline.shift_widen(op.worker)
+            sw = cache[w] = timeline.shift_widen(w)
         shift, widen = sw
-        S.append(op.sent_at + shift - widen)
-        R.append(op.received_at + shift + widen)
+        S.append(s + shift - widen)
+        R.append(r + shift + widen)
     return S, R

@@ -43,27 +43,13 @@ INF = math.inf
 Interval = tuple[float, float, int, int]
 
 
-class LeaseView:
-    """One lease of one license, read."""
-
-    __slots__ = ("acks", "certain", "facts", "grant", "hi", "license", "lo", "replays", "reuses")
-
-    def __init__(self, facts: LeaseFacts, license: str) -> None:
-        self.facts = facts
-        self.license = license
-        self.grant = -1
-        self.replays: list[int] = []
-        self.reuses: list[int] = []
-        self.acks: list[int] = []
-        self.certain: list[Interval] = []
-        # A hull of every possible interval: [lo, hi + slack + reclaim_delay].
-        self.lo = INF
-        self.hi = -INF
+#: A lease as its rules read it: the facts themselves, filled in by `read_lease`.
+LeaseView = LeaseFacts
 
 
-def read_lease(idx: Index, le: LeaseFacts, license: str, enders: list[tuple[float, float, int]]) -> LeaseView:
-    """Classify the lease's checkouts and compute its certain intervals."""
-    v = LeaseView(le, license)
+def read_lease(idx: Index, v: LeaseFacts, enders: list[tuple[float, float, int]]) -> LeaseView:
+    """Classify the lease's checkouts and compute its certain intervals (in place)."""
+    le = v
     cos = le.checkouts
     if cos:
         if len(cos) == 1:
@@ -84,24 +70,39 @@ def read_lease(idx: Index, le: LeaseFacts, license: str, enders: list[tuple[floa
         v.acks = [v.grant, *v.reuses, *le.heartbeats] if v.reuses else [v.grant, *le.heartbeats]
     else:
         v.acks = list(le.heartbeats)
-    _certain_and_hull(idx, v, _terminators(idx, le, enders, refusals=True))
+    if le.hb_refused or le.ci_refused or le.maybe_checkins or le.foreign_ends or enders:
+        _spans_and_hull(idx, v, terminators(idx, le, enders, refusals=True))
+    else:
+        S, R = idx.S, idx.R
+        _spans_and_hull(idx, v, [(S[c], R[c], c) for c in le.checkins])
     return v
 
 
-def _certain_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, int]]) -> None:
-    """`certain_intervals` with no margin, and the hull (lo: the earliest send of
-    anything that may acknowledge the lease; hi: the latest expiry any of them
-    acknowledged, inf when one did not say), in one pass."""
-    S, R, ops = idx.S, idx.R, idx.ops
+def certain_of(idx: Index, v: LeaseView, enders: list[tuple[float, float, int]]) -> list[Interval]:
+    """The certain intervals of a lease, one per acknowledgement (not merged)."""
+    return certain_intervals(idx, v.acks, terminators(idx, v.facts, enders, refusals=True), 0.0)
+
+
+def _spans_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, int]]) -> None:
+    """The merged certain intervals, the suspect flag, and the hull (lo: the
+    earliest send of anything that may acknowledge the lease; hi: the latest
+    expiry any of them acknowledged, inf when one did not say), in one pass."""
+    S, R, E = idx.S, idx.R, idx.E
     xs = idx.expiry_shift
     b = idx.slack
+    checkins = v.facts.checkins
+    first_in = min(R[c] for c in checkins) if checkins else INF
     lo, hi = INF, -INF
-    out: list[Interval] = []
+    spans: list[tuple[float, float]] = []
+    cs = ce = -INF
+    ordered = True
     for a in v.acks:
         sa = S[a]
         if sa < lo:
             lo = sa
-        e = ops[a].expires_at
+        if sa > first_in:
+            v.suspect = True
+        e = E[a]
         if e is None:
             hi = INF
             continue
@@ -109,18 +110,29 @@ def _certain_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, 
         if e > hi:
             hi = e
         end = e - b
-        by = -1
-        for ts, tr, t in terms:
+        for ts, tr, _t in terms:
             if tr > sa and ts < end:
-                end, by = ts, t
+                end = ts
         ra = R[a]
         if end > ra:
-            out.append((ra, end, a, by))
-    v.certain = out
+            if ra < cs:
+                ordered = False
+            if ra <= ce:
+                if end > ce:
+                    ce = end
+            else:
+                if ce > -INF:
+                    spans.append((cs, ce))
+                cs, ce = ra, end
+    if ce > -INF:
+        spans.append((cs, ce))
+    if not ordered:
+        spans = merge(certain_intervals(idx, v.acks, terms, 0.0))
+    v.spans = spans
     le = v.facts
     for a in v.replays:
         lo = min(lo, S[a])
-        e = ops[a].expires_at
+        e = E[a]
         hi = INF if e is None else max(hi, e + xs)
     if le.maybe_heartbeats or le.foreign_acks:
         lo = min(lo, *(S[a] for a in (*le.maybe_heartbeats, *le.foreign_acks)))
@@ -128,7 +140,7 @@ def _certain_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, 
     v.lo, v.hi = lo, hi
 
 
-def _terminators(
+def terminators(
     idx: Index, le: LeaseFacts, enders: list[tuple[float, float, int]], *, refusals: bool
 ) -> list[tuple[float, float, int]]:
     """(S, R, op) of everything that may have ended the lease."""
@@ -151,12 +163,12 @@ def certain_intervals(
 ) -> list[Interval]:
     """Per acknowledgement: [received, min(E - slack - margin·duration, first
     possible terminator's send)), empty ones dropped."""
-    S, R, ops = idx.S, idx.R, idx.ops
+    S, R, E = idx.S, idx.R, idx.E
     xs = idx.expiry_shift
     b = idx.slack
     out: list[Interval] = []
     for a in acks:
-        e = ops[a].expires_at
+        e = E[a]
         if e is None:
             continue
         sa, ra = S[a], R[a]
@@ -178,7 +190,7 @@ def live_intervals(
     """Certainly live, refusals not counted as ends, stopping `margin` of the
     lease's duration before its expiry (`exclude`: an op not to count as an end,
     the one being judged)."""
-    terms = [t for t in _terminators(idx, v.facts, enders, refusals=False) if t[2] != exclude]
+    terms = [t for t in terminators(idx, v.facts, enders, refusals=False) if t[2] != exclude]
     return certain_intervals(idx, v.acks, terms, margin)
 
 
@@ -200,7 +212,7 @@ def possible_intervals(
     out: list[Interval] = []
     for group, known in ((v.acks, True), (v.replays, True), (le.maybe_heartbeats, False), (le.foreign_acks, True)):
         for a in group:
-            e = ops[a].expires_at if known else None
+            e = idx.E[a] if known else None
             sa, ra = S[a], R[a]
             end = e + xs + tail if e is not None else ra + timeout_up + tail
             by = -1

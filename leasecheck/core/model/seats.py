@@ -31,39 +31,52 @@ INF = math.inf
 
 def over_grants(ctx: LicenseContext) -> None:
     """Sweep the certain intervals; report each episode of more than N held.
-    Leaves the certain count's step function on `ctx.certain_steps`."""
+    Leaves the certain count's step function on `ctx.certain_steps` when the
+    license has refusals to judge."""
     n = ctx.seats
-    events: list[tuple[float, int, str]] = []
-    for ref, v in ctx.views.items():
-        if v.certain:
-            if len(v.certain) == 1:
-                iv = v.certain[0]
-                events.append((iv[0], 1, ref))
-                events.append((iv[1], 0, ref))  # ends sort before starts at a tie
-            else:
-                for s, e in merge(v.certain):
-                    events.append((s, 1, ref))
-                    events.append((e, 0, ref))
-    events.sort()
+    steps = bool(ctx.lf.checkout_refusals)
+    if n is None and not steps:
+        return
+    starts: list[float] = []
+    ends: list[float] = []
+    for v in ctx.views.values():
+        for s, e in v.spans:
+            starts.append(s)
+            ends.append(e)
+    if not steps and len(starts) <= (n or 0):
+        return
+    starts.sort()
+    ends.sort()
     times: list[float] = []
     counts: list[int] = []
-    ctx.certain_steps = (times, counts)
-    held: set[str] = set()
-    over = False
     limit = INF if n is None else n
-    for t, start, ref in events:
-        if start:
-            held.add(ref)
+    c = j = 0
+    over = False
+    for t in starts:
+        while ends[j] <= t:  # intervals are [start, end): an end at t goes first
+            c -= 1
+            if c <= limit:
+                over = False
+            if steps:
+                times.append(ends[j])
+                counts.append(c)
+            j += 1
+        c += 1
+        if steps:
+            times.append(t)
+            counts.append(c)
+        if c > limit:
+            if not over:
+                ctx.reporter.report("over_grant", ctx.name, partial(_over_witness, ctx, t))
+                over = True
         else:
-            held.discard(ref)
-        c = len(held)
-        times.append(t)
-        counts.append(c)
-        now = c > limit
-        if now and not over:
-            refs = sorted(held)
-            ctx.reporter.report("over_grant", ctx.name, partial(_over_witness, ctx, t, refs))
-        over = now
+            over = False
+    if steps:
+        for e in ends[j:]:
+            c -= 1
+            times.append(e)
+            counts.append(c)
+        ctx.certain_steps = (times, counts)
 
 
 def most_in(steps: tuple[list[float], list[int]], s: float, r: float, enough: int) -> int:
@@ -79,10 +92,11 @@ def most_in(steps: tuple[list[float], list[int]], s: float, r: float, enough: in
     return best
 
 
-def _over_witness(ctx: LicenseContext, t: float, refs: list[str]) -> Violation:
+def _over_witness(ctx: LicenseContext, t: float) -> Violation:
+    refs = sorted(ref for ref, v in ctx.views.items() if any(s <= t < e for s, e in v.spans))
     wops = []
     for ref in refs:
-        iv = interval_at(ctx.views[ref].certain, t)
+        iv = interval_at(ctx.certain(ref), t)
         assert iv is not None
         _s, _e, ack, by = iv
         end = "its acknowledged expiry" if by < 0 else f"the send of #{by}, which may have ended it"
