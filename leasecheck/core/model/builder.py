@@ -23,6 +23,8 @@ from .. import history as h
 from ..history import History, Op
 
 T0 = 1_700_000_000.0
+#: The default error code of a refused heartbeat or checkin; pass code=None for none.
+AUTO = "LEASE_NOT_FOUND"
 
 
 class HistoryBuilder:
@@ -96,7 +98,7 @@ class HistoryBuilder:
     def create(self, seats: int, *, at: float = -1.0, timeout: float | None = None, license: str | None = None) -> int:
         return self.add("create_license", at, at + 0.01, 201, seats=seats, timeout=timeout, license=license)
 
-    def status(self, action: str, sent: float, received: float, status: int | None = 200, **kw: Any) -> int:
+    def status(self, action: str, sent: float, received: float | None, status: int | None = 200, **kw: Any) -> int:
         assert action in h.MANAGEMENT_OPS
         return self.add(action, sent, received, status, **kw)
 
@@ -122,7 +124,7 @@ class HistoryBuilder:
             200,
             lease=lease,
             expires=received + 30.0 if expires is None else expires,
-            key=key or self._fresh("k"),
+            key=key or self._fresh("auto-key-"),
             body=body or f"bind:{device}",
             device=device,
             device_id=f"id-{device}",
@@ -165,7 +167,7 @@ class HistoryBuilder:
             received,
             status,
             code=code,
-            key=key or self._fresh("k"),
+            key=key or self._fresh("auto-key-"),
             body=f"bind:{device}",
             device=device,
             **kw,
@@ -179,15 +181,16 @@ class HistoryBuilder:
         *,
         expires: float | None = None,
         status: int | None = 200,
-        code: str | None = None,
+        code: str | None = AUTO,
         **kw: Any,
     ) -> int:
-        """A heartbeat; a success's `expires` defaults to 30 s after the answer."""
+        """A heartbeat; a success's `expires` defaults to 30 s after the answer,
+        a refusal's code to LEASE_NOT_FOUND."""
         ok = status is not None and 200 <= status < 300
         if ok and expires is None and received is not None:
             expires = received + 30.0
-        if status is not None and not ok and code is None:
-            code = "LEASE_NOT_FOUND"
+        if ok or status is None:
+            code = None
         return self.add(
             "heartbeat", sent, received, status, lease=lease, expires=expires if ok else None, code=code, **kw
         )
@@ -199,19 +202,20 @@ class HistoryBuilder:
         received: float | None,
         *,
         status: int | None = 200,
-        code: str | None = None,
+        code: str | None = AUTO,
         key: str | None = None,
         **kw: Any,
     ) -> int:
-        if status is not None and not 200 <= status < 300 and code is None:
-            code = "LEASE_NOT_FOUND"
+        """A checkin; a refusal's code defaults to LEASE_NOT_FOUND."""
+        if status is None or 200 <= status < 300:
+            code = None
         return self.add(
             "checkin",
             sent,
             received,
             status,
             lease=lease,
-            key=key or self._fresh("k"),
+            key=key or self._fresh("auto-key-"),
             body=f"ci:{lease}",
             code=code,
             **kw,

@@ -117,13 +117,19 @@ class LicenseContext:
 
     def capacity_evidence(self) -> list[WitnessOp]:
         if self.lf.create is not None and self.lf.seats is not None and self.lf.seats == self.seats:
-            return [self.w(self.lf.create, "capacity", f"created the license with {self.seats} seats")]
+            return [
+                self.w(
+                    self.lf.create,
+                    "capacity",
+                    f"created the license with {self.seats} seat{'s' if self.seats != 1 else ''}",
+                )
+            ]
         return []
 
     def status_evidence(self, s: float, r: float, seen: set[int]) -> list[WitnessOp]:
         """Ops that make the license certainly active over [s, r] (when the
-        history changes its status at all)."""
-        if not self.lf.status_ops:
+        history changes its status at all: otherwise it never was anything else)."""
+        if all(i == self.lf.create for i in self.lf.status_ops):
             return []
         sp = self.status.certainly_active(s, r)
         if sp is None:

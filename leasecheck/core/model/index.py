@@ -89,7 +89,7 @@ class LeaseFacts:
         self.acks: list[int] = []  # grant, reuses, heartbeat successes
         self.spans: list[tuple[float, float]] = []  # merged certain intervals
         self.suspect = False  # an acknowledgement sent after a checkin was answered
-        self.lo = INF  # a hull of every possible interval: [lo, hi + slack + reclaim_delay]
+        self.lo = INF  # a hull of every possible interval: [lo, hi]
         self.hi = -INF
 
     @property

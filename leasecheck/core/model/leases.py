@@ -92,7 +92,7 @@ def _spans_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, in
     b = idx.slack
     checkins = v.facts.checkins
     first_in = min(R[c] for c in checkins) if checkins else INF
-    lo, hi = INF, -INF
+    lo, hi, last = INF, -INF, -INF
     spans: list[tuple[float, float]] = []
     cs = ce = -INF
     ordered = True
@@ -100,6 +100,8 @@ def _spans_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, in
         sa = S[a]
         if sa < lo:
             lo = sa
+        if R[a] > last:
+            last = R[a]
         if sa > first_in:
             v.suspect = True
         e = E[a]
@@ -132,11 +134,17 @@ def _spans_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, in
     le = v.facts
     for a in v.replays:
         lo = min(lo, S[a])
+        last = max(last, R[a])
         e = E[a]
         hi = INF if e is None else max(hi, e + xs)
     if le.maybe_heartbeats or le.foreign_acks:
         lo = min(lo, *(S[a] for a in (*le.maybe_heartbeats, *le.foreign_acks)))
-        hi = INF
+        v.lo, v.hi = lo, INF
+        return
+    hi += b + idx.model.accepted.reclaim_delay
+    for c in checkins:  # a checkin certainly after every acknowledgement ends it by its answer
+        if S[c] > last and R[c] < hi:
+            hi = R[c]
     v.lo, v.hi = lo, hi
 
 

@@ -180,12 +180,11 @@ def _hull_steps(ctx: LicenseContext) -> tuple[list[float], list[int]]:
     """Step function of lease hulls (each a superset of the lease's possible
     intervals) plus phantoms: a cheap upper bound of the possible count."""
     idx = ctx.idx
-    tail = idx.slack + idx.model.accepted.reclaim_delay
     events: list[tuple[float, int]] = []
     for v in ctx.views.values():
         if v.lo < INF:
             events.append((v.lo, 0))
-            events.append((v.hi + tail, 1))
+            events.append((v.hi, 1))
     for i in ctx.lf.phantoms:
         events.append((idx.S[i], 0))
         events.append((INF, 1))

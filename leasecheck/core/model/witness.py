@@ -150,8 +150,9 @@ class Violation:
 
     def render(self, width: int = 32) -> str:
         """A small text timeline: one line per op, its window drawn as a bar
-        (`[===]` send to receive, `>` for an acknowledged expiry inside the
-        span, `|` for the instant or window at issue)."""
+        (`[===]` send to receive, `I` when too short to draw, `…` when never
+        answered, `>` for an acknowledged expiry inside the span, `|` for the
+        instant or window at issue)."""
         t0 = self.t0
         points = [w.sent for w in self.ops] + [w.received for w in self.ops if w.received < INF]
         points += [w.expires for w in self.ops if w.expires is not None]
@@ -173,17 +174,19 @@ class Violation:
             lines.append(f"  at {at}   (t0 = first send below; {self.clock})")
         for w in self.ops:
             bar = [" "] * width
-            if self.window:
-                for t in self.window:
-                    if -INF < t < INF:
-                        bar[col(t)] = "|"
             s, r = col(w.sent), col(min(w.received, hi))
             for k in range(s, r + 1):
                 bar[k] = "="
             bar[s] = "["
             bar[r] = "]" if w.received < INF else "…"
+            if s == r and w.received < INF:
+                bar[s] = "I"
             if w.expires is not None and t0 <= w.expires <= hi:
                 bar[col(w.expires)] = ">"
+            if self.window:
+                for t in self.window:
+                    if -INF < t < INF and bar[col(t)] == " ":
+                        bar[col(t)] = "|"
             status = "—" if w.status is None else str(w.status)
             code = f" {w.error_code}" if w.error_code else ""
             what = f"#{w.index:<5} {w.kind:<9} {status}{code}"
