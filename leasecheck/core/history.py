@@ -7,6 +7,12 @@ certain: a lease counts as held from the moment its grant was *received* until
 the earliest of (a) the send time of a checkin or of a refused heartbeat and
 (b) its acknowledged `lease_expires_at` minus the clock uncertainty. More than
 N such leases at one instant is a violation no interleaving can excuse.
+
+`check_seats` and `check_idempotency` are kept as they were (callers and the
+benchmark baseline rely on them). The full model checker — every violation
+kind in both directions (over-grants, impossible successes, wrongful refusals),
+management ops, clock bounds and minimal witnesses — is
+`leasecheck.core.model.check_history`, re-exported here as `check_history`.
 """
 
 from __future__ import annotations
@@ -23,13 +29,22 @@ from .redact import lease_ref
 from .timeutil import format_rfc3339, parse_rfc3339
 
 LEASE_OPS = ("checkout", "heartbeat", "checkin")
+#: Management state changes a history may hold (judged by `leasecheck.core.model`).
+MANAGEMENT_OPS = ("create_license", "suspend", "reinstate", "revoke")
 
 
 @dataclass
 class Op:
-    """One lease operation as the client saw it. No secrets: leases are refs."""
+    """One operation as the client saw it. No secrets: leases are refs.
 
-    kind: str  # checkout | heartbeat | checkin
+    Runtime kinds are `LEASE_OPS`; management state changes (`MANAGEMENT_OPS`)
+    are ops too: `create_license` carries `seats` (max_floating_users) and
+    `timeout` (floating timeout, seconds), `suspend`/`reinstate`/`revoke` only
+    their license and times. Every field added after the first release has a
+    default, so older callers and older history files keep working.
+    """
+
+    kind: str  # checkout | heartbeat | checkin | create_license | suspend | reinstate | revoke
     license: str  # a non-secret license name (id or alias)
     sent_at: float
     received_at: float
@@ -41,6 +56,12 @@ class Op:
     body_digest: str | None = None
     error_code: str | None = None
     worker: str | None = None
+    device: str | None = None  # checkout: a ref of the binding identity sent (fingerprint or container)
+    device_id: str | None = None  # data.device_id of a success
+    request_id: str | None = None  # meta.request_id (replays may carry new ones)
+    answer_digest: str | None = None  # digest of a success's data member
+    seats: int | None = None  # create_license: max_floating_users
+    timeout: float | None = None  # create_license: floating timeout in seconds
 
     @property
     def ok(self) -> bool:
@@ -72,6 +93,7 @@ def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = No
             server_time = parse_rfc3339(meta["timestamp"])
         except ValueError:
             server_time = None
+    request_id = meta.get("request_id") if isinstance(meta, dict) else None
     return Op(
         kind=ex.operation or "?",
         license=license,
@@ -84,6 +106,62 @@ def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = No
         idempotency_key=ex.idempotency_key,
         body_digest=hashlib.sha256(ex.request_body or b"").hexdigest()[:16],
         error_code=ex.error_code,
+        worker=worker,
+        device=binding_ref(ex.request_body) if ex.operation == "checkout" else None,
+        device_id=data.get("device_id") if isinstance(data.get("device_id"), str) else None,
+        request_id=request_id if isinstance(request_id, str) else None,
+        answer_digest=_digest(data) if ex.ok and data else None,
+    )
+
+
+def binding_ref(request_body: bytes | None) -> str | None:
+    """A short, stable name for the device a checkout binds: its fingerprint, or
+    for container requests the container identity fields."""
+    try:
+        body = json.loads(request_body or b"")
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    if body.get("is_container"):
+        ident = [body.get(k) for k in ("cluster_id", "namespace", "pod_name", "container_id")]
+        if not any(isinstance(v, str) for v in ident):
+            return None
+        raw = "container:" + json.dumps(ident)
+    elif isinstance(body.get("fingerprint"), str):
+        raw = "fp:" + body["fingerprint"]
+    else:
+        return None
+    return "dev#" + hashlib.sha256(raw.encode()).hexdigest()[:10]
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def management_op(
+    kind: str,
+    license: str,
+    sent_at: float,
+    received_at: float,
+    status: int | None,
+    *,
+    seats: int | None = None,
+    timeout: float | None = None,
+    worker: str | None = None,
+) -> Op:
+    """A management state change as an Op: `create_license` (with `seats` and the
+    policy's `timeout` in seconds), `suspend`, `reinstate` or `revoke`."""
+    if kind not in MANAGEMENT_OPS:
+        raise ValueError(f"not a management op: {kind!r} (one of {', '.join(MANAGEMENT_OPS)})")
+    return Op(
+        kind=kind,
+        license=license,
+        sent_at=sent_at,
+        received_at=received_at,
+        status=status,
+        seats=seats,
+        timeout=timeout,
         worker=worker,
     )
 
@@ -103,6 +181,23 @@ class History:
 
     def __iter__(self) -> Iterator[Op]:
         return iter(self.ops)
+
+    def record_management(
+        self,
+        ex: Exchange,
+        kind: str,
+        license: str,
+        *,
+        seats: int | None = None,
+        timeout: float | None = None,
+        worker: str | None = None,
+    ) -> Op:
+        """A management exchange (create_license, suspend, reinstate, revoke) as an Op."""
+        return self.add(
+            management_op(
+                kind, license, ex.sent_at, ex.received_at, ex.status, seats=seats, timeout=timeout, worker=worker
+            )
+        )
 
     def __len__(self) -> int:
         return len(self.ops)
@@ -284,3 +379,12 @@ def check_idempotency(history: Iterable[Op]) -> list[Violation]:
                 )
             )
     return out
+
+
+def check_history(history: Iterable[Op], model: Any = None, **kwargs: Any) -> Any:
+    """Judge the whole history against the contract model: every violation kind,
+    both directions, with witnesses. See `leasecheck.core.model.check_history`
+    (this is the same function, importable from where the recording lives)."""
+    from .model import check_history as _check
+
+    return _check(history, model, **kwargs)

@@ -125,3 +125,69 @@ def test_held_intervals_follow_the_checker_certainty_rule():
         (0.5, 1.0, "a"),
         (0.6, 2.7, "b"),
     ]  # b: expiry less half its round trip
+
+
+# ------------------------------------------------------- the model's recording
+def test_old_history_lines_load_with_the_new_fields_defaulted(tmp_path: Path):
+    old = (
+        '{"kind": "checkout", "license": "L", "sent_at": 1.0, "received_at": 1.1, "status": 200, '
+        '"lease": "a", "expires_at": 9.0, "server_time": 1.05, "idempotency_key": "k", '
+        '"body_digest": "b", "error_code": null, "worker": "w0"}\n'
+    )
+    (tmp_path / "old.jsonl").write_text(old)
+    (op,) = History.load(tmp_path / "old.jsonl")
+    assert op.lease == "a" and op.device is None and op.seats is None and op.request_id is None
+
+
+def test_new_fields_survive_dump_and_load(tmp_path: Path):
+    from leasecheck.core.history import management_op
+
+    h = History([management_op("create_license", "L", 0.0, 0.1, 201, seats=3, timeout=60.0)])
+    h.add(Op("checkout", "L", 1, 2, 200, lease="a", device="dev#1", device_id="d", request_id="r", answer_digest="x"))
+    h.dump(tmp_path / "h.jsonl")
+    back = History.load(tmp_path / "h.jsonl")
+    assert [(o.kind, o.seats, o.timeout, o.device, o.request_id) for o in back] == [
+        ("create_license", 3, 60.0, None, None),
+        ("checkout", None, None, "dev#1", "r"),
+    ]
+
+
+def test_management_ops_are_named():
+    import pytest
+
+    from leasecheck.core.history import MANAGEMENT_OPS, management_op
+
+    assert MANAGEMENT_OPS == ("create_license", "suspend", "reinstate", "revoke")
+    with pytest.raises(ValueError):
+        management_op("delete", "L", 0, 1, 200)
+
+
+def test_recorded_exchanges_carry_device_request_id_and_answer_digest():
+    import json
+
+    from leasecheck.core.client import Exchange
+    from leasecheck.core.history import binding_ref, op_from_exchange
+
+    body = json.dumps({"fingerprint": "fp-1", "hostname": "h", "is_container": False}).encode()
+    answer = {
+        "data": {"lease_token": "llt_secret", "device_id": "dev_9", "lease_expires_at": "2026-01-01T00:00:10.000Z"},
+        "meta": {"request_id": "req_1", "timestamp": "2026-01-01T00:00:00.000Z"},
+    }
+    ex = Exchange(
+        method="POST",
+        path="/api/v1/license/floating/checkout",
+        request_headers={},
+        request_body=body,
+        sent_at=1.0,
+        received_at=1.1,
+        status=200,
+        response_body=json.dumps(answer).encode(),
+        operation="checkout",
+        idempotency_key="k",
+    )
+    op = op_from_exchange(ex, "L")
+    assert op.device == binding_ref(body) and op.device and op.device.startswith("dev#")
+    assert op.device_id == "dev_9" and op.request_id == "req_1" and op.answer_digest
+    assert op.lease and "secret" not in op.lease
+    container = json.dumps({"is_container": True, "pod_name": "p"}).encode()
+    assert binding_ref(container) != binding_ref(body) and binding_ref(b"not json") is None
