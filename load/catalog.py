@@ -109,7 +109,7 @@ PROFILES: dict[str, Profile] = {
     for p in (
         Profile(
             "seat-race",
-            "seat_race.py",
+            "seat_race/locustfile.py",
             "many clients contend for few seats, released together on a shared round clock",
             "seat safety under contention (users:seats of 2, 10 and 100 to 1), denial share, checkout latency in the burst",
             default_users=300,
@@ -132,7 +132,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "churn",
-            "churn.py",
+            "churn/locustfile.py",
             "sessions arrive at a set rate: checkout, heartbeats, checkin; some clients vanish",
             "seat use against Little's law, reclaim of abandoned seats under load, latency at a steady arrival rate",
             default_users=10,
@@ -158,7 +158,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "heartbeat-storm",
-            "heartbeat_storm.py",
+            "heartbeat_storm/locustfile.py",
             "every user holds a lease and heartbeats: first half in sync, second half jittered",
             "heartbeat latency when all clients beat at the same instant versus spread out",
             default_users=200,
@@ -169,7 +169,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "thundering-herd",
-            "thundering_herd.py",
+            "thundering_herd/locustfile.py",
             "steady use, then every client pauses past the lease timeout and returns at once",
             "expiry of every lease at once, then the return burst: latency, denials, time until all hold again",
             default_users=200,
@@ -183,7 +183,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "retry-storm",
-            "retry_storm.py",
+            "retry_storm/locustfile.py",
             "short client timeouts; every write retried with the same Idempotency-Key",
             "attempts per logical operation, replays, and proof that no retry took a second seat",
             default_users=50,
@@ -206,7 +206,7 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "step",
-            "step.py",
+            "step/locustfile.py",
             "open-loop lease cycles (checkout, heartbeat, checkin) at a rate raised step by step",
             "the knee: the highest throughput sustained within the p99 SLO and the error budget",
             default_users=50,

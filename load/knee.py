@@ -19,10 +19,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .generator import ON_TIME_SHARE, on_time_share, process_load
-from .shards import MergedRun
-from .slo import Slo
-from .window import window
+from .analysis.generator import ON_TIME_SHARE, on_time_share, process_load
+from .analysis.shards import MergedRun
+from .analysis.slo import Slo
+from .analysis.window import window
 
 
 def observe(w: Any, slo: Slo, knee_rps: float | None = None) -> float | None:

@@ -16,8 +16,8 @@ from typing import Any
 
 from leasecheck.core.history import History, held_intervals
 
+from .analysis.occupancy import Occupancy
 from .catalog import churn_expected_seats
-from .occupancy import Occupancy
 
 
 def analyse_churn(

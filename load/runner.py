@@ -28,14 +28,13 @@ from pathlib import Path
 from leasecheck.core.client import Http
 from leasecheck.core.redact import redact_text, register_secret
 
+from .analysis.slo import Slo
 from .catalog import Profile
-from .config import CONFIG_ENV, SHARDS_ENV, write_run_record
-from .hooks import PROGRESS_FILE
-from .judge import Facts, Judgement, judge
-from .plan import LEAD_SECONDS
+from .config import CONFIG_ENV, PROGRESS_FILE, SHARDS_ENV, write_run_record
 from .provision import ProvisioningFailed, build_config
-from .report import write_reports
-from .slo import Slo
+from .reporting.report import write_reports
+from .runtime.plan import LEAD_SECONDS
+from .verdict.judge import Facts, Judgement, judge
 
 #: After the run's end: sessions finish their last checkin before locust stops.
 TAIL_SECONDS = 2.0

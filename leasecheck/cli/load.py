@@ -18,10 +18,10 @@ from urllib.parse import urlparse
 import click
 
 from leasecheck.cli.errors import UsageFailure
+from leasecheck.load.analysis.slo import Slo, SloError, parse_all
 from leasecheck.load.catalog import PROFILES, Profile, coerce_params, note
 from leasecheck.load.config import RUN_RECORD
-from leasecheck.load.judge import EXIT_INVALID, Judgement
-from leasecheck.load.slo import Slo, SloError, parse_all
+from leasecheck.load.verdict.judge import EXIT_INVALID, Judgement
 
 _SPAN = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 

@@ -12,8 +12,8 @@ from hdrh.histogram import HdrHistogram
 
 from leasecheck.core.client import Exchange
 from leasecheck.core.history import History
-from leasecheck.load.recorder import Recorder
-from leasecheck.load.shards import merge
+from leasecheck.load.analysis.shards import merge
+from leasecheck.load.runtime.recorder import Recorder
 
 SECRET = re.compile(r"\b(lk|llt)_[A-Za-z0-9_\-]{20,}")
 

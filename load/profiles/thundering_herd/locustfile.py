@@ -14,9 +14,9 @@ import time
 
 from locust import task
 
-from leasecheck.load import hooks
 from leasecheck.load.config import LicenseGrant
-from leasecheck.load.users import Lease, LeaseUser
+from leasecheck.load.runtime import hooks
+from leasecheck.load.runtime.users import Lease, LeaseUser
 
 hooks.use_profile("thundering-herd")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from .recorder import new_histogram
+from .histograms import new_histogram
 from .shards import MergedRun
 
 PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)

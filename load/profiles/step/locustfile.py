@@ -15,9 +15,9 @@ import math
 
 from locust import task
 
-from leasecheck.load import hooks
-from leasecheck.load.arrivals import join_sessions, run_open_loop
-from leasecheck.load.users import LeaseUser
+from leasecheck.load.runtime import hooks
+from leasecheck.load.runtime.arrivals import join_sessions, run_open_loop
+from leasecheck.load.runtime.users import LeaseUser
 
 hooks.use_profile("step")
 

@@ -17,8 +17,8 @@ import time
 
 from locust import task
 
-from leasecheck.load import hooks
-from leasecheck.load.users import LeaseUser
+from leasecheck.load.runtime import hooks
+from leasecheck.load.runtime.users import LeaseUser
 
 hooks.use_profile("seat-race")
 

@@ -44,7 +44,8 @@ def occupancy(history: History, license: str, capacity: int, *, until: float) ->
         events.append((start, 1))
         events.append((min(end, until), -1))
     events.sort(key=lambda e: (e[0], e[1]))  # ends before starts at a tie, as the checker does
-    steps, level = [], 0
+    steps: list[tuple[float, int]] = []
+    level = 0
     for t, delta in events:
         level += delta
         if steps and steps[-1][0] == t:

@@ -27,17 +27,16 @@ from typing import Any
 
 from leasecheck import __version__
 from leasecheck.core.history import check_idempotency, check_seats
-
-from . import analysis
-from .catalog import PROFILES
-from .config import read_run_record
-from .generator import CPU_LIMIT, ON_TIME_SHARE, on_time_share, process_load
-from .knee import analyse_steps, observe
-from .littles_law import analyse_churn
-from .occupancy import Occupancy, occupancy
-from .shards import MergedRun, merge
-from .slo import Slo
-from .window import latency_table, window
+from leasecheck.load import details as analysis
+from leasecheck.load.analysis.generator import CPU_LIMIT, ON_TIME_SHARE, on_time_share, process_load
+from leasecheck.load.analysis.occupancy import Occupancy, occupancy
+from leasecheck.load.analysis.shards import MergedRun, merge
+from leasecheck.load.analysis.slo import Slo
+from leasecheck.load.analysis.window import latency_table, window
+from leasecheck.load.catalog import PROFILES
+from leasecheck.load.config import read_run_record
+from leasecheck.load.knee import analyse_steps, observe
+from leasecheck.load.littles_law import analyse_churn
 
 EXIT_PASSED, EXIT_SETTINGS, EXIT_SLO, EXIT_VIOLATION, EXIT_INVALID = 0, 2, 3, 4, 5
 #: Whole-machine CPU at which the report notes that the server may have had to share.

@@ -17,9 +17,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from .occupancy import Occupancy
-from .shards import MergedRun
-from .window import endpoint_of
+from leasecheck.load.analysis.occupancy import Occupancy
+from leasecheck.load.analysis.shards import MergedRun
+from leasecheck.load.analysis.window import endpoint_of
 
 
 def _png(fig: Any) -> str:

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .config import LoadConfig
+from leasecheck.load.config import LoadConfig
 
 OPTION = "--leasecheck-plan"
 DEST = "leasecheck_plan"

@@ -11,9 +11,9 @@ from typing import Any
 
 from leasecheck.core.history import History
 
-from .occupancy import Occupancy
-from .shards import MergedRun
-from .window import Window, latency_table
+from .analysis.occupancy import Occupancy
+from .analysis.shards import MergedRun
+from .analysis.window import Window, latency_table
 
 
 def seat_race(history: History, licenses: list[dict[str, Any]], occ: dict[str, Occupancy]) -> dict[str, Any]:

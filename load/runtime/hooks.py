@@ -23,12 +23,12 @@ import psutil
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
+from leasecheck.load.config import PROGRESS_FILE, SHARDS_ENV, TARGET_ENV, TOKEN_ENV, LoadConfig, write_run_record
+
 from . import plan as plans
-from .config import SHARDS_ENV, TARGET_ENV, TOKEN_ENV, LoadConfig, write_run_record
 from .recorder import Recorder
 
 log = logging.getLogger("leasecheck.load")
-PROGRESS_FILE = "progress.jsonl"
 SAMPLE_SECONDS = 1.0
 
 
@@ -192,8 +192,8 @@ def _write_progress(environment: Any) -> None:
 def _self_provision(environment: Any) -> LoadConfig | None:
     """Plain `locust -f`: provision here from LEASECHECK_TARGET (or --host) and
     LEASECHECK_MANAGEMENT_TOKEN; shards go to LEASECHECK_LOAD_SHARDS."""
-    from .catalog import PROFILES, coerce_params
-    from .provision import ProvisioningFailed, build_config
+    from leasecheck.load.catalog import PROFILES, coerce_params
+    from leasecheck.load.provision import ProvisioningFailed, build_config
 
     target = os.environ.get(TARGET_ENV) or environment.host
     token = os.environ.get(TOKEN_ENV)

@@ -17,7 +17,7 @@ from hdrh.histogram import HdrHistogram
 
 from leasecheck.core.history import History
 
-from .recorder import new_histogram
+from .histograms import new_histogram
 
 
 @dataclass
@@ -116,9 +116,9 @@ def merge(shard_dir: Path) -> MergedRun:
                 pid=int(doc["pid"]),
                 ops=int(doc["ops"]),
                 samples=samples,
-                cpu=[tuple(x) for x in doc["cpu"]],  # type: ignore[misc]
-                machine_cpu=[tuple(x) for x in doc.get("machine_cpu", [])],  # type: ignore[misc]
-                loop_lag=[tuple(x) for x in doc["loop_lag"]],  # type: ignore[misc]
+                cpu=[tuple(x) for x in doc["cpu"]],
+                machine_cpu=[tuple(x) for x in doc.get("machine_cpu", [])],
+                loop_lag=[tuple(x) for x in doc["loop_lag"]],
                 meta=doc.get("meta", {}),
             )
         )

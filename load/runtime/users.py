@@ -26,9 +26,9 @@ from locust.contrib.fasthttp import FastHttpUser
 
 from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, Exchange, hardware_binding, new_key
 from leasecheck.core.history import Op
+from leasecheck.load.config import LicenseGrant, LoadConfig
 
 from . import hooks
-from .config import LicenseGrant, LoadConfig
 from .outcome import FAILED, OK, classify, retryable
 from .plan import Plan, next_user_index
 
@@ -141,7 +141,12 @@ class LeaseUser(FastHttpUser):
         )
         try:
             answer = self.client.request(
-                "POST", PATHS[kind], data=payload, headers=headers, name=label, catch_response=True
+                "POST",
+                PATHS[kind],
+                data=payload,  # type: ignore[arg-type]  # bytes, as locust documents (its hint says str)
+                headers=headers,
+                name=label,
+                catch_response=True,
             )
         except GreenletExit:
             ex.received_at = time.time()

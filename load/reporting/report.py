@@ -14,9 +14,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from leasecheck.core.redact import redact_obj
+from leasecheck.load.analysis.slo import parse
+from leasecheck.load.verdict.judge import Judgement
 
 from . import plots
-from .judge import Judgement
 
 
 def write_reports(report_dir: Path, judgement: Judgement) -> None:
@@ -38,8 +39,6 @@ def _figures(summary: dict[str, Any], judgement: Judgement) -> dict[str, str | N
         limit = next((t["slo"] for t in summary["thresholds"] if t["slo"].replace(" ", "").startswith("p99")), None)
         limit_ms = None
         if limit:
-            from .slo import parse
-
             limit_ms = parse(limit).limit * 1000
         figs["knee"] = plots.knee(details.get("steps", []), limit_ms)
     return figs
@@ -47,7 +46,7 @@ def _figures(summary: dict[str, Any], judgement: Judgement) -> dict[str, str | N
 
 def render_html(summary: dict[str, Any], judgement: Judgement) -> str:
     env = Environment(
-        loader=PackageLoader("leasecheck.load", "templates"), autoescape=select_autoescape(["html", "j2"])
+        loader=PackageLoader("leasecheck.load.reporting", "templates"), autoescape=select_autoescape(["html", "j2"])
     )
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, default=str)
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{v * 100:.3g}%"

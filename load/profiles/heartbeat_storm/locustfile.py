@@ -13,9 +13,9 @@ import time
 
 from locust import task
 
-from leasecheck.load import hooks
 from leasecheck.load.config import LicenseGrant
-from leasecheck.load.users import Lease, LeaseUser, lease_refused
+from leasecheck.load.runtime import hooks
+from leasecheck.load.runtime.users import Lease, LeaseUser, lease_refused
 
 hooks.use_profile("heartbeat-storm")
 

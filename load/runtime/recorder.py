@@ -30,18 +30,9 @@ from hdrh.histogram import HdrHistogram
 
 from leasecheck.core.client import Exchange
 from leasecheck.core.history import LEASE_OPS, History, Op
+from leasecheck.load.analysis.histograms import new_histogram, record_latency
 
-#: Latency range: 1 µs .. 60 s. Totals keep 3 significant figures, per-second buckets 2.
-LOWEST_US, HIGHEST_US = 1, 60_000_000
 OUTCOMES = ("ok", "denied", "expired", "in_progress", "failed", "shed", "cancelled")
-
-
-def new_histogram(figures: int = 3) -> HdrHistogram:
-    return HdrHistogram(LOWEST_US, HIGHEST_US, figures)
-
-
-def record_latency(hist: HdrHistogram, seconds: float) -> None:
-    hist.record_value(min(max(int(seconds * 1e6), LOWEST_US), HIGHEST_US))
 
 
 @dataclass

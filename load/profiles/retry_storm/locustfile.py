@@ -15,8 +15,8 @@ from typing import Any
 
 from locust import task
 
-from leasecheck.load import hooks
-from leasecheck.load.users import LeaseUser
+from leasecheck.load.runtime import hooks
+from leasecheck.load.runtime.users import LeaseUser
 
 hooks.use_profile("retry-storm")
 
