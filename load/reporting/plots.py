@@ -2,8 +2,8 @@
 
 Seats in use against capacity, latency percentiles per endpoint, offered and
 achieved throughput, denials and failures: all per second of the run,
-seconds counted from the run's shared epoch. The step profile adds its knee
-curve.
+seconds counted from the run's shared epoch. A profile may add figures of
+its own (`Profile.figures`); they are encoded here like the rest.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from leasecheck.load.analysis.shards import MergedRun
 from leasecheck.load.analysis.window import endpoint_of
 
 
-def _png(fig: Any) -> str:
+def png(fig: Any) -> str:
+    """A figure as base64 PNG for an inline <img>; the figure is closed."""
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=90)
@@ -58,7 +59,7 @@ def seats(occ: dict[str, Occupancy], epoch: float, end: float) -> str | None:
     ax.set_ylabel("leases certainly held")
     ax.set_title("Seats in use against capacity")
     ax.legend(fontsize=7, ncol=3, loc="upper right")
-    return _png(fig)
+    return png(fig)
 
 
 def _seconds(run: MergedRun, epoch: float) -> list[int]:
@@ -87,7 +88,7 @@ def latency(run: MergedRun, epoch: float) -> str | None:
     ax.set_ylabel("ms")
     ax.set_title("Latency per endpoint, per second (p99 solid, p50 dotted)")
     ax.legend(fontsize=7, ncol=3)
-    return _png(fig)
+    return png(fig)
 
 
 def throughput(run: MergedRun, epoch: float) -> str | None:
@@ -130,24 +131,4 @@ def throughput(run: MergedRun, epoch: float) -> str | None:
     ax2.set_ylabel("per second")
     ax2.set_title("Denials and failures")
     ax2.legend(fontsize=7)
-    return _png(fig)
-
-
-def knee(steps: list[dict[str, Any]], limit_ms: float | None) -> str | None:
-    rows = [s for s in steps if s.get("p99_ms") is not None]
-    if not rows:
-        return None
-    fig, ax = plt.subplots(figsize=(6.5, 3.4))
-    ax.plot([s["achieved_rps"] for s in rows], [s["p99_ms"] for s in rows], marker="o")
-    for s in rows:
-        ax.annotate(
-            str(s["step"]), (s["achieved_rps"], s["p99_ms"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
-        )
-    if limit_ms is not None:
-        ax.axhline(limit_ms, color="#ea4335", linestyle="--", label=f"SLO p99 {limit_ms:g} ms")
-        ax.legend(fontsize=7)
-    ax.set_yscale("log")
-    ax.set_xlabel("achieved requests/s (step number annotated)")
-    ax.set_ylabel("p99 ms")
-    ax.set_title("Step profile: throughput against p99")
-    return _png(fig)
+    return png(fig)

@@ -2,7 +2,10 @@
 
 Both pass through the redactor. The merged history goes beside them as
 `history.jsonl` (leases appear only as `lease_ref`s), next to locust's own
-`locust.html` and `locust_*.csv`.
+`locust.html` and `locust_*.csv`. The report's figures and sections are the
+same for every profile, plus what the profile declares: its `figures` and
+its `report_section` (a template in its folder, included as
+`profile/<name>`).
 """
 
 from __future__ import annotations
@@ -11,10 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 
 from leasecheck.core.redact import redact_obj
-from leasecheck.load.analysis.slo import parse
 from leasecheck.load.verdict.judge import Judgement
 
 from . import plots
@@ -34,20 +36,23 @@ def _figures(summary: dict[str, Any], judgement: Judgement) -> dict[str, str | N
         "latency": plots.latency(judgement.run, epoch),
         "throughput": plots.throughput(judgement.run, epoch),
     }
-    details = summary.get("profile_details") or {}
-    if summary["profile"] == "step":
-        limit = next((t["slo"] for t in summary["thresholds"] if t["slo"].replace(" ", "").startswith("p99")), None)
-        limit_ms = None
-        if limit:
-            limit_ms = parse(limit).limit * 1000
-        figs["knee"] = plots.knee(details.get("steps", []), limit_ms)
+    for name, fig in judgement.profile.figures(summary).items():
+        figs[name] = plots.png(fig)
     return figs
 
 
 def render_html(summary: dict[str, Any], judgement: Judgement) -> str:
-    env = Environment(
-        loader=PackageLoader("leasecheck.load.reporting", "templates"), autoescape=select_autoescape(["html", "j2"])
+    profile = judgement.profile
+    loader = ChoiceLoader(
+        [
+            PackageLoader("leasecheck.load.reporting", "templates"),
+            PrefixLoader({"profile": FileSystemLoader(str(profile.folder))}),
+        ]
     )
+    env = Environment(loader=loader, autoescape=select_autoescape(["html", "j2"]))
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, default=str)
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{v * 100:.3g}%"
-    return env.get_template("report.html.j2").render(s=summary, figs=_figures(summary, judgement))
+    section = f"profile/{profile.report_section}" if profile.report_section else None
+    return env.get_template("report.html.j2").render(
+        s=summary, figs=_figures(summary, judgement), profile_section=section
+    )

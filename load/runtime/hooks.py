@@ -24,6 +24,8 @@ from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
 from leasecheck.load.config import PROGRESS_FILE, SHARDS_ENV, TARGET_ENV, TOKEN_ENV, LoadConfig, write_run_record
+from leasecheck.load.profiles.profile import Profile
+from leasecheck.load.provision import ProvisioningFailed, build_config
 
 from . import plan as plans
 from .recorder import Recorder
@@ -35,16 +37,16 @@ SAMPLE_SECONDS = 1.0
 class _State:
     recorder: Recorder | None = None
     plan: plans.Plan | None = None
-    profile: str | None = None
+    profile: Profile | None = None
     role: str = "local"
 
 
 _state = _State()
 
 
-def use_profile(name: str) -> None:
-    """Called by each locustfile at import: which catalogue profile it is."""
-    _state.profile = name
+def use_profile(profile: Profile) -> None:
+    """Called by each locustfile at import: the profile whose traffic it is."""
+    _state.profile = profile
 
 
 def recorder() -> Recorder:
@@ -192,12 +194,9 @@ def _write_progress(environment: Any) -> None:
 def _self_provision(environment: Any) -> LoadConfig | None:
     """Plain `locust -f`: provision here from LEASECHECK_TARGET (or --host) and
     LEASECHECK_MANAGEMENT_TOKEN; shards go to LEASECHECK_LOAD_SHARDS."""
-    from leasecheck.load.catalog import PROFILES, coerce_params
-    from leasecheck.load.provision import ProvisioningFailed, build_config
-
     target = os.environ.get(TARGET_ENV) or environment.host
     token = os.environ.get(TOKEN_ENV)
-    profile = PROFILES.get(_state.profile or "")
+    profile = _state.profile
     if not target or not token or profile is None:
         log.error(
             "leasecheck: set LEASECHECK_TARGET (or --host) and LEASECHECK_MANAGEMENT_TOKEN, "
@@ -218,7 +217,7 @@ def _self_provision(environment: Any) -> LoadConfig | None:
             users=users,
             duration=duration,
             minute_seconds=float(os.environ.get("LEASECHECK_MINUTE_SECONDS", 60)),
-            params=coerce_params(profile, {}),
+            params=profile.defaults(),
             shard_dir=shard_dir,
             run_id=run_id,
         )

@@ -14,11 +14,12 @@ import time
 
 from locust import task
 
+from leasecheck.load.profiles.churn import PROFILE
 from leasecheck.load.runtime import hooks
 from leasecheck.load.runtime.arrivals import join_sessions, run_open_loop
 from leasecheck.load.runtime.users import LeaseUser
 
-hooks.use_profile("churn")
+hooks.use_profile(PROFILE)
 
 
 class ChurnArrivals(LeaseUser):

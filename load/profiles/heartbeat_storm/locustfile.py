@@ -14,10 +14,11 @@ import time
 from locust import task
 
 from leasecheck.load.config import LicenseGrant
+from leasecheck.load.profiles.heartbeat_storm import PROFILE
 from leasecheck.load.runtime import hooks
 from leasecheck.load.runtime.users import Lease, LeaseUser, lease_refused
 
-hooks.use_profile("heartbeat-storm")
+hooks.use_profile(PROFILE)
 
 
 class Heartbeater(LeaseUser):

@@ -15,10 +15,11 @@ from typing import Any
 
 from locust import task
 
+from leasecheck.load.profiles.retry_storm import PROFILE
 from leasecheck.load.runtime import hooks
 from leasecheck.load.runtime.users import LeaseUser
 
-hooks.use_profile("retry-storm")
+hooks.use_profile(PROFILE)
 
 
 class Retrier(LeaseUser):

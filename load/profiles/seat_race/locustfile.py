@@ -17,10 +17,11 @@ import time
 
 from locust import task
 
+from leasecheck.load.profiles.seat_race import PROFILE
 from leasecheck.load.runtime import hooks
 from leasecheck.load.runtime.users import LeaseUser
 
-hooks.use_profile("seat-race")
+hooks.use_profile(PROFILE)
 
 
 class SeatRacer(LeaseUser):

@@ -15,11 +15,12 @@ import math
 
 from locust import task
 
+from leasecheck.load.profiles.step import PROFILE
 from leasecheck.load.runtime import hooks
 from leasecheck.load.runtime.arrivals import join_sessions, run_open_loop
 from leasecheck.load.runtime.users import LeaseUser
 
-hooks.use_profile("step")
+hooks.use_profile(PROFILE)
 
 
 class StepCycles(LeaseUser):

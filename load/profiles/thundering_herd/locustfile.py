@@ -15,10 +15,12 @@ import time
 from locust import task
 
 from leasecheck.load.config import LicenseGrant
+from leasecheck.load.profiles.thundering_herd import PROFILE
+from leasecheck.load.profiles.thundering_herd.analysis import RECOVERED, pause_and_return
 from leasecheck.load.runtime import hooks
 from leasecheck.load.runtime.users import Lease, LeaseUser
 
-hooks.use_profile("thundering-herd")
+hooks.use_profile(PROFILE)
 
 
 class HerdMember(LeaseUser):
@@ -26,8 +28,7 @@ class HerdMember(LeaseUser):
     def herd(self) -> None:
         p, grant = self.config.params, self.config.licenses[0]
         lease_s, fraction = self.lease_seconds(grant), float(p["heartbeat_fraction"])
-        pause_at = self.plan.epoch + float(p["steady_leases"]) * lease_s
-        back_at = pause_at + float(p["pause_leases"]) * lease_s
+        pause_at, back_at = pause_and_return(p, lease_s, self.plan.epoch)
         end = self.plan.end()
         lease = self.acquire(grant, "checkout", pause_at)
         if lease is not None:
@@ -37,7 +38,7 @@ class HerdMember(LeaseUser):
             self.heartbeat(lease, label="heartbeat (return)")
         lease = self.acquire(grant, "checkout (return)", end)
         if lease is not None:
-            self.recorder.mark("recovered", time.time(), user=self.tag)
+            self.recorder.mark(RECOVERED, time.time(), user=self.tag)
             if self.hold(lease, end, fraction=fraction):
                 self.checkin(lease)
         self.idle()

@@ -15,9 +15,18 @@ from __future__ import annotations
 from typing import Any
 
 from leasecheck.core.history import History, held_intervals
+from leasecheck.load.analysis.occupancy import Occupancy
 
-from .analysis.occupancy import Occupancy
-from .catalog import churn_expected_seats
+
+def expected_seats(p: dict[str, Any], minute: float) -> float:
+    """Little's law, L = λW, from the configured knobs (λ: sessions/s)."""
+    lease = int(p["timeout_minutes"]) * minute
+    hold = float(p["hold_leases"]) * lease
+    vanish = float(p["vanish_share"])
+    # A vanishing client holds until its last acknowledged heartbeat's lease
+    # runs out: on average half a heartbeat interval short of a full lease.
+    tail = lease - float(p["heartbeat_fraction"]) * lease / 2
+    return float(p["rate"]) * ((1 - vanish) * hold + vanish * (hold + tail))
 
 
 def analyse_churn(
@@ -25,7 +34,7 @@ def analyse_churn(
 ) -> dict[str, Any]:
     lease = int(params["timeout_minutes"]) * minute_seconds
     rate = float(params["rate"])
-    seat_time = churn_expected_seats(params, minute_seconds) / rate if rate else 0.0
+    seat_time = expected_seats(params, minute_seconds) / rate if rate else 0.0
     start = epoch + min(3 * float(params["hold_leases"]) * lease + lease, (end - epoch) / 2)
     seconds = max(end - start, 1e-9)
     granted = sum(1 for s, _e, _l in held_intervals(history, occ.license) if start <= s < end)

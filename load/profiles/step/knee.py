@@ -19,21 +19,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis.generator import ON_TIME_SHARE, on_time_share, process_load
-from .analysis.shards import MergedRun
-from .analysis.slo import Slo
-from .analysis.window import window
-
-
-def observe(w: Any, slo: Slo, knee_rps: float | None = None) -> float | None:
-    """The value an SLO compares, in a window (`rps` reads the knee when given)."""
-    if slo.metric == "latency":
-        return w.latency_value(slo.statistic or "percentile", slo.quantile, slo.endpoint)
-    if slo.metric == "errors":
-        return w.error_rate()
-    if slo.metric == "denials":
-        return w.denial_rate()
-    return knee_rps if knee_rps is not None else w.achieved_rps()
+from leasecheck.load.analysis.gates import observe
+from leasecheck.load.analysis.generator import ON_TIME_SHARE, on_time_share, process_load
+from leasecheck.load.analysis.shards import MergedRun
+from leasecheck.load.analysis.slo import Slo
+from leasecheck.load.analysis.window import window
 
 
 @dataclass
