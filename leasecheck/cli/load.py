@@ -1,7 +1,11 @@
 """`leasecheck load PROFILE`: locust traffic, judged by the shared history checker.
 
 Bad input ends the command before anything starts, with one line and exit 2
-(`UsageFailure`); after a run the exit code is the verdict (see `judge.py`).
+(`UsageFailure` here; a profile's own refusals are core `UsageError`s, which
+`cli.errors.guarded` shows the same way); after a run the exit code is the
+verdict (see `load/verdict/judge.py`). What a profile is, what its knobs are
+and how it is judged come from its folder (`load/profiles/<name>/`): this
+module names no profile.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlparse
 
 import click
@@ -55,7 +59,7 @@ def _open_loop() -> list[Profile]:
     return [p for p in profiles.discover().values() if p.rate_param]
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise UsageFailure(message)
 
 
@@ -64,7 +68,6 @@ def parse_span(text: str, what: str = "--duration") -> float:
     m = _SPAN.match(text.strip().lower()) if text.strip() else None
     if not m or not any(m.groups()):
         _fail(f"{what} {text!r}: use seconds or a span like 30s, 2m, 1h30m")
-    assert m is not None
     h, mi, s = (float(g) if g else 0.0 for g in m.groups())
     seconds = h * 3600 + mi * 60 + s
     if seconds <= 0:
@@ -85,7 +88,7 @@ def _params(profile: Profile, pairs: tuple[str, ...], rate: float | None) -> dic
             _fail(f"--rate applies to the open-loop profiles ({names}), not {profile.name}")
         if rate <= 0:
             _fail("--rate must be more than 0")
-        raw.setdefault(str(profile.rate_param), str(rate))
+        raw.setdefault(profile.rate_param, str(rate))
     return profile.knobs(raw)
 
 
