@@ -21,6 +21,8 @@ TARGET_ENV = "LEASECHECK_TARGET"
 TOKEN_ENV = "LEASECHECK_MANAGEMENT_TOKEN"
 SHARDS_ENV = "LEASECHECK_LOAD_SHARDS"
 RUN_RECORD = "run.json"
+#: The master's (or local runner's) one-line-a-second progress, beside the shards.
+PROGRESS_FILE = "progress.jsonl"
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """Licenses for a load run, created through the management API.
 
-One product per run, one policy and one license per license a profile needs,
-all named with the run id so a shared target's operators can find them.
-Used by the runner and, under plain `locust -f`, by the locust master.
+One product per run, one policy and one license per license the profile
+needs (`Profile.licenses`), all named with the run id so a shared target's
+operators can find them; then the profile's `prepare` may measure the
+target (`TargetSetup`). Used by the runner and, under plain `locust -f`, by
+the locust master.
 """
 
 from __future__ import annotations
@@ -12,25 +14,23 @@ import uuid
 from typing import Any
 
 from leasecheck.core.client import ApiError, Http, LeaseClient, Management, hardware_binding
+from leasecheck.core.errors import UsageError
 from leasecheck.core.redact import register_secret
+from leasecheck.load.config import LicenseGrant, LoadConfig
+from leasecheck.load.profiles.profile import LicenseNeed, Profile
 
-from .catalog import Profile
-from .config import LicenseGrant, LoadConfig
 
-
-class ProvisioningFailed(Exception):
+class ProvisioningFailed(UsageError):
     """The target would not give us the licenses; the message is the one-line reason."""
 
 
-def provision(
-    management: Management, profile: Profile, users: int, params: dict[str, Any], minute_seconds: float, run_id: str
-) -> list[LicenseGrant]:
-    meta = {"leasecheck_run_id": run_id, "purpose": f"load {profile.name}"}
+def provision(management: Management, profile_name: str, needs: list[LicenseNeed], run_id: str) -> list[LicenseGrant]:
+    meta = {"leasecheck_run_id": run_id, "purpose": f"load {profile_name}"}
     code = f"lc-load-{run_id}"
     grants = []
     try:
-        product = management.create_product(f"leasecheck load {profile.name} {run_id}", code, meta)
-        for i, need in enumerate(profile.licenses(users, params, minute_seconds)):
+        product = management.create_product(f"leasecheck load {profile_name} {run_id}", code, meta)
+        for i, need in enumerate(needs):
             policy = management.create_policy(
                 product["id"],
                 name=f"leasecheck load {need.group}",
@@ -92,12 +92,8 @@ def build_config(
     params = dict(params)
     with Http(target, timeout=10.0) as http:
         management = Management(http, token)
-        grants = provision(management, profile, users, params, minute_seconds, run_id)
-        if profile.name == "retry-storm" and not float(params.get("timeout_ms") or 0):
-            cal = _calibration_license(management, run_id)
-            # "Short": twice what an idle target needs, so that load pushes many attempts over it.
-            params["timeout_ms"] = round(max(2.0, 2 * idle_checkout_latency(target, cal) * 1000), 3)
-            params["timeout_calibrated"] = True
+        grants = provision(management, profile.name, profile.licenses(users, params, minute_seconds), run_id)
+        params = profile.prepare(params, TargetSetup(target, management, run_id))
     return LoadConfig(
         profile=profile.name,
         target=target,
@@ -109,6 +105,17 @@ def build_config(
         params=params,
         licenses=grants,
     )
+
+
+class TargetSetup:
+    """What a profile's `prepare` may ask of the target (see `profile.Setup`)."""
+
+    def __init__(self, target: str, management: Management, run_id: str) -> None:
+        self.target, self.management, self.run_id = target, management, run_id
+
+    def idle_checkout_latency(self) -> float:
+        """On a one-seat license of its own, so the run's licenses start untouched."""
+        return idle_checkout_latency(self.target, _calibration_license(self.management, self.run_id))
 
 
 def _calibration_license(management: Management, run_id: str) -> LicenseGrant:

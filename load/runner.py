@@ -27,15 +27,13 @@ from pathlib import Path
 
 from leasecheck.core.client import Http
 from leasecheck.core.redact import redact_text, register_secret
-
-from .catalog import Profile
-from .config import CONFIG_ENV, SHARDS_ENV, write_run_record
-from .hooks import PROGRESS_FILE
-from .judge import Facts, Judgement, judge
-from .plan import LEAD_SECONDS
-from .provision import ProvisioningFailed, build_config
-from .report import write_reports
-from .slo import Slo
+from leasecheck.load.analysis.slo import Slo
+from leasecheck.load.config import CONFIG_ENV, PROGRESS_FILE, SHARDS_ENV, write_run_record
+from leasecheck.load.profiles.profile import Profile
+from leasecheck.load.provision import ProvisioningFailed, build_config
+from leasecheck.load.reporting.report import write_reports
+from leasecheck.load.runtime.plan import LEAD_SECONDS
+from leasecheck.load.verdict.judge import Facts, Judgement, judge
 
 #: After the run's end: sessions finish their last checkin before locust stops.
 TAIL_SECONDS = 2.0
@@ -177,7 +175,7 @@ def locust_command(settings: LoadSettings, report_dir: Path) -> list[str]:
         "-m",
         "locust",
         "-f",
-        str(settings.profile.path),
+        str(settings.profile.locustfile),
         "--headless",
         "-u",
         str(settings.users),

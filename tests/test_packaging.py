@@ -59,4 +59,5 @@ def test_data_files_are_installed(installed: Path) -> None:
     for rel in ("specs/openapi.yaml", "specs/requirements.yaml", "specs/schemas/Meta.json", "conformance/pytest.ini"):
         assert (pkg / rel).is_file(), rel
     assert any((pkg / "conformance" / "templates").iterdir())
-    assert any((pkg / "load" / "templates").iterdir())
+    assert any((pkg / "load" / "reporting" / "templates").iterdir())
+    assert (pkg / "load" / "profiles" / "step" / "section.html.j2").is_file()  # a profile's report section

@@ -1,7 +1,11 @@
 """`leasecheck load PROFILE`: locust traffic, judged by the shared history checker.
 
 Bad input ends the command before anything starts, with one line and exit 2
-(`UsageFailure`); after a run the exit code is the verdict (see `judge.py`).
+(`UsageFailure` here; a profile's own refusals are core `UsageError`s, which
+`cli.errors.guarded` shows the same way); after a run the exit code is the
+verdict (see `load/verdict/judge.py`). What a profile is, what its knobs are
+and how it is judged come from its folder (`load/profiles/<name>/`): this
+module names no profile.
 """
 
 from __future__ import annotations
@@ -12,29 +16,21 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlparse
 
 import click
 
 from leasecheck.cli.errors import UsageFailure
-from leasecheck.load.catalog import PROFILES, Profile, coerce_params, note
+from leasecheck.load import profiles
+from leasecheck.load.analysis.slo import Slo, SloError, parse_all
 from leasecheck.load.config import RUN_RECORD
-from leasecheck.load.judge import EXIT_INVALID, Judgement
-from leasecheck.load.slo import Slo, SloError, parse_all
+from leasecheck.load.profiles.profile import Profile
+from leasecheck.load.verdict.judge import EXIT_INVALID, Judgement
 
 _SPAN = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
-EPILOG = """\b
-Profiles:
-  seat-race        users:seats of 2, 10 and 100 to 1, released together
-  churn            sessions at a set rate, some vanish (Little's law)
-  heartbeat-storm  every lease heartbeating, in sync then jittered
-  thundering-herd  all pause past the lease timeout, return at once
-  retry-storm      short timeouts, retries with the same Idempotency-Key
-  step             open-loop rate raised step by step: the knee
-
-\b
+EXIT_CODES = """\b
 Exit codes:
   0  passed (no violation, valid run, every --slo held)
   2  bad settings, unreachable target, provisioning refused
@@ -44,7 +40,26 @@ Exit codes:
 """
 
 
-def _fail(message: str) -> None:
+def _epilog() -> str:
+    """The profiles as discovered (see load/profiles/__init__.py), then the exit codes."""
+    lines = [f"  {p.name:<16} {p.help}" for p in profiles.discover().values()]
+    return "\b\nProfiles:\n" + "\n".join(lines) + "\n\n" + EXIT_CODES
+
+
+class _LoadCommand(click.Command):
+    """`--help` lists the profiles found when it is shown: not at import (where a
+    broken profile folder could not be reported as one line), and not for other commands."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = _epilog()
+        super().format_epilog(ctx, formatter)
+
+
+def _open_loop() -> list[Profile]:
+    return [p for p in profiles.discover().values() if p.rate_param]
+
+
+def _fail(message: str) -> NoReturn:
     raise UsageFailure(message)
 
 
@@ -53,7 +68,6 @@ def parse_span(text: str, what: str = "--duration") -> float:
     m = _SPAN.match(text.strip().lower()) if text.strip() else None
     if not m or not any(m.groups()):
         _fail(f"{what} {text!r}: use seconds or a span like 30s, 2m, 1h30m")
-    assert m is not None
     h, mi, s = (float(g) if g else 0.0 for g in m.groups())
     seconds = h * 3600 + mi * 60 + s
     if seconds <= 0:
@@ -69,44 +83,13 @@ def _params(profile: Profile, pairs: tuple[str, ...], rate: float | None) -> dic
             _fail(f"--param {pair!r}: write KEY=VALUE")
         raw[key.strip()] = value.strip()
     if rate is not None:
-        key = {"churn": "rate", "step": "start_rate"}.get(profile.name)
-        if key is None:
-            _fail(f"--rate applies to the open-loop profiles (churn, step), not {profile.name}")
+        if profile.rate_param is None:
+            names = ", ".join(p.name for p in _open_loop())
+            _fail(f"--rate applies to the open-loop profiles ({names}), not {profile.name}")
         if rate <= 0:
             _fail("--rate must be more than 0")
-        raw.setdefault(key, str(rate))
-    try:
-        return coerce_params(profile, raw)
-    except ValueError as exc:
-        _fail(str(exc))
-        raise
-
-
-def _feasible(profile: Profile, params: dict[str, Any], duration: float, minute: float, users: int) -> None:
-    """Refuse runs too short for what the profile must show, with the duration that would do."""
-    lease = int(params["timeout_minutes"]) * minute
-    if int(params["timeout_minutes"]) < 1:
-        _fail("--param timeout_minutes must be at least 1")
-    need = 0.0
-    if profile.name == "thundering-herd":
-        need = (float(params["steady_leases"]) + float(params["pause_leases"]) + 1) * lease
-    elif profile.name == "step":
-        need = float(params["step_seconds"])
-    elif profile.name == "heartbeat-storm":
-        need = 4 * lease * float(params["heartbeat_fraction"])  # two beats in each half
-    elif profile.name == "seat-race":
-        need = float(params["round_seconds"])
-    if duration < need:
-        _fail(
-            f"{profile.name} needs --duration of at least {need:g} s with a {lease:g} s lease "
-            f"(policy minute {minute:g} s)"
-        )
-    if profile.name == "thundering-herd" and float(params["pause_leases"]) <= 1:
-        _fail("--param pause_leases must be more than 1 (the pause must outlast the lease)")
-    if profile.name == "seat-race" and not 0 < float(params["hold_min"]) <= float(params["hold_max"]):
-        _fail("--param hold_min must be more than 0 and at most hold_max")
-    if profile.name in ("churn", "step") and users < 1:
-        _fail("--users must be at least 1")
+        raw.setdefault(profile.rate_param, str(rate))
+    return profile.knobs(raw)
 
 
 def _target(target: str | None, token: str | None) -> None:
@@ -155,7 +138,7 @@ class _Progress:
             click.echo("", err=True)
 
 
-@click.command("load", epilog=EPILOG, context_settings={"max_content_width": 100})
+@click.command("load", cls=_LoadCommand, context_settings={"max_content_width": 100})
 @click.argument("profile_name", metavar="PROFILE")
 @click.option(
     "--target",
@@ -190,7 +173,11 @@ class _Progress:
     type=click.Path(file_okay=False, path_type=Path),
     help="where reports go (default reports/<timestamp>-load-<profile>)",
 )
-@click.option("--rate", type=float, help="churn: sessions/s; step: cycles/s of the first step")
+@click.option(
+    "--rate",
+    type=float,
+    help="open-loop profiles: the offered rate (the knob it sets is in the profile's --param list)",
+)
 @click.option(
     "--param",
     "params",
@@ -223,10 +210,7 @@ def load(
     judge_dir: Path | None,
 ) -> None:
     """Drive a lease API with a locust PROFILE, then judge the whole run's history."""
-    profile = PROFILES.get(profile_name)
-    if profile is None:
-        _fail(f"unknown profile {profile_name!r}; profiles: {', '.join(PROFILES)}")
-    assert profile is not None
+    profile = profiles.get(profile_name)
     if "list" in params:
         _knobs(profile)
     try:
@@ -254,7 +238,7 @@ def load(
         _fail("--server-workers must be at least 1")
     duration = parse_span(duration_text) if duration_text else profile.default_duration
     knobs = _params(profile, params, rate)
-    _feasible(profile, knobs, duration, minute, n_users)
+    profile.validate(knobs, duration=duration, minute_seconds=minute)
 
     from leasecheck.load.runner import LoadFailure, LoadSettings, run
 
@@ -298,11 +282,8 @@ def _finish(judgement: Judgement, report_dir: Path) -> None:
             )
     for reason in s["reasons"][len(violations) :]:
         click.echo(f"  - {reason}")
-    if s["profile"] == "step":
-        _steps(s["profile_details"])
-    else:
-        for label, row in list(s["latency_ms"].items())[:8]:
-            click.echo(f"  {label:<22} n={row['count']:<7} p50 {row['p50']:>8} ms  p99 {row['p99']:>8} ms")
+    for line in judgement.profile.headline(s):
+        click.echo(line)
     rates = s["rates"]
     click.echo(
         f"  achieved {s['throughput']['achieved_rps']} req/s; errors {_pct(rates['errors'])}; "
@@ -319,27 +300,11 @@ def _knobs(profile: Profile) -> None:
         f"{profile.name}: {profile.summary}\nmeasures: {profile.measures}\n"
         f"default --users {profile.default_users}, --duration {profile.default_duration:g}s"
         + (f", --slo {' --slo '.join(profile.default_slos)}" if profile.default_slos else "")
+        + (f"; --rate sets {profile.rate_param}" if profile.rate_param else "")
     )
-    for key, value in profile.defaults.items():
-        click.echo(f"  {key:<20} {value!s:<10} {note(profile, key)}")
+    for p in profile.params:
+        click.echo(f"  {p.name:<20} {p.default!s:<10} {p.help}")
     raise SystemExit(0)
-
-
-def _steps(details: dict[str, Any]) -> None:
-    click.echo("  step  cycles/s  achieved rps     p50 ms     p99 ms  errors  gen CPU  machine CPU  SLO")
-    for r in details.get("steps", []):
-        click.echo(
-            f"  {r['step']:>4}  {r['offered_cycles_per_s']:>8g}  {r['achieved_rps']:>12}  {r['p50_ms'] or 0:>9}  "
-            f"{r['p99_ms'] or 0:>9}  {_pct(r['error_rate']):>6}  {r['generator_cpu'] or 0:>6.0f}%  "
-            f"{r.get('machine_cpu') or 0:>10.0f}%  {'ok' if r['passed'] else 'broken'}"
-        )
-    k = details.get("knee")
-    if k:
-        click.echo(
-            f"  knee: {k['achieved_rps']} requests/s at p99 {k['p99_ms']} ms "
-            f"(step {k['step']}, {k['offered_cycles_per_s']:g} cycles/s offered)"
-        )
-    click.echo(f"  {details.get('reason', '')}")
 
 
 def _pct(v: float | None) -> str:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from leasecheck.load.catalog import PROFILES
+from leasecheck.load.profiles import discover, get
 
 
 @pytest.mark.parametrize(
@@ -58,17 +58,17 @@ def test_unreachable_target_is_exit_2(tmp_path, leasecheck):
 
 def test_help_documents_profiles_and_exit_codes(leasecheck):
     out = leasecheck("load", "--help", timeout=60).stdout
-    for name in PROFILES:
+    for name in discover():
         assert name in out
     for code in ("0  passed", "2  bad settings", "3  SLO breached", "4  invariant violated", "5  run invalid"):
         assert code in out
 
 
 def test_param_list_shows_every_knob(leasecheck):
-    for name, profile in PROFILES.items():
+    for name, profile in discover().items():
         out = leasecheck("load", name, "--param", "list", timeout=60)
         assert out.returncode == 0
-        for key in profile.defaults:
+        for key in profile.defaults():
             assert key in out.stdout
 
 
@@ -90,7 +90,7 @@ def test_plain_locust_run_then_judge(server, tmp_path, load_judge):
             "-m",
             "locust",
             "-f",
-            str(PROFILES["seat-race"].path),
+            str(get("seat-race").locustfile),
             "--headless",
             "-u",
             "8",

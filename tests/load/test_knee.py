@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leasecheck.load.knee import decide
+from leasecheck.load.profiles.step.knee import decide
 
 
 def step(n: int, ok: bool, gen: bool = False) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from leasecheck.load.catalog import PROFILES
+from leasecheck.load.profiles import discover
 
 RUNS = {
     "seat-race": ("--users", "24", "--duration", "4s"),
@@ -36,7 +36,7 @@ RUNS = {
 
 
 def test_every_profile_is_exercised():
-    assert set(RUNS) == set(PROFILES)
+    assert set(RUNS) == set(discover())
 
 
 @pytest.mark.parametrize("profile", sorted(RUNS))

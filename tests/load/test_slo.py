@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leasecheck.load.slo import SloError, parse
+from leasecheck.load.analysis.slo import SloError, parse
 
 
 @pytest.mark.parametrize(

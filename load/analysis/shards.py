@@ -1,0 +1,125 @@
+"""Merge the shards every locust process wrote into one run.
+
+Histories merge with the core's `History.load` (ordered by send time);
+histograms merge with `HdrHistogram.add`, so merged percentiles are exact
+percentiles of all samples, not averages of per-process percentiles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+from leasecheck.core.history import History
+
+from .histograms import new_histogram
+
+
+@dataclass
+class ShardInfo:
+    tag: str
+    role: str
+    pid: int
+    ops: int
+    samples: int  # latency samples in its histograms
+    cpu: list[tuple[float, float]]
+    machine_cpu: list[tuple[float, float]]
+    loop_lag: list[tuple[float, float]]
+    meta: dict[str, Any]
+
+
+@dataclass
+class MergedBucket:
+    latency: HdrHistogram = field(default_factory=lambda: new_histogram(2))
+    outcomes: Counter[str] = field(default_factory=Counter)
+    logical: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class MergedRun:
+    history: History
+    shards: list[ShardInfo]
+    bucket_seconds: float = 1.0
+    latency: dict[str, HdrHistogram] = field(default_factory=dict)
+    retried_latency: dict[str, HdrHistogram] = field(default_factory=dict)
+    buckets: dict[int, dict[str, MergedBucket]] = field(default_factory=dict)
+    attempt_outcomes: dict[str, Counter[str]] = field(default_factory=dict)
+    logical_outcomes: dict[str, Counter[str]] = field(default_factory=dict)
+    attempts: dict[str, Counter[int]] = field(default_factory=dict)
+    replays: Counter[str] = field(default_factory=Counter)
+    offered: Counter[int] = field(default_factory=Counter)
+    issued: Counter[int] = field(default_factory=Counter)
+    marks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """Run meta (epoch, end, users, workers) as the users' processes saw it."""
+        for s in self.shards:
+            if s.meta.get("epoch") is not None and s.role != "master":
+                return s.meta
+        for s in self.shards:
+            if s.meta.get("epoch") is not None:
+                return s.meta
+        return {}
+
+    @property
+    def user_shards(self) -> list[ShardInfo]:
+        return [s for s in self.shards if s.role in ("worker", "local")]
+
+
+def _add(into: dict[str, HdrHistogram], label: str, encoded: str, figures: int = 3) -> HdrHistogram:
+    h = HdrHistogram.decode(encoded.encode("ascii"))
+    into.setdefault(label, new_histogram(figures)).add(h)
+    return h
+
+
+def merge(shard_dir: Path) -> MergedRun:
+    metrics = sorted(shard_dir.glob("*.metrics.json"))
+    histories = [p.with_name(p.name.replace(".metrics.json", ".history.jsonl")) for p in metrics]
+    run = MergedRun(history=History.load(*[h for h in histories if h.exists()]), shards=[])
+    for path in metrics:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        run.bucket_seconds = float(doc.get("bucket_seconds", 1.0))
+        samples = 0
+        for label, enc in doc["latency"].items():
+            samples += _add(run.latency, label, enc).get_total_count()
+        for label, enc in doc.get("retried_latency", {}).items():
+            _add(run.retried_latency, label, enc)
+        for t, labels in doc["buckets"].items():
+            slot = run.buckets.setdefault(int(t), {})
+            for label, b in labels.items():
+                mb = slot.setdefault(label, MergedBucket())
+                mb.latency.add(HdrHistogram.decode(b["latency"].encode("ascii")))
+                mb.outcomes.update(b["outcomes"])
+                mb.logical.update(b.get("logical", {}))
+        for src, dst in (
+            (doc["attempt_outcomes"], run.attempt_outcomes),
+            (doc["logical_outcomes"], run.logical_outcomes),
+        ):
+            for label, counts in src.items():
+                dst.setdefault(label, Counter()).update(counts)
+        for label, counts in doc["attempts"].items():
+            run.attempts.setdefault(label, Counter()).update({int(n): c for n, c in counts.items()})
+        run.replays.update(doc.get("replays", {}))
+        run.offered.update({int(k): v for k, v in doc.get("offered", {}).items()})
+        run.issued.update({int(k): v for k, v in doc.get("issued", {}).items()})
+        run.marks.extend(doc.get("marks", []))
+        run.shards.append(
+            ShardInfo(
+                tag=doc["tag"],
+                role=doc["role"],
+                pid=int(doc["pid"]),
+                ops=int(doc["ops"]),
+                samples=samples,
+                cpu=[tuple(x) for x in doc["cpu"]],
+                machine_cpu=[tuple(x) for x in doc.get("machine_cpu", [])],
+                loop_lag=[tuple(x) for x in doc["loop_lag"]],
+                meta=doc.get("meta", {}),
+            )
+        )
+    return run

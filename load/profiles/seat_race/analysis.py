@@ -1,0 +1,40 @@
+"""seat-race's part of the summary: per license, who contended and what they got."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from leasecheck.core.history import History
+from leasecheck.load.analysis.occupancy import Occupancy
+
+
+def contention(history: History, licenses: list[dict[str, Any]], occ: dict[str, Occupancy]) -> dict[str, Any]:
+    """Per license: contenders, seats, what they got, and the peak certainly held."""
+    users: dict[str, set[str]] = {}
+    outcome: dict[str, Counter[str]] = {}
+    for op in history:
+        if op.kind == "checkout":
+            users.setdefault(op.license, set()).add(op.worker or "?")
+            key = "granted" if op.ok else ("no answer" if op.status is None else str(op.status))
+            outcome.setdefault(op.license, Counter())[key] += 1
+    rows = []
+    for lic in licenses:
+        name, seats = lic["name"], lic["seats"]
+        n = len(users.get(name, ()))
+        c = outcome.get(name, Counter())
+        total = sum(c.values())
+        rows.append(
+            {
+                "license": name,
+                "group": lic.get("group"),
+                "seats": seats,
+                "contenders": n,
+                "ratio": f"{n / seats:g}:1" if seats else None,
+                "checkouts": total,
+                "granted": c["granted"],
+                "refused": total - c["granted"] - c["no answer"],
+                "peak_certainly_held": occ[name].peak() if name in occ else 0,
+            }
+        )
+    return {"licenses": rows}

@@ -1,0 +1,110 @@
+"""step: raise the arrival rate step by step; find the knee.
+
+Open loop (see `locustfile.py`): lease cycles arrive at start_rate,
+start_rate + rate_step, ... per second, one step every `step_seconds`,
+spread over `licenses` licenses with room to spare (no denials: this
+measures speed). The judge evaluates the SLO and the generator's health
+step by step, not over the whole run, and the knee is the verdict
+(`knee.py`); the report shows the steps (`section.html.j2`) and the knee
+curve (`figures.py`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from leasecheck.load.analysis.gates import threshold
+from leasecheck.load.analysis.observation import Findings, Observation
+from leasecheck.load.analysis.slo import parse
+from leasecheck.load.profiles.params import Param, max_in_flight, timeout_minutes
+from leasecheck.load.profiles.profile import LicenseNeed, Profile
+
+from .knee import analyse_steps
+
+if TYPE_CHECKING:  # matplotlib is slow to import; only the report needs it
+    from matplotlib.figure import Figure
+
+
+class Step(Profile):
+    name = "step"
+    help = "open-loop rate raised step by step: the knee"
+    summary = "open-loop lease cycles (checkout, heartbeat, checkin) at a rate raised step by step"
+    measures = "the knee: the highest throughput sustained within the p99 SLO and the error budget"
+    default_users = 50
+    default_duration = 120.0
+    default_slos = ("p99<50ms", "errors<0.1%")
+    rate_param = "start_rate"
+    report_section = "section.html.j2"
+    params = (
+        Param("start_rate", 10.0, "lease cycles per second in the first step"),
+        Param("rate_step", 10.0, "lease cycles per second added per step"),
+        Param("step_seconds", 10.0, "length of one step; duration / step_seconds steps are run"),
+        timeout_minutes(5),
+        Param("licenses", 10, "cycles are spread over this many licenses"),
+        Param("settle_seconds", 1.0, "the start of each step that is not judged"),
+        max_in_flight(),
+        Param("confirm_steps", 2, "broken steps in a row that end the sweep (1: the first broken step)"),
+    )
+
+    def licenses(self, users: int, params: dict[str, Any], minute_seconds: float) -> list[LicenseNeed]:
+        return [
+            LicenseNeed(f"step-{i}", 1_000_000, int(params["timeout_minutes"])) for i in range(int(params["licenses"]))
+        ]
+
+    def shortest_run(self, params: dict[str, Any], lease_seconds: float) -> float:
+        return float(params["step_seconds"])
+
+    def findings(self, seen: Observation) -> Findings:
+        """Each step judges the generator and the SLOs on its own window; `rps` gates the knee."""
+        steps = analyse_steps(seen.run, seen.params, seen.epoch, seen.duration, seen.slos)
+        knee_rps = steps.knee["achieved_rps"] if steps.knee else None
+        found = Findings(
+            details={"steps": steps.steps, "knee": steps.knee, "ended_by": steps.ended_by, "reason": steps.reason}
+        )
+        if steps.ended_by == "generator":
+            found.invalid.append(steps.reason)
+        elif steps.knee is None:
+            found.breached.append(f"no step met the SLO: {steps.reason}")
+        for s in seen.slos:
+            if s.metric == "rps":
+                ok = s.holds(knee_rps)
+                found.thresholds.append(threshold(s, knee_rps, ok, scope="knee"))
+                if not ok:
+                    found.breached.append(f"{s.text}: the knee throughput was {s.show(knee_rps)}")
+            else:
+                found.thresholds.append(
+                    {"slo": s.text, "scope": "per step (defines the knee)", "passed": steps.knee is not None}
+                )
+        return found
+
+    def headline(self, summary: dict[str, Any]) -> list[str]:
+        details = summary["profile_details"]
+        lines = ["  step  cycles/s  achieved rps     p50 ms     p99 ms  errors  gen CPU  machine CPU  SLO"]
+        for r in details.get("steps", []):
+            lines.append(
+                f"  {r['step']:>4}  {r['offered_cycles_per_s']:>8g}  {r['achieved_rps']:>12}  {r['p50_ms'] or 0:>9}  "
+                f"{r['p99_ms'] or 0:>9}  {_pct(r['error_rate']):>6}  {r['generator_cpu'] or 0:>6.0f}%  "
+                f"{r.get('machine_cpu') or 0:>10.0f}%  {'ok' if r['passed'] else 'broken'}"
+            )
+        k = details.get("knee")
+        if k:
+            lines.append(
+                f"  knee: {k['achieved_rps']} requests/s at p99 {k['p99_ms']} ms "
+                f"(step {k['step']}, {k['offered_cycles_per_s']:g} cycles/s offered)"
+            )
+        lines.append(f"  {details.get('reason', '')}")
+        return lines
+
+    def figures(self, summary: dict[str, Any]) -> dict[str, Figure]:
+        from .figures import knee
+
+        p99 = next((t["slo"] for t in summary["thresholds"] if t["slo"].replace(" ", "").startswith("p99")), None)
+        fig = knee(summary["profile_details"].get("steps", []), parse(p99).limit * 1000 if p99 else None)
+        return {"knee": fig} if fig is not None else {}
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{v * 100:.3g}%"
+
+
+PROFILE = Step()

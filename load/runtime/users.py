@@ -1,0 +1,325 @@
+"""The locust user every profile builds on: lease operations, recorded.
+
+`LeaseUser` sends checkout / heartbeat / checkin through locust's
+FastHttpUser client (so locust's own stats, CSV and web UI see them), turns
+each answer into a core `Exchange`, classifies it (a denial is not a
+failure; locust lists it as "checkout [denied]"), and records it into the
+process's `Recorder`. Parsing the envelope, naming leases and judging are
+left to the core; nothing here looks inside an answer except through
+`Exchange` and `Op`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import gevent
+from gevent import GreenletExit
+from gevent.pool import Group
+from locust import constant
+from locust.contrib.fasthttp import FastHttpUser
+
+from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, Exchange, hardware_binding, new_key
+from leasecheck.core.history import Op
+from leasecheck.load.config import LicenseGrant, LoadConfig
+
+from . import hooks
+from .outcome import FAILED, OK, classify, retryable
+from .plan import Plan, next_user_index
+
+PATHS = {"checkout": CHECKOUT, "heartbeat": HEARTBEAT, "checkin": CHECKIN}
+#: A heartbeat or checkin this close to the lease's end may find it gone (clock bound).
+EXPIRY_MARGIN = 0.1
+
+
+@dataclass
+class Lease:
+    """A lease this client holds. The token stays in memory; records name it by lease_ref."""
+
+    token: str
+    grant: LicenseGrant
+    expires_local: float
+    fingerprint: str
+
+    def may_be_gone(self, now: float) -> bool:
+        return now >= self.expires_local - EXPIRY_MARGIN
+
+
+@dataclass
+class Result:
+    exchange: Exchange
+    outcome: str
+    op: Op | None
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == OK
+
+
+def lease_refused(res: Result) -> bool:
+    status = res.exchange.status
+    return status is not None and 400 <= status < 500
+
+
+class LeaseUser(FastHttpUser):
+    """Base for profile users: a profile's one task plays the whole scenario, then idles."""
+
+    abstract = True
+    wait_time = constant(0)
+    concurrency = 64  # open-loop profiles run many sessions per user at once
+
+    def __init__(self, environment: Any) -> None:
+        plan = hooks.current_plan(environment)
+        if plan is None:
+            raise RuntimeError("no leasecheck run plan: the master did not publish one at test start")
+        self.plan: Plan = plan
+        self.config: LoadConfig = plan.config
+        self.host = self.config.target
+        self.configure(self.config.params)
+        super().__init__(environment)
+        self.index = next_user_index(environment, plan)
+        self.tag = f"{hooks.process_tag(environment)}:u{self.index}"
+        self.recorder = hooks.recorder()
+        self.rng = random.Random(f"{self.config.run_id}:{self.index}")
+        self.fingerprint = f"lc-{self.config.run_id}-{self.index}"
+        self.sessions = Group()
+
+    def configure(self, params: dict[str, Any]) -> None:
+        """Hook for per-profile client settings (e.g. timeouts) before the client exists."""
+
+    def on_stop(self) -> None:
+        self.sessions.kill(block=True)
+
+    # ---------------------------------------------------------------- time
+    def lease_seconds(self, grant: LicenseGrant) -> float:
+        return self.config.lease_seconds(grant)
+
+    @staticmethod
+    def sleep_until(t: float) -> None:
+        gevent.sleep(max(0.0, t - time.time()))
+
+    def grid_after(self, t: float, period: float) -> float:
+        """The first instant of the run's shared grid (epoch + k*period) at or after t."""
+        k = max(0, -(-(t - self.plan.epoch) // period))
+        return self.plan.epoch + k * period
+
+    # ----------------------------------------------------------- operations
+    def send(
+        self,
+        kind: str,
+        grant: LicenseGrant,
+        body: dict[str, Any],
+        *,
+        key: str | None,
+        label: str | None = None,
+        started_at: float | None = None,
+        lease_token: str | None = None,
+        may_be_gone: bool = False,
+    ) -> Result:
+        """One attempt. Cancelled in flight (the run ended) it is recorded with no
+        answer, so a checkin that may have reached the server still ends certainty."""
+        label = label or kind
+        payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        headers = {"Authorization": f"License {grant.key}", "Content-Type": "application/json"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        ex = Exchange(
+            method="POST",
+            path=PATHS[kind],
+            request_headers=headers,
+            request_body=payload,
+            sent_at=time.time(),
+            received_at=0.0,
+            operation=kind,
+            idempotency_key=key,
+        )
+        try:
+            answer = self.client.request(
+                "POST",
+                PATHS[kind],
+                data=payload,  # type: ignore[arg-type]  # bytes, as locust documents (its hint says str)
+                headers=headers,
+                name=label,
+                catch_response=True,
+            )
+        except GreenletExit:
+            ex.received_at = time.time()
+            ex.error = "cancelled: the run ended with the request in flight"
+            self.recorder.attempt(
+                ex,
+                license=grant.name,
+                label=label,
+                outcome="cancelled",
+                user=self.tag,
+                lease_token=lease_token,
+                started_at=started_at,
+            )
+            raise
+        with answer as resp:
+            ex.received_at = time.time()
+            if resp.status_code:
+                ex.status = resp.status_code
+                ex.response_headers = {k.lower(): v for k, v in (resp.headers or {}).items()}
+                ex.response_body = resp.content or b""
+            else:
+                err = getattr(resp, "error", None)
+                ex.error = f"{type(err).__name__}: {err}" if err is not None else "no answer"
+            outcome = classify(ex, lease_may_be_gone=may_be_gone)
+            if outcome == FAILED:
+                resp.failure(ex.describe())
+            else:
+                if outcome != OK:
+                    resp.request_meta["name"] = f"{label} [{outcome}]"
+                resp.success()
+        op = self.recorder.attempt(
+            ex,
+            license=grant.name,
+            label=label,
+            outcome=outcome,
+            user=self.tag,
+            lease_token=lease_token,
+            started_at=started_at,
+        )
+        return Result(ex, outcome, op)
+
+    def logical(
+        self,
+        kind: str,
+        grant: LicenseGrant,
+        body: dict[str, Any],
+        *,
+        key: str | None,
+        label: str | None = None,
+        started_at: float | None = None,
+        lease_token: str | None = None,
+        may_be_gone: bool = False,
+        max_attempts: int = 1,
+        backoff: float = 0.0,
+    ) -> Result:
+        """One logical operation: retried with the *same* key (and body) while the
+        answer is retryable, up to max_attempts, with exponential backoff and full jitter."""
+        label = label or kind
+        first = time.time() if started_at is None else started_at
+        attempt = 0
+        while True:
+            attempt += 1
+            res = self.send(
+                kind,
+                grant,
+                body,
+                key=key,
+                label=label,
+                started_at=started_at if attempt == 1 else None,
+                lease_token=lease_token,
+                may_be_gone=may_be_gone,
+            )
+            if attempt >= max_attempts or not retryable(res.exchange, res.outcome):
+                break
+            gevent.sleep(self.rng.uniform(0, backoff * 2 ** (attempt - 1)))
+        res.attempts = attempt
+        self.recorder.logical(
+            label, res.outcome, attempt, latency=res.exchange.received_at - first, t=res.exchange.received_at
+        )
+        return res
+
+    def checkout(
+        self,
+        grant: LicenseGrant,
+        *,
+        fingerprint: str | None = None,
+        label: str = "checkout",
+        started_at: float | None = None,
+        max_attempts: int = 1,
+        backoff: float = 0.0,
+    ) -> tuple[Result, Lease | None]:
+        fp = fingerprint or self.fingerprint
+        res = self.logical(
+            "checkout",
+            grant,
+            hardware_binding(fp),
+            key=new_key(),
+            label=label,
+            started_at=started_at,
+            max_attempts=max_attempts,
+            backoff=backoff,
+        )
+        token = res.exchange.lease_token if res.ok else None
+        if token is None or res.op is None or res.op.expires_at is None:
+            return res, None
+        expires_local = res.op.expires_at - (res.op.offset or 0.0)
+        return res, Lease(token=token, grant=grant, expires_local=expires_local, fingerprint=fp)
+
+    def heartbeat(
+        self,
+        lease: Lease,
+        *,
+        label: str = "heartbeat",
+        started_at: float | None = None,
+        max_attempts: int = 1,
+        backoff: float = 0.0,
+    ) -> Result:
+        res = self.logical(
+            "heartbeat",
+            lease.grant,
+            {"lease_token": lease.token},
+            key=None,
+            label=label,
+            started_at=started_at,
+            lease_token=lease.token,
+            may_be_gone=lease.may_be_gone(time.time()),
+            max_attempts=max_attempts,
+            backoff=backoff,
+        )
+        if res.ok and res.op is not None and res.op.expires_at is not None:
+            lease.expires_local = res.op.expires_at - (res.op.offset or 0.0)
+        return res
+
+    def checkin(self, lease: Lease, *, label: str = "checkin", max_attempts: int = 1, backoff: float = 0.0) -> Result:
+        return self.logical(
+            "checkin",
+            lease.grant,
+            {"lease_token": lease.token},
+            key=new_key(),
+            label=label,
+            lease_token=lease.token,
+            may_be_gone=lease.may_be_gone(time.time()),
+            max_attempts=max_attempts,
+            backoff=backoff,
+        )
+
+    def hold(
+        self,
+        lease: Lease,
+        until: float,
+        *,
+        fraction: float,
+        label: str = "heartbeat",
+        max_attempts: int = 1,
+        backoff: float = 0.0,
+    ) -> bool:
+        """Keep `lease` alive until `until`, heartbeating every `fraction` of the lease.
+        False once the server refuses a heartbeat (4xx: the lease is gone); an
+        unanswered heartbeat is not a refusal, the next one may still land."""
+        interval = self.lease_seconds(lease.grant) * fraction
+        while True:
+            next_beat = time.time() + interval
+            if next_beat >= until:
+                self.sleep_until(until)
+                return True
+            self.sleep_until(next_beat)
+            res = self.heartbeat(lease, label=label, max_attempts=max_attempts, backoff=backoff)
+            if lease_refused(res):
+                return False
+
+    def idle(self) -> None:
+        """After the run's end: wait to be stopped (a returning task would spin)."""
+        gevent.sleep(3600)
+
+    def unique_fingerprint(self) -> str:
+        return f"lc-{self.config.run_id}-{uuid.uuid4().hex[:12]}"

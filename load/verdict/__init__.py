@@ -1,0 +1,1 @@
+"""The verdict: invariants, validity and thresholds of one run, and its exit code."""

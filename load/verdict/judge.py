@@ -1,0 +1,100 @@
+"""Judge a finished load run: invariants, validity, thresholds, verdict, exit code.
+
+Exit codes (documented in `leasecheck load --help` and the README):
+
+    0  passed              no violation, the run is valid, every --slo held
+    2  bad settings        bad option, unreachable target, provisioning refused
+    3  SLO breached        a threshold failed (step profile: no step met the SLO)
+    4  invariant violated  more leases certainly held than seats, or one
+                           Idempotency-Key with two effects: proven from the history
+    5  run invalid         the numbers do not describe the server: the generator
+                           was the bottleneck, a locust process recorded nothing,
+                           or locust itself failed
+
+Precedence is 4 > 5 > 3 > 0. A violation is proof whatever the generator
+did (the checker counts only what is certain, so a slow client cannot
+manufacture one); an invalid run's latencies are the generator's, so it
+cannot be said to breach, or meet, an SLO. 1 is left to Python and click
+(a crash is never mistaken for a verdict).
+
+The judge is the same for every profile: the invariants and the run's
+validity here, then whatever the run record's profile declares
+(`Profile.findings`: its thresholds, its reasons, its summary details).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leasecheck.core.history import Violation, check_idempotency, check_seats
+from leasecheck.load import profiles
+from leasecheck.load.analysis.observation import Observation, observe_run
+from leasecheck.load.analysis.occupancy import Occupancy
+from leasecheck.load.analysis.shards import MergedRun, merge
+from leasecheck.load.analysis.slo import Slo
+from leasecheck.load.config import read_run_record
+from leasecheck.load.profiles.profile import Profile
+
+from .summary import Facts, summarize
+
+EXIT_PASSED, EXIT_SETTINGS, EXIT_SLO, EXIT_VIOLATION, EXIT_INVALID = 0, 2, 3, 4, 5
+VERDICT = {
+    EXIT_PASSED: "passed",
+    EXIT_SLO: "slo_breached",
+    EXIT_VIOLATION: "invariant_violated",
+    EXIT_INVALID: "invalid",
+}
+
+
+@dataclass
+class Judgement:
+    exit_code: int
+    summary: dict[str, Any]
+    run: MergedRun
+    occupancy: dict[str, Occupancy]
+    profile: Profile
+
+    @property
+    def verdict(self) -> str:
+        return VERDICT[self.exit_code]
+
+
+def judge(shard_dir: Path, slos: list[Slo], facts: Facts) -> Judgement:
+    record = read_run_record(shard_dir)
+    profile = profiles.get(record["profile"])
+    seen = observe_run(merge(shard_dir), record, slos)
+    violations = check_seats(seen.history, {lic["name"]: int(lic["seats"]) for lic in seen.licenses})
+    violations += check_idempotency(seen.history)
+    found = profile.findings(seen)
+    invalid = run_validity(seen, facts) + found.invalid
+    code = exit_code(violations, invalid, found.breached)
+    reasons = [v.message + f" ({v.license})" for v in violations] + invalid + found.breached
+    summary = summarize(seen, record, facts, found, violations, verdict=VERDICT[code], exit_code=code, reasons=reasons)
+    return Judgement(code, summary, seen.run, seen.occupancy, profile)
+
+
+def run_validity(seen: Observation, facts: Facts) -> list[str]:
+    """Reasons the run as a whole describes nothing: locust failed, or recorded nothing."""
+    invalid = []
+    if facts.locust_exit is not None and facts.locust_exit not in (0, 1):
+        invalid.append(f"locust exited with code {facts.locust_exit} (see locust.log)")
+    expected = max(facts.processes, 1)
+    if len(seen.run.user_shards) < expected:
+        invalid.append(
+            f"{len(seen.run.user_shards)} of {expected} locust processes wrote their history (see locust.log)"
+        )
+    if not seen.history.ops or not seen.epoch:
+        invalid.append("no lease operation was recorded")
+    return invalid
+
+
+def exit_code(violations: list[Violation], invalid: list[str], breached: list[str]) -> int:
+    if violations:
+        return EXIT_VIOLATION
+    if invalid:
+        return EXIT_INVALID
+    if breached:
+        return EXIT_SLO
+    return EXIT_PASSED

@@ -1,0 +1,85 @@
+"""Acceptance 3: with two locust worker processes the histories and the
+latency histograms are merged, and the merged counts equal the sums over the
+processes; merged percentiles are the percentiles of all samples."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from hdrh.histogram import HdrHistogram
+
+from leasecheck.core.client import Exchange
+from leasecheck.core.history import History
+from leasecheck.load.analysis.shards import merge
+from leasecheck.load.runtime.recorder import Recorder
+
+SECRET = re.compile(r"\b(lk|llt)_[A-Za-z0-9_\-]{20,}")
+
+
+def test_two_worker_processes_merge_to_the_sum(server, load_run):
+    run = load_run("seat-race", "--users", "16", "--duration", "4s", "--processes", "2", server=server)
+    run.assert_passed_or_generator_bound()
+    s = run.summary
+    m = s["merge"]
+    workers = [sh for sh in m["shards"] if sh["role"] == "worker"]
+    assert len(workers) == 2 and all(sh["ops"] > 0 for sh in workers), m
+    assert m["history_ops"] == m["sum_of_shard_ops"] == sum(sh["ops"] for sh in m["shards"])
+    assert m["latency_samples"] == m["sum_of_shard_latency_samples"]
+    # locust's master counted the same requests on its own (its last worker report may trail)
+    assert m["locust_request_count"] is not None
+    assert 0 < m["locust_request_count"] <= m["attempts_sent"] - m["attempts_cancelled_at_stop"]
+
+    # The merged history is the union of both workers' histories, and the merged
+    # histograms' percentiles are the exact percentiles of every op in it.
+    merged = History.load(*(run.out / "shards").glob("*.history.jsonl"))
+    assert len(merged) == m["history_ops"]
+    assert {op.worker.split(":")[0] for op in merged if op.worker} == {"w0", "w1"}
+    whole = s["latency_ms_whole_run"]
+    for kind in ("checkout", "checkin"):
+        exact = sorted(
+            (op.received_at - op.sent_at) * 1000 for op in merged if op.kind == kind and op.status is not None
+        )
+        assert whole[kind]["count"] == len(exact) > 0
+        for q in (50, 99):
+            want = exact[max(1, int(q / 100 * len(exact) + 0.5)) - 1]  # HdrHistogram's rank
+            assert abs(whole[kind][f"p{q}"] - want) <= want * 0.01 + 0.002, (kind, q, whole[kind], want)
+
+    # Nothing secret anywhere in what the run wrote
+    for path in run.out.rglob("*"):
+        if path.is_file():
+            text = path.read_text("utf-8", "replace")
+            assert server.management_token not in text, path
+            assert not SECRET.search(text), (path, SECRET.search(text))
+
+
+def test_shards_merge_exactly(tmp_path: Path):
+    """Unit level: two recorders, one merge; histograms add, ops concatenate."""
+    recs = [Recorder(f"worker-{i}", "worker") for i in range(2)]
+    for i, rec in enumerate(recs):
+        rec.meta = {"epoch": 1000.0, "end": 1010.0}
+        for n in range(50 * (i + 1)):
+            sent = 1000.0 + n * 0.01
+            ex = Exchange(
+                "POST",
+                "/api/v1/license/floating/heartbeat",
+                {},
+                b"{}",
+                sent_at=sent,
+                received_at=sent + 0.001 * (n + 1),
+                status=200,
+                operation="heartbeat",
+            )
+            rec.attempt(ex, license="L", label="heartbeat", outcome="ok", user=f"w{i}:u0", lease_token="llt_x")
+            rec.logical("heartbeat", "ok", 1, t=ex.received_at)
+        rec.dump(tmp_path)
+    run = merge(tmp_path)
+    assert len(run.history) == 150 == sum(s.ops for s in run.shards)
+    total = HdrHistogram(1, 60_000_000, 3)
+    for rec in recs:
+        total.add(rec.latency["heartbeat"])
+    assert run.latency["heartbeat"].get_total_count() == 150
+    assert run.latency["heartbeat"].get_value_at_percentile(99) == total.get_value_at_percentile(99)
+    assert sum(c["ok"] for b in run.buckets.values() for mb in b.values() for c in [mb.logical]) == 150
+    assert json.loads((tmp_path / "worker-0.metrics.json").read_text())["ops"] == 50
