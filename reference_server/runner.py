@@ -21,11 +21,11 @@ from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
-from uvicorn.supervisors import Multiprocess
 
 from .keys import KeyFileError, load_or_create
 from .settings import Settings, SettingsError
 from .store import Store
+from .supervisor import Supervisor
 
 APP = "leasecheck.reference_server.app:create_app"
 READY_DEADLINE_SECONDS = 30.0
@@ -122,7 +122,7 @@ def run(settings: Settings, announce: Callable[[str], None]) -> int:
     )
     threading.Thread(target=_announce_when_ready, args=(settings.host, port, announce), daemon=True).start()
     if settings.workers > 1:
-        Multiprocess(config, sockets=[sock]).run()
+        Supervisor(config, sockets=[sock]).run()
         return 0
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
