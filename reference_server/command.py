@@ -10,7 +10,15 @@ import click
 
 from leasecheck.cli.errors import UsageFailure
 
-from .settings import TOKEN_ENV, VARIANTS, Settings, SettingsError
+from .settings import (
+    BODY_TIMEOUT_SECONDS,
+    HEADER_TIMEOUT_SECONDS,
+    KEEP_ALIVE_TIMEOUT_SECONDS,
+    TOKEN_ENV,
+    VARIANTS,
+    Settings,
+    SettingsError,
+)
 
 
 def _say(line: str) -> None:
@@ -66,6 +74,38 @@ def _list_faults(ctx: click.Context, _param: click.Parameter, value: bool) -> No
     help="Answer every Nth request 429 + Retry-After: 1 (to test clients); 0 is off.",
 )
 @click.option(
+    "--header-timeout",
+    type=float,
+    default=HEADER_TIMEOUT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection whose request line and headers are not complete in time (408 if it sent any).",
+)
+@click.option(
+    "--body-timeout",
+    type=float,
+    default=BODY_TIMEOUT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a request whose declared body has not all arrived this long after its headers (408).",
+)
+@click.option(
+    "--keep-alive-timeout",
+    type=float,
+    default=KEEP_ALIVE_TIMEOUT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a keep-alive connection idle this long between requests.",
+)
+@click.option(
+    "--max-connections",
+    type=int,
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Open connections per worker; over it the longest-idle one is closed, or the new one gets 503. 0: the fd limit minus headroom.",
+)
+@click.option(
     "--variant",
     default="default",
     show_default=True,
@@ -97,6 +137,10 @@ def serve(
     variant: str,
     fault: str | None,
     throttle_every: int,
+    header_timeout: float,
+    body_timeout: float,
+    keep_alive_timeout: float,
+    max_connections: int,
 ) -> None:
     """Run the bundled reference lease server."""
     from . import runner  # uvicorn is only imported when serving
@@ -115,6 +159,10 @@ def serve(
         throttle_every=throttle_every,
         behaviour=VARIANTS[variant],
         fault=fault or "",
+        header_timeout_seconds=header_timeout,
+        body_timeout_seconds=body_timeout,
+        keep_alive_timeout_seconds=keep_alive_timeout,
+        max_connections=max_connections,
     )
     try:
         settings.validate()

@@ -2,7 +2,10 @@
 the socket, hand settings to uvicorn workers, and announce readiness.
 
 This is the one place that knows how settings reach worker processes (the
-environment, see `Settings.to_env`) and how uvicorn is driven.
+environment, see `Settings.to_env`) and how uvicorn is driven: always the h11
+protocol, as `connections.HardenedH11Protocol` (timeouts, a connection bound,
+envelopes for requests h11 cannot parse), on `event_loop.new_event_loop`
+(accept errors tallied), with `supervisor.Supervisor` for `--workers N`.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from .connections import ConnectionSettings, HardenedConfig, connection_bound, fd_limit
 from .keys import KeyFileError, load_or_create
 from .settings import Settings, SettingsError
 from .store import Store
 from .supervisor import Supervisor
 
 APP = "leasecheck.reference_server.app:create_app"
+LOOP = "leasecheck.reference_server.event_loop:new_event_loop"
 READY_DEADLINE_SECONDS = 30.0
 
 
@@ -105,19 +110,46 @@ def log_config() -> dict[str, Any]:
     return cfg
 
 
+def connection_settings(settings: Settings) -> ConnectionSettings:
+    """What every connection of every worker is held to; the bound follows this process's fd limit."""
+    return ConnectionSettings(
+        header_timeout=settings.header_timeout_seconds,
+        body_timeout=settings.body_timeout_seconds,
+        max_connections=connection_bound(settings.max_connections),
+        timestamp_style=settings.behaviour.timestamp_style,
+    )
+
+
+def _describe(limits: ConnectionSettings, settings: Settings) -> str:
+    fds = fd_limit()
+    line = (
+        f"leasecheck: up to {limits.max_connections} connections per worker (file-descriptor limit {fds}); "
+        f"timeouts: headers {limits.header_timeout:g} s, body {limits.body_timeout:g} s, "
+        f"keep-alive {settings.keep_alive_timeout_seconds:g} s"
+    )
+    if limits.max_connections > connection_bound(0, fds):
+        line += f"; warning: --max-connections is above the {connection_bound(0, fds)} the fd limit leaves room for"
+    return line
+
+
 def run(settings: Settings, announce: Callable[[str], None]) -> int:
     """Serve until stopped; returns the process exit status."""
     prepare(settings)
     sock = bind(settings.host, settings.port)
     port = sock.getsockname()[1]
     os.environ.update(settings.to_env())  # inherited by spawned workers
-    config = uvicorn.Config(
+    limits = connection_settings(settings)
+    print(_describe(limits, settings), file=sys.stderr, flush=True)
+    config = HardenedConfig(
         APP,
+        connections=limits,
         factory=True,
         host=settings.host,
         port=port,
         workers=settings.workers,
+        loop=LOOP,
         log_config=log_config(),
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,  # uvicorn annotates int; call_later takes a float
         timeout_graceful_shutdown=5,
     )
     threading.Thread(target=_announce_when_ready, args=(settings.host, port, announce), daemon=True).start()
