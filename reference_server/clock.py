@@ -28,11 +28,16 @@ def later(start: float, seconds: float) -> float:
 
 
 def rfc3339(instant: float, style: str = "millis_z") -> str:
-    """`2025-01-02T03:04:05.678Z` (default) or `2025-01-02T03:04:05+00:00`."""
+    """`2025-01-02T03:04:05.678Z` (default) or `2025-01-02T03:04:05+00:00`.
+
+    The year is always four digits: `%Y` prints year 301 as `301` on glibc,
+    which is not RFC 3339 (`date-fullyear = 4DIGIT`), so it is formatted here.
+    """
     dt = EPOCH + timedelta(milliseconds=round(instant * 1000))
+    head = f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}"
     if style == "offset_seconds":
-        return dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+        return head + "+00:00"
+    return f"{head}.{dt.microsecond // 1000:03d}Z"
 
 
 def parse_rfc3339(text: str) -> float:

@@ -14,6 +14,12 @@ VALIDATION_ERROR = "VALIDATION_ERROR"
 IDEMPOTENCY_KEY_REQUIRED = "IDEMPOTENCY_KEY_REQUIRED"
 IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
 IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"
+# An Idempotency-Key sent more than once, with control characters or bytes that
+# are not UTF-8, or empty where it is optional (management writes): 400.
+IDEMPOTENCY_KEY_INVALID = "IDEMPOTENCY_KEY_INVALID"
+# Longer than this server keeps (idempotency.MAX_KEY_LENGTH): 400. The contract
+# sets no limit, so this is a limit of our own, not "key required".
+IDEMPOTENCY_KEY_TOO_LONG = "IDEMPOTENCY_KEY_TOO_LONG"
 FLOATING_NOT_ENABLED = "FLOATING_NOT_ENABLED"
 LICENSE_INACTIVE = "LICENSE_INACTIVE"
 LICENSE_EXPIRED = "LICENSE_EXPIRED"
@@ -23,6 +29,11 @@ METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 CONFLICT = "CONFLICT"
 INTERNAL_ERROR = "INTERNAL_ERROR"
+# Written by the HTTP layer (connections.py), before a request reaches the app.
+MALFORMED_REQUEST = "MALFORMED_REQUEST"  # 400: request line or headers h11 cannot parse
+REQUEST_HEADERS_TOO_LARGE = "REQUEST_HEADERS_TOO_LARGE"  # 400: header block over the parser's limit
+REQUEST_TIMEOUT = "REQUEST_TIMEOUT"  # 408: headers or body stalled past their timeout
+TOO_MANY_CONNECTIONS = "TOO_MANY_CONNECTIONS"  # 503 + Retry-After: over the connection bound
 
 
 class ApiError(Exception):

@@ -11,11 +11,18 @@ leave no record, so they are evaluated afresh next time.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import IDEMPOTENCY_CONFLICT, IDEMPOTENCY_KEY_REQUIRED, ApiError
+from .errors import (
+    IDEMPOTENCY_CONFLICT,
+    IDEMPOTENCY_KEY_INVALID,
+    IDEMPOTENCY_KEY_REQUIRED,
+    IDEMPOTENCY_KEY_TOO_LONG,
+    ApiError,
+)
 from .settings import Settings
 from .store import IdempotencyRecord, Tx
 from .validation import canonical
@@ -31,11 +38,48 @@ class Answer:
     replayed: bool = False
 
 
+def key_problem(values: Sequence[bytes], *, optional: bool) -> ApiError | None:
+    """What is wrong with the Idempotency-Key field lines of a request, or None.
+
+    `values` are the raw field values as received, one per line. The spec's key
+    is a string of 1 to 255 characters (specs/openapi.yaml); a field sent twice
+    is ambiguous (which key did the client mean?), and control characters or
+    bytes that are not UTF-8 cannot be a string the client meant either. An
+    empty key is "no key" where one is required (`require_key` answers that,
+    after credentials) and invalid where it is optional (management writes).
+    """
+    if not values:
+        return None
+    if len(values) > 1:
+        return _invalid(f"the Idempotency-Key header was sent {len(values)} times; send it once")
+    try:
+        key = values[0].decode("utf-8")
+    except UnicodeDecodeError:
+        return _invalid("the Idempotency-Key header is not UTF-8 text")
+    if any(unicodedata.category(c) == "Cc" for c in key):
+        return _invalid("the Idempotency-Key header holds control characters")
+    if not key.strip():
+        return _invalid("the Idempotency-Key header is empty; send a key or no header") if optional else None
+    if len(key) > MAX_KEY_LENGTH:
+        return ApiError(
+            400, IDEMPOTENCY_KEY_TOO_LONG, f"the Idempotency-Key is {len(key)} characters; at most {MAX_KEY_LENGTH}"
+        )
+    return None
+
+
+def _invalid(message: str) -> ApiError:
+    return ApiError(400, IDEMPOTENCY_KEY_INVALID, message)
+
+
 def require_key(value: str | None) -> str:
-    if value is None or not value.strip() or len(value) > MAX_KEY_LENGTH:
+    """The key of a checkout or checkin (Starlette's latin-1 view of the first field line)."""
+    if value is None or not value.strip():
         raise ApiError(
             400, IDEMPOTENCY_KEY_REQUIRED, f"an Idempotency-Key header of 1 to {MAX_KEY_LENGTH} characters is required"
         )
+    problem = key_problem([value.encode("latin-1")], optional=False)
+    if problem is not None:
+        raise problem
     return value
 
 

@@ -22,7 +22,14 @@ import click
 
 from leasecheck.core.errors import UsageError
 
-from .settings import TOKEN_ENV, Behaviour, Settings
+from .settings import (
+    BODY_TIMEOUT_SECONDS,
+    HEADER_TIMEOUT_SECONDS,
+    KEEP_ALIVE_TIMEOUT_SECONDS,
+    TOKEN_ENV,
+    Behaviour,
+    Settings,
+)
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -70,6 +77,39 @@ _OPTIONS = (
         metavar="N",
         help="Answer every Nth request 429 + Retry-After: 1 (to test clients); 0 is off.",
     ),
+    click.option(
+        "--header-timeout",
+        type=float,
+        default=HEADER_TIMEOUT_SECONDS,
+        show_default=True,
+        metavar="SECONDS",
+        help="Close a connection whose request line and headers are not complete in time (408 if it sent any).",
+    ),
+    click.option(
+        "--body-timeout",
+        type=float,
+        default=BODY_TIMEOUT_SECONDS,
+        show_default=True,
+        metavar="SECONDS",
+        help="Close a request whose declared body has not all arrived this long after its headers (408).",
+    ),
+    click.option(
+        "--keep-alive-timeout",
+        type=float,
+        default=KEEP_ALIVE_TIMEOUT_SECONDS,
+        show_default=True,
+        metavar="SECONDS",
+        help="Close a keep-alive connection idle this long between requests.",
+    ),
+    click.option(
+        "--max-connections",
+        type=int,
+        default=0,
+        show_default=True,
+        metavar="N",
+        help="Open connections per worker; over it the longest-idle one is closed, or the new one gets 503. "
+        "0: the fd limit minus headroom.",
+    ),
 )
 
 
@@ -90,6 +130,10 @@ def settings_from(
     workers: int,
     key_file: Path | None,
     throttle_every: int,
+    header_timeout: float = HEADER_TIMEOUT_SECONDS,
+    body_timeout: float = BODY_TIMEOUT_SECONDS,
+    keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT_SECONDS,
+    max_connections: int = 0,
     behaviour: Behaviour | None = None,
 ) -> tuple[Settings, bool]:
     """The settings these options ask for, and whether the management token was generated."""
@@ -102,6 +146,10 @@ def settings_from(
         port=port,
         workers=workers,
         throttle_every=throttle_every,
+        header_timeout_seconds=header_timeout,
+        body_timeout_seconds=body_timeout,
+        keep_alive_timeout_seconds=keep_alive_timeout,
+        max_connections=max_connections,
         behaviour=behaviour or Behaviour(),
     )
     return settings, not management_token

@@ -5,7 +5,10 @@ This is the one place that knows how settings reach worker processes (the
 environment, see `Settings.to_env`) and how uvicorn is driven. `serve` is the
 public runner every `serve` command ends in: the server's own entry point
 with the correct app, and the fault gallery with an app of its own (an import
-string and the environment its workers need, nothing this module knows about).
+string and the environment its workers need, nothing this module knows about). Always the h11
+protocol, as `connections.HardenedH11Protocol` (timeouts, a connection bound,
+envelopes for requests h11 cannot parse), on `event_loop.new_event_loop`
+(accept errors tallied), with `supervisor.Supervisor` for `--workers N`.
 """
 
 from __future__ import annotations
@@ -24,18 +27,28 @@ from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
-from uvicorn.supervisors import Multiprocess
 
+from .app import create_app as create_routes
+from .connections import ConnectionSettings, HardenedConfig, connection_bound, fd_limit
+from .key_guard import IdempotencyKeyGuard
 from .keys import KeyFileError, load_or_create
 from .settings import Settings, SettingsError
 from .store import Store
+from .supervisor import Supervisor
 
-APP = "leasecheck.reference_server.app:create_app"
+APP = "leasecheck.reference_server.runner:create_app"
+LOOP = "leasecheck.reference_server.event_loop:new_event_loop"
 READY_DEADLINE_SECONDS = 30.0
 
 
 def base_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def create_app() -> IdempotencyKeyGuard:
+    """What each worker serves: the routes (app.py) behind the Idempotency-Key guard (key_guard.py)."""
+    routes = create_routes()
+    return IdempotencyKeyGuard(routes, routes.state.api.envelopes)
 
 
 def prepare(settings: Settings) -> None:
@@ -113,6 +126,28 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+def connection_settings(settings: Settings) -> ConnectionSettings:
+    """What every connection of every worker is held to; the bound follows this process's fd limit."""
+    return ConnectionSettings(
+        header_timeout=settings.header_timeout_seconds,
+        body_timeout=settings.body_timeout_seconds,
+        max_connections=connection_bound(settings.max_connections),
+        timestamp_style=settings.behaviour.timestamp_style,
+    )
+
+
+def _describe(limits: ConnectionSettings, settings: Settings) -> str:
+    fds = fd_limit()
+    line = (
+        f"leasecheck: up to {limits.max_connections} connections per worker (file-descriptor limit {fds}); "
+        f"timeouts: headers {limits.header_timeout:g} s, body {limits.body_timeout:g} s, "
+        f"keep-alive {settings.keep_alive_timeout_seconds:g} s"
+    )
+    if limits.max_connections > connection_bound(0, fds):
+        line += f"; warning: --max-connections is above the {connection_bound(0, fds)} the fd limit leaves room for"
+    return line
+
+
 def run(
     settings: Settings,
     announce: Callable[[str], None],
@@ -127,18 +162,23 @@ def run(
     sock = bind(settings.host, settings.port)
     port = sock.getsockname()[1]
     os.environ.update({**settings.to_env(), **(env or {})})  # inherited by spawned workers
-    config = uvicorn.Config(
+    limits = connection_settings(settings)
+    print(_describe(limits, settings), file=sys.stderr, flush=True)
+    config = HardenedConfig(
         app,
+        connections=limits,
         factory=True,
         host=settings.host,
         port=port,
         workers=settings.workers,
+        loop=LOOP,
         log_config=log_config(),
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,  # uvicorn annotates int; call_later takes a float
         timeout_graceful_shutdown=5,
     )
     threading.Thread(target=_announce_when_ready, args=(settings.host, port, announce), daemon=True).start()
     if settings.workers > 1:
-        Multiprocess(config, sockets=[sock]).run()
+        Supervisor(config, sockets=[sock]).run()
         return 0
     server = uvicorn.Server(config)
     server.run(sockets=[sock])

@@ -27,6 +27,11 @@ SETTINGS_ENV = "LEASECHECK_SERVER_SETTINGS"
 
 MAX_BODY_BYTES = 64 * 1024
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600.0
+#: Connection timeouts (seconds) and bound; see connections.py for what each covers.
+HEADER_TIMEOUT_SECONDS = 10.0
+BODY_TIMEOUT_SECONDS = 30.0
+KEEP_ALIVE_TIMEOUT_SECONDS = 5.0
+MAX_TIMEOUT_SECONDS = 3600.0
 
 
 class SettingsError(UsageError, ValueError):
@@ -80,6 +85,10 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     idempotency_ttl_seconds: float = IDEMPOTENCY_TTL_SECONDS
     throttle_every: int = 0  # answer every Nth request 429 (throttle.py); 0: never
+    header_timeout_seconds: float = HEADER_TIMEOUT_SECONDS
+    body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
+    keep_alive_timeout_seconds: float = KEEP_ALIVE_TIMEOUT_SECONDS
+    max_connections: int = 0  # per worker; 0: what the file-descriptor limit leaves room for
 
     @property
     def signing_key_file(self) -> Path:
@@ -108,6 +117,19 @@ class Settings:
                 out.append(f"{what} {path}: directory {parent} does not exist")
             elif not os.access(parent, os.W_OK | os.X_OK):
                 out.append(f"{what} {path}: directory {parent} is not writable")
+        for flag, value in (
+            ("--header-timeout", self.header_timeout_seconds),
+            ("--body-timeout", self.body_timeout_seconds),
+            ("--keep-alive-timeout", self.keep_alive_timeout_seconds),
+        ):
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= MAX_TIMEOUT_SECONDS):
+                out.append(
+                    f"{flag} must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS:.0f}, not {value}"
+                )
+        if self.max_connections < 0:
+            out.append(
+                f"--max-connections must be 0 (from the file-descriptor limit) or more, not {self.max_connections}"
+            )
         if self.throttle_every < 0:
             out.append(f"--throttle-every must be 0 (off) or more, not {self.throttle_every}")
         out.extend(self.behaviour.problems())

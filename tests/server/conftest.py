@@ -9,6 +9,8 @@ or poll with a deadline.
 from __future__ import annotations
 
 import itertools
+import json
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -52,6 +54,82 @@ class Waits:
 @pytest.fixture(scope="session")
 def waits() -> Waits:
     return Waits()
+
+
+@dataclass
+class Answer:
+    """An HTTP answer read off a raw socket: status, lower-cased headers, JSON body (or None)."""
+
+    status: int
+    headers: dict[str, str]
+    body: Any
+    raw: bytes
+
+
+class Wire:
+    """Raw sockets over 127.0.0.1, for what an HTTP client library would not send."""
+
+    @staticmethod
+    def connect(base_url: str, timeout: float = 5.0) -> socket.socket:
+        host, port = base_url.rsplit("/", 1)[-1].rsplit(":", 1)
+        return socket.create_connection((host, int(port)), timeout=timeout)
+
+    @staticmethod
+    def read_to_close(sock: socket.socket, timeout: float) -> bytes:
+        """Everything the server sends until it closes; TimeoutError if it is still open after `timeout`."""
+        deadline = time.monotonic() + timeout
+        data = bytearray()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(
+                    f"the server kept the connection open for {timeout:.1f} s (sent {bytes(data)[:200]!r})"
+                )
+            sock.settimeout(left)
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except ConnectionResetError:
+                return bytes(data)
+            if not chunk:
+                return bytes(data)
+            data += chunk
+
+    @staticmethod
+    def parse(raw: bytes) -> Answer:
+        head, _, body = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        try:
+            doc = json.loads(body) if body else None
+        except ValueError:
+            doc = None
+        return Answer(status, headers, doc, raw)
+
+    @staticmethod
+    def error_code(answer: Answer) -> str | None:
+        """error.code of a well-formed error envelope (meta with request_id and an RFC 3339 timestamp), else None."""
+        doc = answer.body
+        if not (isinstance(doc, dict) and isinstance(doc.get("error"), dict) and isinstance(doc.get("meta"), dict)):
+            return None
+        assert str(doc["meta"]["request_id"]).startswith("req_"), doc
+        parse_rfc3339(doc["meta"]["timestamp"])
+        assert answer.headers.get("content-type", "").startswith("application/json"), answer.headers
+        return str(doc["error"]["code"])
+
+    @classmethod
+    def get(cls, base_url: str, path: str = "/health", timeout: float = 5.0) -> Answer:
+        """One GET on a fresh connection (Connection: close), read to the end."""
+        with cls.connect(base_url, timeout) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+            return cls.parse(cls.read_to_close(sock, timeout))
+
+
+@pytest.fixture(scope="session")
+def wire() -> type[Wire]:
+    return Wire
 
 
 class SignatureWatch:
