@@ -120,7 +120,9 @@ def _check(
     started = time.perf_counter()
     ops = history.ops if isinstance(history, History) else list(history)
     cols = read_columns(ops)
-    timeline = make_timeline(cols, per_worker=model.clock_domains == "worker", tolerance=model.tolerance, clock=clock)
+    timeline = make_timeline(
+        ops, per_worker=model.clock_domains == "worker", tolerance=model.tolerance, clock=clock, cols=cols
+    )
     idx = Index(ops, timeline, model, cols)
     reporter = Reporter(model.max_reports)
     owner = owners(idx)

@@ -91,19 +91,26 @@ def _spans_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, in
     xs = idx.expiry_shift
     b = idx.slack
     checkins = v.facts.checkins
-    first_in = min(R[c] for c in checkins) if checkins else INF
+    if not checkins:
+        first_in = INF
+    elif len(checkins) == 1:
+        first_in = R[checkins[0]]
+    else:
+        first_in = min(R[c] for c in checkins)
     lo, hi, last = INF, -INF, -INF
     spans: list[tuple[float, float]] = []
     cs = ce = -INF
     ordered = True
+    suspect = False
     for a in v.acks:
         sa = S[a]
+        ra = R[a]
         if sa < lo:
             lo = sa
-        if R[a] > last:
-            last = R[a]
+        if ra > last:
+            last = ra
         if sa > first_in:
-            v.suspect = True
+            suspect = True
         e = E[a]
         if e is None:
             hi = INF
@@ -112,10 +119,10 @@ def _spans_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, in
         if e > hi:
             hi = e
         end = e - b
-        for ts, tr, _t in terms:
-            if tr > sa and ts < end:
-                end = ts
-        ra = R[a]
+        if terms:
+            for ts, tr, _t in terms:
+                if tr > sa and ts < end:
+                    end = ts
         if end > ra:
             if ra < cs:
                 ordered = False
@@ -126,6 +133,7 @@ def _spans_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, in
                 if ce > -INF:
                     spans.append((cs, ce))
                 cs, ce = ra, end
+    v.suspect = suspect
     if ce > -INF:
         spans.append((cs, ce))
     if not ordered:
