@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..history import History, Op
+from leasecheck.core.history import History, Op
+
 from .clock import Clock, Timeline, make_timeline
 from .columns import read_columns
 from .context import LicenseContext, Reporter

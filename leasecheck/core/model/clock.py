@@ -31,7 +31,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..history import Op
+from leasecheck.core.history import Op
+
 from .columns import Columns, read_columns
 
 INF = math.inf

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from ..history import Op
+from leasecheck.core.history import Op
 
 FIELDS = (
     "license",

@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..history import Op
+from leasecheck.core.history import Op
+
 from .clock import Timeline
 from .columns import Columns, read_columns
 from .options import Model
@@ -84,10 +85,11 @@ class LeaseFacts:
         self.foreign_ends: tuple[int, ...] = ()  # ... or may have ended it
         # How the lease reads (see leases.py).
         self.grant = -1  # the checkout that granted it
-        self.replays: list[int] = []  # checkouts repeating the grant's key
-        self.reuses: list[int] = []  # checkouts with a new key returning it
-        self.acks: list[int] = []  # grant, reuses, heartbeat successes
-        self.spans: list[tuple[float, float]] = []  # merged certain intervals
+        # (tuples until read: most leases never need their own list)
+        self.replays: Sequence[int] = ()  # checkouts repeating the grant's key
+        self.reuses: Sequence[int] = ()  # checkouts with a new key returning it
+        self.acks: Sequence[int] = ()  # grant, reuses, heartbeat successes
+        self.spans: Sequence[tuple[float, float]] = ()  # merged certain intervals
         self.suspect = False  # an acknowledgement sent after a checkin was answered
         self.lo = INF  # a hull of every possible interval: [lo, hi]
         self.hi = -INF

@@ -33,6 +33,7 @@ other is a same-device reuse (an acknowledgement).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from .index import Index, LeaseFacts
 from .refusals import Claim
@@ -60,16 +61,19 @@ def read_lease(idx: Index, v: LeaseFacts, enders: list[tuple[float, float, int]]
             order = sorted(cos, key=lambda i: R[i])
             v.grant = order[0]
             keys = {ops[order[0]].idempotency_key}
+            replays: list[int] = []
+            reuses: list[int] = []
             for i in order[1:]:
                 k = ops[i].idempotency_key
                 if k is not None and k in keys:
-                    v.replays.append(i)
+                    replays.append(i)
                 else:
-                    v.reuses.append(i)
+                    reuses.append(i)
                     keys.add(k)
+            v.replays, v.reuses = replays, reuses
         v.acks = [v.grant, *v.reuses, *le.heartbeats] if v.reuses else [v.grant, *le.heartbeats]
     else:
-        v.acks = list(le.heartbeats)
+        v.acks = le.heartbeats
     if le.hb_refused or le.ci_refused or le.maybe_checkins or le.foreign_ends or enders:
         _spans_and_hull(idx, v, terminators(idx, le, enders, refusals=True))
     else:
@@ -175,7 +179,7 @@ def terminators(
 
 
 def certain_intervals(
-    idx: Index, acks: list[int], terms: list[tuple[float, float, int]], margin: float
+    idx: Index, acks: Sequence[int], terms: list[tuple[float, float, int]], margin: float
 ) -> list[Interval]:
     """Per acknowledgement: [received, min(E - slack - margin·duration, first
     possible terminator's send)), empty ones dropped."""
