@@ -385,6 +385,6 @@ def check_history(history: Iterable[Op], model: Any = None, **kwargs: Any) -> An
     """Judge the whole history against the contract model: every violation kind,
     both directions, with witnesses. See `leasecheck.core.model.check_history`
     (this is the same function, importable from where the recording lives)."""
-    from .model import check_history as _check
+    from leasecheck.core.model import check_history as _check
 
     return _check(history, model, **kwargs)

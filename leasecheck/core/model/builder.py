@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import history as h
-from ..history import History, Op
+from leasecheck.core import history as h
+from leasecheck.core.history import History, Op
 
 T0 = 1_700_000_000.0
 #: The default error code of a refused heartbeat or checkin; pass code=None for none.

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..history import History, Op
+from leasecheck.core.history import History, Op
+
 from .clock import Clock, Timeline, make_timeline
 from .columns import read_columns
 from .context import LicenseContext, Reporter
@@ -120,7 +121,9 @@ def _check(
     started = time.perf_counter()
     ops = history.ops if isinstance(history, History) else list(history)
     cols = read_columns(ops)
-    timeline = make_timeline(cols, per_worker=model.clock_domains == "worker", tolerance=model.tolerance, clock=clock)
+    timeline = make_timeline(
+        ops, per_worker=model.clock_domains == "worker", tolerance=model.tolerance, clock=clock, cols=cols
+    )
     idx = Index(ops, timeline, model, cols)
     reporter = Reporter(model.max_reports)
     owner = owners(idx)

@@ -31,7 +31,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..history import Op
+from leasecheck.core.history import Op
+
 from .columns import Columns, read_columns
 
 INF = math.inf
@@ -103,13 +104,13 @@ def clock_of(
     return Clock(centre, bound, n, False)
 
 
-def estimate_clocks(cols: Columns, per_worker: bool) -> dict[str | None, Clock]:
-    """One clock for the history (key None), or one per `Op.worker`."""
+def estimate_clocks(cols: Columns, per_worker: bool, ops: Sequence[Op] = ()) -> dict[str | None, Clock]:
+    """One clock for the history (key None), or one per `Op.worker` of `ops`."""
     if not per_worker:
         return {None: clock_of(cols.sent, cols.received, cols.stamp)}
     res = stamp_resolution(cols.stamp)
     groups: dict[str | None, list[int]] = {}
-    for i, w in enumerate(cols.worker):
+    for i, w in enumerate(op.worker for op in ops):
         groups.setdefault(w, []).append(i)
     out: dict[str | None, Clock] = {}
     for w, idxs in groups.items():
@@ -166,17 +167,18 @@ class Timeline:
 
 
 def make_timeline(
-    ops: Sequence[Op] | Columns,
+    ops: Sequence[Op],
     *,
     per_worker: bool,
     tolerance: float,
     clock: Clock | Mapping[str | None, Clock] | None = None,
+    cols: Columns | None = None,
 ) -> Timeline:
     """The timeline for a history: estimated from its stamps unless `clock` is
     given (one Clock for the history, or a mapping worker -> Clock; with
     per-worker clocks, key None is the clock of workers not named)."""
     if clock is None:
-        clocks = estimate_clocks(ops if isinstance(ops, Columns) else read_columns(ops), per_worker)
+        clocks = estimate_clocks(read_columns(ops) if cols is None else cols, per_worker, ops)
         if not per_worker and not clocks[None].consistent:
             # The stamps disagree with one client clock (several machines, or a
             # stepped clock): judge on the server clock, every window widened.

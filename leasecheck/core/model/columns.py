@@ -4,7 +4,8 @@ Reading an attribute of an Op costs a trip to wherever that object lives in
 memory; a million ops are a million such trips per attribute. The checker
 therefore reads every field it needs in one pass (`attrgetter`, in C) and
 transposes the rows into columns: after that, judging walks flat tuples.
-Rare paths (witnesses, refusal codes) still read the Op itself.
+Rare paths (refusal codes, workers for per-worker clocks, witnesses) still
+read the Op itself.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
-from ..history import Op
+from leasecheck.core.history import Op
 
 FIELDS = (
     "license",
@@ -26,8 +27,6 @@ FIELDS = (
     "expires_at",
     "server_time",
     "idempotency_key",
-    "error_code",
-    "worker",
 )
 
 
@@ -44,8 +43,6 @@ class Columns:
     expires: tuple[float | None, ...]
     stamp: tuple[float | None, ...]
     key: tuple[str | None, ...]
-    code: tuple[str | None, ...]
-    worker: tuple[str | None, ...]
 
     def __len__(self) -> int:
         return len(self.sent)

@@ -39,7 +39,7 @@ def ended_leases_accepted(ctx: LicenseContext) -> None:
         le = v.facts
         if v.suspect:
             first = min(R[c] for c in le.checkins)
-            for h in le.heartbeats + v.reuses:
+            for h in [*le.heartbeats, *v.reuses]:
                 if S[h] > first:
                     _after_checkin(ctx, ref, v, h, revival_after_noop)
         if not acc.revive_expired and len(v.acks) > 1:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..history import Op
+from leasecheck.core.history import Op
+
 from .clock import Timeline
 from .columns import Columns, read_columns
 from .options import Model
@@ -84,10 +85,11 @@ class LeaseFacts:
         self.foreign_ends: tuple[int, ...] = ()  # ... or may have ended it
         # How the lease reads (see leases.py).
         self.grant = -1  # the checkout that granted it
-        self.replays: list[int] = []  # checkouts repeating the grant's key
-        self.reuses: list[int] = []  # checkouts with a new key returning it
-        self.acks: list[int] = []  # grant, reuses, heartbeat successes
-        self.spans: list[tuple[float, float]] = []  # merged certain intervals
+        # (tuples until read: most leases never need their own list)
+        self.replays: Sequence[int] = ()  # checkouts repeating the grant's key
+        self.reuses: Sequence[int] = ()  # checkouts with a new key returning it
+        self.acks: Sequence[int] = ()  # grant, reuses, heartbeat successes
+        self.spans: Sequence[tuple[float, float]] = ()  # merged certain intervals
         self.suspect = False  # an acknowledgement sent after a checkin was answered
         self.lo = INF  # a hull of every possible interval: [lo, hi]
         self.hi = -INF
@@ -145,7 +147,7 @@ class Index:
         self.expiry_shift = timeline.expiry_shift
         self.slack = timeline.slack
         self.cols = cols = read_columns(ops) if cols is None else cols
-        self.S, self.R = _windows(cols, timeline)
+        self.S, self.R = _windows(ops, cols, timeline)
         self.E: Sequence[float | None] = cols.expires  # server clock, as answered
         self.licenses: dict[str, LicenseFacts] = {}
         self.claims: dict[int, Claim] = {}  # refusal index -> what it claims
@@ -171,7 +173,7 @@ class Index:
         tokens: dict[str, LeaseFacts] = {}
         other: dict[tuple[str, str], LeaseFacts] = {}
         cols = self.cols
-        keys, codes = cols.key, cols.code
+        keys = cols.key
         for i, (license, kind, st, lease) in enumerate(
             zip(cols.license, cols.kind, cols.status, cols.lease, strict=True)
         ):
@@ -209,7 +211,7 @@ class Index:
                 if oc == INDET:
                     le.maybe_heartbeats += (i,)
                 else:
-                    code = codes[i]
+                    code = ops[i].error_code
                     claim = cache.get((kind, st, code))
                     if claim is Claim.LEASE_ENDED:
                         claims[i] = claim
@@ -240,7 +242,7 @@ class Index:
                 elif oc == INDET:
                     lf.phantoms.append(i)
                 else:
-                    code = codes[i]
+                    code = ops[i].error_code
                     claim = cache.get((kind, st, code))
                     if claim is Claim.CAPACITY:
                         lf.checkout_refusals.append(i)
@@ -269,7 +271,7 @@ class Index:
                 elif oc == INDET:
                     le.maybe_checkins += (i,)
                 else:
-                    refusal(lf, i, kind, st, codes[i])
+                    refusal(lf, i, kind, st, ops[i].error_code)
                     le.ci_refused += (i,)
             elif kind in STATUS_KINDS:
                 op = ops[i]
@@ -312,13 +314,13 @@ def _other(other: dict[tuple[str, str], LeaseFacts], lease: str, license: str) -
     return le
 
 
-def _windows(cols: Columns, timeline: Timeline) -> tuple[list[float], list[float]]:
+def _windows(ops: Sequence[Op], cols: Columns, timeline: Timeline) -> tuple[list[float], list[float]]:
     if not timeline.per_worker:
         return list(cols.sent), list(cols.received)
     S: list[float] = []
     R: list[float] = []
     cache: dict[str | None, tuple[float, float]] = {}
-    for s, r, w in zip(cols.sent, cols.received, cols.worker, strict=True):
+    for s, r, w in zip(cols.sent, cols.received, (op.worker for op in ops), strict=True):
         sw = cache.get(w)
         if sw is None:
             sw = cache[w] = timeline.shift_widen(w)

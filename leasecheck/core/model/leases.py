@@ -33,6 +33,7 @@ other is a same-device reuse (an acknowledgement).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from .index import Index, LeaseFacts
 from .refusals import Claim
@@ -60,16 +61,19 @@ def read_lease(idx: Index, v: LeaseFacts, enders: list[tuple[float, float, int]]
             order = sorted(cos, key=lambda i: R[i])
             v.grant = order[0]
             keys = {ops[order[0]].idempotency_key}
+            replays: list[int] = []
+            reuses: list[int] = []
             for i in order[1:]:
                 k = ops[i].idempotency_key
                 if k is not None and k in keys:
-                    v.replays.append(i)
+                    replays.append(i)
                 else:
-                    v.reuses.append(i)
+                    reuses.append(i)
                     keys.add(k)
+            v.replays, v.reuses = replays, reuses
         v.acks = [v.grant, *v.reuses, *le.heartbeats] if v.reuses else [v.grant, *le.heartbeats]
     else:
-        v.acks = list(le.heartbeats)
+        v.acks = le.heartbeats
     if le.hb_refused or le.ci_refused or le.maybe_checkins or le.foreign_ends or enders:
         _spans_and_hull(idx, v, terminators(idx, le, enders, refusals=True))
     else:
@@ -91,19 +95,26 @@ def _spans_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, in
     xs = idx.expiry_shift
     b = idx.slack
     checkins = v.facts.checkins
-    first_in = min(R[c] for c in checkins) if checkins else INF
+    if not checkins:
+        first_in = INF
+    elif len(checkins) == 1:
+        first_in = R[checkins[0]]
+    else:
+        first_in = min(R[c] for c in checkins)
     lo, hi, last = INF, -INF, -INF
     spans: list[tuple[float, float]] = []
     cs = ce = -INF
     ordered = True
+    suspect = False
     for a in v.acks:
         sa = S[a]
+        ra = R[a]
         if sa < lo:
             lo = sa
-        if R[a] > last:
-            last = R[a]
+        if ra > last:
+            last = ra
         if sa > first_in:
-            v.suspect = True
+            suspect = True
         e = E[a]
         if e is None:
             hi = INF
@@ -112,10 +123,10 @@ def _spans_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, in
         if e > hi:
             hi = e
         end = e - b
-        for ts, tr, _t in terms:
-            if tr > sa and ts < end:
-                end = ts
-        ra = R[a]
+        if terms:
+            for ts, tr, _t in terms:
+                if tr > sa and ts < end:
+                    end = ts
         if end > ra:
             if ra < cs:
                 ordered = False
@@ -126,6 +137,7 @@ def _spans_and_hull(idx: Index, v: LeaseView, terms: list[tuple[float, float, in
                 if ce > -INF:
                     spans.append((cs, ce))
                 cs, ce = ra, end
+    v.suspect = suspect
     if ce > -INF:
         spans.append((cs, ce))
     if not ordered:
@@ -167,7 +179,7 @@ def terminators(
 
 
 def certain_intervals(
-    idx: Index, acks: list[int], terms: list[tuple[float, float, int]], margin: float
+    idx: Index, acks: Sequence[int], terms: list[tuple[float, float, int]], margin: float
 ) -> list[Interval]:
     """Per acknowledgement: [received, min(E - slack - margin·duration, first
     possible terminator's send)), empty ones dropped."""

@@ -25,7 +25,8 @@ import math
 import random
 from dataclasses import dataclass
 
-from ..history import History, Op
+from leasecheck.core.history import History, Op
+
 from .spec import Answer, Choices, Server
 
 T0 = 1_750_000_000.0  # epoch of the simulated server clock's zero

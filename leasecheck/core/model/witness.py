@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..history import Op
+from leasecheck.core.history import Op
 
 INF = math.inf
 
