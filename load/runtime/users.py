@@ -49,6 +49,32 @@ class Lease:
     def may_be_gone(self, now: float) -> bool:
         return now >= self.expires_local - EXPIRY_MARGIN
 
+    def request(self, kind: str, *, key: str | None, label: str) -> Request:
+        """A heartbeat or checkin of this lease, as of now."""
+        return Request(
+            kind,
+            self.grant,
+            {"lease_token": self.token},
+            key=key,
+            label=label,
+            lease_token=self.token,
+            may_be_gone=self.may_be_gone(time.time()),
+        )
+
+
+@dataclass(frozen=True)
+class Request:
+    """One lease operation as every attempt sends it: a retry repeats it unchanged
+    (the same Idempotency-Key and body), as the LicenseKit docs tell clients to."""
+
+    kind: str  # checkout | heartbeat | checkin
+    grant: LicenseGrant
+    body: dict[str, Any]
+    key: str | None  # the Idempotency-Key (heartbeats send none)
+    label: str  # what locust and the report call it, e.g. "checkout (return)"
+    lease_token: str | None = None
+    may_be_gone: bool = False  # the lease may have expired: "gone" is not a failure
+
 
 @dataclass
 class Result:
@@ -110,56 +136,36 @@ class LeaseUser(FastHttpUser):
         return self.plan.epoch + k * period
 
     # ----------------------------------------------------------- operations
-    def send(
-        self,
-        kind: str,
-        grant: LicenseGrant,
-        body: dict[str, Any],
-        *,
-        key: str | None,
-        label: str | None = None,
-        started_at: float | None = None,
-        lease_token: str | None = None,
-        may_be_gone: bool = False,
-    ) -> Result:
+    def send(self, req: Request, *, started_at: float | None = None) -> Result:
         """One attempt. Cancelled in flight (the run ended) it is recorded with no
         answer, so a checkin that may have reached the server still ends certainty."""
-        label = label or kind
-        payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
-        headers = {"Authorization": f"License {grant.key}", "Content-Type": "application/json"}
-        if key is not None:
-            headers["Idempotency-Key"] = key
+        payload = json.dumps(req.body, separators=(",", ":")).encode("utf-8")
+        headers = {"Authorization": f"License {req.grant.key}", "Content-Type": "application/json"}
+        if req.key is not None:
+            headers["Idempotency-Key"] = req.key
         ex = Exchange(
             method="POST",
-            path=PATHS[kind],
+            path=PATHS[req.kind],
             request_headers=headers,
             request_body=payload,
             sent_at=time.time(),
             received_at=0.0,
-            operation=kind,
-            idempotency_key=key,
+            operation=req.kind,
+            idempotency_key=req.key,
         )
         try:
             answer = self.client.request(
                 "POST",
-                PATHS[kind],
+                PATHS[req.kind],
                 data=payload,  # type: ignore[arg-type]  # bytes, as locust documents (its hint says str)
                 headers=headers,
-                name=label,
+                name=req.label,
                 catch_response=True,
             )
         except GreenletExit:
             ex.received_at = time.time()
             ex.error = "cancelled: the run ended with the request in flight"
-            self.recorder.attempt(
-                ex,
-                license=grant.name,
-                label=label,
-                outcome="cancelled",
-                user=self.tag,
-                lease_token=lease_token,
-                started_at=started_at,
-            )
+            self._record(req, ex, "cancelled", started_at)
             raise
         with answer as resp:
             ex.received_at = time.time()
@@ -170,61 +176,42 @@ class LeaseUser(FastHttpUser):
             else:
                 err = getattr(resp, "error", None)
                 ex.error = f"{type(err).__name__}: {err}" if err is not None else "no answer"
-            outcome = classify(ex, lease_may_be_gone=may_be_gone)
+            outcome = classify(ex, lease_may_be_gone=req.may_be_gone)
             if outcome == FAILED:
                 resp.failure(ex.describe())
             else:
                 if outcome != OK:
-                    resp.request_meta["name"] = f"{label} [{outcome}]"
+                    resp.request_meta["name"] = f"{req.label} [{outcome}]"
                 resp.success()
-        op = self.recorder.attempt(
+        return Result(ex, outcome, self._record(req, ex, outcome, started_at))
+
+    def _record(self, req: Request, ex: Exchange, outcome: str, started_at: float | None) -> Op | None:
+        return self.recorder.attempt(
             ex,
-            license=grant.name,
-            label=label,
+            license=req.grant.name,
+            label=req.label,
             outcome=outcome,
             user=self.tag,
-            lease_token=lease_token,
+            lease_token=req.lease_token,
             started_at=started_at,
         )
-        return Result(ex, outcome, op)
 
     def logical(
-        self,
-        kind: str,
-        grant: LicenseGrant,
-        body: dict[str, Any],
-        *,
-        key: str | None,
-        label: str | None = None,
-        started_at: float | None = None,
-        lease_token: str | None = None,
-        may_be_gone: bool = False,
-        max_attempts: int = 1,
-        backoff: float = 0.0,
+        self, req: Request, *, started_at: float | None = None, max_attempts: int = 1, backoff: float = 0.0
     ) -> Result:
-        """One logical operation: retried with the *same* key (and body) while the
-        answer is retryable, up to max_attempts, with exponential backoff and full jitter."""
-        label = label or kind
+        """One logical operation: `req` retried unchanged (the *same* key and body) while
+        the answer is retryable, up to max_attempts, with exponential backoff and full jitter."""
         first = time.time() if started_at is None else started_at
         attempt = 0
         while True:
             attempt += 1
-            res = self.send(
-                kind,
-                grant,
-                body,
-                key=key,
-                label=label,
-                started_at=started_at if attempt == 1 else None,
-                lease_token=lease_token,
-                may_be_gone=may_be_gone,
-            )
+            res = self.send(req, started_at=started_at if attempt == 1 else None)
             if attempt >= max_attempts or not retryable(res.exchange, res.outcome):
                 break
             gevent.sleep(self.rng.uniform(0, backoff * 2 ** (attempt - 1)))
         res.attempts = attempt
         self.recorder.logical(
-            label, res.outcome, attempt, latency=res.exchange.received_at - first, t=res.exchange.received_at
+            req.label, res.outcome, attempt, latency=res.exchange.received_at - first, t=res.exchange.received_at
         )
         return res
 
@@ -239,16 +226,8 @@ class LeaseUser(FastHttpUser):
         backoff: float = 0.0,
     ) -> tuple[Result, Lease | None]:
         fp = fingerprint or self.fingerprint
-        res = self.logical(
-            "checkout",
-            grant,
-            hardware_binding(fp),
-            key=new_key(),
-            label=label,
-            started_at=started_at,
-            max_attempts=max_attempts,
-            backoff=backoff,
-        )
+        req = Request("checkout", grant, hardware_binding(fp), key=new_key(), label=label)
+        res = self.logical(req, started_at=started_at, max_attempts=max_attempts, backoff=backoff)
         token = res.exchange.lease_token if res.ok else None
         if token is None or res.op is None or res.op.expires_at is None:
             return res, None
@@ -264,34 +243,15 @@ class LeaseUser(FastHttpUser):
         max_attempts: int = 1,
         backoff: float = 0.0,
     ) -> Result:
-        res = self.logical(
-            "heartbeat",
-            lease.grant,
-            {"lease_token": lease.token},
-            key=None,
-            label=label,
-            started_at=started_at,
-            lease_token=lease.token,
-            may_be_gone=lease.may_be_gone(time.time()),
-            max_attempts=max_attempts,
-            backoff=backoff,
-        )
+        req = lease.request("heartbeat", key=None, label=label)
+        res = self.logical(req, started_at=started_at, max_attempts=max_attempts, backoff=backoff)
         if res.ok and res.op is not None and res.op.expires_at is not None:
             lease.expires_local = res.op.expires_at - (res.op.offset or 0.0)
         return res
 
     def checkin(self, lease: Lease, *, label: str = "checkin", max_attempts: int = 1, backoff: float = 0.0) -> Result:
-        return self.logical(
-            "checkin",
-            lease.grant,
-            {"lease_token": lease.token},
-            key=new_key(),
-            label=label,
-            lease_token=lease.token,
-            may_be_gone=lease.may_be_gone(time.time()),
-            max_attempts=max_attempts,
-            backoff=backoff,
-        )
+        req = lease.request("checkin", key=new_key(), label=label)
+        return self.logical(req, max_attempts=max_attempts, backoff=backoff)
 
     def hold(
         self,
