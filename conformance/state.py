@@ -65,9 +65,3 @@ class RunState:
                     self.observed_ok[f.requirement] += 1
                 else:
                     self.records.append(Record(f.requirement, False, f.message, [ex.evidence()], self.current))
-
-    @property
-    def extra(self) -> dict[str, dict[str, Any]]:
-        """Transitional, for scenarios/test_generated.py until it sets `generated` itself:
-        its `extra.setdefault("generated", {}).update(...)` fills `generated`. Nothing else."""
-        return {"generated": self.generated}

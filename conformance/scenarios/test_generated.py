@@ -36,7 +36,7 @@ def generated(target, request) -> GeneratedRun:
     except NotRunnable as exc:
         pytest.skip(f"not_run: {exc}")
     run = run_generated(target, fixture, seed=s.seed, max_examples=s.generated_examples)
-    state_of(request.config).extra.setdefault("generated", {}).update(run.summary())
+    state_of(request.config).generated.update(run.summary())
     return run
 
 
