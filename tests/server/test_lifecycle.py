@@ -10,20 +10,11 @@ import subprocess
 
 import pytest
 
+from leasecheck.conformance.scenarios.test_lifecycle import REQUIRED_CHECKOUT
 from leasecheck.core.client import System, hardware_binding
 from leasecheck.core.signing import KeyRing, SignatureError
 
-CHECKOUT_KEYS = [
-    "license_id",
-    "status",
-    "license_type",
-    "entitlement_version",
-    "issued_at",
-    "device_id",
-    "lease_token",
-    "lease_expires_at",
-    "features",
-]
+CHECKOUT_KEYS = list(REQUIRED_CHECKOUT)  # the contract's required checkout fields, one list for suite and tests
 MILLIS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 AWKWARD = [
     {"code": "café-ünïcödé", "enabled": True, "quota": 5},
