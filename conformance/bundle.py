@@ -55,7 +55,8 @@ class BundleError(ValueError):
 # ------------------------------------------------------------------ keys
 def keygen(path: Path) -> str:
     """Write a new Ed25519 key (seed) to `path`, mode 0600; return the public key, base64.
-    An existing file is never overwritten."""
+    An existing file is never overwritten; missing folders are made (mode 0700:
+    the key is a secret)."""
     key = SigningKey.generate()
     public = base64.b64encode(bytes(key.verify_key)).decode("ascii")
     doc = {
@@ -65,6 +66,7 @@ def keygen(path: Path) -> str:
         "public_key": public,
     }
     try:
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise BundleError(f"{path} already exists; not overwriting a key") from None
