@@ -47,9 +47,12 @@ def cleanup(
     input."""
     directory = ledgers.state_dir(state_dir)
     if list_runs:
-        for p in ledgers.pending_runs(directory):
+        pending = ledgers.pending_runs(directory)
+        for p in pending:
             st = ledgers.read(p)
             click.echo(f"{p.stem}  {st.target}  {len(st.held_leases())} leases, {len(st.to_revoke())} licenses pending")
+        if not pending:
+            click.echo(f"no run is pending cleanup (no ledger in {directory})")
         raise SystemExit(0)
     if not run_id:
         raise UsageFailure("cleanup needs --run-id ID (or --list)")

@@ -1,0 +1,20 @@
+"""`leasecheck cleanup`: says so when nothing is pending, instead of printing nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from leasecheck.cli.cleanup import cleanup
+
+
+def test_list_with_nothing_pending_says_so(tmp_path: Path):
+    result = CliRunner().invoke(cleanup, ["--list", "--state-dir", str(tmp_path / "state")])
+    assert result.exit_code == 0
+    assert "no run is pending cleanup" in result.output and str(tmp_path / "state") in result.output
+
+
+def test_no_run_id_is_a_usage_error(tmp_path: Path):
+    result = CliRunner().invoke(cleanup, ["--state-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "--run-id" in result.output
