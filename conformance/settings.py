@@ -27,6 +27,9 @@ class SettingsError(UsageError, ValueError):
 ENV_PREFIX = "LEASECHECK_"
 #: The bundled server compresses time: one policy minute lasts this many seconds.
 BUNDLED_MINUTE_SECONDS = 1.0
+#: `--only` values beside the catalogue's areas: scenario modules whose checks span
+#: several areas (`scenarios/test_generated.py`: schemathesis-generated requests).
+SELECTABLE_GROUPS = ("generated",)
 #: Simultaneous requests a concurrency scenario sends unless told otherwise.
 DEFAULT_CONCURRENCY = 48
 
@@ -114,7 +117,7 @@ class Settings:
             raise SettingsError(f"run-id {self.run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
         if self.generated_examples < 0:
             raise SettingsError("generated-examples must be >= 0")
-        areas = set(catalogue()["areas"])
+        areas = [*catalogue()["areas"], *SELECTABLE_GROUPS]
         bad = [a for a in self.only if a not in areas]
         if bad:
             raise SettingsError(f"unknown area(s) {', '.join(bad)}; areas are: {', '.join(areas)}")

@@ -1,0 +1,16 @@
+"""Run settings: every value is checked before the first request."""
+
+from __future__ import annotations
+
+import pytest
+
+from leasecheck.conformance.settings import Settings, SettingsError
+
+
+def test_generated_is_an_area_only_can_select():
+    assert Settings.load({"only": ("generated", "capacity")}, environ={}).only == ("generated", "capacity")
+
+
+def test_an_unknown_area_names_the_real_ones():
+    with pytest.raises(SettingsError, match=r"unknown area\(s\) nope; areas are: .*sdk, generated"):
+        Settings.load({"only": ("nope",)}, environ={})
