@@ -20,9 +20,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from leasecheck.conformance.target import LicenseFixture, Target
 from leasecheck.core.envelope import Inspector
 
-from ..target import LicenseFixture, Target
 from .config import fresh_idempotency_keys, load_schema, operation_ids, schemathesis_config
 from .exercised import count_exercised
 from .invariants import check_run

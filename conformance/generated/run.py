@@ -13,10 +13,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from leasecheck.conformance.target import LicenseFixture
 from leasecheck.core.client import Exchange, license_auth
 from leasecheck.specs import openapi
 
-from ..target import LicenseFixture
 from .observation import Observation
 from .operations import RUNTIME, SYSTEM
 

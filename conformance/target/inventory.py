@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..settings import SettingsError
+from leasecheck.conformance.settings import SettingsError
 
 #: An inventory license may have a longer timeout than asked for, up to this many
 #: times (at least one minute): a scenario then waits longer, but still judges right.

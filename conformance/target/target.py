@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from leasecheck.conformance.settings import Settings
 from leasecheck.core.cleanup import CleanupReport, cleanup_http
 from leasecheck.core.client import Exchange, Http, LeaseClient, Management, Observer, System
 from leasecheck.core.envelope import Finding, Inspector
@@ -30,7 +31,6 @@ from leasecheck.core.redact import register_secret
 from leasecheck.core.signing import KeyRing
 from leasecheck.core.timeutil import ServerClock
 
-from ..settings import Settings
 from .inventory import Inventory
 from .leases import LeaseTracker, give_back
 from .provisioning import LicenseFixture, Provisioning
