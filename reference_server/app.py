@@ -43,6 +43,7 @@ from .errors import (
     unauthorized,
 )
 from .idempotency import Idempotency, require_key
+from .key_guard import IdempotencyKeyGuard
 from .keys import KeyRingFile, load_or_create
 from .leases import Runtime
 from .management import TRANSITIONS, Catalogue
@@ -281,7 +282,12 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
     api = parts.api(settings, parts)
     app = Starlette(
         routes=api.routes(),
-        middleware=[Middleware(MetricsMiddleware, metrics=api.metrics), *throttle_middleware(settings, api.envelopes)],
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=api.metrics),
+            *throttle_middleware(settings, api.envelopes),
+            # The Idempotency-Key field lines as sent, which handlers cannot see (key_guard.py).
+            Middleware(IdempotencyKeyGuard, envelopes=api.envelopes),
+        ],
         exception_handlers={
             ApiError: api.on_api_error,
             HTTPException: api.on_http_exception,

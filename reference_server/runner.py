@@ -28,27 +28,19 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from .app import create_app as create_routes
 from .connections import ConnectionSettings, HardenedConfig, connection_bound, fd_limit
-from .key_guard import IdempotencyKeyGuard
 from .keys import KeyFileError, load_or_create
 from .settings import Settings, SettingsError
 from .store import Store
 from .supervisor import Supervisor
 
-APP = "leasecheck.reference_server.runner:create_app"
+APP = "leasecheck.reference_server.app:create_app"
 LOOP = "leasecheck.reference_server.event_loop:new_event_loop"
 READY_DEADLINE_SECONDS = 30.0
 
 
 def base_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def create_app() -> IdempotencyKeyGuard:
-    """What each worker serves: the routes (app.py) behind the Idempotency-Key guard (key_guard.py)."""
-    routes = create_routes()
-    return IdempotencyKeyGuard(routes, routes.state.api.envelopes)
 
 
 def prepare(settings: Settings) -> None:

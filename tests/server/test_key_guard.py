@@ -135,3 +135,15 @@ def test_the_client_library_path_is_unchanged(provision):
     p = provision(seats=1)
     assert p.client.checkout(idempotency_key=new_key()).status == 200
     assert p.client.checkout(idempotency_key=OMIT).error_code == "IDEMPOTENCY_KEY_REQUIRED"
+
+
+def test_gallery_servers_are_as_strict_about_the_key_as_this_one(wire):
+    # The fault gallery builds its servers with app.create_app (its own app
+    # factory); an honest variant must differ from this server only in its Behaviour.
+    from leasecheck.core.server_process import ReferenceServer
+
+    with ReferenceServer(module="leasecheck.gallery", extra_args=["--variant", "status-403"]) as srv:
+        answer = _post(
+            wire, srv, "/api/v1/products", f"Bearer {srv.management_token}", [b"a", b"b"], {"name": "n", "code": "c"}
+        )
+    assert (answer.status, wire.error_code(answer)) == (400, "IDEMPOTENCY_KEY_INVALID"), answer.raw[:400]
