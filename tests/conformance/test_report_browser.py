@@ -33,6 +33,7 @@ import pytest
 
 from leasecheck.conformance.report import render_html
 from leasecheck.core.server_process import ReferenceServer
+from leasecheck.gallery.process import server as gallery_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = (1280, 800)
@@ -238,7 +239,7 @@ def conformance(out: Path, *args: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def fault_server() -> Iterator[ReferenceServer]:
     """The one place the failing run's server is started (the fault flag may move)."""
-    with ReferenceServer(minute_seconds=60.0, extra_args=["--fault", FAULT]) as srv:
+    with gallery_server(fault=FAULT, minute_seconds=60.0) as srv:
         yield srv
 
 
