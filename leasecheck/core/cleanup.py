@@ -9,8 +9,9 @@ license. Licenses from an inventory are never revoked: they are not ours.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from typing import TypeVar
 
 from leasecheck.core.client import Http, LeaseClient, new_key
 from leasecheck.core.pacing import Backoff, Pacer
@@ -22,6 +23,11 @@ from .ledger import Ledger
 DEAD_LEASE = (404, 409, 410, 422)
 #: Answers to a revoke meaning there is nothing (more) to revoke.
 NOTHING_TO_REVOKE = (404, 409, 410)
+
+T = TypeVar("T")
+#: One item's outcome: (done, already final, the problem line if neither).
+Outcome = tuple[bool, bool, str]
+Settled = tuple[int, int, list[str]]
 
 
 @dataclass
@@ -39,21 +45,12 @@ class CleanupReport:
         return not self.problems
 
     def merge(self, other: CleanupReport) -> None:
-        self.leases_checked_in += other.leases_checked_in
-        self.leases_already_ended += other.leases_already_ended
-        self.licenses_revoked += other.licenses_revoked
-        self.licenses_already_final += other.licenses_already_final
-        self.problems += other.problems
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "leases_checked_in": self.leases_checked_in,
-            "leases_already_ended": self.leases_already_ended,
-            "licenses_revoked": self.licenses_revoked,
-            "licenses_already_final": self.licenses_already_final,
-            "complete": self.complete,
-            "problems": self.problems[:20],
-        }
+        counts = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "problems"}
+        return {**counts, "complete": self.complete, "problems": self.problems[:20]}
 
     def line(self) -> str:
         return (
@@ -62,33 +59,46 @@ class CleanupReport:
         )
 
 
+def _settle(items: Iterable[T], act: Callable[[T], Outcome], record: Callable[[T], None] | None) -> Settled:
+    """Act on every item and count the outcomes; `record` notes each settled item (in the ledger).
+
+    One loop serves checkins and revokes: both end in done, already final, or
+    a problem line, and only a settled item is written off in the ledger.
+    """
+    done, already, problems = 0, 0, []
+    for item in items:
+        ok, final, problem = act(item)
+        if ok or final:
+            done, already = done + ok, already + (not ok)
+            if record is not None:
+                record(item)
+        else:
+            problems.append(problem)
+    return done, already, problems
+
+
 def check_in(http: Http, leases: Iterable[tuple[str, str, str | None]], ledger: Ledger | None) -> CleanupReport:
     """Check in every (token, license key, license id); record each ended lease in the ledger."""
-    rep = CleanupReport()
-    for token, key, _license_id in leases:
-        ex = LeaseClient(http, key).checkin(token)
-        if ex.ok:
-            rep.leases_checked_in += 1
-        elif ex.status in DEAD_LEASE:
-            rep.leases_already_ended += 1
-        else:
-            rep.problems.append(f"lease {lease_ref(token)}: checkin answered {ex.error or ex.status}")
-            continue
-        if ledger is not None:
-            ledger.lease_ended(token)
-    return rep
+
+    def act(lease: tuple[str, str, str | None]) -> Outcome:
+        ex = LeaseClient(http, lease[1]).checkin(lease[0])
+        return ex.ok, ex.status in DEAD_LEASE, f"lease {lease_ref(lease[0])}: checkin answered {ex.error or ex.status}"
+
+    done, already, problems = _settle(
+        leases, act, None if ledger is None else (lambda lease: ledger.lease_ended(lease[0]))
+    )
+    return CleanupReport(leases_checked_in=done, leases_already_ended=already, problems=problems)
 
 
 def revoke(
     http: Http, license_ids: Iterable[str], management_token: str | None, ledger: Ledger | None
 ) -> CleanupReport:
     """Revoke every license; record each in the ledger."""
-    rep = CleanupReport()
     ids = list(license_ids)
     if ids and not management_token:
-        rep.problems.append(f"{len(ids)} licenses not revoked: no management token")
-        return rep
-    for lid in ids:
+        return CleanupReport(problems=[f"{len(ids)} licenses not revoked: no management token"])
+
+    def act(lid: str) -> Outcome:
         ex = http.request(
             "POST",
             f"/api/v1/licenses/{lid}/revoke",
@@ -96,16 +106,14 @@ def revoke(
             headers={"Authorization": f"Bearer {management_token}", "Idempotency-Key": new_key()},
             operation="management",
         )
-        if ex.status == 200:
-            rep.licenses_revoked += 1
-        elif ex.status in NOTHING_TO_REVOKE:
-            rep.licenses_already_final += 1
-        else:
-            rep.problems.append(f"license {lid}: revoke answered {ex.error or ex.status}")
-            continue
-        if ledger is not None:
-            ledger.revoked(lid)
-    return rep
+        return (
+            ex.status == 200,
+            ex.status in NOTHING_TO_REVOKE,
+            f"license {lid}: revoke answered {ex.error or ex.status}",
+        )
+
+    done, already, problems = _settle(ids, act, None if ledger is None else ledger.revoked)
+    return CleanupReport(licenses_revoked=done, licenses_already_final=already, problems=problems)
 
 
 def cleanup_http(
