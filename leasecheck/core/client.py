@@ -333,15 +333,7 @@ class LeaseClient:
         body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> Exchange:
-        payload = body if body is not None else {"lease_token": lease_token}
-        return self.http.request(
-            "POST",
-            HEARTBEAT,
-            json_body=payload,
-            headers=self._headers(None, headers),
-            operation="heartbeat",
-            timeout=timeout,
-        )
+        return self._lease_call(HEARTBEAT, "heartbeat", lease_token, None, headers, body, timeout)
 
     def checkin(
         self,
@@ -352,13 +344,26 @@ class LeaseClient:
         body: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> Exchange:
+        return self._lease_call(CHECKIN, "checkin", lease_token, idempotency_key, headers, body, timeout)
+
+    def _lease_call(
+        self,
+        path: str,
+        operation: str,
+        lease_token: str | None,
+        idempotency_key: str | None,
+        headers: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+        timeout: float | None,
+    ) -> Exchange:
+        """Heartbeat and checkin share a body (`{"lease_token": ...}` unless one is given)."""
         payload = body if body is not None else {"lease_token": lease_token}
         return self.http.request(
             "POST",
-            CHECKIN,
+            path,
             json_body=payload,
             headers=self._headers(idempotency_key, headers),
-            operation="checkin",
+            operation=operation,
             timeout=timeout,
         )
 
