@@ -432,6 +432,34 @@ class Management:
             raise ApiError("create license answered without data.license and data.license_key")
         return data["license"], data["license_key"]
 
+    def floating_license(
+        self,
+        seats: int | None,
+        timeout_minutes: int | None,
+        *,
+        name: str = "leasecheck",
+        license_type: str = "subscription",
+        policy_metadata: Mapping[str, Any] | None = None,
+        **license_fields: Any,
+    ) -> tuple[dict, dict, dict, str]:
+        """A product, a floating policy and one license of it: (product, policy, license, key).
+
+        For tests and tools that need a license and nothing else; the run's
+        provisioning does the three steps itself, to record each as it goes."""
+        code = new_key()
+        product = self.create_product(name, code)
+        policy = self.create_policy(
+            product["id"],
+            name=name,
+            code=code,
+            license_type=license_type,
+            max_floating_users=seats,
+            floating_timeout_minutes=timeout_minutes,
+            metadata=dict(policy_metadata) if policy_metadata is not None else None,
+        )
+        lic, key = self.create_license(product["id"], policy["id"], **license_fields)
+        return product, policy, lic, key
+
     def set_status(self, license_id: str, action: str) -> dict:
         if action not in ("suspend", "reinstate", "revoke"):
             raise ValueError(action)

@@ -189,16 +189,7 @@ def test_no_secret_reaches_any_report(tmp_path: Path):
         keys = []
         inventory = []
         for seats in (1, 2, 3, 5, 8):
-            prod = mgmt.create_product(f"inv {seats}", f"inv-{seats}-{time.time_ns()}")
-            pol = mgmt.create_policy(
-                prod["id"],
-                name="p",
-                code="p",
-                license_type="subscription",
-                max_floating_users=seats,
-                floating_timeout_minutes=1,
-            )
-            lic, key = mgmt.create_license(prod["id"], pol["id"])
+            _, _, lic, key = mgmt.floating_license(seats, 1, name=f"inv {seats}")
             keys.append(key)
             inventory.append(
                 {

@@ -19,18 +19,8 @@ pytestmark = pytest.mark.slow
 
 
 def _client(srv: ReferenceServer, http: Http, seats: int = 1, timeout_minutes: int = 1) -> LeaseClient:
-    mgmt = Management(http, srv.management_token)
-    code = new_key()
-    product = mgmt.create_product("variant", code)
-    policy = mgmt.create_policy(
-        product["id"],
-        name="v",
-        code="v",
-        license_type="subscription",
-        max_floating_users=seats,
-        floating_timeout_minutes=timeout_minutes,
-    )
-    return LeaseClient(http, mgmt.create_license(product["id"], policy["id"])[1])
+    key = Management(http, srv.management_token).floating_license(seats, timeout_minutes, name="variant")[3]
+    return LeaseClient(http, key)
 
 
 @pytest.fixture

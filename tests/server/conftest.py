@@ -12,7 +12,6 @@ import itertools
 import json
 import socket
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -212,18 +211,14 @@ def provision(http: Http, management: Management) -> Callable[..., Provisioned]:
         license_type: str = "perpetual",
         **license_fields: Any,
     ) -> Provisioned:
-        code = f"t{next(_codes)}-{uuid.uuid4().hex[:8]}"
-        product = management.create_product(f"Product {code}", code)
-        policy = management.create_policy(
-            product["id"],
-            name=f"Policy {code}",
-            code=code,
+        product, policy, lic, key = management.floating_license(
+            seats,
+            timeout_minutes,
+            name=f"Product t{next(_codes)}",
             license_type=license_type,
-            max_floating_users=seats,
-            floating_timeout_minutes=timeout_minutes,
-            metadata={"features": features} if features is not None else None,
+            policy_metadata={"features": features} if features is not None else None,
+            **license_fields,
         )
-        lic, key = management.create_license(product["id"], policy["id"], **license_fields)
         return Provisioned(product, policy, lic, key, LeaseClient(http, key))
 
     return make

@@ -29,18 +29,9 @@ def workers_server() -> Iterator[ReferenceServer]:
 
 def _license(srv: ReferenceServer, seats: int) -> str:
     with Http(srv.base_url) as http:
-        mgmt = Management(http, srv.management_token)
-        code = new_key()
-        prod = mgmt.create_product("Race", code)
-        pol = mgmt.create_policy(
-            prod["id"],
-            name="race",
-            code="race",
-            license_type="perpetual",
-            max_floating_users=seats,
-            floating_timeout_minutes=10,
-        )
-        return mgmt.create_license(prod["id"], pol["id"])[1]
+        return Management(http, srv.management_token).floating_license(
+            seats, 10, name="Race", license_type="perpetual"
+        )[3]
 
 
 def _racer(base_url: str, key: str, ready: Any, go: Any, out: Any) -> None:
