@@ -67,132 +67,104 @@ def described(call: str, exc: ApiError) -> str:
     return f"{call} raised ApiError(status={exc.status}, code={exc.code!r}, request_id={exc.request_id!r})"
 
 
-def call(expect: Any, rid: str, name: str, fn: Callable[[], Any], s: Sdk) -> Any:
-    """Call the SDK; a refusal it should not have met fails `rid` naming the call and the error."""
-    try:
-        return fn()
-    except ApiError as exc:
-        expect(rid, False, described(name, exc), s.last())
-    return None
+class Calls:
+    """SDK calls judged for one requirement: each names the call it makes in any failure."""
+
+    def __init__(self, expect: Any, rid: str, s: Sdk) -> None:
+        self.expect, self.rid, self.s = expect, rid, s
+
+    def ok(self, name: str, fn: Callable[[], Any], verify: bool = False) -> Any:
+        """Call the SDK; a refusal it should not have met fails the requirement.
+
+        With `verify`, the answer's signature must also verify as the SDK verifies it."""
+        try:
+            out = fn()
+        except ApiError as exc:
+            self.expect(self.rid, False, described(name, exc), self.s.last())
+            return None
+        if verify:
+            good, why = self.s.verifies(out)
+            self.expect(self.rid, good, f"{name} answer: {why}", self.s.last())
+        return out
+
+    def refused(self, name: str, fn: Callable[[], Any], statuses: tuple[int, ...]) -> None:
+        """The call must raise ApiError with one of `statuses`, a code and the request id."""
+        expect, rid = self.expect, self.rid
+        try:
+            fn()
+        except ApiError as exc:
+            ex = self.s.last()
+            meta = (ex.json or {}).get("meta") if ex is not None and isinstance(ex.json, dict) else None
+            expect(rid, exc.status in statuses, f"{described(name, exc)}; expected status {statuses}", ex)
+            expect(rid, bool(exc.code), f"{described(name, exc)}: no error code", ex)
+            rid_ok = isinstance(meta, dict) and exc.request_id == meta.get("request_id") and bool(exc.request_id)
+            expect(rid, rid_ok, f"{described(name, exc)}: request_id is not the answer's meta.request_id", ex)
+            return
+        expect(rid, False, f"{name} succeeded; expected ApiError with status {statuses}", self.s.last())
 
 
 @pytest.mark.requirement("SDK-01")
 def test_sdk_runs_a_lease(lic, sdk, expect):
     s = sdk(lic(seats=2, timeout_minutes=2))
-    out = call(
-        expect,
-        "SDK-01",
+    c, rt = Calls(expect, "SDK-01", s), s.runtime
+    out = c.ok(
         "checkout_floating_license",
-        lambda: s.runtime.checkout_floating_license(body=hardware_binding(), idempotency_key=new_key()),
-        s,
+        lambda: rt.checkout_floating_license(body=hardware_binding(), idempotency_key=new_key()),
+        verify=True,
     )
     token = out["data"]["lease_token"]
-    ok, why = s.verifies(out)
-    expect("SDK-01", ok, f"checkout answer: {why}", s.last())
-    hb = call(
-        expect,
-        "SDK-01",
-        "heartbeat_floating_license",
-        lambda: s.runtime.heartbeat_floating_license(body={"lease_token": token}),
-        s,
-    )
-    ok, why = s.verifies(hb)
-    expect("SDK-01", ok, f"heartbeat answer: {why}", s.last())
-    ci = call(
-        expect,
-        "SDK-01",
+    lease = {"lease_token": token}
+    c.ok("heartbeat_floating_license", lambda: rt.heartbeat_floating_license(body=lease), verify=True)
+    c.ok(
         "checkin_floating_license",
-        lambda: s.runtime.checkin_floating_license(body={"lease_token": token}, idempotency_key=new_key()),
-        s,
+        lambda: rt.checkin_floating_license(body=lease, idempotency_key=new_key()),
+        verify=True,
     )
-    ok, why = s.verifies(ci)
-    expect("SDK-01", ok, f"checkin answer: {why}", s.last())
 
 
 @pytest.mark.requirement("SDK-02")
 def test_sdk_replays_a_checkout(lic, sdk, expect):
     s = sdk(lic(seats=2, timeout_minutes=2))
-    body, key = hardware_binding(), new_key()
-    first = call(
-        expect,
-        "SDK-02",
-        "checkout_floating_license",
-        lambda: s.runtime.checkout_floating_license(body=body, idempotency_key=key),
-        s,
-    )
-    ex1 = s.last()
-    again = call(
-        expect,
-        "SDK-02",
-        "checkout_floating_license (replay)",
-        lambda: s.runtime.checkout_floating_license(body=body, idempotency_key=key),
-        s,
-    )
-    ex2 = s.last()
+    c, body, key = Calls(expect, "SDK-02", s), hardware_binding(), new_key()
+    answers = []
+    for what in ("first", "replay"):
+        env = c.ok(
+            f"checkout_floating_license ({what})",
+            lambda: s.runtime.checkout_floating_license(body=body, idempotency_key=key),
+        )
+        answers.append((what, env, s.last()))
+    (_, first, ex1), (_, again, ex2) = answers
     tokens = (first["data"]["lease_token"], again["data"]["lease_token"])
     expect("SDK-02", tokens[0] == tokens[1], "the replayed checkout answered another lease_token", ex1, ex2)
-    for what, env, ex in (("first", first, ex1), ("replay", again, ex2)):
+    for what, env, ex in answers:
         ok, why = s.verifies(env)
         expect("SDK-02", ok, f"{what} answer: {why}", ex)
 
 
-def refused(expect: Any, rid: str, name: str, fn: Callable[[], Any], s: Sdk, statuses: tuple[int, ...]) -> None:
-    """The call must raise ApiError with one of `statuses`, a code and the request id."""
-    try:
-        fn()
-    except ApiError as exc:
-        ex = s.last()
-        meta = (ex.json or {}).get("meta") if ex is not None and isinstance(ex.json, dict) else None
-        expect(rid, exc.status in statuses, f"{described(name, exc)}; expected status {statuses}", ex)
-        expect(rid, bool(exc.code), f"{described(name, exc)}: no error code", ex)
-        rid_ok = isinstance(meta, dict) and exc.request_id == meta.get("request_id") and bool(exc.request_id)
-        expect(rid, rid_ok, f"{described(name, exc)}: request_id is not the answer's meta.request_id", ex)
-        return
-    expect(rid, False, f"{name} succeeded; expected ApiError with status {statuses}", s.last())
-
-
 @pytest.mark.requirement("SDK-03")
 def test_sdk_sees_refusals(target, lic, sdk, expect):
-    f = lic(seats=1, timeout_minutes=2)
-    s = sdk(f)
-    out = call(
-        expect,
-        "SDK-03",
+    s = sdk(lic(seats=1, timeout_minutes=2))
+    c, rt = Calls(expect, "SDK-03", s), s.runtime
+    out = c.ok(
         "checkout_floating_license",
-        lambda: s.runtime.checkout_floating_license(body=hardware_binding(), idempotency_key=new_key()),
-        s,
+        lambda: rt.checkout_floating_license(body=hardware_binding(), idempotency_key=new_key()),
     )
-    refused(
-        expect,
-        "SDK-03",
+    c.refused(
         "checkout_floating_license over capacity",
-        lambda: s.runtime.checkout_floating_license(body=hardware_binding(), idempotency_key=new_key()),
-        s,
+        lambda: rt.checkout_floating_license(body=hardware_binding(), idempotency_key=new_key()),
         DENIED,
     )
-    token = out["data"]["lease_token"]
-    call(
-        expect,
-        "SDK-03",
-        "checkin_floating_license",
-        lambda: s.runtime.checkin_floating_license(body={"lease_token": token}, idempotency_key=new_key()),
-        s,
-    )
-    refused(
-        expect,
-        "SDK-03",
+    lease = {"lease_token": out["data"]["lease_token"]}
+    c.ok("checkin_floating_license", lambda: rt.checkin_floating_license(body=lease, idempotency_key=new_key()))
+    c.refused(
         "heartbeat_floating_license of a checked-in lease",
-        lambda: s.runtime.heartbeat_floating_license(body={"lease_token": token}),
-        s,
+        lambda: rt.heartbeat_floating_license(body=lease),
         DEAD_LEASE,
     )
     stranger = RuntimeClient(base_url=target.base_url, license_key="lk_not_a_key_0000", transport=s.transport)
-    refused(
-        expect,
-        "SDK-03",
+    c.refused(
         "checkout_floating_license with an unknown license key",
         lambda: stranger.checkout_floating_license(body=hardware_binding(), idempotency_key=new_key()),
-        s,
         (401,),
     )
 
