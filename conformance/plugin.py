@@ -175,6 +175,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = code
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The verdict is the last line a user reads: after pytest's own summary."""
+    line = state_of(config).closing_line if STATE_KEY in config.stash else None
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if line and reporter is not None:
+        failed = line.startswith("leasecheck FAILED")
+        reporter.write_sep("=", line, green=not failed, red=failed, bold=True)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
     lines = state_of(config).summary_lines
     if lines:

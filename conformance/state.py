@@ -52,6 +52,8 @@ class RunState:
     generated: dict[str, Any] = field(default_factory=dict)
     #: The verdict block of the terminal summary (results.finish_run).
     summary_lines: list[str] = field(default_factory=list)
+    #: The last line of the run's output: the verdict (results.closing_line).
+    closing_line: str | None = None
 
     lock: threading.Lock = field(default_factory=threading.Lock)
 
