@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from licensekit import ApiError, PublicKeyStore, RuntimeClient, SystemClient, verify_runtime_result
 
+from leasecheck.conformance.needs import License
 from leasecheck.conformance.target import LicenseFixture, Target
 from leasecheck.core.client import Exchange, hardware_binding, new_key
 from leasecheck.core.transport import HttpTransport
@@ -77,6 +78,7 @@ def call(expect: Any, rid: str, name: str, fn: Callable[[], Any], s: Sdk) -> Any
 
 
 @pytest.mark.requirement("SDK-01")
+@pytest.mark.licenses(License(seats=2, minutes=2))
 def test_sdk_runs_a_lease(lic, sdk, expect):
     s = sdk(lic(seats=2, timeout_minutes=2))
     out = call(
@@ -110,6 +112,7 @@ def test_sdk_runs_a_lease(lic, sdk, expect):
 
 
 @pytest.mark.requirement("SDK-02")
+@pytest.mark.licenses(License(seats=2, minutes=2))
 def test_sdk_replays_a_checkout(lic, sdk, expect):
     s = sdk(lic(seats=2, timeout_minutes=2))
     body, key = hardware_binding(), new_key()
@@ -152,6 +155,7 @@ def refused(expect: Any, rid: str, name: str, fn: Callable[[], Any], s: Sdk, sta
 
 
 @pytest.mark.requirement("SDK-03")
+@pytest.mark.licenses(License(seats=1, minutes=2))
 def test_sdk_sees_refusals(target, lic, sdk, expect):
     f = lic(seats=1, timeout_minutes=2)
     s = sdk(f)
@@ -198,6 +202,7 @@ def test_sdk_sees_refusals(target, lic, sdk, expect):
 
 
 @pytest.mark.requirement("SDK-04")
+@pytest.mark.licenses(License(seats=2, minutes=2))
 def test_sdk_raw_forms(lic, sdk, expect):
     s = sdk(lic(seats=2, timeout_minutes=2))
     keys = s.system.raw.list_public_keys()
