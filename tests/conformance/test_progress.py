@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from leasecheck.conformance.progress import waits_text
-from leasecheck.core.timeutil import WAITS, wait_until
+from leasecheck.core.timeutil import WAITS, poll_until, wait_until
 
 LEASECHECK = [sys.executable, "-m", "leasecheck.cli"]
 STATUS = re.compile(rb"(\d+) expiry scenarios? waiting for leases to expire, (\d+) s left")
@@ -46,7 +46,7 @@ def test_waits_text_names_labelled_waits_and_the_time_left() -> None:
     for t in threads:
         t.start()
     started.wait()
-    time.sleep(0.1)  # let the threads enter their waits (this test waits on them, not on time)
+    poll_until(lambda: len(WAITS.snapshot()) == 2, timeout=5.0, what="both labelled threads waiting")
     text = waits_text(now=now)
     for t in threads:
         t.join()
