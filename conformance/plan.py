@@ -64,7 +64,7 @@ def collect(settings: Settings, keyword: str | None = None) -> tuple[list[Scenar
 
 
 @dataclass
-class Coverage:
+class InventoryCoverage:
     """What one inventory lets a run judge."""
 
     covered: set[str] = field(default_factory=set)  # requirements some runnable scenario declares
@@ -110,10 +110,10 @@ class Plan:
                 out[rid] = sorted({str(s.blocker) for s in mine})[0]
         return out
 
-    def cover(self, inventory: Inventory) -> Coverage:
+    def cover(self, inventory: Inventory) -> InventoryCoverage:
         """Replay the run's claims against this inventory (a copy: nothing is used)."""
         inv = Inventory(list(inventory.licenses))
-        cov = Coverage()
+        cov = InventoryCoverage()
         shared: dict[str, bool] = {}
         order = sorted(self.scenarios, key=lambda s: s.nodeid not in self.timelines)
         for s in order:
