@@ -25,6 +25,9 @@ from leasecheck.core.interrupts import stopping
 from leasecheck.specs import requirements
 
 from .expect import Expect, RequirementFailed
+from .needs import needs_of
+from .plan import Plan
+from .progress import ProgressPlugin
 from .results import finish_run
 from .session import provided_settings
 from .settings import Settings, SettingsError
@@ -46,12 +49,21 @@ def state_of(config: pytest.Config) -> RunState:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(*ids): the requirement IDs a scenario proves")
     config.addinivalue_line("markers", "area(name): the requirement area of a scenario")
+    config.addinivalue_line("markers", "licenses(*License): the licenses a scenario takes (needs.py)")
+    config.addinivalue_line("markers", "needs_management(why): the scenario needs management access (needs.py)")
     try:
         settings = provided_settings(config) or Settings.load({})
     except SettingsError as exc:
         raise pytest.UsageError(str(exc)) from None
     stopping.clear()  # a new run in this process starts unstopped
-    config.stash[STATE_KEY] = RunState(settings)
+    st = config.stash[STATE_KEY] = RunState(settings)
+    config.pluginmanager.register(ProgressPlugin(st.judged, _area), "leasecheck-progress")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    st = state_of(session.config)
+    st.selected = set(Plan(st.settings, [needs_of(it, st.settings) for it in session.items]).selected)
 
 
 def _area(item: pytest.Item) -> str | None:
@@ -102,6 +114,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if reporter is not None:
         for line in plan_lines(state_of(session.config).settings):
             reporter.write_line(line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A scenario no inventory can serve is not_run for that, before it takes any
+    license: the true blocker is management access, not the inventory's size."""
+    s = state_of(item.config).settings
+    if s.management_token is None and not s.bundled:
+        blocker = needs_of(item, s).blocker
+        if blocker:
+            pytest.skip(f"not_run: {blocker}")
 
 
 @pytest.fixture
@@ -170,9 +193,20 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.config.option.collectonly:  # `leasecheck plan` collects: nothing ran, nothing to judge
+        return
     code = finish_run(state_of(session.config), exitstatus)
     if code is not None:
         session.exitstatus = code
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The verdict is the last line a user reads: after pytest's own summary."""
+    line = state_of(config).closing_line if STATE_KEY in config.stash else None
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if line and reporter is not None:
+        failed = line.startswith("leasecheck FAILED")
+        reporter.write_sep("=", line, green=not failed, red=failed, bold=True)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:

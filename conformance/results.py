@@ -62,6 +62,7 @@ def finish_run(st: RunState, exitstatus: int) -> int | None:
         honesty.append("the run was interrupted before every scenario finished")
     results = build_results(st, verdicts, outcome, honesty, released, cleanup=cleanup, interrupted=interrupted)
     st.summary_lines = summary_lines(results)
+    st.closing_line = closing_line(results)
     if s.report_dir is not None:
         write_reports(Path(s.report_dir), results)
         st.summary_lines.append(f"reports: {Path(s.report_dir).resolve()}")
@@ -230,6 +231,18 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             + CleanupReport(**{k: v for k, v in results["cleanup"].items() if k not in ("complete",)}).line()
         )
     return lines
+
+
+def closing_line(results: dict[str, Any]) -> str:
+    """The run's last line, where pytest would put its count of tests: the verdict,
+    in requirements (an excused failure does not make a passed run look failed)."""
+    c = results["counts"]
+    title = headline(results["outcome"], results["coverage"]) if results.get("coverage") else results["outcome"].upper()
+    excused = f" ({c['expected_failures']} excused)" if c.get("expected_failures") else ""
+    return (
+        f"leasecheck {title}: {c['passed']} passed, {c['failed']} failed{excused}, {c['warning']} warnings, "
+        f"{c['not_run']} not run in {results['duration_seconds']} s"
+    )
 
 
 def interop_lines(interop: dict[str, Any] | None) -> list[str]:

@@ -38,11 +38,14 @@ def provided_settings(config: pytest.Config) -> Settings | None:
     return None
 
 
-def run_pytest(
-    settings: Settings, *, keyword: str | None = None, verbose: bool = False, extra: list[str] | None = None
-) -> int:
-    """Run the suite in-process; 0 pass, 1 MUST failure, 2 anything that kept it from running."""
-    register_secret(settings.management_token)
+def pytest_args(*, keyword: str | None = None, verbose: bool = False, terminal: bool = True) -> list[str]:
+    """The pytest command line of a run (and of the plan's collection of it).
+
+    Third-party pytest plugins are not autoloaded: the suite needs none of them,
+    and one imported before pytest starts (anyio, by the target probe's HTTP
+    client) made every run print a PytestAssertRewriteWarning. `-qq` leaves out
+    pytest's closing line of test counts: the last line is the verdict. Without
+    `terminal` (the plan's collection) pytest prints nothing."""
     args = [
         str(SCENARIOS),
         "-p",
@@ -51,15 +54,24 @@ def run_pytest(
         str(PYTEST_INI),
         "--rootdir",
         str(SCENARIOS.parent),
+        "--disable-plugin-autoload",
         "-p",
         "no:cacheprovider",
         "--import-mode=importlib",
-        "-rN",
-        "--tb=no",
-        "-v" if verbose else "-q",
     ]
+    args += ["-rN", "--tb=no", "-qq"] if terminal else ["-p", "no:terminal"]
+    if verbose:
+        args += ["-o", "verbosity_test_cases=1"]
     if keyword:
         args += ["-k", keyword]
-    args += extra or []
+    return args
+
+
+def run_pytest(
+    settings: Settings, *, keyword: str | None = None, verbose: bool = False, extra: list[str] | None = None
+) -> int:
+    """Run the suite in-process; 0 pass, 1 MUST failure, 2 anything that kept it from running."""
+    register_secret(settings.management_token)
+    args = pytest_args(keyword=keyword, verbose=verbose) + (extra or [])
     code = int(pytest.main(args, plugins=[ProvidedSettings(settings)]))
     return code if code in (0, 1) else 2

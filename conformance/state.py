@@ -46,14 +46,24 @@ class RunState:
     observed_ok: Counter[str] = field(default_factory=Counter)  # universal requirements seen to hold
     deselected: set[str] = field(default_factory=set)  # requirements whose checks -k/--only left out
     coverage: Coverage = field(default_factory=Coverage)
+    selected: set[str] = field(default_factory=set)  # requirements the selected scenarios judge (plan.py)
 
     # Sections other modules add to what is reported.
     #: results.json `generated`: the generated run's summary (scenarios/test_generated.py); empty: it did not run.
     generated: dict[str, Any] = field(default_factory=dict)
     #: The verdict block of the terminal summary (results.finish_run).
     summary_lines: list[str] = field(default_factory=list)
+    #: The last line of the run's output: the verdict (results.closing_line).
+    closing_line: str | None = None
 
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def judged(self) -> tuple[int, int]:
+        """How many of the selected requirements have been judged so far (progress.py)."""
+        with self.lock:
+            seen = set(self.observed_ok) | {r.requirement for r in self.records}
+        seen |= {rid for t in list(self.tests.values()) for rid in t.requirements}
+        return len(seen & self.selected), len(self.selected)
 
     def on_finding(self, ex: Exchange, findings: list[Finding]) -> None:
         """Every answer's universal checks (envelope.py): a failure becomes a record of the

@@ -21,6 +21,7 @@ bundled server's minutes are one second long).
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,7 @@ import pytest
 
 from leasecheck.conformance.target import LicenseFixture, NotRunnable, Target
 from leasecheck.core.client import LeaseClient
+from leasecheck.core.timeutil import WAITS
 
 Script = Callable[["Stage"], Any]
 
@@ -57,6 +59,14 @@ class Stage:
         return self.target.client(fixture, self.http)
 
 
+def wait_label(script: Script) -> tuple[str, str]:
+    """How a progress display names this script's waits: its area, and what its
+    module says it waits for (`WAITING_FOR`)."""
+    module = sys.modules.get(script.__module__)
+    area = script.__module__.rsplit(".", 1)[-1].removeprefix("test_")
+    return area, str(getattr(module, "WAITING_FOR", "lease deadlines"))
+
+
 class _Run:
     def __init__(self, script: Script, target: Target) -> None:
         self.script = script
@@ -69,6 +79,7 @@ class _Run:
         self.thread.start()
 
     def _main(self, target: Target) -> None:
+        WAITS.label(wait_label(self.script))
         try:
             self.result = self.script(Stage(target, self.script.__name__.strip("_").replace("_", "-")))
         except ValueError as exc:

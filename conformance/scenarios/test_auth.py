@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from leasecheck.conformance.needs import License
 from leasecheck.core.client import hardware_binding, new_key
 
 TOKEN_OF_ANOTHER_LICENSE = (401, 403, 404, 409, 422)  # AUTH-02
@@ -25,6 +26,7 @@ def _call(client, operation, token, **kw):
 
 @pytest.mark.requirement("AUTH-01")
 @pytest.mark.parametrize("operation", ["checkout", "heartbeat", "checkin"])
+@pytest.mark.licenses(License(seats=1, minutes=5))
 def test_runtime_calls_need_a_known_license_key(target, lic, expect, operation):
     """Without a header, or with a key the server never issued, a runtime call
     is unauthenticated (401), even when it names a real, live lease_token."""
@@ -40,6 +42,7 @@ def test_runtime_calls_need_a_known_license_key(target, lic, expect, operation):
 
 
 @pytest.mark.requirement("AUTH-02")
+@pytest.mark.licenses(License(seats=1, minutes=5, count=2))
 def test_lease_tokens_belong_to_their_license(target, lic, expect):
     """License B presenting license A's lease_token must neither keep nor end
     A's lease: both calls are refused, and A's lease still heartbeats under A."""
@@ -65,6 +68,7 @@ def test_lease_tokens_belong_to_their_license(target, lic, expect):
 
 
 @pytest.mark.requirement("AUTH-03")
+@pytest.mark.licenses(License(seats=1, minutes=5))
 def test_auth_comes_before_idempotency(target, lic, expect):
     """The idempotency cache must not answer before authentication: a bad key
     replaying a good license's Idempotency-Key and body gets 401, not the
@@ -92,6 +96,8 @@ def test_auth_comes_before_idempotency(target, lic, expect):
 
 
 @pytest.mark.requirement("AUTH-04")
+@pytest.mark.needs_management("presents the management token to runtime calls")
+@pytest.mark.licenses(License(seats=1, minutes=5))
 def test_management_token_is_not_a_license_key(target, lic, expect):
     """The management Bearer token is a different credential with a different
     scheme; a runtime endpoint must not accept it."""

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from leasecheck.conformance.needs import License, Param
 from leasecheck.core.client import hardware_binding
 from leasecheck.core.history import History, check_seats
 
@@ -14,6 +15,7 @@ from ._support import DENIED, fill, race, record
 
 @pytest.mark.requirement("CAP-01", "CAP-02", "CAP-03")
 @pytest.mark.parametrize("seats", [1, 3])
+@pytest.mark.licenses(License(seats=Param("seats")))
 def test_n_seats_give_n_leases_and_refuse_the_next(target, lic, expect, seats):
     f = lic(seats=seats)
     c = target.client(f)
@@ -31,6 +33,7 @@ def test_n_seats_give_n_leases_and_refuse_the_next(target, lic, expect, seats):
 
 @pytest.mark.requirement("CAP-04")
 @pytest.mark.parametrize("seats", [1, 5])
+@pytest.mark.licenses(License(seats=Param("seats"), minutes=30))
 def test_racing_checkouts_never_over_allocate(target, lic, expect, seats):
     """Many simultaneous checkouts for distinct fingerprints at few seats: the
     history checker judges whether more than N leases were certainly held."""
@@ -60,6 +63,7 @@ def test_racing_checkouts_never_over_allocate(target, lic, expect, seats):
 
 
 @pytest.mark.requirement("CAP-05")
+@pytest.mark.licenses(License(seats=0))
 def test_zero_seats_grant_nothing(target, lic, expect):
     f = lic(seats=0)
     ex = target.client(f).checkout(hardware_binding())
@@ -67,6 +71,7 @@ def test_zero_seats_grant_nothing(target, lic, expect):
 
 
 @pytest.mark.requirement("CAP-06")
+@pytest.mark.licenses(License(seats=2, minutes=5))
 def test_same_fingerprint_again(target, lic, expect):
     """Either the held lease comes back (no extra seat) or a new one counts
     against the limit; never the old token while a second seat is taken."""

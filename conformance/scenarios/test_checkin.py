@@ -12,6 +12,7 @@ import secrets
 
 import pytest
 
+from leasecheck.conformance.needs import License
 from leasecheck.core.client import hardware_binding
 from leasecheck.core.history import History, check_seats
 
@@ -38,6 +39,7 @@ def _filled(target, lic, expect, seats: int):
 
 
 @pytest.mark.requirement("CHK-01", "LIFE-01", "LIFE-02", "LIFE-03", "CAP-02")
+@pytest.mark.licenses(License(seats=2, lasting=HOLD_SECONDS))
 def test_checkin_frees_exactly_one_seat(target, lic, expect):
     """2 seats, both held: one checkin, then exactly one new fingerprint gets in, the
     next is refused, and the other lease is untouched."""
@@ -62,6 +64,7 @@ def test_checkin_frees_exactly_one_seat(target, lic, expect):
 
 
 @pytest.mark.requirement("CHK-02", "CHK-01", "LIFE-01", "LIFE-03", "CAP-02")
+@pytest.mark.licenses(License(seats=2, lasting=HOLD_SECONDS))
 def test_second_checkin_frees_nothing(target, lic, expect):
     """2 seats, both held: A is checked in, then again with a new key (200 no-op,
     404 or 409). One new fingerprint takes A's seat; the next is refused and B
@@ -91,6 +94,7 @@ def test_second_checkin_frees_nothing(target, lic, expect):
 
 
 @pytest.mark.requirement("CHK-03", "LIFE-01")
+@pytest.mark.licenses(License(seats=1, lasting=HOLD_SECONDS))
 def test_unknown_lease_tokens_are_refused(target, lic, expect):
     """Tokens the server never issued, including a near miss of a real one, are
     refused on heartbeat and checkin; the real lease is untouched."""
@@ -116,6 +120,7 @@ def test_unknown_lease_tokens_are_refused(target, lic, expect):
 
 
 @pytest.mark.requirement("CAP-04", "LIFE-01", "LIFE-03")
+@pytest.mark.licenses(License(seats=RACE_SEATS, lasting=HOLD_SECONDS))
 def test_checkin_racing_heartbeats_and_checkouts(target, lic, expect):
     """3 seats, all held. Each round races the checkin of one lease against its own
     heartbeats, the other leases' heartbeats and 12 new fingerprints, then heartbeats

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import pytest
 
+from leasecheck.conformance.needs import License
 from leasecheck.core.client import hardware_binding
 
 
 @pytest.mark.requirement("ENV-01", "ENV-02", "ENV-04")
+@pytest.mark.licenses(License(seats=1, minutes=2))
 def test_success_and_error_envelopes_are_exercised(target, lic, expect):
     f = lic(seats=1, timeout_minutes=2)
     c = target.client(f)
@@ -34,6 +36,7 @@ def test_success_and_error_envelopes_are_exercised(target, lic, expect):
 
 
 @pytest.mark.requirement("ENV-05")
+@pytest.mark.licenses(License(seats=1, minutes=2))
 def test_request_ids_differ(target, lic, expect):
     f = lic(seats=1, timeout_minutes=2)
     c = target.client(f)

@@ -18,11 +18,15 @@ from typing import Any
 
 import pytest
 
+from leasecheck.conformance.needs import License
 from leasecheck.core.client import Exchange, hardware_binding
 from leasecheck.core.history import History, check_seats
 from leasecheck.core.timeutil import parse_rfc3339, wait_until
 
 from ._support import DEAD_LEASE, expires_local, record, wait_past_expiry
+
+#: What this module's timeline scripts wait for, as progress on a terminal says.
+WAITING_FOR = "leases to expire"
 
 #: Probes for EXP-02, as fractions of the way to lease_expires_at; a last probe
 #: goes just before expiry minus the clock bound.
@@ -37,7 +41,12 @@ def expiry_minutes(stage: Any) -> int:
     late from one on time) and than a few clock bounds (a server printing whole
     seconds blurs every instant by half a second). 60-second minutes: 1."""
     settings, bound = stage.target.settings, stage.target.clock.bound()
-    return stage.minutes(max(2.0, 2 * settings.expiry_tolerance, 8 * bound))
+    return stage.minutes(max(expiry_seconds(settings), 8 * bound))
+
+
+def expiry_seconds(settings: Any) -> float:
+    """The clock-independent part of `expiry_minutes` (what the scenarios declare)."""
+    return max(2.0, 2 * settings.expiry_tolerance)
 
 
 def surely_while_live(target: Any, ex: Exchange, grant: Exchange) -> bool:
@@ -95,6 +104,7 @@ def _expiry_frees(stage: Any) -> Story:
 
 @pytest.mark.timeline(script=_expiry_frees)
 @pytest.mark.requirement("EXP-01", "LIFE-01")
+@pytest.mark.licenses(License(seats=1, lasting=expiry_seconds))
 def test_expiry_frees_the_seat(target, expect, timeline):
     """1 seat: A checks out and never heartbeats; once its lease_expires_at (plus
     the expiry tolerance) has passed, a new fingerprint gets the seat."""
@@ -133,6 +143,7 @@ def _seat_held_until_expiry(stage: Any) -> Story:
 
 @pytest.mark.timeline(script=_seat_held_until_expiry)
 @pytest.mark.requirement("EXP-02", "LIFE-01")
+@pytest.mark.licenses(License(seats=2, lasting=expiry_seconds))
 def test_seat_is_not_given_away_before_expiry(target, expect, timeline):
     """2 seats, both taken and never heartbeated: new fingerprints probing at 50 %,
     75 % and just before lease_expires_at are all refused."""
@@ -180,6 +191,7 @@ def _no_revival_behind_full_pool(stage: Any) -> Story:
 
 @pytest.mark.timeline(script=_no_revival_behind_full_pool)
 @pytest.mark.requirement("EXP-03", "EXP-01", "LIFE-01")
+@pytest.mark.licenses(License(seats=1, lasting=expiry_seconds))
 def test_no_revival_behind_a_full_pool(target, expect, timeline):
     """1 seat: A expires, B takes the seat; A's heartbeat is refused, B still holds
     (its heartbeat succeeds) and a third fingerprint is refused."""
@@ -219,6 +231,7 @@ def _revival_while_free(stage: Any) -> Story:
 
 @pytest.mark.timeline(script=_revival_while_free)
 @pytest.mark.requirement("EXP-04", "EXP-03", "EXP-01", "LIFE-01")
+@pytest.mark.licenses(License(seats=1, lasting=expiry_seconds))
 def test_revival_while_the_seat_is_free(target, expect, timeline):
     """1 seat: A expires and nobody takes the seat; A's heartbeat may revive it or be
     refused. Revived, A counts against the limit (a new fingerprint is refused);
@@ -265,6 +278,7 @@ def _checkin_of_expired(stage: Any) -> Story:
 
 @pytest.mark.timeline(script=_checkin_of_expired)
 @pytest.mark.requirement("EXP-05", "EXP-01", "LIFE-01")
+@pytest.mark.licenses(License(seats=2, lasting=expiry_seconds))
 def test_checkin_of_an_expired_lease_frees_nothing_more(target, expect, timeline):
     """2 seats: A expires; B and C take both seats; checking A in is a no-op or
     refused, and frees nothing: a fourth fingerprint is refused and B and C still
@@ -363,6 +377,7 @@ def _reaper_race(stage: Any) -> Story:
 
 @pytest.mark.timeline(script=_reaper_race)
 @pytest.mark.requirement("CAP-04", "EXP-01", "LIFE-01")
+@pytest.mark.licenses(License(seats=2, lasting=expiry_seconds))
 def test_racing_the_reaper(target, expect, timeline):
     """New checkouts racing a lease's expiry (and a live lease's heartbeats, and at
     last the expired lease's heartbeat) never make more than 2 leases certainly

@@ -17,6 +17,7 @@ import pytest
 
 from leasecheck.conformance.expect import RequirementFailed
 from leasecheck.conformance.generated import REQUIREMENTS, Finding, GeneratedRun, run_generated
+from leasecheck.conformance.needs import License
 from leasecheck.conformance.plugin import state_of
 from leasecheck.conformance.target import NotRunnable
 
@@ -24,6 +25,10 @@ SEATS = 200  # fuzzing never checks leases in
 TIMEOUT_MINUTES = 5
 EVIDENCE_PER_KIND = 2
 KINDS_SHOWN = 4
+
+
+#: One license for the whole module (the `generated` fixture is module-scoped).
+pytestmark = pytest.mark.licenses(License(seats=SEATS, minutes=TIMEOUT_MINUTES, scope="module"))
 
 
 @pytest.fixture(scope="module")

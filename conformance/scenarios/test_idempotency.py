@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from leasecheck.conformance.needs import License
 from leasecheck.core.client import Exchange, LeaseClient, hardware_binding, new_key
 from leasecheck.core.signing import SignatureError
 
@@ -36,6 +37,7 @@ def _verify(target, ex):
 
 
 @pytest.mark.requirement("IDEM-01")
+@pytest.mark.licenses(License(seats=1))
 def test_checkout_without_key_is_refused_and_takes_no_seat(target, lic, expect):
     """A keyless checkout cannot be retried safely, so it must be refused; and
     the refusal must not have taken the only seat of a 1-seat pool."""
@@ -56,6 +58,7 @@ def test_checkout_without_key_is_refused_and_takes_no_seat(target, lic, expect):
 
 
 @pytest.mark.requirement("IDEM-02")
+@pytest.mark.licenses(License(seats=1, minutes=5))
 def test_checkin_without_key_is_refused_and_frees_no_seat(target, lic, expect):
     """A keyless checkin must be refused and leave the lease holding its seat:
     the lease still heartbeats and the full 1-seat pool still refuses a newcomer."""
@@ -88,6 +91,7 @@ def test_checkin_without_key_is_refused_and_frees_no_seat(target, lic, expect):
 
 
 @pytest.mark.requirement("IDEM-03", "IDEM-04", "IDEM-11")
+@pytest.mark.licenses(License(seats=2, minutes=5))
 def test_replay_returns_the_same_signed_lease_and_takes_no_seat(target, lic, expect):
     """A client that lost the answer retries with the same key and body: it must
     get its lease back, signed, without a second seat being taken (2 seats: the
@@ -132,6 +136,7 @@ def test_replay_returns_the_same_signed_lease_and_takes_no_seat(target, lic, exp
 
 
 @pytest.mark.requirement("IDEM-05", "IDEM-06")
+@pytest.mark.licenses(License(seats=2, minutes=5))
 def test_key_reused_with_another_body_is_refused(target, lic, expect):
     """A key reused with a different body is a client bug: refusing it (twice)
     is the only safe answer, and the refusals take no seat (2 seats: one stays
@@ -167,6 +172,7 @@ def test_key_reused_with_another_body_is_refused(target, lic, expect):
 
 
 @pytest.mark.requirement("IDEM-07")
+@pytest.mark.licenses(License(seats=1, minutes=5, count=2))
 def test_keys_are_scoped_to_their_license(target, lic, expect):
     """Two customers may pick the same key (and the same body): license B must
     get its own lease, never license A's answer."""
@@ -203,6 +209,7 @@ STORM_WIDTHS = (8, 16, None)  # None: the run's --concurrency
 
 
 @pytest.mark.requirement("IDEM-08", "IDEM-03")
+@pytest.mark.licenses(License(seats=2, minutes=5))
 def test_concurrent_duplicates_have_one_effect(target, lic, expect):
     """Retry storms: many copies of one request (same key, same body) at once,
     three storms of different widths, each with its own key. At most one lease
@@ -252,6 +259,7 @@ def test_concurrent_duplicates_have_one_effect(target, lic, expect):
 
 
 @pytest.mark.requirement("IDEM-09")
+@pytest.mark.licenses(License(seats=1, minutes=5))
 def test_replay_after_checkin_takes_no_seat(target, lic, expect):
     """A late retry of a checkout whose lease already ended must not resurrect it
     or create a new one: the stored answer (a dead token) or an error, and the
@@ -301,6 +309,7 @@ def test_replay_after_checkin_takes_no_seat(target, lic, expect):
 
 
 @pytest.mark.requirement("IDEM-10")
+@pytest.mark.licenses(License(seats=2, minutes=5))
 def test_checkin_replay_frees_nothing_more(target, lic, expect):
     """Retrying a checkin must not free a second seat: on a full 2-seat pool,
     after one checkin sent twice with one key, exactly one newcomer fits."""

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import pytest
 
+from leasecheck.conformance.needs import License
 from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, hardware_binding, license_auth, new_key
 
 JSON = {"Content-Type": "application/json"}
 INVALID = (400, 422)  # INPUT-02, INPUT-03, INPUT-07
 TOO_LARGE = (400, 413)  # INPUT-06
 ONE_MIB = 1024 * 1024
+
+
+#: Every scenario here takes a license of its own through the `held` fixture.
+pytestmark = pytest.mark.licenses(License(seats=3, minutes=5))
 
 
 def _is_error_envelope(ex) -> bool:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from leasecheck.conformance.needs import License
 from leasecheck.core.client import hardware_binding
 
 from ._support import DEAD_LEASE
@@ -26,6 +27,7 @@ REQUIRED_LEASE = tuple(f for f in REQUIRED_CHECKOUT if f not in ("lease_token", 
 
 
 @pytest.mark.requirement("LIFE-01", "LIFE-02", "LIFE-03", "LIFE-04", "LIFE-05")
+@pytest.mark.licenses(License(seats=2, minutes=2))
 def test_checkout_heartbeat_checkin(target, lic, expect):
     f = lic(seats=2, timeout_minutes=2, license_type="subscription")
     c = target.client(f)
@@ -64,6 +66,7 @@ def test_checkout_heartbeat_checkin(target, lic, expect):
 
 
 @pytest.mark.requirement("LIFE-06")
+@pytest.mark.licenses(License(seats=8, minutes=2))
 def test_lease_tokens_are_distinct_and_long(target, lic, expect):
     f = lic(seats=8, timeout_minutes=2)
     c = target.client(f)

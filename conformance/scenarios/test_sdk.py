@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from licensekit import ApiError, PublicKeyStore, RuntimeClient, SystemClient, verify_runtime_result
 
+from leasecheck.conformance.needs import License
 from leasecheck.conformance.target import LicenseFixture, Target
 from leasecheck.core.client import Exchange, hardware_binding, new_key
 from leasecheck.core.transport import HttpTransport
@@ -104,6 +105,7 @@ class Calls:
 
 
 @pytest.mark.requirement("SDK-01")
+@pytest.mark.licenses(License(seats=2, minutes=2))
 def test_sdk_runs_a_lease(lic, sdk, expect):
     s = sdk(lic(seats=2, timeout_minutes=2))
     c, rt = Calls(expect, "SDK-01", s), s.runtime
@@ -123,6 +125,7 @@ def test_sdk_runs_a_lease(lic, sdk, expect):
 
 
 @pytest.mark.requirement("SDK-02")
+@pytest.mark.licenses(License(seats=2, minutes=2))
 def test_sdk_replays_a_checkout(lic, sdk, expect):
     s = sdk(lic(seats=2, timeout_minutes=2))
     c, body, key = Calls(expect, "SDK-02", s), hardware_binding(), new_key()
@@ -142,6 +145,7 @@ def test_sdk_replays_a_checkout(lic, sdk, expect):
 
 
 @pytest.mark.requirement("SDK-03")
+@pytest.mark.licenses(License(seats=1, minutes=2))
 def test_sdk_sees_refusals(target, lic, sdk, expect):
     s = sdk(lic(seats=1, timeout_minutes=2))
     c, rt = Calls(expect, "SDK-03", s), s.runtime
@@ -170,6 +174,7 @@ def test_sdk_sees_refusals(target, lic, sdk, expect):
 
 
 @pytest.mark.requirement("SDK-04")
+@pytest.mark.licenses(License(seats=2, minutes=2))
 def test_sdk_raw_forms(lic, sdk, expect):
     s = sdk(lic(seats=2, timeout_minutes=2))
     keys = s.system.raw.list_public_keys()

@@ -11,6 +11,7 @@ import copy
 
 import pytest
 
+from leasecheck.conformance.needs import License
 from leasecheck.core.client import hardware_binding
 from leasecheck.core.signing import SignatureError, sdk_bytes
 
@@ -20,6 +21,7 @@ AWKWARD = ["größe-ß", "<b>&amp;</b>", "line\u2028sep\u2029", "日本語", "em
 
 
 @pytest.mark.requirement("SIG-01", "SIG-03")
+@pytest.mark.licenses(License(seats=2, minutes=2, features=True))
 def test_awkward_characters_in_signed_data(target, lic, expect):
     """Feature codes from policy metadata reach the signed data on servers that
     honour them (the reference server does); otherwise the requirement notes
@@ -65,6 +67,7 @@ def _alter(value: object) -> object:
 
 
 @pytest.mark.requirement("SIG-04")
+@pytest.mark.licenses(License(seats=1, minutes=2))
 def test_tampered_data_does_not_verify(target, lic, expect):
     """The verifier is not vacuous: change any one field of signed data, or the
     signature, and verification must fail."""

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from leasecheck.conformance.needs import License
 from leasecheck.conformance.target import NotRunnable
 from leasecheck.core.client import hardware_binding
 
@@ -22,6 +23,8 @@ def _set_status(target, f, action):
 
 
 @pytest.mark.requirement("STAT-01", "STAT-02", "STAT-04")
+@pytest.mark.needs_management("suspends and reinstates its license")
+@pytest.mark.licenses(License(seats=3, minutes=5))
 def test_suspend_forbids_checkout_and_reinstate_allows_it(target, lic, expect):
     """Suspension is how a vendor stops a customer's use: a suspended license
     must not obtain a seat (403), and reinstating must give use back."""
@@ -48,6 +51,8 @@ def test_suspend_forbids_checkout_and_reinstate_allows_it(target, lic, expect):
 
 
 @pytest.mark.requirement("STAT-03", "STAT-04")
+@pytest.mark.needs_management("revokes its license")
+@pytest.mark.licenses(License(seats=2, minutes=5))
 def test_revoked_license_cannot_check_out(target, lic, expect):
     """Revocation is final: a revoked license must not obtain a seat."""
     f = lic(seats=2, timeout_minutes=5)
@@ -65,6 +70,7 @@ def test_revoked_license_cannot_check_out(target, lic, expect):
 
 
 @pytest.mark.requirement("STAT-05")
+@pytest.mark.licenses(License(seats=None))
 def test_policy_without_floating_seats_grants_no_lease(target, lic, expect):
     """Floating is an overlay on a policy: a policy without max_floating_users
     has no seats to lease."""

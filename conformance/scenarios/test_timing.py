@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 
+from leasecheck.conformance.needs import License
 from leasecheck.core.client import Exchange, hardware_binding
 from leasecheck.core.timeutil import is_rfc3339, parse_rfc3339, wait_until
 
 from ._support import expires_local
+
+#: What this module's timeline scripts wait for, as progress on a terminal says.
+WAITING_FOR = "the late-heartbeat instant"
 
 #: TIME-01's tolerance for rounding, from the catalogue's `accepted`.
 ROUNDING = 1.0
@@ -29,6 +33,9 @@ ATTEMPTS = 3
 #: clock bound on either side (a server printing whole seconds needs longer leases).
 WINDOW_SECONDS = 0.3
 CLOCK_LIMIT = 5.0
+#: What the late-heartbeat lease is declared to last: the window's room with 0.1 s of
+#: clock bound on either side (a looser clock asks for more at run time).
+LATE_LEASE_SECONDS = (WINDOW_SECONDS + 2 * 0.1) / (HIGH - LOW)
 
 
 def _stamp(ex: Exchange) -> float:
@@ -93,6 +100,7 @@ def _judge_extends(expect: Any, before: Exchange, after: Exchange) -> bool:
 
 # ------------------------------------------------------------------ instant checks
 @pytest.mark.requirement("TIME-01", "TIME-02", "TIME-05", "LIFE-01", "LIFE-02")
+@pytest.mark.licenses(License(seats=1, minutes=1))
 def test_expiry_window_and_heartbeats_never_shorten(target, lic, expect):
     """Every answer's expiry lies in (timestamp, timestamp + timeout]; heartbeats in
     quick succession never move it back."""
@@ -190,6 +198,7 @@ def _late_heartbeat(stage: Any) -> LateHeartbeat:
 
 @pytest.mark.timeline(script=_late_heartbeat)
 @pytest.mark.requirement("TIME-01", "TIME-02", "TIME-03", "TIME-04", "LIFE-01", "LIFE-02")
+@pytest.mark.licenses(License(seats=ATTEMPTS, lasting=LATE_LEASE_SECONDS))
 def test_late_heartbeat_succeeds_and_extends(target, expect, timeline):
     """A heartbeat received at 80-95 % of the way to lease_expires_at succeeds,
     moves the expiry later, and the lease really lives until the new expiry."""

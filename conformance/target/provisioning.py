@@ -24,8 +24,11 @@ from leasecheck.core.client import Management
 from leasecheck.core.interrupts import held
 from leasecheck.core.redact import register_secret
 
-from .inventory import Inventory
+from .inventory import TIMEOUT_SLACK, Inventory
 from .leases import LeaseTracker
+
+#: Why a scenario whose policy carries metadata.features cannot run on an inventory.
+FEATURES_NEED_MANAGEMENT = "needs management access (a policy with metadata.features; an inventory cannot provide one)"
 
 
 class NotRunnable(Exception):
@@ -139,10 +142,20 @@ class Provisioning:
         features: list[dict[str, Any]] | None,
     ) -> LicenseFixture:
         if features:
-            raise NotRunnable("needs a policy with metadata.features; an inventory cannot provide one")
+            raise NotRunnable(
+                "needs management access (a policy with metadata.features; an inventory cannot provide one)"
+            )
         lic = inventory.claim(seats, timeout_minutes)
         if lic is None:
-            raise NotRunnable(f"the inventory has no unused license with max_floating_users={seats}")
+            shape = (
+                "no max_floating_users"
+                if seats is None
+                else f"max_floating_users={seats} and floating_timeout_minutes <= {max(timeout_minutes, 1) * TIMEOUT_SLACK}"
+            )
+            raise NotRunnable(
+                f"the inventory has no unused license with {shape} "
+                "(`leasecheck plan --inventory FILE` lists what it lacks)"
+            )
         register_secret(lic.license_key)
         self.tracker.license(lic.license_id, lic.license_key, created=False)
         return LicenseFixture(

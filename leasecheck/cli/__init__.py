@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("leasecheck.cli.serve:serve", "Run the bundled reference lease server."),
     "conformance": ("leasecheck.cli.conformance:conformance", "Run the conformance suite against a target."),
     "doctor": ("leasecheck.cli.conformance:doctor", "Check a target before a run."),
+    "plan": ("leasecheck.cli.plan:plan", "Print the licenses an inventory-mode run needs, and what a file covers."),
     "load": ("leasecheck.cli.load:load", "Drive a lease API with a locust PROFILE, then judge the history."),
     "spec": ("leasecheck.cli.spec:spec_group", "The spec's own tools: schema export and checks."),
     "cleanup": ("leasecheck.cli.cleanup:cleanup", "Finish the cleanup of a run that was killed."),

@@ -206,7 +206,12 @@ def doctor(config: Path | None, **flags: Any) -> None:
                 "accepted" if ex.status in (400, 422) else f"refused ({ex.describe()})",
             )
         elif settings.inventory:
-            line(True, "inventory", str(settings.inventory))
+            from leasecheck.cli.plan import inventory_lines
+
+            first, *more = inventory_lines(settings)
+            click.echo(f"{'part':<4}  {'inventory':<16} {first}")
+            for extra in more:
+                click.echo(f"{'':<4}  {'':<16} {extra.strip()}")
         for _ in range(3):
             System(http).health()
     if clock.samples:

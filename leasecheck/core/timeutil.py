@@ -8,6 +8,7 @@ translated to the local clock with the offset measured on every exchange.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,12 +88,57 @@ class ServerClock:
         return self.uncertainty if self.samples else 1.0
 
 
+class Waits:
+    """Who is blocked in `wait_until` right now, and until when: what a progress
+    display shows during a long wait. A thread names its waits with `label()`."""
+
+    def __init__(self) -> None:
+        self._now: dict[int, tuple[object, float]] = {}
+        self._labels = threading.local()
+        self._lock = threading.Lock()
+
+    def label(self, label: object) -> None:
+        """What this thread's waits are shown as (unlabelled waits are not shown)."""
+        self._labels.value = label
+
+    def snapshot(self) -> list[tuple[object, float]]:
+        """(label, local deadline) of every labelled wait under way."""
+        with self._lock:
+            return list(self._now.values())
+
+    def _enter(self, deadline: float) -> bool:
+        label = getattr(self._labels, "value", None)
+        if label is None:
+            return False
+        with self._lock:
+            self._now[threading.get_ident()] = (label, deadline)
+        return True
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._now.pop(threading.get_ident(), None)
+
+
+#: The waits of this process.
+WAITS = Waits()
+
+
 def wait_until(deadline: float, *, poll: Callable[[], bool] | None = None, step: float = 0.05) -> bool:
     """Block until local time `deadline`, or earlier if `poll()` turns true.
 
     Returns True if `poll` succeeded (or there was no poll), False on deadline.
     Raises `interrupts.Stopping` when the run is asked to stop meanwhile.
+    The wait is listed in `WAITS` while it lasts.
     """
+    shown = WAITS._enter(deadline)
+    try:
+        return _wait_until(deadline, poll, step)
+    finally:
+        if shown:
+            WAITS._leave()
+
+
+def _wait_until(deadline: float, poll: Callable[[], bool] | None, step: float) -> bool:
     from .interrupts import Stopping, stopping
 
     while True:

@@ -60,3 +60,26 @@ def test_each_license_is_handed_out_once() -> None:
     assert first is not None and first.max_floating_users == 1
     assert inv.claim(1, 1) is None
     assert inv.claim(2, 1) is not None
+
+
+def test_a_policy_without_max_floating_users_is_null_or_unlimited_and_never_absent(tmp_path: Path) -> None:
+    toml = tmp_path / "inv.toml"
+    toml.write_text('[[licenses]]\nlicense_key = "k"\nmax_floating_users = "unlimited"\n')
+    as_json = tmp_path / "inv.json"
+    as_json.write_text(json.dumps([{"license_key": "k", "max_floating_users": None}]))
+    for path in (toml, as_json):
+        assert Inventory.load(path).licenses[0].max_floating_users is None
+    absent = tmp_path / "absent.json"
+    absent.write_text(json.dumps([{"license_key": "k", "name": "forgot"}]))
+    with pytest.raises(SettingsError, match=r"license 1 \(forgot\): max_floating_users is missing"):
+        Inventory.load(absent)
+
+
+def test_the_closest_timeout_is_claimed_so_a_long_one_stays_for_its_ask() -> None:
+    """A 1-minute ask takes the 1-minute license although the 5-minute one fits too;
+    a 5-minute ask still finds its license afterwards."""
+    inv = Inventory([InventoryLicense.from_entry(entry(2, timeout=5)), InventoryLicense.from_entry(entry(2, 1))])
+    short = inv.claim(2, 1)
+    assert short is not None and short.floating_timeout_minutes == 1
+    long = inv.claim(2, 5)
+    assert long is not None and long.floating_timeout_minutes == 5
