@@ -91,6 +91,10 @@ def _add_option(parser: Any, **_: Any) -> None:
 
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
+    # gevent's loop caches "now" and the hub was made early (urllib3's import opens
+    # a socket); after seconds of imports on a busy machine that cached time is
+    # stale, and locust's --run-time timer, armed from it, fired seconds early.
+    gevent.get_hub().loop.update_now()
     _state.role = _role(runner)
     _state.recorder = Recorder(f"{_state.role}-{os.getpid()}", _state.role)
     if _state.role == "worker":
