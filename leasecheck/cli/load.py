@@ -37,7 +37,7 @@ Exit codes:
   2  bad settings, unreachable target, provisioning refused
   3  SLO breached (step: no step met the SLO)
   4  invariant violated (seat over-allocation or one key, two effects)
-  5  run invalid (generator was the bottleneck, locust failed)
+  5  run invalid (generator was the bottleneck, a worker lost, locust failed)
 """
 
 

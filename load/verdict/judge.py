@@ -9,7 +9,7 @@ Exit codes (documented in `leasecheck load --help` and the README):
                            Idempotency-Key with two effects: proven from the history
     5  run invalid         the numbers do not describe the server: the generator
                            was the bottleneck, a locust process recorded nothing,
-                           or locust itself failed
+                           a worker was lost mid-run (partial), or locust failed
 
 Precedence is 4 > 5 > 3 > 0. A violation is proof whatever the generator
 did (the checker counts only what is certain, so a slow client cannot
