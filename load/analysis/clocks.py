@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from leasecheck.core.history import Op
 from leasecheck.core.model.clock import estimate_clock
 
+#: A bound from which the report warns that alignment costs the checker sensitivity.
+COARSE = 0.05
+
 
 @dataclass
 class ProcessClock:
@@ -86,6 +89,11 @@ def align(histories: Sequence[tuple[str, list[Op]]], enabled: bool = True) -> Cl
             f"the server's meta.timestamp disagree with one clock offset for {', '.join(shaky)} (several server "
             f"instances with their own clocks, or a clock that stepped): every process judged with the "
             f"largest bound, ±{widest * 1000:.1f} ms"
+        )
+    if widest >= COARSE:
+        report.notes.append(
+            f"a worker's clock is known only to ±{widest * 1000:.0f} ms (coarse server stamps or long round "
+            "trips): an over-allocation shorter than twice that cannot be proven across workers"
         )
     for (_tag, ops), clock in zip(histories, clocks, strict=True):
         if not clock.samples:

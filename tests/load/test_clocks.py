@@ -70,3 +70,13 @@ def test_one_process_is_not_widened():
     before = [op.sent_at for op in parts[0][1]]
     report = align(parts)
     assert not report.aligned and [op.sent_at for op in parts[0][1]] == before
+
+
+def test_whole_second_stamps_widen_and_say_what_cannot_be_proven():
+    parts = _two_processes(-0.3)
+    for _tag, ops in parts:
+        for op in ops:
+            op.server_time = float(int(op.server_time or 0))
+    report = align(parts)
+    assert report.aligned and any("cannot be proven" in n for n in report.notes)
+    assert all(c.applied_bound >= 0.5 for c in report.clocks)
