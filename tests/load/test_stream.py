@@ -14,15 +14,22 @@ import pytest
 
 from leasecheck.load.runtime.stream import FIELDS, row_json
 
-RUNS = 4
+RUNS = 3
+
+
+#: Open-loop lease cycles fast enough that each worker ends with thousands of ops
+#: (the old race was lost when writing them took longer than the master's exit).
+STEP = ["step", "--rate", "120", "--param", "rate_step=1", "--param", "step_seconds=6", "--duration", "6s"]
 
 
 @pytest.mark.parametrize("attempt", range(RUNS))
 def test_processes_2_merges_both_workers_every_time(server, load_run, attempt):
-    run = load_run("seat-race", "--users", "12", "--duration", "2s", "--processes", "2", server=server)
+    run = load_run(*STEP, "--processes", "2", server=server)
     s = run.summary
+    # the verdict may be an SLO or generator one on a busy machine; never a missing or partial history
+    assert run.proc.returncode in (0, 3, 5), run.explain()
     assert not any("wrote their history" in r or r.startswith("partial") for r in s["reasons"]), run.explain()
-    run.assert_passed_or_generator_bound()
+    assert s["invariants"]["operations_judged"] > 0
     workers = [sh for sh in s["merge"]["shards"] if sh["role"] == "worker"]
     assert len(workers) == 2, s["merge"]
     assert all(w["sent"] == w["received"] == w["ops"] > 0 for w in workers), workers
