@@ -37,6 +37,8 @@ from leasecheck.load.verdict.judge import Facts, Judgement, judge
 
 #: After the run's end: sessions finish their last checkin before locust stops.
 TAIL_SECONDS = 2.0
+#: --master: how long locust waits for --expect-workers to connect before giving up.
+WORKER_WAIT_SECONDS = 600
 
 
 class LoadFailure(Exception):
@@ -59,6 +61,8 @@ class LoadSettings:
     server_args: tuple[str, ...] = ()
     server_env: dict[str, str] = field(default_factory=dict)
     command: str = ""
+    expect_workers: int = 0  # --master: locust master for this many --worker processes
+    master_port: int = 5557
 
 
 Echo = Callable[[str], None]
@@ -102,7 +106,7 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
         "server_args": list(settings.server_args) if bundled else None,
     }
     facts = Facts(
-        processes=settings.processes,
+        processes=settings.expect_workers or settings.processes,
         locust_exit=exit_code,
         target=target,
         command=settings.command,
@@ -193,6 +197,10 @@ def locust_command(settings: LoadSettings, report_dir: Path) -> list[str]:
     ]
     if settings.processes:
         cmd += ["--processes", str(settings.processes)]
+    if settings.expect_workers:
+        cmd += ["--master", "--expect-workers", str(settings.expect_workers)]
+        cmd += ["--master-bind-port", str(settings.master_port)]
+        cmd += ["--expect-workers-max-wait", str(WORKER_WAIT_SECONDS)]
     return cmd
 
 
@@ -201,7 +209,7 @@ def _run_locust(settings: LoadSettings, config_file: Path, tmp: Path, shard_dir:
     raw_log = tmp / "locust.log"
     env = {k: v for k, v in os.environ.items() if k != SHARDS_ENV}  # shards go where the judge looks
     env.update({CONFIG_ENV: str(config_file), "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + settings.duration + 180.0
+    deadline = time.monotonic() + settings.duration + 180.0 + (WORKER_WAIT_SECONDS if settings.expect_workers else 0)
     progress_file = shard_dir / PROGRESS_FILE
     seen = 0
     with raw_log.open("wb") as log:

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 import click
 
 from leasecheck.cli.errors import UsageFailure
+from leasecheck.cli.load_roles import Roles, check_roles, role_options
 from leasecheck.load import profiles
 from leasecheck.load.analysis.slo import Slo, SloError, parse_all
 from leasecheck.load.config import RUN_RECORD
@@ -36,7 +37,7 @@ Exit codes:
   2  bad settings, unreachable target, provisioning refused
   3  SLO breached (step: no step met the SLO)
   4  invariant violated (seat over-allocation or one key, two effects)
-  5  run invalid (generator was the bottleneck, locust failed)
+  5  run invalid (generator was the bottleneck, a worker lost, locust failed)
 """
 
 
@@ -194,7 +195,10 @@ class _Progress:
     type=click.Path(file_okay=False, path_type=Path),
     help="judge shards written earlier (plain locust -f, or from several machines) instead of running",
 )
+@role_options
+@click.pass_context
 def load(
+    ctx: click.Context,
     profile_name: str,
     target: str | None,
     management_token: str | None,
@@ -208,11 +212,28 @@ def load(
     params: tuple[str, ...],
     server_workers: int,
     judge_dir: Path | None,
+    master: bool,
+    expect_workers: int | None,
+    worker: bool,
+    master_host: str | None,
+    master_port: int,
 ) -> None:
     """Drive a lease API with a locust PROFILE, then judge the whole run's history."""
     profile = profiles.get(profile_name)
     if "list" in params:
         _knobs(profile)
+    roles = check_roles(
+        ctx,
+        master=master,
+        expect_workers=expect_workers,
+        worker=worker,
+        master_host=master_host,
+        master_port=master_port,
+        processes=processes,
+        judging=judge_dir is not None,
+    )
+    if roles.worker:
+        _work(profile, roles)
     try:
         slos: list[Slo] = parse_all(list(slo_texts) or list(profile.default_slos))
     except SloError as exc:
@@ -255,6 +276,8 @@ def load(
         params=knobs,
         server_workers=server_workers,
         command=command,
+        expect_workers=roles.expect_workers,
+        master_port=roles.master_port,
     )
     progress = _Progress()
     try:
@@ -264,6 +287,18 @@ def load(
         _fail(str(exc))
     progress.done()
     _finish(judgement, report_dir)
+
+
+def _work(profile: Profile, roles: Roles) -> NoReturn:
+    """A worker: users for the master, no provisioning, no report (the master writes it)."""
+    from leasecheck.load.worker import WorkerFailure, run_worker
+
+    assert roles.master_host is not None
+    try:
+        code = run_worker(profile, roles.master_host, roles.master_port, echo=lambda s: click.echo(s, err=True))
+    except WorkerFailure as exc:
+        _fail(str(exc))
+    raise SystemExit(code)
 
 
 def _finish(judgement: Judgement, report_dir: Path) -> None:

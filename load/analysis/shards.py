@@ -3,6 +3,11 @@
 Histories merge with the core's `History.load` (ordered by send time);
 histograms merge with `HdrHistogram.add`, so merged percentiles are exact
 percentiles of all samples, not averages of per-process percentiles.
+Before they merge, each process's ops are moved onto the server's clock
+(`clocks.py`): processes on several machines need not agree on the time.
+A worker's shard written by the master from its stream says how many ops the
+worker sent and how many arrived (`stream`); a worker lost mid-run has
+`complete: false` there, and the run is judged on what arrived.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from hdrh.histogram import HdrHistogram
 
 from leasecheck.core.history import History
 
+from .clocks import ClockReport, align
 from .histograms import new_histogram
 
 
@@ -31,6 +37,7 @@ class ShardInfo:
     machine_cpu: list[tuple[float, float]]
     loop_lag: list[tuple[float, float]]
     meta: dict[str, Any]
+    stream: dict[str, Any] | None = None  # sent / received / complete / lost: a worker's shard from its stream
 
 
 @dataclass
@@ -55,6 +62,7 @@ class MergedRun:
     offered: Counter[int] = field(default_factory=Counter)
     issued: Counter[int] = field(default_factory=Counter)
     marks: list[dict[str, Any]] = field(default_factory=list)
+    clocks: ClockReport = field(default_factory=lambda: ClockReport([], False, []))
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -71,6 +79,11 @@ class MergedRun:
     def user_shards(self) -> list[ShardInfo]:
         return [s for s in self.shards if s.role in ("worker", "local")]
 
+    @property
+    def lost(self) -> list[ShardInfo]:
+        """Workers whose history did not all arrive: the run is partial."""
+        return [s for s in self.shards if s.stream is not None and not s.stream.get("complete", True)]
+
 
 def _add(into: dict[str, HdrHistogram], label: str, encoded: str, figures: int = 3) -> HdrHistogram:
     h = HdrHistogram.decode(encoded.encode("ascii"))
@@ -78,10 +91,14 @@ def _add(into: dict[str, HdrHistogram], label: str, encoded: str, figures: int =
     return h
 
 
-def merge(shard_dir: Path) -> MergedRun:
+def merge(shard_dir: Path, align_clocks: bool = True) -> MergedRun:
     metrics = sorted(shard_dir.glob("*.metrics.json"))
     histories = [p.with_name(p.name.replace(".metrics.json", ".history.jsonl")) for p in metrics]
-    run = MergedRun(history=History.load(*[h for h in histories if h.exists()]), shards=[])
+    per_process = [(h.name.removesuffix(".history.jsonl"), History.load(h).ops) for h in histories if h.exists()]
+    clocks = align(per_process, enabled=align_clocks)
+    ops = [op for _tag, part in per_process for op in part]
+    ops.sort(key=lambda o: (o.sent_at, o.received_at))
+    run = MergedRun(history=History(ops), shards=[], clocks=clocks)
     for path in metrics:
         doc = json.loads(path.read_text(encoding="utf-8"))
         run.bucket_seconds = float(doc.get("bucket_seconds", 1.0))
@@ -120,6 +137,7 @@ def merge(shard_dir: Path) -> MergedRun:
                 machine_cpu=[tuple(x) for x in doc.get("machine_cpu", [])],
                 loop_lag=[tuple(x) for x in doc["loop_lag"]],
                 meta=doc.get("meta", {}),
+                stream=doc.get("stream"),
             )
         )
     return run

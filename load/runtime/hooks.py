@@ -5,7 +5,9 @@ the hidden plan option; at init, this process's `Recorder` and its CPU and
 event-loop-lag samplers; at test start, on the master or local runner, the
 run plan (config from LEASECHECK_LOAD_CONFIG, or under plain `locust -f`
 licenses provisioned here); progress lines for the leasecheck runner; and
-at test stop and at quit, this process's shard.
+at test stop and at quit, this process's shard. Workers do not write
+shards: they stream their ops to the master (`stream.py`), and the master
+collects them at test stop before it writes its own (`collect.py`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.provision import ProvisioningFailed, build_config
 
 from . import plan as plans
+from . import skew
+from .collect import Collector
 from .recorder import Recorder
+from .stream import FLUSH, Streamer
 
 log = logging.getLogger("leasecheck.load")
 SAMPLE_SECONDS = 1.0
@@ -39,9 +44,12 @@ class _State:
     plan: plans.Plan | None = None
     profile: Profile | None = None
     role: str = "local"
+    streamer: Streamer | None = None
+    collector: Collector | None = None
 
 
 _state = _State()
+skew.apply_from_env()
 
 
 def use_profile(profile: Profile) -> None:
@@ -83,8 +91,18 @@ def _add_option(parser: Any, **_: Any) -> None:
 
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
+    # gevent's loop caches "now" and the hub was made early (urllib3's import opens
+    # a socket); after seconds of imports on a busy machine that cached time is
+    # stale, and locust's --run-time timer, armed from it, fired seconds early.
+    gevent.get_hub().loop.update_now()
     _state.role = _role(runner)
     _state.recorder = Recorder(f"{_state.role}-{os.getpid()}", _state.role)
+    if _state.role == "worker":
+        _state.streamer = Streamer(runner, _state.recorder)
+        runner.register_message(FLUSH, _on_flush, concurrent=True)
+    elif _state.role == "master":
+        _state.collector = Collector()
+        _state.collector.register(runner)
     gevent.spawn(_sample_cpu)
     gevent.spawn(_sample_loop_lag)
     if _state.role != "worker":
@@ -101,11 +119,17 @@ def _on_test_start(environment: Any, **_: Any) -> None:
             return
         workers = runner.worker_count if _state.role == "master" else 1
         _state.plan = plans.publish(environment, config, runner.target_user_count or config.users, workers)
+        if _state.collector is not None:
+            _state.collector.begin(Path(config.shard_dir), runner)
     else:
         _state.plan = plans.read(environment)
     plans.reset_user_indexes(environment)
     rec = recorder()
     rec.reset()
+    if _state.streamer is not None:
+        # one tag per worker of the run, unique across machines (pids are not)
+        rec.tag = f"worker-w{max(runner.worker_index, 0)}-{os.getpid()}"
+        _state.streamer.start(rec)
     if _state.plan is not None:
         p = _state.plan
         rec.meta = {
@@ -120,18 +144,40 @@ def _on_test_start(environment: Any, **_: Any) -> None:
 
 @events.test_stop.add_listener
 def _on_test_stop(environment: Any, **_: Any) -> None:
-    _dump()
+    if _state.role != "worker":  # a worker's end is the master's FLUSH
+        _end(environment)
 
 
 @events.quitting.add_listener
 def _on_quitting(environment: Any, **_: Any) -> None:
-    _dump()
+    _end(environment)
 
 
-def _dump() -> None:
-    """A worker on another machine writes where LEASECHECK_LOAD_SHARDS says, if set."""
-    if _state.plan is not None and _state.recorder is not None:
-        _state.recorder.dump(Path(os.environ.get(SHARDS_ENV) or _state.plan.config.shard_dir))
+def _on_flush(environment: Any, msg: Any, **_: Any) -> None:
+    """The master's end of the run, on a worker: hand everything over."""
+    if _state.streamer is not None and _state.plan is not None:
+        _state.streamer.finish(_shard_dir())
+
+
+def _end(environment: Any) -> None:
+    """The master first collects its workers' shards (it must not exit before),
+    then every process but a worker writes its own. A worker whose master never
+    asked for its history (the master died) keeps it on its own disk."""
+    if _state.collector is not None:
+        _state.collector.collect(environment.runner)
+    if _state.plan is None or _state.recorder is None:
+        return
+    if _state.streamer is None:
+        _state.recorder.dump(_shard_dir())
+    elif not _state.streamer.done:
+        _state.recorder.dump(_shard_dir())
+        log.error("leasecheck: the master did not collect this worker's history; it is in %s", _shard_dir())
+
+
+def _shard_dir() -> Path:
+    """LEASECHECK_LOAD_SHARDS if set, else the run's shard dir."""
+    assert _state.plan is not None
+    return Path(os.environ.get(SHARDS_ENV) or _state.plan.config.shard_dir)
 
 
 # ------------------------------------------------------------------ samplers

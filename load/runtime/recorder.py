@@ -7,12 +7,11 @@ HdrHistograms, per endpoint and per second. At the end each process writes a
 *shard* (`<tag>.history.jsonl` + `<tag>.metrics.json`) into the shard dir and
 the judge merges them (`History.load`, `HdrHistogram.add`).
 
-Why files and not locust's `report_to_master`: a headless master gives its
-workers 0.5 s after "quit" for the last report and then exits, so the tail
-of a history could be lost, and a history can be far bigger than a stats
-message. A file written by each process after its users have stopped is
-complete by the time locust exits. On several machines, point
-LEASECHECK_LOAD_SHARDS at a shared directory or copy the shards together.
+A locust worker does not write its shard itself: it streams its ops to the
+master while the run goes on and hands over the rest and its metrics when
+the master asks (`stream.py`, `collect.py`), so the master's shard dir is
+complete before the master exits, on one machine or many. The local runner
+writes its own shard with `dump`.
 """
 
 from __future__ import annotations
@@ -129,7 +128,11 @@ class Recorder:
     def dump(self, shard_dir: Path) -> None:
         shard_dir.mkdir(parents=True, exist_ok=True)
         self.history.dump(shard_dir / f"{self.tag}.history.jsonl")
-        doc = {
+        write_metrics(shard_dir, self.tag, self.metrics())
+
+    def metrics(self) -> dict[str, Any]:
+        """Everything but the history: the shard's `<tag>.metrics.json` document."""
+        return {
             "tag": self.tag,
             "role": self.role,
             "pid": os.getpid(),
@@ -156,9 +159,14 @@ class Recorder:
             "loop_lag": self.loop_lag,
             "marks": self.marks,
         }
-        tmp = shard_dir / f".{self.tag}.metrics.json.tmp"
-        tmp.write_text(json.dumps(doc), encoding="utf-8")
-        tmp.replace(shard_dir / f"{self.tag}.metrics.json")
+
+
+def write_metrics(shard_dir: Path, tag: str, doc: dict[str, Any]) -> None:
+    """Atomically: the judge reads a shard by its metrics file, so it must never see half of one."""
+    shard_dir.mkdir(parents=True, exist_ok=True)
+    tmp = shard_dir / f".{tag}.metrics.json.tmp"
+    tmp.write_text(json.dumps(doc), encoding="utf-8")
+    tmp.replace(shard_dir / f"{tag}.metrics.json")
 
 
 def _enc(h: HdrHistogram) -> str:

@@ -51,6 +51,7 @@ def summarize(
             f"the machine's CPUs were {load.machine_mean_cpu:.0f}% busy over the run (server, generator "
             "and anything else): if other work was running, the server's figures are pessimistic"
         )
+    notes += run.clocks.notes
     offered = w.offered_per_s()
     return {
         "tool": {"name": "leasecheck", "version": __version__},
@@ -98,6 +99,8 @@ def summarize(
             "processes": load.processes,
         },
         "merge": _merge_facts(run, facts),
+        "clocks": run.clocks.to_json(),
+        "partial": {"lost_workers": [sh.tag for sh in run.lost]} if run.lost else None,
         "profile_details": found.details,
     }
 
@@ -108,7 +111,11 @@ def _merge_facts(run: MergedRun, facts: Facts) -> dict[str, Any]:
     attempts = sum(sum(c.values()) for c in run.attempt_outcomes.values())
     cancelled = sum(c["cancelled"] for c in run.attempt_outcomes.values())
     return {
-        "shards": [{"process": s.tag, "role": s.role, "ops": s.ops, "latency_samples": s.samples} for s in run.shards],
+        "shards": [
+            {"process": s.tag, "role": s.role, "ops": s.ops, "latency_samples": s.samples}
+            | ({"sent": s.stream.get("sent"), "received": s.stream.get("received")} if s.stream else {})
+            for s in run.shards
+        ],
         "history_ops": len(run.history),
         "sum_of_shard_ops": sum(s.ops for s in run.shards),
         "latency_samples": samples,

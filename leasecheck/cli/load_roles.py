@@ -1,0 +1,114 @@
+"""`leasecheck load --master` / `--worker`: one run over several machines, checked before it starts.
+
+The master provisions, plans, collects every worker's history and judges;
+a worker only runs users and streams what it saw. Every mistake in how the
+roles are combined is refused here with one line and exit 2, before any
+request: a worker given master-side settings would silently ignore them,
+and a master without `--expect-workers` would not know when to start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import click
+from click.core import ParameterSource
+
+from leasecheck.cli.errors import UsageFailure
+
+DEFAULT_MASTER_PORT = 5557  # locust's own default
+_HOST = re.compile(r"^[A-Za-z0-9._\-:\[\]]+$")
+#: Options that only the master reads (the worker gets the run plan from it).
+MASTER_ONLY = (
+    ("target", "--target"),
+    ("management_token", "--management-token"),
+    ("minute_seconds", "--minute-seconds"),
+    ("users", "--users"),
+    ("duration_text", "--duration"),
+    ("slo_texts", "--slo"),
+    ("report_dir", "--report-dir"),
+    ("rate", "--rate"),
+    ("params", "--param"),
+    ("server_workers", "--server-workers"),
+)
+
+
+_OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--master", {"is_flag": True, "help": "several machines: provision, collect every worker's history, judge"}),
+    ("--expect-workers", {"type": int, "help": "with --master: how many --worker processes to wait for"}),
+    ("--worker", {"is_flag": True, "help": "several machines: run users for the --master at --master-host"}),
+    ("--master-host", {"help": "with --worker: the host name or address of the machine running --master"}),
+    (
+        "--master-port",
+        {
+            "type": int,
+            "default": DEFAULT_MASTER_PORT,
+            "show_default": True,
+            "help": "the master's port (--master listens on it, --worker connects to it)",
+        },
+    ),
+]
+
+
+def role_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The role options of `leasecheck load`, declared beside the rules that check them."""
+    for flag, kwargs in reversed(_OPTIONS):
+        command = click.option(flag, **kwargs)(command)
+    return command
+
+
+@dataclass(frozen=True)
+class Roles:
+    master: bool = False
+    expect_workers: int = 0
+    worker: bool = False
+    master_host: str | None = None
+    master_port: int = DEFAULT_MASTER_PORT
+
+
+def check_roles(
+    ctx: click.Context,
+    *,
+    master: bool,
+    expect_workers: int | None,
+    worker: bool,
+    master_host: str | None,
+    master_port: int,
+    processes: int,
+    judging: bool,
+) -> Roles:
+    """The roles as given, or a UsageFailure naming the first mistake."""
+    if master and worker:
+        _fail("--master and --worker exclude each other: one machine is the master, the others are workers")
+    if expect_workers is not None and not master:
+        _fail("--expect-workers goes with --master")
+    if master and expect_workers is None:
+        _fail("--master needs --expect-workers N (how many workers to wait for before starting)")
+    if expect_workers is not None and expect_workers < 1:
+        _fail("--expect-workers must be at least 1")
+    if worker and not master_host:
+        _fail("--worker needs --master-host HOST (the machine running `leasecheck load PROFILE --master`)")
+    if master_host is not None and not worker:
+        _fail("--master-host goes with --worker")
+    if master_host is not None and not _HOST.match(master_host):
+        _fail(f"--master-host {master_host!r}: give a host name or an IP address, not a URL")
+    if not 1 <= master_port <= 65535:
+        _fail("--master-port must be between 1 and 65535")
+    if ctx.get_parameter_source("master_port") == ParameterSource.COMMANDLINE and not (master or worker):
+        _fail("--master-port goes with --master or --worker")
+    if (master or worker) and processes:
+        _fail("--processes starts workers on this machine; with --master, start each worker with --worker")
+    if (master or worker) and judging:
+        _fail("--judge judges shards written earlier: not with --master or --worker")
+    if worker:
+        for name, flag in MASTER_ONLY:
+            if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
+                _fail(f"{flag} is the master's setting: a worker takes the run plan from the master")
+    return Roles(master, expect_workers or 0, worker, master_host, master_port)
+
+
+def _fail(message: str) -> NoReturn:
+    raise UsageFailure(message)
