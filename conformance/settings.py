@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from leasecheck.core.inputs import BadInput, int_at_least, non_negative, positive_seconds, target_url, writable_dir
+from leasecheck.core.inputs import BadInput, int_at_least, non_negative, positive_finite, target_url, writable_dir
 from leasecheck.core.ledger import RUN_ID_RE
 from leasecheck.specs import catalogue
 
@@ -105,12 +105,12 @@ class Settings:
             raise SettingsError("give either a management token or an inventory, not both")
         if self.management_token is not None and not self.management_token.strip():
             raise SettingsError("--management-token is empty")
-        self.minute_seconds = positive_seconds(self.minute, "--minute-seconds")
-        positive_seconds(self.request_timeout, "--request-timeout")
+        self.minute_seconds = positive_finite(self.minute, "--minute-seconds")
+        positive_finite(self.request_timeout, "--request-timeout")
         non_negative(self.expiry_tolerance, "--expiry-tolerance")
         int_at_least(self.concurrency, 2, "--concurrency", MAX_CONCURRENCY)
         if self.max_rps is not None:
-            positive_seconds(self.max_rps, "--max-rps")
+            positive_finite(self.max_rps, "--max-rps")
         non_negative(self.rate_limit_budget, "--rate-limit-budget")
         if not RUN_ID_RE.match(str(self.run_id)):
             raise SettingsError(f"run-id {self.run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")

@@ -9,7 +9,7 @@ import click
 from leasecheck.cli.errors import UsageFailure
 from leasecheck.core import ledger as ledgers
 from leasecheck.core.cleanup import check_in, cleanup_http, revoke
-from leasecheck.core.inputs import positive_seconds, target_url
+from leasecheck.core.inputs import positive_finite, target_url
 from leasecheck.core.ledger import LedgerError
 from leasecheck.core.redact import register_secret
 
@@ -58,8 +58,8 @@ def cleanup(
     if not run_id:
         raise UsageFailure("cleanup needs --run-id ID (or --list)")
     if max_rps is not None:
-        positive_seconds(max_rps, "--max-rps")
-    positive_seconds(request_timeout, "--request-timeout")
+        positive_finite(max_rps, "--max-rps")
+    positive_finite(request_timeout, "--request-timeout")
     if target is not None:
         target = target_url(target)
     try:

@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 import click
 
 from leasecheck.cli.errors import UsageFailure
-from leasecheck.core.inputs import positive_seconds, target_url, writable_dir
+from leasecheck.core.inputs import positive_finite, target_url, writable_dir
 from leasecheck.core.preflight import require_management_token
 from leasecheck.load import profiles
 from leasecheck.load.analysis.slo import Slo, SloError, parse_all
@@ -87,7 +87,7 @@ def _params(profile: Profile, pairs: tuple[str, ...], rate: float | None) -> dic
         if profile.rate_param is None:
             names = ", ".join(p.name for p in _open_loop())
             _fail(f"--rate applies to the open-loop profiles ({names}), not {profile.name}")
-        positive_seconds(rate, "--rate")
+        positive_finite(rate, "--rate")
         raw.setdefault(profile.rate_param, str(rate))
     return profile.knobs(raw)
 
@@ -226,7 +226,7 @@ def load(
 
         _finish(judge_only(judge_dir, slos, report_dir, command), report_dir)
     target = _target(target, management_token)
-    minute = positive_seconds(
+    minute = positive_finite(
         minute_seconds if minute_seconds is not None else (60.0 if target else 1.0), "--minute-seconds"
     )
     n_users = users if users is not None else profile.default_users

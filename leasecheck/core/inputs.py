@@ -93,7 +93,7 @@ def _host_problem(host: str, *, bracketed: bool) -> str | None:
     return None
 
 
-def positive_seconds(value: float, what: str) -> float:
+def positive_finite(value: float, what: str) -> float:
     """A finite number > 0 (`inf` would make a run wait forever, `nan` compares false to everything)."""
     if not (math.isfinite(value) and value > 0):
         raise BadInput(f"{what} must be a finite number greater than 0, not {value:g}")

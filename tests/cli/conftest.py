@@ -23,6 +23,14 @@ from leasecheck.core.server_process import ReferenceServer
 LEASECHECK = [sys.executable, "-m", "leasecheck.cli"]
 #: The bundled server's token in these tests; a wrong one is derived from it.
 TOKEN = "lc-cli-test-token-0123456789"
+#: Mistakes in the flags conformance, doctor and load share, and the line each gets:
+#: one table for every command, as one module (core/inputs.py) checks them all.
+SHARED_MISTAKES = {
+    "--target=http://256.1.1.1:80": "--target 'http://256.1.1.1:80': '256.1.1.1' is not a valid IPv4 address",
+    "--target=ftp://127.0.0.1:21": "--target 'ftp://127.0.0.1:21': scheme 'ftp' is not supported",
+    "--minute-seconds=inf": "--minute-seconds must be a finite number greater than 0, not inf",
+    "--minute-seconds=nan": "--minute-seconds must be a finite number greater than 0, not nan",
+}
 
 
 @dataclass

@@ -13,7 +13,7 @@ import pytest
 
 from leasecheck.core.client import Http
 
-from .conftest import TOKEN, leasecheck
+from .conftest import SHARED_MISTAKES, TOKEN, leasecheck
 
 GOOD_INVENTORY = "- {name: one-seat, license_key: lk_abc, max_floating_users: 1, floating_timeout_minutes: 1}\n"
 
@@ -151,19 +151,19 @@ def test_an_invalid_target_url_is_exit_2_without_a_traceback(url, says):
     assert ran.code == 2 and says in line and "InvalidURL" not in ran.output, line
 
 
-@pytest.mark.parametrize(
-    "args,says",
-    [
-        (["--concurrency", "100000"], "--concurrency must be from 2 to 1024, not 100000"),
-        (["--max-rps", "inf"], "--max-rps must be a finite number greater than 0"),
-        (["--request-timeout", "nan"], "--request-timeout must be a finite number greater than 0"),
-        (["--rate-limit-budget", "nan"], "--rate-limit-budget must be a finite number of 0 or more"),
-    ],
-)
-def test_numbers_out_of_range_are_exit_2(silent_target, args, says):
-    ran = leasecheck("conformance", "--target", silent_target, "--management-token", TOKEN, *args)
+NUMBERS = {
+    "--concurrency=100000": "--concurrency must be from 2 to 1024, not 100000",
+    "--max-rps=inf": "--max-rps must be a finite number greater than 0, not inf",
+    "--request-timeout=nan": "--request-timeout must be a finite number greater than 0, not nan",
+    "--rate-limit-budget=nan": "--rate-limit-budget must be a finite number of 0 or more, not nan",
+}
+
+
+@pytest.mark.parametrize("arg", NUMBERS)
+def test_numbers_out_of_range_are_exit_2(silent_target, arg):
+    ran = leasecheck("conformance", "--target", silent_target, "--management-token", TOKEN, arg)
     line = ran.one_error_line()
-    assert ran.code == 2 and says in line, line
+    assert ran.code == 2 and NUMBERS[arg] in line, line
 
 
 def test_an_empty_management_token_is_exit_2(silent_target):
@@ -171,19 +171,9 @@ def test_an_empty_management_token_is_exit_2(silent_target):
     assert ran.code == 2 and "--management-token is empty" in ran.one_error_line()
 
 
-@pytest.mark.parametrize(
-    "args,says",
-    [
-        (["--target", "http://256.1.1.1:80"], "--target 'http://256.1.1.1:80': '256.1.1.1' is not a valid IPv4"),
-        (["--minute-seconds", "inf"], "--minute-seconds must be a finite number greater than 0, not inf"),
-        (["--inventory", "{nope"], "inventory file '{nope' does not exist"),
-    ],
-)
-def test_doctor_checks_the_same_flags_the_same_way(silent_target, args, says):
+@pytest.mark.parametrize("arg", SHARED_MISTAKES)
+def test_doctor_checks_the_same_flags_the_same_way(silent_target, arg):
     """doctor reads its flags through the same Settings as conformance: the same line."""
-    base = ["--target", silent_target, "--management-token", TOKEN]
-    if "--inventory" in args:
-        base = ["--target", silent_target]
-    ran = leasecheck("doctor", *base, *args)
+    ran = leasecheck("doctor", "--target", silent_target, "--management-token", TOKEN, arg)
     line = ran.one_error_line()
-    assert ran.code == 2 and says in line, line
+    assert ran.code == 2 and SHARED_MISTAKES[arg] in line, line

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from leasecheck.core.inputs import BadInput, int_at_least, non_negative, positive_seconds, target_url, writable_dir
+from leasecheck.core.inputs import BadInput, int_at_least, non_negative, positive_finite, target_url, writable_dir
 
 
 @pytest.mark.parametrize(
@@ -36,8 +36,8 @@ def test_bad_urls_are_bad_input(url):
 @pytest.mark.parametrize("value", [float("inf"), float("nan"), 0.0, -1.0])
 def test_seconds_must_be_finite_and_positive(value):
     with pytest.raises(BadInput, match="finite number greater than 0"):
-        positive_seconds(value, "--x")
-    assert positive_seconds(0.5, "--x") == 0.5
+        positive_finite(value, "--x")
+    assert positive_finite(0.5, "--x") == 0.5
 
 
 def test_non_negative_and_integer_ranges():
