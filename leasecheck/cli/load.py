@@ -10,6 +10,7 @@ module names no profile.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import sys
@@ -21,13 +22,20 @@ from typing import Any, NoReturn
 import click
 
 from leasecheck.cli.errors import UsageFailure
-from leasecheck.core.inputs import positive_finite, target_url, writable_dir
+from leasecheck.core.inputs import int_at_least, positive_finite, target_url, writable_dir
 from leasecheck.core.preflight import require_management_token
 from leasecheck.load import profiles
 from leasecheck.load.analysis.slo import Slo, SloError, parse_all
 from leasecheck.load.config import RUN_RECORD
 from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.verdict.judge import EXIT_INVALID, Judgement
+
+#: Processes beyond a few per core add no load, only contention; --processes 100000
+#: used to fork until the machine stalled.
+MAX_PROCESSES = 4 * (os.cpu_count() or 1)
+#: Users are greenlets holding a connection and a history each: past this, the
+#: generator (not the server) is what the run measures, and memory runs out first.
+MAX_USERS = 100_000
 
 _SPAN = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
@@ -236,6 +244,9 @@ def load(
         _fail("--processes must be 0 or more")
     if server_workers < 1:
         _fail("--server-workers must be at least 1")
+    int_at_least(n_users, 1, "--users", MAX_USERS)
+    int_at_least(processes, 0, "--processes", MAX_PROCESSES)
+    int_at_least(server_workers, 1, "--server-workers", MAX_PROCESSES)
     duration = parse_span(duration_text) if duration_text else profile.default_duration
     knobs = _params(profile, params, rate)
     profile.validate(knobs, duration=duration, minute_seconds=minute)

@@ -32,3 +32,13 @@ def test_a_wrong_management_token_is_exit_2_before_provisioning(server, tmp_path
     assert ran.code == 2 and "management token was refused" in line, line
     assert "provisioning" not in ran.output  # refused in the preflight, not by a failed create
     assert wrong not in ran.output and TOKEN not in ran.output
+
+
+@pytest.mark.parametrize(
+    "arg,says",
+    [("--processes=100000", "--processes must be from 0 to"), ("--users=100000000", "--users must be from 1")],
+)
+def test_load_sizes_beyond_the_machine_are_refused_before_anything_starts(tmp_path, arg, says):
+    """--processes 100000 used to fork locust workers until the machine stalled."""
+    ran = leasecheck("load", "seat-race", arg, "--report-dir", str(tmp_path))
+    assert ran.code == 2 and says in ran.one_error_line()
