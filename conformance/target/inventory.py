@@ -4,7 +4,11 @@ Without a management token the run uses licenses an operator made
 beforehand and listed in a file (JSON or YAML: a list, or `{"licenses": [...]}`;
 TOML: `[[licenses]]` tables), each with its `license_key` and the policy
 values it was made with (`max_floating_users`, `floating_timeout_minutes`,
-`license_type`), optionally a `license_id` and a non-secret `name`.
+`license_type`), optionally a `license_id` and a non-secret `name`. A policy
+without max_floating_users is written `"max_floating_users": null` (JSON, YAML)
+or `"unlimited"` (any format; TOML has no null); leaving the field out is an
+error, so that a forgotten value is not taken for "no limit". Unknown fields are
+refused too: a typo would leave every scenario not_run with no clue why.
 
 A scenario asks for a policy and gets an unused license whose policy
 matches, each license at most once per run: a license whose seats another
@@ -28,6 +32,8 @@ from leasecheck.core.inputs import parse_problem
 #: An inventory license may have a longer timeout than asked for, up to this many
 #: times (at least one minute): a scenario then waits longer, but still judges right.
 TIMEOUT_SLACK = 5
+#: How an inventory says "a policy without max_floating_users" (TOML has no null).
+UNLIMITED = "unlimited"
 
 
 @dataclass(frozen=True)
@@ -102,8 +108,11 @@ class Inventory:
             if problem is None and entry["license_key"] in seen:
                 problem = "the same license_key as an earlier entry"
             if problem:
-                raise SettingsError(f"{where}: license {i}: {problem}")
+                named = f" ({entry.get('name', entry.get('license_id', 'unnamed'))})" if isinstance(entry, dict) else ""
+                raise SettingsError(f"{where}, license {i}{named}: {problem}")
             seen.add(entry["license_key"])
+            if entry["max_floating_users"] == UNLIMITED:
+                entry["max_floating_users"] = None
         return cls([InventoryLicense.from_entry(e) for e in data])
 
     def claim(self, seats: int | None, timeout_minutes: int) -> InventoryLicense | None:
@@ -121,7 +130,7 @@ FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "license_key": ((str,), "a non-empty string"),
     "license_id": ((str,), "a string"),
     "name": ((str,), "a string"),
-    "max_floating_users": ((int, type(None)), "an integer of 0 or more (null: no seat limit)"),
+    "max_floating_users": ((int, str, type(None)), f'an integer of 0 or more, null or "{UNLIMITED}" (no seat limit)'),
     "floating_timeout_minutes": ((int,), "an integer of 1 or more"),
     "license_type": ((str,), "a string such as subscription"),
 }
@@ -142,6 +151,8 @@ def _entry_problem(entry: Any) -> str | None:
         bad_type = not isinstance(value, types) or isinstance(value, bool)
         if bad_type or _out_of_range(name, value):
             return f"{name} must be {must}, not {_kind(value)}"
+    if "max_floating_users" not in entry:  # absent is not "no limit": a forgotten value would pass for one
+        return f'max_floating_users is missing; give the policy\'s value, or "{UNLIMITED}" for a policy without one'
     return None
 
 
@@ -149,7 +160,7 @@ def _out_of_range(name: str, value: Any) -> bool:
     if name == "license_key":
         return not value.strip()
     if name == "max_floating_users":
-        return value is not None and value < 0
+        return value != UNLIMITED if isinstance(value, str) else value is not None and value < 0
     if name == "floating_timeout_minutes":
         return bool(value < 1)
     return False

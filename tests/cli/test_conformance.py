@@ -25,9 +25,10 @@ GOOD_INVENTORY = "- {name: one-seat, license_key: lk_abc, max_floating_users: 1,
         ("inv.toml", "[[licenses]\n", "is not valid TOML"),
         ("inv.json", '{"seats": 1}', "is a mapping without a licenses list"),
         ("inv.json", "[]", "lists no license"),
-        ("inv.json", '[{"name": "no key"}]', "license 1: has no license_key"),
-        ("inv.json", '[{"license_key": 5}]', "license 1: license_key must be a non-empty string"),
+        ("inv.json", '[{"name": "no key"}]', "license 1 (no key): has no license_key"),
+        ("inv.json", '[{"license_key": 5}]', "license 1 (unnamed): license_key must be a non-empty string"),
         ("inv.json", '[{"license_key": "k", "max_floating_user": 1}]', "unknown field(s) max_floating_user"),
+        ("inv.json", '[{"license_key": "k", "name": "forgot"}]', "license 1 (forgot): max_floating_users is missing"),
     ],
 )
 def test_a_garbage_or_misshapen_inventory_is_exit_2_before_any_request(tmp_path, silent_target, name, text, says):
