@@ -13,14 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from leasecheck.core.errors import UsageError
+from leasecheck.core.inputs import BadInput, int_at_least, non_negative, positive_finite, target_url, writable_dir
 from leasecheck.core.ledger import RUN_ID_RE
 from leasecheck.specs import catalogue
 
 
-class SettingsError(UsageError, ValueError):
+class SettingsError(BadInput):
     """A setting is unusable; the message is the one-line reason."""
 
 
@@ -32,6 +31,9 @@ BUNDLED_MINUTE_SECONDS = 1.0
 SELECTABLE_GROUPS = ("generated",)
 #: Simultaneous requests a concurrency scenario sends unless told otherwise.
 DEFAULT_CONCURRENCY = 48
+#: The widest race a run may send: each contender is a thread with its own connection,
+#: and 1024 is the usual default limit of open files.
+MAX_CONCURRENCY = 1024
 
 
 @dataclass
@@ -82,46 +84,58 @@ class Settings:
         return cls(**_coerce(values)).validated()
 
     def validated(self) -> Settings:
+        """Every value and every file checked, before anything is sent (one line each)."""
+        try:
+            self._check_values()
+        except SettingsError:
+            raise
+        except BadInput as exc:  # the checks shared with the other commands (core/inputs.py)
+            raise SettingsError(str(exc)) from None
+        self._check_files()
+        return self
+
+    def _check_values(self) -> None:
         if self.target is not None:
-            u = urlparse(self.target)
-            if u.scheme not in ("http", "https") or not u.hostname:
-                raise SettingsError(f"target {self.target!r} is not an http(s) URL")
-            try:
-                _ = u.port  # raises on a port that is not a number in range
-            except ValueError:
-                raise SettingsError(f"target {self.target!r} has an invalid port") from None
-            self.target = self.target.rstrip("/")
+            self.target = target_url(self.target)
             if self.management_token is None and self.inventory is None:
                 raise SettingsError(
                     "a target needs --management-token (or LEASECHECK_MANAGEMENT_TOKEN) or --inventory FILE"
                 )
         if self.management_token is not None and self.inventory is not None:
             raise SettingsError("give either a management token or an inventory, not both")
-        if self.inventory is not None and not Path(self.inventory).is_file():
-            raise SettingsError(f"inventory file {str(self.inventory)!r} does not exist")
-        if self.expected_failures is not None and not Path(self.expected_failures).is_file():
-            raise SettingsError(f"expected-failures file {str(self.expected_failures)!r} does not exist")
-        self.minute_seconds = self.minute
-        for name in ("minute_seconds", "request_timeout"):
-            if not getattr(self, name) > 0:
-                raise SettingsError(f"{name.replace('_', '-')} must be > 0, got {getattr(self, name)}")
-        if self.expiry_tolerance < 0:
-            raise SettingsError("expiry-tolerance must be >= 0")
-        if self.concurrency < 2:
-            raise SettingsError("concurrency must be at least 2")
-        if self.max_rps is not None and not self.max_rps > 0:
-            raise SettingsError(f"max-rps must be > 0, got {self.max_rps}")
-        if self.rate_limit_budget < 0:
-            raise SettingsError("rate-limit-budget must be >= 0")
+        if self.management_token is not None and not self.management_token.strip():
+            raise SettingsError("--management-token is empty")
+        self.minute_seconds = positive_finite(self.minute, "--minute-seconds")
+        positive_finite(self.request_timeout, "--request-timeout")
+        non_negative(self.expiry_tolerance, "--expiry-tolerance")
+        int_at_least(self.concurrency, 2, "--concurrency", MAX_CONCURRENCY)
+        if self.max_rps is not None:
+            positive_finite(self.max_rps, "--max-rps")
+        non_negative(self.rate_limit_budget, "--rate-limit-budget")
         if not RUN_ID_RE.match(str(self.run_id)):
             raise SettingsError(f"run-id {self.run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
-        if self.generated_examples < 0:
-            raise SettingsError("generated-examples must be >= 0")
+        int_at_least(self.generated_examples, 0, "--generated-examples")
         areas = [*catalogue()["areas"], *SELECTABLE_GROUPS]
         bad = [a for a in self.only if a not in areas]
         if bad:
             raise SettingsError(f"unknown area(s) {', '.join(bad)}; areas are: {', '.join(areas)}")
-        return self
+        if self.report_dir is not None:
+            self.report_dir = writable_dir(self.report_dir)
+
+    def _check_files(self) -> None:
+        """Read the inventory and the expected-failures file now, as the run will: a
+        garbage file is the user's mistake, found before the first request (not 78
+        errors blamed on the server, nor a traceback after the whole run)."""
+        from .target.inventory import Inventory  # target/ imports this module
+        from .verdict import load_expected_failures
+
+        for what, path in (("inventory", self.inventory), ("expected-failures", self.expected_failures)):
+            if path is not None and not Path(path).is_file():
+                raise SettingsError(f"{what} file {str(path)!r} does not exist")
+        if self.inventory is not None:
+            Inventory.load(self.inventory)
+        if self.expected_failures is not None:
+            load_expected_failures(self.expected_failures)
 
     @property
     def bundled(self) -> bool:

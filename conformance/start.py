@@ -1,8 +1,8 @@
 """Starting a run: the server under test, reached and recorded before the first scenario.
 
 Without a target the run starts the bundled reference server (its database
-is temporary). Either way the target must answer /health before anything
-else is sent; what it runs is taken from the settings or its Server header;
+is temporary). Either way the target must answer /health, and accept the
+management token (core/preflight.py), before anything else is sent; what it runs is taken from the settings or its Server header;
 against a real target the run ledger is opened first, so that whatever the
 run creates from then on can be undone even if the run is killed.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from leasecheck import __version__
 from leasecheck.core.ledger import Ledger, LedgerError, state_dir
+from leasecheck.core.preflight import TokenRefused, require_management_token
 from leasecheck.core.probe import TargetUnreachable, probe
 from leasecheck.core.server_process import ReferenceServer
 
@@ -37,7 +38,9 @@ def start_target(st: RunState) -> Target:
     assert base is not None  # a target, or the bundled server's URL once started
     try:
         health = probe(base, timeout=min(s.request_timeout, 5.0))
-    except TargetUnreachable as exc:
+        if not s.bundled and token:  # before anything is provisioned (the CLI asked already)
+            require_management_token(base, token, timeout=s.request_timeout)
+    except (TargetUnreachable, TokenRefused) as exc:
         raise StartFailed(str(exc)) from None
     st.server_header = health.header("server") or None
     st.server_version = server_version(s.server_version, st.server_header)

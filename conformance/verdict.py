@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from leasecheck.core.inputs import parse_problem
 from leasecheck.specs import requirements
 
 from .expect import Record
@@ -126,29 +127,50 @@ class ExpectedFailure:
 
 
 def load_expected_failures(path: Path) -> list[ExpectedFailure]:
+    """The file as documented (a YAML list of {id, reason, expires?}, or a mapping with
+    that list under `expected_failures`); anything else is a `SettingsError` naming the
+    entry. Unknown fields are refused: `expire:` for `expires:` would excuse a failure forever."""
     from .settings import SettingsError
 
+    where = f"expected-failures file {str(path)!r}"
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise SettingsError(f"expected-failures file {str(path)!r} is not valid YAML: {exc}") from None
+        raise SettingsError(f"{where} is not valid YAML: {parse_problem(exc)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{where} cannot be read: {exc}") from None
     if isinstance(raw, dict):
-        raw = raw.get("expected_failures", [])
+        if set(raw) != {"expected_failures"}:
+            raise SettingsError(f"{where} must be a list of {{id, reason, expires?}} (or expected_failures: [...])")
+        raw = raw["expected_failures"]
+    raw = [] if raw is None else raw
     if not isinstance(raw, list):
-        raise SettingsError(f"expected-failures file {str(path)!r} must be a list of {{id, reason}}")
+        raise SettingsError(f"{where} must be a list of {{id, reason, expires?}}")
     known = requirements()
-    out = []
-    for e in raw:
-        if not isinstance(e, dict) or not isinstance(e.get("id"), str) or not isinstance(e.get("reason"), str):
-            raise SettingsError(f"expected-failures file {str(path)!r}: every entry needs id and reason")
+    out: list[ExpectedFailure] = []
+    for i, e in enumerate(raw, 1):
+        entry = f"{where}: entry {i}"
+        if not isinstance(e, dict):
+            raise SettingsError(f"{entry} must be a mapping {{id, reason, expires?}}")
+        unknown = sorted(set(map(str, e)) - {"id", "reason", "expires"})
+        if unknown:
+            raise SettingsError(f"{entry}: unknown field(s) {', '.join(unknown)}; the fields are id, reason, expires")
+        if not isinstance(e.get("id"), str):
+            raise SettingsError(f"{entry} has no id (a requirement id such as CAP-02)")
+        if not isinstance(e.get("reason"), str) or not e["reason"].strip():
+            raise SettingsError(f"{entry} ({e['id']}) has no reason")
         if e["id"] not in known:
-            raise SettingsError(f"expected-failures file {str(path)!r}: unknown requirement {e['id']!r}")
+            raise SettingsError(f"{entry}: unknown requirement {e['id']!r} (see specs/requirements.yaml)")
+        if any(x.id == e["id"] for x in out):
+            raise SettingsError(f"{entry}: {e['id']} is listed twice")
         exp = e.get("expires")
         if isinstance(exp, str):
             try:
                 exp = date.fromisoformat(exp)
             except ValueError:
-                raise SettingsError(f"expected-failures entry {e['id']}: expires {exp!r} is not YYYY-MM-DD") from None
+                exp = None
+        if e.get("expires") is not None and not (isinstance(exp, date) and not isinstance(exp, datetime)):
+            raise SettingsError(f"{entry} ({e['id']}): expires {e['expires']!r} is not a date YYYY-MM-DD")
         out.append(ExpectedFailure(e["id"], e["reason"], exp))
     return out
 

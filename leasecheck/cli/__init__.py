@@ -64,7 +64,7 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    guarded(lambda: cli.main(args=argv, prog_name="leasecheck", standalone_mode=True))
+    guarded(lambda: cli.main(args=argv, prog_name="leasecheck", standalone_mode=False))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ import click
 from leasecheck.cli.errors import UsageFailure
 from leasecheck.core import ledger as ledgers
 from leasecheck.core.cleanup import check_in, cleanup_http, revoke
+from leasecheck.core.inputs import positive_finite, target_url
 from leasecheck.core.ledger import LedgerError
 from leasecheck.core.redact import register_secret
 
@@ -56,8 +57,11 @@ def cleanup(
         raise SystemExit(0)
     if not run_id:
         raise UsageFailure("cleanup needs --run-id ID (or --list)")
-    if max_rps is not None and not max_rps > 0:
-        raise UsageFailure(f"--max-rps must be > 0, got {max_rps}")
+    if max_rps is not None:
+        positive_finite(max_rps, "--max-rps")
+    positive_finite(request_timeout, "--request-timeout")
+    if target is not None:
+        target = target_url(target)
     try:
         path = ledgers.ledger_path(directory, run_id)
         if not path.is_file() and missing_ok:
@@ -71,9 +75,9 @@ def cleanup(
         ledger = ledgers.open_existing(path)
     except LedgerError as exc:
         raise UsageFailure(str(exc)) from None
-    base = (target or state.target or "").rstrip("/")
-    if not base.startswith(("http://", "https://")):
+    if not (target or state.target):
         raise UsageFailure(f"ledger {path} records no target; give --target URL")
+    base = target or target_url(str(state.target), what=f"the target recorded in {path}")
     register_secret(management_token)
     for lic in state.licenses.values():
         register_secret(lic.license_key)

@@ -21,9 +21,10 @@ from leasecheck.conformance.session import run_pytest
 from leasecheck.conformance.settings import Settings, SettingsError
 from leasecheck.core import interrupts
 from leasecheck.core.client import Http, System
+from leasecheck.core.inputs import writable_dir
 from leasecheck.core.ledger import LedgerError, private_dir, state_dir
+from leasecheck.core.preflight import TokenRefused, check_management_token, require_management_token
 from leasecheck.core.probe import TargetUnreachable, probe
-from leasecheck.core.redact import register_secret
 from leasecheck.core.timeutil import ServerClock
 
 
@@ -97,7 +98,7 @@ def conformance(
     except SettingsError as exc:
         _fail(str(exc))
     if settings.report_dir is None:
-        settings.report_dir = default_report_dir()
+        settings.report_dir = writable_dir(default_report_dir())
     key = None
     try:
         if baseline is not None:
@@ -108,10 +109,7 @@ def conformance(
         _fail(str(exc))
     if settings.target:
         _prepare_state_dir(settings)
-        try:
-            probe(settings.target, timeout=min(settings.request_timeout, 5.0))
-        except TargetUnreachable as exc:
-            _fail(str(exc))
+        preflight(settings)
     with interrupts.installed():  # Ctrl-C and SIGTERM: finish the request in flight, then clean up
         code = run_pytest(settings, keyword=keyword, verbose=verbose)
     report_dir = Path(settings.report_dir)
@@ -132,6 +130,17 @@ def conformance(
         click.echo(render_text(d), nl=False)
         code = code or d.exit_code()  # a failed run stays 1; a passed one may lose coverage (4)
     raise SystemExit(code)
+
+
+def preflight(settings: Settings) -> None:
+    """Before the first scenario: the target answers, and takes the management token."""
+    assert settings.target is not None
+    try:
+        probe(settings.target, timeout=min(settings.request_timeout, 5.0))
+        if settings.management_token:
+            require_management_token(settings.target, settings.management_token, timeout=settings.request_timeout)
+    except (TargetUnreachable, TokenRefused) as exc:
+        _fail(str(exc))
 
 
 def _prepare_state_dir(settings: Settings) -> None:
@@ -158,10 +167,11 @@ def doctor(config: Path | None, **flags: Any) -> None:
         _fail("doctor needs --target URL (or LEASECHECK_TARGET)")
     ok = True
 
-    def line(good: bool, what: str, detail: str) -> None:
+    def line(good: bool | None, what: str, detail: str) -> None:
+        """good None: the target did not say (a warning, not a failure)."""
         nonlocal ok
-        ok = ok and good
-        click.echo(f"{'ok  ' if good else 'FAIL'}  {what:<16} {detail}")
+        ok = ok and good is not False
+        click.echo(f"{ {True: 'ok  ', False: 'FAIL', None: 'warn'}[good] }  {what:<16} {detail}")
 
     try:
         health = probe(settings.target, timeout=5.0)
@@ -191,20 +201,8 @@ def doctor(config: Path | None, **flags: Any) -> None:
             f"{len(data)} published, {len(active)} active Ed25519" if keys.status == 200 else keys.describe(),
         )
         if settings.management_token:
-            register_secret(settings.management_token)
-            # An invalid create is refused after authentication: 400/422 means the token
-            # was accepted, 401/403 that it was not. Nothing is created.
-            ex = http.request(
-                "POST",
-                "/api/v1/products",
-                json_body={},
-                headers={"Authorization": f"Bearer {settings.management_token}"},
-            )
-            line(
-                ex.status in (400, 422),
-                "management token",
-                "accepted" if ex.status in (400, 422) else f"refused ({ex.describe()})",
-            )
+            token = check_management_token(http, settings.management_token)  # core/preflight.py
+            line(token.accepted, "management token", token.detail)
         elif settings.inventory:
             from leasecheck.cli.plan import inventory_lines
 

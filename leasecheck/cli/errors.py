@@ -1,7 +1,7 @@
 """How the CLI ends: exit 2 for a user's mistake, exit 3 for our own bug.
 
 Every command runs under `guarded`: a `UsageError` (or click's own usage
-errors) is one line and exit 2; any other exception is an internal error: one
+errors, such as a value of the wrong type) is one line and exit 2; any other exception is an internal error: one
 line naming a log file that holds the traceback, and exit 3. No traceback
 ever reaches the terminal, and a CI job can tell the three apart.
 """
@@ -41,10 +41,29 @@ def internal_error_log(exc: BaseException) -> Path:
     return Path(name)
 
 
-def guarded(run: Callable[[], None]) -> None:
-    """Run a CLI entry point; map a user's mistake to exit 2 and our bugs to exit 3."""
+def usage_line(exc: click.UsageError) -> str:
+    """click's usage error (an unknown option, a value of the wrong type) as one line."""
+    ctx = exc.ctx
+    hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    return f"leasecheck: error: {exc.format_message()}{hint}"
+
+
+def guarded(run: Callable[[], object]) -> None:
+    """Run a CLI entry point; map a user's mistake to exit 2 and our bugs to exit 3.
+
+    `run` calls click with `standalone_mode=False`, so that click's own usage
+    errors reach this function and are shown as one line like every other."""
     try:
-        run()
+        code = run()
+    except click.UsageError as exc:
+        click.echo(usage_line(exc), err=True)
+        raise SystemExit(exc.exit_code) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except click.Abort:
+        click.echo("leasecheck: aborted", err=True)
+        raise SystemExit(1) from None
     except UsageError as exc:
         click.echo(f"leasecheck: error: {exc}", err=True)
         raise SystemExit(exc.exit_code) from None
@@ -56,3 +75,4 @@ def guarded(run: Callable[[], None]) -> None:
             f"leasecheck: internal error: {type(exc).__name__}: {redact(str(exc))[:300]} (details: {log})", err=True
         )
         raise SystemExit(INTERNAL_ERROR) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from leasecheck.core.inputs import int_at_least, writable_dir
+
 from .errors import UsageFailure
 
 
@@ -38,6 +40,12 @@ def gallery(jobs: int, report_dir: Path, names: tuple[str, ...], update_readme: 
     Exit 0 when every fault is caught and every variant passes, 1 otherwise."""
     from leasecheck.gallery import matrix, score
 
+    int_at_least(jobs, 1, "--jobs")
+    writable_dir(report_dir)
+    if update_readme is not None and not (
+        update_readme.is_file() and score.README_BEGIN in update_readme.read_text(encoding="utf-8")
+    ):
+        raise UsageFailure(f"--update-readme {str(update_readme)!r} is not a file with a generated block")
     cases = matrix.all_cases()
     if names:
         unknown = sorted(set(names) - {c.name for c in cases})

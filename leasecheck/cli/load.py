@@ -10,6 +10,7 @@ module names no profile.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import sys
@@ -17,17 +18,25 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlparse
 
 import click
 
 from leasecheck.cli.errors import UsageFailure
 from leasecheck.cli.load_roles import Roles, check_roles, role_options
+from leasecheck.core.inputs import int_at_least, positive_finite, target_url, writable_dir
+from leasecheck.core.preflight import require_management_token
 from leasecheck.load import profiles
 from leasecheck.load.analysis.slo import Slo, SloError, parse_all
 from leasecheck.load.config import RUN_RECORD
 from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.verdict.judge import EXIT_INVALID, Judgement
+
+#: Processes beyond a few per core add no load, only contention; --processes 100000
+#: used to fork until the machine stalled.
+MAX_PROCESSES = 4 * (os.cpu_count() or 1)
+#: Users are greenlets holding a connection and a history each: past this, the
+#: generator (not the server) is what the run measures, and memory runs out first.
+MAX_USERS = 100_000
 
 _SPAN = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
@@ -87,20 +96,19 @@ def _params(profile: Profile, pairs: tuple[str, ...], rate: float | None) -> dic
         if profile.rate_param is None:
             names = ", ".join(p.name for p in _open_loop())
             _fail(f"--rate applies to the open-loop profiles ({names}), not {profile.name}")
-        if rate <= 0:
-            _fail("--rate must be more than 0")
+        positive_finite(rate, "--rate")
         raw.setdefault(profile.rate_param, str(rate))
     return profile.knobs(raw)
 
 
-def _target(target: str | None, token: str | None) -> None:
+def _target(target: str | None, token: str | None) -> str | None:
+    """The target URL checked as every command checks it (core/inputs.py), with a token."""
     if target is None:
-        return
-    u = urlparse(target)
-    if u.scheme not in ("http", "https") or not u.hostname:
-        _fail(f"--target {target!r} is not an http(s) URL")
+        return None
+    target = target_url(target)
     if not token:
         _fail("a target needs --management-token (or LEASECHECK_MANAGEMENT_TOKEN) to provision licenses")
+    return target
 
 
 def _command_line(profile_name: str) -> str:
@@ -239,17 +247,17 @@ def load(
     except SloError as exc:
         _fail(str(exc))
     command = _command_line(profile_name)
-    report_dir = report_dir or _default_report_dir(profile.name)
+    report_dir = writable_dir(report_dir or _default_report_dir(profile.name))
     if judge_dir is not None:
         if not (judge_dir / RUN_RECORD).is_file():
             _fail(f"--judge {str(judge_dir)!r}: no {RUN_RECORD} there (expected a leasecheck shard dir)")
         from leasecheck.load.runner import judge_only
 
         _finish(judge_only(judge_dir, slos, report_dir, command), report_dir)
-    _target(target, management_token)
-    minute = minute_seconds if minute_seconds is not None else (60.0 if target else 1.0)
-    if not minute > 0:
-        _fail("--minute-seconds must be more than 0")
+    target = _target(target, management_token)
+    minute = positive_finite(
+        minute_seconds if minute_seconds is not None else (60.0 if target else 1.0), "--minute-seconds"
+    )
     n_users = users if users is not None else profile.default_users
     if n_users < 1:
         _fail("--users must be at least 1")
@@ -257,15 +265,20 @@ def load(
         _fail("--processes must be 0 or more")
     if server_workers < 1:
         _fail("--server-workers must be at least 1")
+    int_at_least(n_users, 1, "--users", MAX_USERS)
+    int_at_least(processes, 0, "--processes", MAX_PROCESSES)
+    int_at_least(server_workers, 1, "--server-workers", MAX_PROCESSES)
     duration = parse_span(duration_text) if duration_text else profile.default_duration
     knobs = _params(profile, params, rate)
     profile.validate(knobs, duration=duration, minute_seconds=minute)
+    if target and management_token:  # before any provisioning (core/preflight.py)
+        require_management_token(target, management_token, timeout=10.0)
 
     from leasecheck.load.runner import LoadFailure, LoadSettings, run
 
     settings = LoadSettings(
         profile=profile,
-        target=target.rstrip("/") if target else None,
+        target=target,
         management_token=management_token,
         minute_seconds=minute,
         users=n_users,

@@ -8,6 +8,8 @@ from click.testing import CliRunner
 
 from leasecheck.cli.cleanup import cleanup
 
+from .conftest import leasecheck
+
 
 def test_list_with_nothing_pending_says_so(tmp_path: Path):
     result = CliRunner().invoke(cleanup, ["--list", "--state-dir", str(tmp_path / "state")])
@@ -18,3 +20,10 @@ def test_list_with_nothing_pending_says_so(tmp_path: Path):
 def test_no_run_id_is_a_usage_error(tmp_path: Path):
     result = CliRunner().invoke(cleanup, ["--state-dir", str(tmp_path)])
     assert result.exit_code == 2 and "--run-id" in result.output
+
+
+def test_cleanup_checks_its_target_and_timeout_like_the_other_commands(tmp_path: Path):
+    ran = leasecheck("cleanup", "--run-id", "r1", "--state-dir", str(tmp_path), "--target", "http://256.1.1.1:80")
+    assert ran.code == 2 and "'256.1.1.1' is not a valid IPv4 address" in ran.one_error_line()
+    ran = leasecheck("cleanup", "--run-id", "r1", "--state-dir", str(tmp_path), "--request-timeout", "inf")
+    assert ran.code == 2 and "--request-timeout must be a finite number greater than 0" in ran.one_error_line()

@@ -85,9 +85,9 @@ def test_unreachable_target_exits_2_quickly():
 @pytest.mark.parametrize(
     "args,needle",
     [
-        (["--target", "ftp://example"], "not an http(s) URL"),
+        (["--target", "ftp://example"], "scheme 'ftp' is not supported"),
         (["--target", "http://127.0.0.1:8000"], "needs --management-token"),
-        (["--minute-seconds", "-1"], "minute-seconds must be > 0"),
+        (["--minute-seconds", "-1"], "--minute-seconds must be a finite number greater than 0"),
         (["--only", "nonsense"], "unknown area"),
         (["--inventory", "/nonexistent.json", "--target", "http://127.0.0.1:9"], "does not exist"),
     ],

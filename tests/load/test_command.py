@@ -24,7 +24,7 @@ from leasecheck.load.profiles import discover, get
         (["churn", "--param", "rate=fast"], "not a valid float"),
         (["seat-race", "--rate", "5"], "--rate applies to the open-loop profiles"),
         (["thundering-herd", "--duration", "2s"], "thundering-herd needs --duration of at least"),
-        (["churn", "--target", "ftp://x"], "is not an http(s) URL"),
+        (["churn", "--target", "ftp://x"], "scheme 'ftp' is not supported"),
         (["churn", "--target", "http://127.0.0.1:9"], "needs --management-token"),
         (["churn", "--processes", "-1"], "--processes must be 0 or more"),
         (["churn", "--judge", "/nonexistent/dir"], "no run.json there"),

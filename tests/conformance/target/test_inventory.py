@@ -35,7 +35,11 @@ def test_json_list_json_object_and_toml_read_alike(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "text,needle",
-    [("[{", "cannot be parsed"), ('{"licenses": 3}', "must be a list"), ('[{"name": "no key"}]', "license_key")],
+    [
+        ("[{", "is not valid JSON or YAML"),
+        ('{"licenses": 3}', "must be a list"),
+        ('[{"name": "no key"}]', "license_key"),
+    ],
 )
 def test_an_unusable_inventory_is_a_settings_error(tmp_path: Path, text: str, needle: str) -> None:
     path = tmp_path / "inv.json"

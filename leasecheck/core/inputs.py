@@ -1,0 +1,142 @@
+"""The checks of the settings several commands share: one home, one wording.
+
+`conformance`, `doctor`, `load` and `cleanup` all take a target URL, numbers of
+seconds and a report directory. A mistake in any of them is the user's, so
+each check here raises `BadInput` (a core `UsageError`: one line, exit 2)
+before the first request, instead of letting httpx, a sleep or a `mkdir`
+fail later with a traceback or, worse, a run of failures blamed on the server.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import re
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+from leasecheck.core.errors import UsageError
+
+
+class BadInput(UsageError, ValueError):
+    """A setting is unusable; the message is the one-line reason."""
+
+
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+_DOTTED_NUMBERS = re.compile(r"^[0-9.]+$")
+
+
+def target_url(text: str, what: str = "--target") -> str:
+    """The base URL of a lease server, without a trailing slash; `BadInput` says what is wrong.
+
+    The URL must be one httpx (the conformance client) and locust can connect to:
+    http or https, a host that is a valid IP address or DNS name, a port in 1..65535,
+    no credentials (they would be printed in reports) and no query or fragment."""
+    shown = repr(text)
+    try:
+        u = urlsplit(text.strip())
+    except ValueError as exc:  # e.g. a bracketed host that is no IPv6 address
+        raise BadInput(f"{what} {shown} is not a valid URL: {exc}") from None
+    if "://" not in text:
+        raise BadInput(f"{what} {shown} has no scheme; write it as http://HOST:PORT or https://HOST")
+    if u.scheme.lower() not in ("http", "https"):
+        raise BadInput(f"{what} {shown}: scheme {u.scheme!r} is not supported; use http:// or https://")
+    if u.username is not None or u.password is not None:
+        raise BadInput(f"{what} {shown} holds credentials; give the token with --management-token instead")
+    if u.query or u.fragment or text.strip().endswith(("?", "#")):
+        raise BadInput(f"{what} {shown}: a base URL takes no query or fragment")
+    host = u.hostname or ""
+    if not host:
+        raise BadInput(f"{what} {shown} names no host")
+    try:
+        port = u.port
+    except ValueError:
+        raise BadInput(f"{what} {shown}: the port must be a number from 1 to 65535") from None
+    if port == 0:
+        raise BadInput(f"{what} {shown}: the port must be a number from 1 to 65535")
+    problem = _host_problem(host, bracketed="[" in u.netloc)
+    if problem:
+        raise BadInput(f"{what} {shown}: {problem}")
+    import httpx  # the client that will use it has the last word (imported late: keeps --help light)
+
+    try:
+        httpx.URL(text.strip())
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        raise BadInput(f"{what} {shown} is not a valid URL: {exc}") from None
+    return text.strip().rstrip("/")
+
+
+def _host_problem(host: str, *, bracketed: bool) -> str | None:
+    if bracketed:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return f"{host!r} is not a valid IPv6 address"
+        return None
+    if _DOTTED_NUMBERS.match(host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return f"{host!r} is not a valid IPv4 address (four numbers 0-255)"
+        return None
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return f"{host!r} is not a valid host name"
+    labels = ascii_host.rstrip(".").split(".")
+    if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
+        return f"{host!r} is not a valid host name (letters, digits and '-', dot-separated labels)"
+    return None
+
+
+def positive_finite(value: float, what: str) -> float:
+    """A finite number > 0 (`inf` would make a run wait forever, `nan` compares false to everything)."""
+    if not (math.isfinite(value) and value > 0):
+        raise BadInput(f"{what} must be a finite number greater than 0, not {value:g}")
+    return value
+
+
+def non_negative(value: float, what: str) -> float:
+    """A finite number >= 0."""
+    if not (math.isfinite(value) and value >= 0):
+        raise BadInput(f"{what} must be a finite number of 0 or more, not {value:g}")
+    return value
+
+
+def int_at_least(value: int, least: int, what: str, most: int | None = None) -> int:
+    """An integer in least..most."""
+    if value < least or (most is not None and value > most):
+        bound = f"from {least} to {most}" if most is not None else f"at least {least}"
+        raise BadInput(f"{what} must be {bound}, not {value}")
+    return value
+
+
+def writable_dir(path: Path, what: str = "--report-dir") -> Path:
+    """The directory, created if missing and shown to take a file; else `BadInput` naming why.
+
+    Found before the run, not after it: a report dir that cannot be written
+    used to end a whole run in a traceback with no report at all."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise BadInput(f"{what} {str(path)!r} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".leasecheck-write-check-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise BadInput(f"{what} {str(path)!r} cannot be written: {exc.strerror or exc}") from None
+    return path
+
+
+def parse_problem(exc: Exception) -> str:
+    """A parser's complaint in one line, without the quoted text of the file (which
+    may be a line holding a license key): what, and where."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"{exc.problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(exc).split())

@@ -1,0 +1,44 @@
+"""`leasecheck load`: the flags it shares with conformance are checked by the same code
+(core/inputs.py, core/preflight.py), so they are refused with the same line, exit 2,
+before locust starts or anything is provisioned."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import SHARED_MISTAKES, TOKEN, leasecheck
+
+
+@pytest.mark.parametrize("arg", [*SHARED_MISTAKES, "--report-dir=/proc/nope"])
+def test_load_refuses_what_conformance_refuses_with_the_same_line(silent_target, arg):
+    ran = leasecheck("load", "seat-race", "--target", silent_target, "--management-token", TOKEN, arg)
+    line = ran.one_error_line()
+    says = SHARED_MISTAKES.get(arg, "--report-dir '/proc/nope' cannot be written")
+    assert ran.code == 2 and says in line, line
+
+
+def test_load_rate_must_be_finite(tmp_path):
+    ran = leasecheck("load", "churn", "--rate", "nan", "--report-dir", str(tmp_path))
+    assert ran.code == 2 and "--rate must be a finite number greater than 0" in ran.one_error_line()
+
+
+def test_a_wrong_management_token_is_exit_2_before_provisioning(server, tmp_path):
+    wrong = TOKEN[::-1]
+    ran = leasecheck(
+        "load", "seat-race", "--target", server.base_url, "--duration", "2s", "--report-dir", str(tmp_path),
+        env={"LEASECHECK_MANAGEMENT_TOKEN": wrong},
+    )  # fmt: skip
+    line = ran.one_error_line()
+    assert ran.code == 2 and "management token was refused" in line, line
+    assert "provisioning" not in ran.output  # refused in the preflight, not by a failed create
+    assert wrong not in ran.output and TOKEN not in ran.output
+
+
+@pytest.mark.parametrize(
+    "arg,says",
+    [("--processes=100000", "--processes must be from 0 to"), ("--users=100000000", "--users must be from 1")],
+)
+def test_load_sizes_beyond_the_machine_are_refused_before_anything_starts(tmp_path, arg, says):
+    """--processes 100000 used to fork locust workers until the machine stalled."""
+    ran = leasecheck("load", "seat-race", arg, "--report-dir", str(tmp_path))
+    assert ran.code == 2 and says in ran.one_error_line()
