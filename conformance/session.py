@@ -9,6 +9,9 @@ the environment (`LEASECHECK_*`) and `LEASECHECK_CONFIG`.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,6 +41,29 @@ def provided_settings(config: pytest.Config) -> Settings | None:
     return None
 
 
+@contextmanager
+def no_plugin_autoload() -> Iterator[None]:
+    """Load only the plugins the run names, not every installed `pytest11` entry point.
+
+    The scenarios need none of them (locust, xdist, timeout, anyio, hypothesis,
+    schemathesis's pytest plugin: the generated area drives schemathesis's
+    engine itself). Loading them cost about a third of a run's CPU: pytest
+    rewrites the asserts of every module of a plugin's distribution, the whole
+    of schemathesis and hypothesis, and without a writable bytecode cache
+    (PYTHONDONTWRITEBYTECODE) it does so again on every run.
+    """
+    name = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+    before = os.environ.get(name)
+    os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
 def run_pytest(
     settings: Settings, *, keyword: str | None = None, verbose: bool = False, extra: list[str] | None = None
 ) -> int:
@@ -61,5 +87,6 @@ def run_pytest(
     if keyword:
         args += ["-k", keyword]
     args += extra or []
-    code = int(pytest.main(args, plugins=[ProvidedSettings(settings)]))
+    with no_plugin_autoload():
+        code = int(pytest.main(args, plugins=[ProvidedSettings(settings)]))
     return code if code in (0, 1) else 2
