@@ -35,8 +35,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
+from bench_license import bench_license  # beside this script
 
-from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, Http, Management, hardware_binding
+from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, hardware_binding
 from leasecheck.core.server_process import ReferenceServer
 
 TRIVIAL_APP = """
@@ -92,7 +93,7 @@ class Conn:
 
     def __init__(self, url: str, key: str) -> None:
         parts = urlsplit(url)
-        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
         self.auth = f"License {key}"
 
     def post(self, path: str, body: dict[str, object], idempotent: bool = False) -> tuple[int, dict]:
@@ -183,17 +184,7 @@ def main() -> None:
         assert srv.base_url is not None and srv.pid is not None
         trivial, turl = start_trivial(Path(tmp))
         try:
-            mgmt = Management(Http(srv.base_url), srv.management_token)
-            prod = mgmt.create_product("bench", f"bench-{time.time_ns()}")
-            pol = mgmt.create_policy(
-                prod["id"],
-                name="b",
-                code="b",
-                license_type="subscription",
-                max_floating_users=args.clients * 2,
-                floating_timeout_minutes=10,
-            )
-            _, key = mgmt.create_license(prod["id"], pol["id"])
+            key = bench_license(srv, seats=args.clients * 2)
             measure("trivial", turl, key, trivial.pid, args.clients, 1.0)  # warm-up
             measure("cycle", srv.base_url, key, srv.pid, args.clients, 1.0)
             t = measure("trivial", turl, key, trivial.pid, args.clients, args.seconds)

@@ -40,8 +40,8 @@ import time
 from pathlib import Path
 
 import psutil
+from bench_license import bench_license  # beside this script
 
-from leasecheck.core.client import Http, Management
 from leasecheck.core.server_process import ReferenceServer
 
 #: Seconds of start-up (imports, provisioning, spawning) left out of the measured window.
@@ -150,17 +150,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="leasecheck-bench-") as tmp, ReferenceServer(minute_seconds=1.0) as srv:
         assert srv.base_url is not None
         root = Path(tmp)
-        mgmt = Management(Http(srv.base_url), srv.management_token)
-        prod = mgmt.create_product("bench", f"bench-{time.time_ns()}")
-        pol = mgmt.create_policy(
-            prod["id"],
-            name="b",
-            code="b",
-            license_type="subscription",
-            max_floating_users=args.users * 2,
-            floating_timeout_minutes=10,
-        )
-        _, key = mgmt.create_license(prod["id"], pol["id"])
+        key = bench_license(srv, seats=args.users * 2)
         plain_file = root / "plain_locustfile.py"
         plain_file.write_text(PLAIN_LOCUSTFILE, encoding="utf-8")
         (root / "plain").mkdir()
