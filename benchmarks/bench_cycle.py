@@ -1,9 +1,16 @@
-"""Benchmark: checkout → heartbeat → checkin cycles per second on the reference
-server, against a trivial signed endpoint on the same stack, in one run.
+"""Benchmark: checkout → heartbeat → checkin cycles on the reference server,
+against a trivial signed endpoint on the same stack, in one run.
 
 The ratio is what to read (absolute numbers move with the machine): it says
-how much the lease logic, SQLite and idempotency cost over the bare
-starlette + uvicorn + Ed25519 signing path.
+how much the lease logic, SQLite (with its fsync per commit: durability stays)
+and idempotency cost over the bare starlette + uvicorn + Ed25519 signing path.
+
+The load comes from a generator process of its own (this script re-run with
+`--generate`: plain `http.client` keep-alive connections in threads, the same
+code for both targets), so the generator never shares an interpreter with
+the server it measures. Besides requests per second it prints the server's
+CPU per request (its process tree's user+sys), the figure to trust when
+other work shares the machine.
 
     python benchmarks/bench_cycle.py [--seconds 10] [--clients 8]
 
@@ -13,18 +20,24 @@ Not a test: it prints numbers and never fails on speed.
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import platform
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import httpx
+import psutil
+from bench_license import bench_license  # beside this script
 
-from leasecheck.core.client import Http, LeaseClient, Management, hardware_binding
+from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, hardware_binding
 from leasecheck.core.server_process import ReferenceServer
 
 TRIVIAL_APP = """
@@ -47,51 +60,77 @@ app = Starlette(routes=[Route("/signed", echo, methods=["POST"])])
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def start_trivial(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     (tmp / "trivial_app.py").write_text(TRIVIAL_APP)
     port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "trivial_app:app", "--host", "127.0.0.1", "--port", str(port)]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "trivial_app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        [*cmd, "--log-level", "warning", "--no-access-log"],
         cwd=tmp,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 20
-    while time.time() < deadline:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
         try:
-            httpx.post(url + "/signed", content=b"{}", timeout=1)
-            return proc, url
-        except httpx.HTTPError:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
             time.sleep(0.05)
     proc.kill()
     raise SystemExit("trivial app did not start")
 
 
-def hammer(fn, clients: int, seconds: float) -> tuple[int, float]:
-    """Run fn(i) in `clients` threads for `seconds`; count completed calls."""
-    stop = time.time() + seconds
+# ---------------------------------------------------------------- the generator process
+
+
+class Conn:
+    """One keep-alive connection; `post` answers (status, parsed JSON body)."""
+
+    def __init__(self, url: str, key: str) -> None:
+        parts = urlsplit(url)
+        self.conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+        self.auth = f"License {key}"
+
+    def post(self, path: str, body: dict[str, object], idempotent: bool = False) -> tuple[int, dict]:
+        headers = {"Content-Type": "application/json", "Authorization": self.auth}
+        if idempotent:
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        self.conn.request("POST", path, json.dumps(body), headers)
+        resp = self.conn.getresponse()
+        return resp.status, json.loads(resp.read())
+
+
+def generate(mode: str, url: str, key: str, clients: int, seconds: float) -> None:
+    """Run `clients` threads for `seconds`; print {"requests", "errors", "seconds"} as JSON."""
+    stop = time.monotonic() + seconds
     counts = [0] * clients
+    errors: list[str] = []
+
+    def cycle(c: Conn) -> int:
+        status, doc = c.post(CHECKOUT, hardware_binding(), idempotent=True)
+        if status != 200:
+            errors.append(f"checkout {status}: {doc.get('error')}")
+            return 1
+        token = {"lease_token": doc["data"]["lease_token"]}
+        c.post(HEARTBEAT, token)
+        c.post(CHECKIN, token, idempotent=True)
+        return 3
+
+    def trivial(c: Conn) -> int:
+        c.post("/signed", {"lease_token": "x"})
+        return 1
+
+    step = cycle if mode == "cycle" else trivial
 
     def loop(i: int) -> None:
-        while time.time() < stop:
-            fn(i)
-            counts[i] += 1
+        c = Conn(url, key)
+        while time.monotonic() < stop:
+            counts[i] += step(c)
 
     threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
     t0 = time.perf_counter()
@@ -99,68 +138,75 @@ def hammer(fn, clients: int, seconds: float) -> tuple[int, float]:
         t.start()
     for t in threads:
         t.join()
-    return sum(counts), time.perf_counter() - t0
+    print(json.dumps({"requests": sum(counts), "errors": errors[:3], "seconds": time.perf_counter() - t0}))
+
+
+# ---------------------------------------------------------------- the measuring process
+
+
+def tree_cpu(pid: int) -> float:
+    """User+sys CPU seconds of a process and its children (uvicorn workers)."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for p in [root, *root.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def measure(mode: str, url: str, key: str, server_pid: int, clients: int, seconds: float) -> dict:
+    """One generator run against one server: requests/s and the server's CPU per request."""
+    cpu0 = tree_cpu(server_pid)
+    gen = [sys.executable, __file__, "--generate", mode, url, key, str(clients), str(seconds)]
+    out = subprocess.run(gen, capture_output=True, text=True, check=True, timeout=seconds + 120)
+    result = json.loads(out.stdout)
+    server_cpu = tree_cpu(server_pid) - cpu0
+    result["rps"] = result["requests"] / result["seconds"]
+    result["cpu_ms_per_request"] = 1000 * server_cpu / max(result["requests"], 1)
+    return result
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--generate", nargs=5, metavar=("MODE", "URL", "KEY", "CLIENTS", "SECONDS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    import tempfile
+    if args.generate:
+        mode, url, key, clients, seconds = args.generate
+        generate(mode, url, key, int(clients), float(seconds))
+        return
 
     with tempfile.TemporaryDirectory() as tmp, ReferenceServer(minute_seconds=60.0) as srv:
+        assert srv.base_url is not None and srv.pid is not None
         trivial, turl = start_trivial(Path(tmp))
         try:
-            http = Http(srv.base_url)
-            mgmt = Management(http, srv.management_token)
-            prod = mgmt.create_product("bench", f"bench-{time.time_ns()}")
-            pol = mgmt.create_policy(
-                prod["id"],
-                name="b",
-                code="b",
-                license_type="subscription",
-                max_floating_users=args.clients * 2,
-                floating_timeout_minutes=10,
-            )
-            _, key = mgmt.create_license(prod["id"], pol["id"])
-            clients = [LeaseClient(Http(srv.base_url), key) for _ in range(args.clients)]
-            errors = []
-
-            def cycle(i: int) -> None:
-                c = clients[i]
-                out = c.checkout(hardware_binding())
-                if out.status != 200:
-                    errors.append(out.describe())
-                    return
-                c.heartbeat(out.lease_token)
-                c.checkin(out.lease_token)
-
-            tclients = [httpx.Client(base_url=turl) for _ in range(args.clients)]
-
-            def trivial_call(i: int) -> None:
-                tclients[i].post(
-                    "/signed", content=b'{"lease_token":"x"}', headers={"Content-Type": "application/json"}
-                )
-
-            hammer(trivial_call, args.clients, 1.0)  # warm-up
-            t_calls, t_secs = hammer(trivial_call, args.clients, args.seconds)
-            c_calls, c_secs = hammer(cycle, args.clients, args.seconds)
+            key = bench_license(srv, seats=args.clients * 2)
+            measure("trivial", turl, key, trivial.pid, args.clients, 1.0)  # warm-up
+            measure("cycle", srv.base_url, key, srv.pid, args.clients, 1.0)
+            t = measure("trivial", turl, key, trivial.pid, args.clients, args.seconds)
+            c = measure("cycle", srv.base_url, key, srv.pid, args.clients, args.seconds)
         finally:
             trivial.terminate()
             trivial.wait(10)
-    trivial_rps = t_calls / t_secs
-    cycles = c_calls / c_secs
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"clients: {args.clients}, {args.seconds:.0f} s each, one uvicorn worker per server")
-    print(f"trivial signed endpoint: {trivial_rps:8.1f} requests/s")
-    print(f"lease cycles:            {cycles:8.1f} cycles/s ({cycles * 3:.1f} requests/s)")
     print(
-        f"ratio: a cycle costs {trivial_rps / cycles:.2f} trivial requests; "
-        f"per request the lease path runs at {cycles * 3 / trivial_rps:.2f}x the trivial rate"
+        f"clients: {args.clients}, {args.seconds:.0f} s each, one uvicorn worker per server, generator in its own process"
     )
-    if errors:
-        print(f"note: {len(errors)} cycles did not get a lease, e.g. {errors[0]}")
+    print(f"trivial signed endpoint: {t['rps']:8.1f} requests/s, server CPU {t['cpu_ms_per_request']:.2f} ms/request")
+    print(
+        f"lease cycles:            {c['rps'] / 3:8.1f} cycles/s ({c['rps']:.1f} requests/s), "
+        f"server CPU {c['cpu_ms_per_request']:.2f} ms/request"
+    )
+    print(
+        f"ratio: per request the lease path runs at {c['rps'] / t['rps']:.2f}x the trivial rate; "
+        f"server CPU per request {c['cpu_ms_per_request'] / t['cpu_ms_per_request']:.2f}x the trivial's"
+    )
+    if c["errors"]:
+        print(f"note: some cycles did not get a lease, e.g. {c['errors'][0]}")
 
 
 if __name__ == "__main__":

@@ -121,6 +121,9 @@ class Api:
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "license" or not credential.strip():
             raise unauthorized("an Authorization: License <license-key> header is required")
+        known = self.runtime.known_license(credential.strip())  # no thread hop for a key seen before
+        if known is not None:
+            return known
         return await run_in_threadpool(self.runtime.authenticate, credential.strip())
 
     def idempotency_key(self, request: Request) -> str:

@@ -31,6 +31,8 @@ from .store import Lease, License, Policy, Store, Tx
 from .validation import binding_identity, policy_features
 
 PRUNE_EVERY_SECONDS = 600.0
+#: Keys remembered by `Runtime.authenticate` before it starts over (a bound on memory).
+KNOWN_KEYS_MAX = 10_000
 
 
 def new_lease_token() -> str:
@@ -61,14 +63,34 @@ class Runtime:
         self.behaviour = settings.behaviour
         self.idempotency = idempotency or Idempotency.from_settings(settings)
         self._next_prune = 0.0
+        self._known_keys: dict[str, License] = {}
 
     # ------------------------------------------------------------------ operations
     def authenticate(self, license_key: str) -> License:
+        """The license a key belongs to, or 401.
+
+        A key once found is remembered: a license is never deleted and its key
+        never changes, so the answer cannot go stale, and the handlers take only
+        the license's id from it (every operation reads the license again inside
+        its own transaction, status included). An unknown key is never
+        remembered: it may belong to a license created a moment later.
+        """
+        digest = key_hash(license_key)
+        lic = self._known_keys.get(digest)
+        if lic is not None:
+            return lic
         with self.store.read() as tx:
-            lic = tx.license_by_key_hash(key_hash(license_key))
+            lic = tx.license_by_key_hash(digest)
         if lic is None:
             raise unauthorized("unknown license key")
+        if len(self._known_keys) >= KNOWN_KEYS_MAX:
+            self._known_keys.clear()
+        self._known_keys[digest] = lic
         return lic
+
+    def known_license(self, license_key: str) -> License | None:
+        """The license of a key `authenticate` has found before, without touching the store."""
+        return self._known_keys.get(key_hash(license_key))
 
     def checkout(self, license_id: str, key: str, body: dict[str, Any]) -> Answer:
         identity = binding_identity(body)

@@ -25,6 +25,7 @@ import psutil
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
+from leasecheck.core.timeutil import is_rfc3339
 from leasecheck.load.config import PROGRESS_FILE, SHARDS_ENV, TARGET_ENV, TOKEN_ENV, LoadConfig, write_run_record
 from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.provision import ProvisioningFailed, build_config
@@ -96,6 +97,11 @@ def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
     # stale, and locust's --run-time timer, armed from it, fired seconds early.
     gevent.get_hub().loop.update_now()
     _state.role = _role(runner)
+    # The history checks every timestamp with the spec's date-time rule, whose
+    # module loads jsonschema on first use (about half a second of CPU). Paid
+    # here, before the first request, it does not stall every greenlet in the
+    # opening burst of a run.
+    is_rfc3339("1970-01-01T00:00:00Z")
     _state.recorder = Recorder(f"{_state.role}-{os.getpid()}", _state.role)
     if _state.role == "worker":
         _state.streamer = Streamer(runner, _state.recorder)

@@ -73,6 +73,22 @@ class Recorder:
     def bucket(self, t: float) -> int:
         return math.floor(t / self.bucket_seconds)
 
+    def _bucket(self, t: float, label: str) -> Bucket:
+        """This label's bucket for second t, made on first use only (a `setdefault`
+        would build, and throw away, a Bucket and its histogram on every request)."""
+        labels = self.buckets.setdefault(self.bucket(t), {})
+        b = labels.get(label)
+        if b is None:
+            b = labels[label] = Bucket()
+        return b
+
+    @staticmethod
+    def _histogram(table: dict[str, HdrHistogram], label: str) -> HdrHistogram:
+        h = table.get(label)
+        if h is None:
+            h = table[label] = new_histogram()
+        return h
+
     def attempt(
         self,
         ex: Exchange,
@@ -92,11 +108,11 @@ class Recorder:
         self.attempt_outcomes.setdefault(label, Counter())[outcome] += 1
         if ex.header("idempotent-replayed") == "true":
             self.replays[label] += 1
-        b = self.buckets.setdefault(self.bucket(ex.received_at), {}).setdefault(label, Bucket())
+        b = self._bucket(ex.received_at, label)
         b.outcomes[outcome] += 1
         if ex.status is not None:
             latency = ex.received_at - (started_at if started_at is not None else ex.sent_at)
-            record_latency(self.latency.setdefault(label, new_histogram()), latency)
+            record_latency(self._histogram(self.latency, label), latency)
             record_latency(b.latency, latency)
         return op
 
@@ -105,11 +121,11 @@ class Recorder:
     ) -> None:
         """One logical operation (its retries included) ended with `outcome` at `t`."""
         self.logical_outcomes.setdefault(label, Counter())[outcome] += 1
-        b = self.buckets.setdefault(self.bucket(time.time() if t is None else t), {}).setdefault(label, Bucket())
+        b = self._bucket(time.time() if t is None else t, label)
         b.logical[outcome] += 1
         self.attempts.setdefault(label, Counter())[attempts] += 1
         if latency is not None and attempts > 1:
-            record_latency(self.retried_latency.setdefault(label, new_histogram()), latency)
+            record_latency(self._histogram(self.retried_latency, label), latency)
 
     def shed(self, label: str, t: float) -> None:
         """An arrival the generator did not send because too many were in flight."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from leasecheck.conformance.session import pytest_args
 from leasecheck.core.server_process import ReferenceServer
 from leasecheck.gallery.process import server as gallery_server
 
@@ -61,3 +62,26 @@ def test_with_an_excused_failure_the_last_line_is_the_passing_verdict(
     # No closing count of tests ("1 failed, 1 passed in 2s") above or below it.
     assert not re.search(r"\b\d+ (passed|failed)\b.* in \d+(\.\d+)?s\b", proc.stdout), proc.stdout
     assert "XFAIL   LIFE-06" in proc.stdout
+
+
+class Seen:
+    """A plugin that notes which plugins the inner pytest registered."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.names = {name for name, _ in config.pluginmanager.list_name_plugin()}
+
+
+def test_installed_plugins_are_not_autoloaded(tmp_path: Path) -> None:
+    """Autoloading them cost about a third of a run's CPU: pytest rewrites the asserts
+    of schemathesis and hypothesis, again on every run without a bytecode cache."""
+    (tmp_path / "test_one.py").write_text("def test_one():\n    pass\n")
+    autoload_off = [a for a in pytest_args() if a == "--disable-plugin-autoload"]
+    assert autoload_off, pytest_args()
+    seen = Seen()
+    code = pytest.main([str(tmp_path), "-q", "-p", "no:cacheprovider", *autoload_off], plugins=[seen])
+    assert code == 0
+    # schemathesis and hypothesis register pytest11 entry points (installed with the suite)
+    assert not {"schemathesis", "hypothesispytest"} & seen.names, seen.names
