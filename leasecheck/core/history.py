@@ -220,12 +220,17 @@ class History:
 
 @dataclass
 class Violation:
-    kind: str  # "seat" | "idempotency"
+    """A violation in the shape load summaries list (`seat_violations`,
+    `idempotency_violations`); the model checker's own, with its witness, is
+    `leasecheck.core.model.Violation` (`as_history_violation` converts)."""
+
+    kind: str  # "seat" | "idempotency" | a model violation kind
     license: str
     message: str
     instant: float | None = None
     capacity: int | None = None
     leases: list[dict[str, Any]] = field(default_factory=list)
+    witness: str | None = None  # the model checker's text timeline
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

@@ -48,7 +48,7 @@ from .builder import HistoryBuilder
 from .check import Verdict, check_history
 from .clock import Clock, Timeline
 from .options import Accepted, Model, RefusalWords
-from .witness import KINDS, REFUSAL, UNSAFE, Violation, WitnessOp
+from .witness import KINDS, REFUSAL, UNSAFE, Violation, WitnessOp, as_history_violation
 
 __all__ = [
     "KINDS",
@@ -63,5 +63,6 @@ __all__ = [
     "Verdict",
     "Violation",
     "WitnessOp",
+    "as_history_violation",
     "check_history",
 ]

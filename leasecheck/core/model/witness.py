@@ -16,12 +16,22 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from leasecheck.core import history
 from leasecheck.core.history import Op
+from leasecheck.core.timeutil import format_rfc3339
 
 INF = math.inf
 
 UNSAFE = "unsafe"  # over-grants and impossible successes
 REFUSAL = "wrongful_refusal"  # seat leaks and lost capacity
+
+#: The older, coarser kinds summaries list violations under (the rest keep their own).
+HISTORY_KINDS = {
+    "over_grant": "seat",
+    "key_reuse_accepted": "idempotency",
+    "replay_mismatch": "idempotency",
+    "replay_refused": "idempotency",
+}
 
 #: violation kind -> direction
 KINDS: dict[str, str] = {
@@ -197,3 +207,29 @@ class Violation:
                 f"  {''.join(bar)}  {what}{lease}  +{w.sent - t0:.3f}→{recv}{exp}  [{w.role}] {w.note}".rstrip()
             )
         return "\n".join(lines)
+
+
+def as_history_violation(v: Violation) -> history.Violation:
+    """`v` in the shape load summaries list: the instant at issue, the leases of
+    its witness (acknowledged = the op's receive) and the witness itself."""
+    return history.Violation(
+        kind=HISTORY_KINDS.get(v.kind, v.kind),
+        license=v.license,
+        message=v.message,
+        instant=v.window[0] if v.window and -INF < v.window[0] < INF else None,
+        capacity=v.capacity,
+        leases=[
+            {
+                "lease": w.lease,
+                "granted_by": w.kind,
+                "acknowledged_at": format_rfc3339(w.received) if w.received < INF else None,
+                "certainly_held_until": None,
+                "idempotency_key": w.idempotency_key,
+                "role": w.role,
+                "note": w.note,
+            }
+            for w in v.ops
+            if w.lease is not None
+        ],
+        witness=v.render(),
+    )
