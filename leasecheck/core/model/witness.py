@@ -72,21 +72,15 @@ class WitnessOp:
     def of(
         cls, index: int, op: Op, role: str, note: str, sent: float, received: float, expires: float | None
     ) -> WitnessOp:
-        return cls(
-            index=index,
-            role=role,
-            note=note,
-            kind=op.kind,
-            status=op.status,
-            lease=op.lease,
-            idempotency_key=op.idempotency_key,
-            sent=sent,
-            received=received,
-            expires=expires,
-            error_code=op.error_code,
-            request_id=op.request_id,
-            worker=op.worker,
-        )
+        return cls(index=index, role=role, note=note, sent=sent, received=received, expires=expires, **_copied(op))
+
+
+#: What a witness op copies from the Op as it is.
+COPIED = ("kind", "status", "lease", "idempotency_key", "error_code", "request_id", "worker")
+
+
+def _copied(op: Op) -> dict[str, Any]:
+    return {f: getattr(op, f) for f in COPIED}
 
 
 def _rel(t: float | None, t0: float) -> float | None:

@@ -135,65 +135,31 @@ def _checkin_refused(b: HistoryBuilder, legal: bool) -> None:
 
 
 KIND_CASES = {
-    "more than N held": (_over_grant, Model(), "over_grant", {"capacity": [0], "held": [1, 2]}),
-    "heartbeat on a checked-in lease": (
-        _heartbeat_after_checkin,
-        Model(),
-        "ended_lease_accepted",
-        {"acknowledged": [1], "ended": [2], "accepted": [3]},
-    ),
-    "checkin on an expired lease (no-op checkins narrowed away)": (
-        _checkin_after_expiry,
-        Model(accepted=Accepted(checkin_of_ended_succeeds=False)),
-        "ended_lease_accepted",
-        {"acknowledged": [1], "accepted": [2]},
-    ),
-    "a lease of license L accepted under M": (
-        _other_licenses_lease,
-        Model(),
-        "cross_license",
-        {"first": [1], "accepted": [2]},
-    ),
-    "a replay answering another lease": (_replay_differs, Model(), "replay_mismatch", {"first": [1], "replay": [2]}),
-    "checkout refused with a seat free": (
-        _refused_with_a_seat_free,
-        Model(),
-        "capacity_refused",
-        {"capacity": [0], "refused": [3], "ended": [2]},
-    ),
-    "heartbeat refused before the acknowledged expiry": (
-        _heartbeat_refused,
-        Model(),
-        "heartbeat_refused",
-        {"acknowledged": [1], "refused": [2]},
-    ),
-    "checkin refused for a live lease": (
-        _checkin_refused,
-        Model(),
-        "checkin_refused",
-        {"acknowledged": [1], "refused": [2]},
-    ),
-}
+    "more than N held": (_over_grant, "over_grant", {"capacity": [0], "held": [1, 2]}),
+    "heartbeat on a checked-in lease": (_heartbeat_after_checkin, "ended_lease_accepted", {"acknowledged": [1], "ended": [2], "accepted": [3]}),
+    "checkin on an expired lease": (_checkin_after_expiry, "ended_lease_accepted", {"acknowledged": [1], "accepted": [2]}),
+    "a lease of license L accepted under M": (_other_licenses_lease, "cross_license", {"first": [1], "accepted": [2]}),
+    "a replay answering another lease": (_replay_differs, "replay_mismatch", {"first": [1], "replay": [2]}),
+    "checkout refused with a seat free": (_refused_with_a_seat_free, "capacity_refused", {"capacity": [0], "refused": [3], "ended": [2]}),
+    "heartbeat refused before the acknowledged expiry": (_heartbeat_refused, "heartbeat_refused", {"acknowledged": [1], "refused": [2]}),
+    "checkin refused for a live lease": (_checkin_refused, "checkin_refused", {"acknowledged": [1], "refused": [2]}),
+}  # fmt: skip
+#: Where the default accepts the honest no-op, the case narrows it away.
+NARROWED = {"checkin on an expired lease": Model(accepted=Accepted(checkin_of_ended_succeeds=False))}
 
 
 @pytest.mark.parametrize("offset", OFFSETS)
 @pytest.mark.parametrize("case", KIND_CASES)
-def test_each_violation_kind_is_found_with_its_witness(case: str, offset: float):
-    build, model, kind, roles = KIND_CASES[case]
-    b = HistoryBuilder(offset=offset)
-    build(b, False)
-    v = check_history(b.history, model)
+def test_each_violation_kind_is_found_with_its_witness_and_its_legal_twin_is_not(case: str, offset: float):
+    build, kind, roles = KIND_CASES[case]
+    model = NARROWED.get(case, Model())
+    bad, legal = HistoryBuilder(offset=offset), HistoryBuilder(offset=offset)
+    build(bad, False)
+    build(legal, True)
+    v = check_history(bad.history, model)
     assert v.counts == {kind: 1}, v.render()
     (w,) = v.violations
     assert w.roles() == roles, w.render()
     assert w.render().startswith(f"{kind} on license")
-
-
-@pytest.mark.parametrize("offset", OFFSETS)
-@pytest.mark.parametrize("case", KIND_CASES)
-def test_the_legal_interleaving_beside_each_kind_reports_nothing(case: str, offset: float):
-    build, model, _kind, _roles = KIND_CASES[case]
-    b = HistoryBuilder(offset=offset)
-    build(b, True)
-    v = check_history(b.history, model)
-    assert v.ok, v.render()
+    ok = check_history(legal.history, model)
+    assert ok.ok, ok.render()
