@@ -22,6 +22,10 @@ from typing import Any
 from leasecheck.core import history as h
 from leasecheck.core.history import History, Op
 
+from .check import check_history
+from .options import Model
+from .witness import Violation
+
 T0 = 1_700_000_000.0
 #: The default error code of a refused heartbeat or checkin; pass code=None for none.
 AUTO = "LEASE_NOT_FOUND"
@@ -38,6 +42,14 @@ class HistoryBuilder:
     @property
     def history(self) -> History:
         return History(self.ops)
+
+    def sole_violation(self, kind: str, model: Model | None = None) -> Violation:
+        """Judge the history, which must hold exactly one violation, of `kind`
+        (for tests and bug reports: the AssertionError shows the verdict)."""
+        v = check_history(self.history, model)
+        if v.counts != {kind: 1}:
+            raise AssertionError(f"expected one {kind}, got {dict(v.counts)}:\n{v.render()}")
+        return v.violations[0]
 
     def _fresh(self, prefix: str) -> str:
         self._n += 1
