@@ -37,6 +37,8 @@ Modules, one idea each:
 - `devices`    one lease, one device, one license
 - `witness`    a violation's minimal witness, as text timeline and JSON
 - `check`      `check_history` and its `Verdict`
+- `partition`  licenses a shared token joins, dealt into parts judged apart
+- `parallel`   a big history's parts judged in forked processes
 - `spec`       the contract as an executable sequential model (an honest server)
 - `simulate`   legal (or, with faults, buggy) histories from that model
 - `builder`    hand-written histories

@@ -10,6 +10,8 @@ server chose (see `options.py`). The rules are not complete: a history whose
 only contradiction needs a chain of several uncertain orders to show may pass.
 
 Cost: one pass to index, then O(k log k) per license in its k ops; no search.
+A big history is cut into parts no rule looks across (`partition.py`) and
+judged on every core (`parallel.py`); the verdict is the same either way.
 """
 
 from __future__ import annotations
