@@ -21,7 +21,7 @@ from typing import Any
 
 from leasecheck.core.client import Exchange
 from leasecheck.core.history import History
-from leasecheck.core.model import REFUSAL, Accepted, Model, Verdict, Violation, check_history
+from leasecheck.core.model import KINDS, REFUSAL, Accepted, Model, Verdict, Violation, check_history
 
 #: The requirement each violation kind breaks, where a race scenario can see it.
 BREAKS = {
@@ -60,7 +60,8 @@ def judge(
     for rid in dict.fromkeys(rids[v.kind] for v in judged):
         mine = [v for v in judged if rids[v.kind] == rid]
         expect(rid, False, witness_message(mine), *evidence)
-    for rid in set(rids.values()) & expect.declared - {rids[v.kind] for v in judged}:
+    checked = {rid for kind, rid in rids.items() if fresh or KINDS[kind] != REFUSAL}  # what was judged at all
+    for rid in checked & expect.declared - {rids[v.kind] for v in judged}:
         expect(rid, True, "", *evidence)
     return verdict
 
