@@ -35,6 +35,7 @@ class LicenseGrant:
     seats: int
     timeout_minutes: int
     group: str = ""  # the profile's role for it, e.g. "ratio-10"
+    created: list[float] | None = None  # [sent, received] of its create_license call (local clock)
 
 
 @dataclass
@@ -92,6 +93,7 @@ class LoadConfig:
                     "seats": g.seats,
                     "timeout_minutes": g.timeout_minutes,
                     "group": g.group,
+                    "created": g.created,
                 }
                 for g in self.licenses
             ],

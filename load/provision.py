@@ -10,6 +10,7 @@ the locust master.
 from __future__ import annotations
 
 import statistics
+import time
 import uuid
 from typing import Any
 
@@ -40,7 +41,9 @@ def provision(management: Management, profile_name: str, needs: list[LicenseNeed
                 floating_timeout_minutes=need.timeout_minutes,
                 metadata=meta,
             )
+            sent = time.time()
             lic, key = management.create_license(product["id"], policy["id"], metadata=meta)
+            created = [sent, time.time()]  # the model checker's create_license op
             register_secret(key)
             timeout = int(policy.get("floating_timeout_minutes", need.timeout_minutes))
             grants.append(
@@ -51,6 +54,7 @@ def provision(management: Management, profile_name: str, needs: list[LicenseNeed
                     seats=need.seats,
                     timeout_minutes=timeout,
                     group=need.group,
+                    created=created,
                 )
             )
     except ApiError as exc:

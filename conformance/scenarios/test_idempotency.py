@@ -13,9 +13,11 @@ import pytest
 
 from leasecheck.conformance.needs import License
 from leasecheck.core.client import Exchange, LeaseClient, hardware_binding, new_key
+from leasecheck.core.history import History
 from leasecheck.core.signing import SignatureError
 
-from ._support import race
+from ._model import judge
+from ._support import race, record
 
 KEY_CONFLICT = (409, 422)  # IDEM-05
 CHECKIN_REPLAY = (200, 404, 409)  # IDEM-10
@@ -217,6 +219,7 @@ def test_concurrent_duplicates_have_one_effect(target, lic, expect):
     seat."""
     f = lic(seats=2, timeout_minutes=5)
     c = target.client(f)
+    history = History()
     for n, width in enumerate(STORM_WIDTHS, 1):
         width = width or target.settings.concurrency
         body, key = hardware_binding(), new_key()
@@ -225,6 +228,7 @@ def test_concurrent_duplicates_have_one_effect(target, lic, expect):
             return c.checkout(body, idempotency_key=key)
 
         outs = race(target, [duplicate] * width, f)
+        record(history, f, outs)
         for ex in outs:
             expect.status("IDEM-08", ex, [200, 409], f"storm {n}: a simultaneous duplicate checkout ({width} at once)")
         tokens = {o.lease_token for o in outs if o.ok}
@@ -237,6 +241,7 @@ def test_concurrent_duplicates_have_one_effect(target, lic, expect):
         if any(o.status == 409 for o in outs):
             expect.note("IDEM-08", "some duplicates were refused with 409 while the first was in flight")
         probe = c.checkout(hardware_binding())
+        record(history, f, [probe])
         expect(
             "IDEM-08",
             probe.status == 200,
@@ -247,6 +252,7 @@ def test_concurrent_duplicates_have_one_effect(target, lic, expect):
         )
         if tokens:
             after = c.checkout(body, idempotency_key=key)
+            record(history, f, [after])
             expect.status("IDEM-03", after, [200], f"storm {n}: the same key and body once more after the storm")
             expect(
                 "IDEM-03",
@@ -255,7 +261,8 @@ def test_concurrent_duplicates_have_one_effect(target, lic, expect):
                 after,
             )
         for tok in tokens | {probe.lease_token} - {None}:
-            c.checkin(tok)
+            record(history, f, [c.checkin(tok)], [tok])
+        judge(expect, target, history, f, 2, *[o for o in outs if o.ok][:4], breaks={"replay_refused": "IDEM-03"})
 
 
 @pytest.mark.requirement("IDEM-09")

@@ -220,12 +220,17 @@ class History:
 
 @dataclass
 class Violation:
-    kind: str  # "seat" | "idempotency"
+    """A violation in the shape load summaries list (`seat_violations`,
+    `idempotency_violations`); the model checker's own, with its witness, is
+    `leasecheck.core.model.Violation` (`as_history_violation` converts)."""
+
+    kind: str  # "seat" | "idempotency" | a model violation kind
     license: str
     message: str
     instant: float | None = None
     capacity: int | None = None
     leases: list[dict[str, Any]] = field(default_factory=list)
+    witness: str | None = None  # the model checker's text timeline
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -350,34 +355,19 @@ def check_idempotency(history: Iterable[Op]) -> list[Violation]:
         leases = {o.lease for o in ops if o.lease}
         bodies = {o.body_digest for o in ops}
         if len(leases) > 1:
-            out.append(
-                Violation(
-                    kind="idempotency",
-                    license=lic,
-                    message=f"one {kind} Idempotency-Key produced {len(leases)} different leases",
-                    leases=[
-                        {"lease": o.lease, "idempotency_key": key, "acknowledged_at": format_rfc3339(o.received_at)}
-                        for o in ops
-                    ],
-                )
-            )
+            message, extra = f"one {kind} Idempotency-Key produced {len(leases)} different leases", False
         elif len(bodies) > 1:
-            out.append(
-                Violation(
-                    kind="idempotency",
-                    license=lic,
-                    message=f"one {kind} Idempotency-Key succeeded with {len(bodies)} different bodies",
-                    leases=[
-                        {
-                            "lease": o.lease,
-                            "idempotency_key": key,
-                            "body": o.body_digest,
-                            "acknowledged_at": format_rfc3339(o.received_at),
-                        }
-                        for o in ops
-                    ],
-                )
-            )
+            message, extra = f"one {kind} Idempotency-Key succeeded with {len(bodies)} different bodies", True
+        else:
+            continue
+        rows = []
+        for o in ops:
+            row: dict[str, Any] = {"lease": o.lease, "idempotency_key": key}
+            if extra:
+                row["body"] = o.body_digest
+            row["acknowledged_at"] = format_rfc3339(o.received_at)
+            rows.append(row)
+        out.append(Violation(kind="idempotency", license=lic, message=message, leases=rows))
     return out
 
 

@@ -5,8 +5,10 @@ Exit codes (documented in `leasecheck load --help` and the README):
     0  passed              no violation, the run is valid, every --slo held
     2  bad settings        bad option, unreachable target, provisioning refused
     3  SLO breached        a threshold failed (step profile: no step met the SLO)
-    4  invariant violated  more leases certainly held than seats, or one
-                           Idempotency-Key with two effects: proven from the history
+    4  invariant violated  the model checker found what no order of the recorded
+                           requests explains (more leases certainly held than seats,
+                           one Idempotency-Key with two effects, a live lease refused,
+                           ...): proven from the history, with its witness
     5  run invalid         the numbers do not describe the server: the generator
                            was the bottleneck, a locust process recorded nothing,
                            a worker was lost mid-run (partial), or locust failed
@@ -28,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from leasecheck.core.history import Violation, check_idempotency, check_seats
+from leasecheck.core.history import Violation, management_op
+from leasecheck.core.model import Verdict, as_history_violation, check_history
 from leasecheck.load import profiles
 from leasecheck.load.analysis.observation import Observation, observe_run
 from leasecheck.load.analysis.occupancy import Occupancy
@@ -39,6 +42,8 @@ from leasecheck.load.profiles.profile import Profile
 
 from .summary import Facts, summarize
 
+#: The kinds summaries list first, in this order (`model_violations` hold the rest).
+LISTED = ("seat", "idempotency")
 EXIT_PASSED, EXIT_SETTINGS, EXIT_SLO, EXIT_VIOLATION, EXIT_INVALID = 0, 2, 3, 4, 5
 VERDICT = {
     EXIT_PASSED: "passed",
@@ -67,14 +72,31 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts, *, align_clocks: bool 
     record = read_run_record(shard_dir)
     profile = profiles.get(record["profile"])
     seen = observe_run(merge(shard_dir, align_clocks), record, slos)
-    violations = check_seats(seen.history, {lic["name"]: int(lic["seats"]) for lic in seen.licenses})
-    violations += check_idempotency(seen.history)
+    violations = [as_history_violation(v) for v in model_verdict(seen).violations]
+    violations.sort(key=lambda v: LISTED.index(v.kind) if v.kind in LISTED else len(LISTED))  # as summaries list them
     found = profile.findings(seen)
     invalid = run_validity(seen, facts) + found.invalid
     code = exit_code(violations, invalid, found.breached)
     reasons = [v.message + f" ({v.license})" for v in violations] + invalid + found.breached
     summary = summarize(seen, record, facts, found, violations, verdict=VERDICT[code], exit_code=code, reasons=reasons)
     return Judgement(code, summary, seen.run, seen.occupancy, profile)
+
+
+def model_verdict(seen: Observation) -> Verdict:
+    """The run's history judged by the model checker, with each license's
+    creation (seats, lease timeout) as the management op it was."""
+    creates = []
+    for lic in seen.licenses:
+        if lic.get("created"):
+            sent, received = lic["created"]
+            timeout = int(lic["timeout_minutes"]) * seen.minute_seconds
+            creates.append(
+                management_op(
+                    "create_license", lic["name"], sent, received, 201, seats=int(lic["seats"]), timeout=timeout
+                )
+            )
+    capacity = {lic["name"]: int(lic["seats"]) for lic in seen.licenses}
+    return check_history([*creates, *seen.history.ops], capacity=capacity)
 
 
 def run_validity(seen: Observation, facts: Facts) -> list[str]:

@@ -79,6 +79,7 @@ def summarize(
             "operations_judged": len(run.history),
             "seat_violations": [v.to_json() for v in violations if v.kind == "seat"],
             "idempotency_violations": [v.to_json() for v in violations if v.kind == "idempotency"],
+            "model_violations": [v.to_json() for v in violations if v.kind not in ("seat", "idempotency")],
         },
         "latency_ms": latency_table(w.latency),
         "latency_ms_whole_run": latency_table(run.latency),

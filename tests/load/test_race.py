@@ -27,6 +27,9 @@ def _assert_violation_reported(run) -> None:  # type: ignore[no-untyped-def]
     assert instant.group(1) == v["instant_rfc3339"] or instant.group(1) in run.proc.stdout
     html = (run.out / "report.html").read_text()
     assert v["instant_rfc3339"] in html and v["leases"][0]["lease"] in html
+    # judged by the model checker: the witness (the ops, on a timeline) is in the summary and the report
+    assert v["witness"].startswith("over_grant on license") and "[held]" in v["witness"]
+    assert "over_grant on license" in html and "[held]" in html
 
 
 def test_racy_check_then_insert_is_caught(load_run):

@@ -37,6 +37,8 @@ Modules, one idea each:
 - `devices`    one lease, one device, one license
 - `witness`    a violation's minimal witness, as text timeline and JSON
 - `check`      `check_history` and its `Verdict`
+- `partition`  licenses a shared token joins, dealt into parts judged apart
+- `parallel`   a big history's parts judged in forked processes
 - `spec`       the contract as an executable sequential model (an honest server)
 - `simulate`   legal (or, with faults, buggy) histories from that model
 - `builder`    hand-written histories
@@ -48,7 +50,7 @@ from .builder import HistoryBuilder
 from .check import Verdict, check_history
 from .clock import Clock, Timeline
 from .options import Accepted, Model, RefusalWords
-from .witness import KINDS, REFUSAL, UNSAFE, Violation, WitnessOp
+from .witness import KINDS, REFUSAL, UNSAFE, Violation, WitnessOp, as_history_violation
 
 __all__ = [
     "KINDS",
@@ -63,5 +65,6 @@ __all__ = [
     "Verdict",
     "Violation",
     "WitnessOp",
+    "as_history_violation",
     "check_history",
 ]

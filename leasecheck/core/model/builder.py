@@ -22,6 +22,10 @@ from typing import Any
 from leasecheck.core import history as h
 from leasecheck.core.history import History, Op
 
+from .check import check_history
+from .options import Model
+from .witness import Violation
+
 T0 = 1_700_000_000.0
 #: The default error code of a refused heartbeat or checkin; pass code=None for none.
 AUTO = "LEASE_NOT_FOUND"
@@ -38,6 +42,14 @@ class HistoryBuilder:
     @property
     def history(self) -> History:
         return History(self.ops)
+
+    def sole_violation(self, kind: str, model: Model | None = None) -> Violation:
+        """Judge the history, which must hold exactly one violation, of `kind`
+        (for tests and bug reports: the AssertionError shows the verdict)."""
+        v = check_history(self.history, model)
+        if v.counts != {kind: 1}:
+            raise AssertionError(f"expected one {kind}, got {dict(v.counts)}:\n{v.render()}")
+        return v.violations[0]
 
     def _fresh(self, prefix: str) -> str:
         self._n += 1
@@ -117,19 +129,25 @@ class HistoryBuilder:
     ) -> int:
         """A granted checkout; `expires` defaults to 30 s after the answer."""
         device = device or f"dev-{lease}"
-        return self.add(
+        return self._keyed(
             "checkout",
             sent,
             received,
             200,
+            key,
+            body or f"bind:{device}",
             lease=lease,
             expires=received + 30.0 if expires is None else expires,
-            key=key or self._fresh("auto-key-"),
-            body=body or f"bind:{device}",
             device=device,
             device_id=f"id-{device}",
             **kw,
         )
+
+    def _keyed(
+        self, kind: str, sent: float, received: float | None, status: int | None, key: str | None, body: str, **kw: Any
+    ) -> int:
+        """An op with an Idempotency-Key (a fresh one unless given) and a body."""
+        return self.add(kind, sent, received, status, key=key or self._fresh("auto-key-"), body=body, **kw)
 
     def replay(self, of: int, sent: float, received: float, *, status: int = 200, **kw: Any) -> int:
         """The same request as op `of` (same key and body) again, with its answer."""
@@ -161,17 +179,7 @@ class HistoryBuilder:
         **kw: Any,
     ) -> int:
         device = device or self._fresh("dev-refused-")
-        return self.add(
-            "checkout",
-            sent,
-            received,
-            status,
-            code=code,
-            key=key or self._fresh("auto-key-"),
-            body=f"bind:{device}",
-            device=device,
-            **kw,
-        )
+        return self._keyed("checkout", sent, received, status, key, f"bind:{device}", code=code, device=device, **kw)
 
     def heartbeat(
         self,
@@ -209,14 +217,4 @@ class HistoryBuilder:
         """A checkin; a refusal's code defaults to LEASE_NOT_FOUND."""
         if status is None or 200 <= status < 300:
             code = None
-        return self.add(
-            "checkin",
-            sent,
-            received,
-            status,
-            lease=lease,
-            key=key or self._fresh("auto-key-"),
-            body=f"ci:{lease}",
-            code=code,
-            **kw,
-        )
+        return self._keyed("checkin", sent, received, status, key, f"ci:{lease}", lease=lease, code=code, **kw)

@@ -10,6 +10,8 @@ server chose (see `options.py`). The rules are not complete: a history whose
 only contradiction needs a chain of several uncertain orders to show may pass.
 
 Cost: one pass to index, then O(k log k) per license in its k ops; no search.
+A big history is cut into parts no rule looks across (`partition.py`) and
+judged on every core (`parallel.py`); the verdict is the same either way.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from leasecheck.core.history import History, Op
 
+from . import parallel, partition
 from .clock import Clock, Timeline, make_timeline
 from .columns import read_columns
 from .context import LicenseContext, Reporter
@@ -93,6 +96,7 @@ def check_history(
     *,
     capacity: Mapping[str, int] | None = None,
     clock: Clock | Mapping[str | None, Clock] | None = None,
+    workers: int | None = None,
 ) -> Verdict:
     """Judge every op of `history` against the contract model.
 
@@ -100,16 +104,28 @@ def check_history(
     `create_license` op with `seats` (it wins where both exist); a license
     with neither is judged by every rule but the seat rules. `clock` overrides
     the offset estimated from the answers' `meta.timestamp` (see `clock.py`).
+    `workers`: processes to judge with (default: the cores, for a history
+    big enough to pay for them; see `parallel.py`); the verdict is the same.
     """
     # The checker allocates a few small objects per op and frees none until it
     # returns; the cyclic collector would rescan them all many times over.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _check(history, model or Model(), capacity, clock)
+        return _check(history, model or Model(), capacity, clock, workers)
     finally:
         if paused:
             gc.enable()
+
+
+@dataclass
+class Found:
+    """What judging one part of the history found."""
+
+    violations: list[Violation]
+    counts: Counter[str]
+    licenses: int
+    unjudged: list[str]
 
 
 def _check(
@@ -117,6 +133,7 @@ def _check(
     model: Model,
     capacity: Mapping[str, int] | None,
     clock: Clock | Mapping[str | None, Clock] | None,
+    workers: int | None,
 ) -> Verdict:
     started = time.perf_counter()
     ops = history.ops if isinstance(history, History) else list(history)
@@ -124,8 +141,32 @@ def _check(
     timeline = make_timeline(
         ops, per_worker=model.clock_domains == "worker", tolerance=model.tolerance, clock=clock, cols=cols
     )
-    idx = Index(ops, timeline, model, cols)
-    reporter = Reporter(model.max_reports)
+    n = parallel.default_workers(len(ops)) if workers is None else workers
+    parts: list[set[str] | None] = [None] if n <= 1 else list(partition.split(cols, n))
+
+    def judge(part: set[str] | None) -> Found:
+        only = None if part is None else partition.indices(cols, part)
+        return judge_part(Index(ops, timeline, model, cols, only), capacity)
+
+    found = parallel.run(judge, parts)
+    violations = [v for f in found for v in f.violations]
+    order = {k: n for n, k in enumerate(KINDS)}
+    violations.sort(key=lambda v: (order[v.kind], v.license, v.window or (0.0, 0.0)))
+    return Verdict(
+        violations=violations,
+        counts=sum((f.counts for f in found), Counter()),
+        ops=len(ops),
+        licenses=sum(f.licenses for f in found),
+        timeline=timeline,
+        model=model,
+        seconds=time.perf_counter() - started,
+        unjudged_licenses=sorted(u for f in found for u in f.unjudged),
+    )
+
+
+def judge_part(idx: Index, capacity: Mapping[str, int] | None) -> Found:
+    """Every rule over the indexed ops: per license, then across licenses."""
+    reporter = Reporter(idx.model.max_reports)
     owner = owners(idx)
     lend_foreign(idx, owner)
     foreign: dict[str, set[str]] = {}
@@ -138,21 +179,9 @@ def _check(
         seats = capacity.get(name) if capacity is not None and name in capacity else lf.seats
         if seats is None and (lf.leases or lf.checkout_refusals):
             unjudged.append(name)
-        ctx = LicenseContext(idx, lf, reporter, seats, foreign.get(name))
-        judge_license(ctx)
+        judge_license(LicenseContext(idx, lf, reporter, seats, foreign.get(name)))
     cross_license(idx, owner, reporter)
-    order = {k: n for n, k in enumerate(KINDS)}
-    reporter.violations.sort(key=lambda v: (order[v.kind], v.license, v.window or (0.0, 0.0)))
-    return Verdict(
-        violations=reporter.violations,
-        counts=reporter.counts,
-        ops=len(ops),
-        licenses=len(idx.licenses),
-        timeline=timeline,
-        model=model,
-        seconds=time.perf_counter() - started,
-        unjudged_licenses=sorted(unjudged),
-    )
+    return Found(reporter.violations, reporter.counts, len(idx.licenses), unjudged)
 
 
 def judge_license(ctx: LicenseContext) -> None:

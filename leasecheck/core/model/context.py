@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 
 from .index import Index, LicenseFacts
 from .leases import Interval, LeaseView, certain_of, live_intervals, possible_intervals, read_lease
@@ -159,6 +160,27 @@ class LicenseContext:
             clock=self.idx.timeline.describe(),
             details=dict(details),
         )
+
+    def report_pair(
+        self, kind: str, message: str, first: tuple[int, str, str], second: tuple[int, str, str], **details: object
+    ) -> None:
+        """Report a violation whose witness is two ops, each (op, role, note);
+        the second op's window is the one at issue."""
+        self.reporter.report(kind, self.name, partial(self._pair, kind, message, first, second, details))
+
+    def _pair(
+        self,
+        kind: str,
+        message: str,
+        first: tuple[int, str, str],
+        second: tuple[int, str, str],
+        details: dict[str, object],
+    ) -> Violation:
+        return self.violation_of(second[0], kind, message, [self.w(*first), self.w(*second)], **details)
+
+    def violation_of(self, i: int, kind: str, message: str, ops: list[WitnessOp], **details: object) -> Violation:
+        """A violation about op i: its window is the one at issue."""
+        return self.violation(kind, message, ops, (self.idx.S[i], self.idx.R[i]), **details)
 
     def key_used_before(self, i: int) -> bool:
         """Another op of this license with op i's Idempotency-Key (either

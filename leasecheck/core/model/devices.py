@@ -38,16 +38,11 @@ def device_rules(ctx: LicenseContext) -> None:
                 msg = f"a checkout with a new key returned the held lease {ref} (reuse not accepted)"
             else:
                 continue
-            ctx.reporter.report(
+            ctx.report_pair(
                 "device_mismatch",
-                ctx.name,
-                partial(
-                    _pair,
-                    ctx,
-                    msg,
-                    (v.grant, "first", "granted the lease"),
-                    (u, "accepted", "returned the same lease token"),
-                ),
+                msg,
+                (v.grant, "first", "granted the lease"),
+                (u, "accepted", "returned the same lease token"),
             )
     if not acc.same_device_new_seat:
         _one_seat_per_device(ctx)
@@ -67,23 +62,13 @@ def _one_seat_per_device(ctx: LicenseContext) -> None:
         for (_s1, e1, r1), (s2, _e2, r2) in pairwise(spans):
             if r1 != r2 and s2 < e1:
                 g1, g2 = ctx.views[r1].grant, ctx.views[r2].grant
-                ctx.reporter.report(
+                ctx.report_pair(
                     "device_mismatch",
-                    ctx.name,
-                    partial(
-                        _pair,
-                        ctx,
-                        "one device certainly held two leases at once (a second seat not accepted)",
-                        (g1, "held", "first lease of the device"),
-                        (g2, "held", "second lease"),
-                    ),
+                    "one device certainly held two leases at once (a second seat not accepted)",
+                    (g1, "held", "first lease of the device"),
+                    (g2, "held", "second lease"),
                 )
                 break
-
-
-def _pair(ctx: LicenseContext, message: str, first: tuple[int, str, str], second: tuple[int, str, str]) -> Violation:
-    i = second[0]
-    return ctx.violation("device_mismatch", message, [ctx.w(*first), ctx.w(*second)], (ctx.idx.S[i], ctx.idx.R[i]))
 
 
 def owners(idx: Index) -> dict[str, str]:

@@ -81,17 +81,12 @@ def _group(ctx: LicenseContext, endpoint: str, key: str, group: list[int]) -> No
 
 
 def _report(ctx: LicenseContext, kind: str, message: str, first: int, second: int) -> None:
-    ctx.reporter.report(kind, ctx.name, partial(_pair_witness, ctx, kind, message, first, second))
-
-
-def _pair_witness(ctx: LicenseContext, kind: str, message: str, first: int, second: int) -> Violation:
-    idx = ctx.idx
-    return ctx.violation(
+    ctx.report_pair(
         kind,
         message,
-        [ctx.w(first, "first", "first success with this key"), ctx.w(second, "replay", "answered with this key")],
-        (idx.S[second], idx.R[second]),
-        idempotency_key=idx.ops[first].idempotency_key,
+        (first, "first", "first success with this key"),
+        (second, "replay", "answered with this key"),
+        idempotency_key=ctx.idx.ops[first].idempotency_key,
     )
 
 

@@ -70,12 +70,8 @@ def _after_checkin_witness(ctx: LicenseContext, ref: str, h: int, c: int, chain:
         wops.append(ctx.w(a, "acknowledged", f"{ref} was live when the checkin came"))
     wops.append(ctx.w(c, "ended", f"checked {ref} in (answered before the {what} was sent)"))
     wops.append(ctx.w(h, "accepted", f"{what} of {ref} succeeded after its checkin"))
-    return ctx.violation(
-        "ended_lease_accepted",
-        f"{what} of {ref} succeeded although its checkin had certainly taken effect",
-        wops,
-        (ctx.idx.S[h], ctx.idx.R[h]),
-    )
+    message = f"{what} of {ref} succeeded although its checkin had certainly taken effect"
+    return ctx.violation_of(h, "ended_lease_accepted", message, wops)
 
 
 def _expired_before(ctx: LicenseContext, v: LeaseView, t_send: float, t_recv: float, exclude: int) -> int | None:
@@ -101,25 +97,20 @@ def _expired_before(ctx: LicenseContext, v: LeaseView, t_send: float, t_recv: fl
 
 
 def _revived(ctx: LicenseContext, ref: str, v: LeaseView, h: int) -> None:
-    S, R = ctx.idx.S, ctx.idx.R
-    a = _expired_before(ctx, v, S[h], R[h], h)
+    message = f"heartbeat revived {ref} after it had certainly expired (revival not accepted)"
+    _after_expiry(ctx, ref, v, h, h, "heartbeat", message)
+
+
+def _after_expiry(ctx: LicenseContext, ref: str, v: LeaseView, i: int, exclude: int, what: str, message: str) -> None:
+    """Op i (a `what`) succeeded on `ref` after it had certainly expired."""
+    a = _expired_before(ctx, v, ctx.idx.S[i], ctx.idx.R[i], exclude)
     if a is not None:
-        ctx.reporter.report(
+        ctx.report_pair(
             "ended_lease_accepted",
-            ctx.name,
-            partial(
-                _pair,
-                ctx,
-                f"heartbeat revived {ref} after it had certainly expired (revival not accepted)",
-                (a, "acknowledged", f"last acknowledgement of {ref}: its expiry passed before the heartbeat"),
-                (h, "accepted", "heartbeat of the expired lease succeeded"),
-            ),
+            message,
+            (a, "acknowledged", f"last acknowledgement of {ref}: expired before the {what}"),
+            (i, "accepted", f"{what} of the expired lease succeeded"),
         )
-
-
-def _pair(ctx: LicenseContext, message: str, first: tuple[int, str, str], second: tuple[int, str, str]) -> Violation:
-    i = second[0]
-    return ctx.violation("ended_lease_accepted", message, [ctx.w(*first), ctx.w(*second)], (ctx.idx.S[i], ctx.idx.R[i]))
 
 
 def _checkin_of_ended(ctx: LicenseContext, ref: str, v: LeaseView, c: int) -> None:
@@ -127,31 +118,15 @@ def _checkin_of_ended(ctx: LicenseContext, ref: str, v: LeaseView, c: int) -> No
     key = ops[c].idempotency_key
     for d in v.facts.checkins:
         if d != c and R[d] < S[c] and (key is None or ops[d].idempotency_key != key):
-            ctx.reporter.report(
+            ctx.report_pair(
                 "ended_lease_accepted",
-                ctx.name,
-                partial(
-                    _pair,
-                    ctx,
-                    f"second checkin of {ref} (new key) answered 200 (no-op checkins not accepted)",
-                    (d, "ended", f"checked {ref} in"),
-                    (c, "accepted", "checked the ended lease in again"),
-                ),
+                f"second checkin of {ref} (new key) answered 200 (no-op checkins not accepted)",
+                (d, "ended", f"checked {ref} in"),
+                (c, "accepted", "checked the ended lease in again"),
             )
             return
-    a = _expired_before(ctx, v, S[c], R[c], -1)
-    if a is not None:
-        ctx.reporter.report(
-            "ended_lease_accepted",
-            ctx.name,
-            partial(
-                _pair,
-                ctx,
-                f"checkin of {ref} answered 200 after it had certainly expired (no-op checkins not accepted)",
-                (a, "acknowledged", f"last acknowledgement of {ref}: expired before the checkin"),
-                (c, "accepted", "checkin of the expired lease succeeded"),
-            ),
-        )
+    message = f"checkin of {ref} answered 200 after it had certainly expired (no-op checkins not accepted)"
+    _after_expiry(ctx, ref, v, c, -1, "checkin", message)
 
 
 def inactive_grants(ctx: LicenseContext) -> None:
@@ -170,9 +145,5 @@ def inactive_grants(ctx: LicenseContext) -> None:
 def _inactive_witness(ctx: LicenseContext, i: int, status: str, evidence: list[int]) -> Violation:
     wops = [ctx.w(m, "status", f"left the license {status}") for m in evidence]
     wops.append(ctx.w(i, "accepted", f"checkout succeeded while the license was {status}"))
-    return ctx.violation(
-        "inactive_license_granted",
-        f"checkout succeeded while the license was certainly {status}",
-        wops,
-        (ctx.idx.S[i], ctx.idx.R[i]),
-    )
+    message = f"checkout succeeded while the license was certainly {status}"
+    return ctx.violation_of(i, "inactive_license_granted", message, wops)

@@ -140,7 +140,16 @@ class LicenseFacts:
 class Index:
     """The indexed history: ops, their windows, and the per-license facts."""
 
-    def __init__(self, ops: Sequence[Op], timeline: Timeline, model: Model, cols: Columns | None = None) -> None:
+    def __init__(
+        self,
+        ops: Sequence[Op],
+        timeline: Timeline,
+        model: Model,
+        cols: Columns | None = None,
+        only: Sequence[int] | None = None,
+    ) -> None:
+        """`only`: the indices of the ops to index (the licenses of one part of
+        the history, `partition.py`); indices stay those of the whole history."""
         self.ops = ops
         self.timeline = timeline
         self.model = model
@@ -153,14 +162,14 @@ class Index:
         self.claims: dict[int, Claim] = {}  # refusal index -> what it claims
         self.shared: dict[str, list[str]] = {}  # token -> the licenses naming it, if more than one
         self._claim_of: dict[tuple[str, int, str | None], Claim] = {}
-        self._build()
+        self._build(only)
 
     def expiry(self, i: int) -> float | None:
         """Op i's acknowledged lease_expires_at on the timeline (None: not given)."""
         e = self.E[i]
         return None if e is None else e + self.expiry_shift
 
-    def _build(self) -> None:
+    def _build(self, only: Sequence[int] | None) -> None:
         ops, S, R = self.ops, self.S, self.R
         horizon = self.model.indeterminate_horizon
         late = INF if horizon is None else horizon
@@ -174,9 +183,12 @@ class Index:
         other: dict[tuple[str, str], LeaseFacts] = {}
         cols = self.cols
         keys = cols.key
-        for i, (license, kind, st, lease) in enumerate(
-            zip(cols.license, cols.kind, cols.status, cols.lease, strict=True)
-        ):
+        columns = (cols.license, cols.kind, cols.status, cols.lease)
+        if only is None:
+            rows = zip(range(len(cols)), *columns, strict=True)
+        else:
+            rows = zip(only, *(map(c.__getitem__, only) for c in columns), strict=True)
+        for i, license, kind, st, lease in rows:
             if kind == "heartbeat" and st is not None and 200 <= st < 300 and lease is not None:
                 le = tokens.get(lease)  # the common case, first
                 if le is None:
@@ -203,11 +215,7 @@ class Index:
             if kind == "heartbeat":
                 if lease is None:
                     continue
-                le = tokens.get(lease)
-                if le is None:
-                    le = tokens[lease] = LeaseFacts(lease, license)
-                elif le.license != license:
-                    le = _other(other, lease, license)
+                le = _lease(tokens, other, lease, license)
                 if oc == INDET:
                     le.maybe_heartbeats += (i,)
                 else:
@@ -222,22 +230,11 @@ class Index:
             elif kind == "checkout":
                 key = keys[i]
                 if key:
-                    g = lf.checkout_keys.get(key)
-                    if g is None:
-                        lf.checkout_keys[key] = i
-                    elif isinstance(g, int):
-                        lf.checkout_keys[key] = [g, i]
-                        lf.reused_keys.append(("checkout", key))
-                    else:
-                        g.append(i)
+                    _note_key(lf.checkout_keys, lf.reused_keys, "checkout", key, i)
                 if oc == OK:
                     lf.checkout_ok.append(i)
                     if lease is not None:
-                        le = tokens.get(lease)
-                        if le is None:
-                            le = tokens[lease] = LeaseFacts(lease, license)
-                        elif le.license != license:
-                            le = _other(other, lease, license)
+                        le = _lease(tokens, other, lease, license)
                         le.checkouts.append(i)
                 elif oc == INDET:
                     lf.phantoms.append(i)
@@ -251,21 +248,10 @@ class Index:
             elif kind == "checkin":
                 key = keys[i]
                 if key:
-                    g = lf.checkin_keys.get(key)
-                    if g is None:
-                        lf.checkin_keys[key] = i
-                    elif isinstance(g, int):
-                        lf.checkin_keys[key] = [g, i]
-                        lf.reused_keys.append(("checkin", key))
-                    else:
-                        g.append(i)
+                    _note_key(lf.checkin_keys, lf.reused_keys, "checkin", key, i)
                 if lease is None:
                     continue
-                le = tokens.get(lease)
-                if le is None:
-                    le = tokens[lease] = LeaseFacts(lease, license)
-                elif le.license != license:
-                    le = _other(other, lease, license)
+                le = _lease(tokens, other, lease, license)
                 if oc == OK:
                     le.checkins.append(i)
                 elif oc == INDET:
@@ -305,6 +291,31 @@ class Index:
             lf.checkout_refusals.append(i)
         elif claim is Claim.LEASE_ENDED:
             lf.lease_refusals.append(i)
+
+
+def _note_key(seen: dict[str, int | list[int]], reused: list[tuple[str, str]], endpoint: str, key: str, i: int) -> None:
+    """Op i used `key` on `endpoint`: one index while the key is used once, a list after."""
+    g = seen.get(key)
+    if g is None:
+        seen[key] = i
+    elif isinstance(g, int):
+        seen[key] = [g, i]
+        reused.append((endpoint, key))
+    else:
+        g.append(i)
+
+
+def _lease(
+    tokens: dict[str, LeaseFacts], other: dict[tuple[str, str], LeaseFacts], lease: str, license: str
+) -> LeaseFacts:
+    """The facts of `lease` as `license` names it: one dict for every token (the
+    first license to name it), a second for tokens another license names too."""
+    le = tokens.get(lease)
+    if le is None:
+        le = tokens[lease] = LeaseFacts(lease, license)
+    elif le.license != license:
+        le = _other(other, lease, license)
+    return le
 
 
 def _other(other: dict[tuple[str, str], LeaseFacts], lease: str, license: str) -> LeaseFacts:

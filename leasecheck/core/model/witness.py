@@ -16,12 +16,22 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from leasecheck.core import history
 from leasecheck.core.history import Op
+from leasecheck.core.timeutil import format_rfc3339
 
 INF = math.inf
 
 UNSAFE = "unsafe"  # over-grants and impossible successes
 REFUSAL = "wrongful_refusal"  # seat leaks and lost capacity
+
+#: The older, coarser kinds summaries list violations under (the rest keep their own).
+HISTORY_KINDS = {
+    "over_grant": "seat",
+    "key_reuse_accepted": "idempotency",
+    "replay_mismatch": "idempotency",
+    "replay_refused": "idempotency",
+}
 
 #: violation kind -> direction
 KINDS: dict[str, str] = {
@@ -62,21 +72,15 @@ class WitnessOp:
     def of(
         cls, index: int, op: Op, role: str, note: str, sent: float, received: float, expires: float | None
     ) -> WitnessOp:
-        return cls(
-            index=index,
-            role=role,
-            note=note,
-            kind=op.kind,
-            status=op.status,
-            lease=op.lease,
-            idempotency_key=op.idempotency_key,
-            sent=sent,
-            received=received,
-            expires=expires,
-            error_code=op.error_code,
-            request_id=op.request_id,
-            worker=op.worker,
-        )
+        return cls(index=index, role=role, note=note, sent=sent, received=received, expires=expires, **_copied(op))
+
+
+#: What a witness op copies from the Op as it is.
+COPIED = ("kind", "status", "lease", "idempotency_key", "error_code", "request_id", "worker")
+
+
+def _copied(op: Op) -> dict[str, Any]:
+    return {f: getattr(op, f) for f in COPIED}
 
 
 def _rel(t: float | None, t0: float) -> float | None:
@@ -197,3 +201,29 @@ class Violation:
                 f"  {''.join(bar)}  {what}{lease}  +{w.sent - t0:.3f}→{recv}{exp}  [{w.role}] {w.note}".rstrip()
             )
         return "\n".join(lines)
+
+
+def as_history_violation(v: Violation) -> history.Violation:
+    """`v` in the shape load summaries list: the instant at issue, the leases of
+    its witness (acknowledged = the op's receive) and the witness itself."""
+    return history.Violation(
+        kind=HISTORY_KINDS.get(v.kind, v.kind),
+        license=v.license,
+        message=v.message,
+        instant=v.window[0] if v.window and -INF < v.window[0] < INF else None,
+        capacity=v.capacity,
+        leases=[
+            {
+                "lease": w.lease,
+                "granted_by": w.kind,
+                "acknowledged_at": format_rfc3339(w.received) if w.received < INF else None,
+                "certainly_held_until": None,
+                "idempotency_key": w.idempotency_key,
+                "role": w.role,
+                "note": w.note,
+            }
+            for w in v.ops
+            if w.lease is not None
+        ],
+        witness=v.render(),
+    )
