@@ -28,6 +28,7 @@ from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.provision import ProvisioningFailed, build_config
 
 from . import plan as plans
+from .live import Watch
 from .recorder import Recorder
 
 log = logging.getLogger("leasecheck.load")
@@ -39,6 +40,7 @@ class _State:
     plan: plans.Plan | None = None
     profile: Profile | None = None
     role: str = "local"
+    watch: Watch = Watch()
 
 
 _state = _State()
@@ -85,6 +87,7 @@ def _add_option(parser: Any, **_: Any) -> None:
 def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
     _state.role = _role(runner)
     _state.recorder = Recorder(f"{_state.role}-{os.getpid()}", _state.role)
+    _state.watch.install(environment, runner)
     gevent.spawn(_sample_cpu)
     gevent.spawn(_sample_loop_lag)
     if _state.role != "worker":
@@ -116,6 +119,7 @@ def _on_test_start(environment: Any, **_: Any) -> None:
             "profile": p.config.profile,
             "worker_index": getattr(runner, "worker_index", 0),
         }
+        _state.watch.start(environment, p, _state.profile, rec)
 
 
 @events.test_stop.add_listener
@@ -218,6 +222,7 @@ def _self_provision(environment: Any) -> LoadConfig | None:
             duration=duration,
             minute_seconds=float(os.environ.get("LEASECHECK_MINUTE_SECONDS", 60)),
             params=profile.defaults(),
+            slos=list(profile.default_slos),
             shard_dir=shard_dir,
             run_id=run_id,
         )
