@@ -7,7 +7,7 @@ sessions at once, the first answer stalling the generator's loop for longer
 than the 1 s lease, so the second answer is read after its lease expired (on
 main, the midpoint clock estimate of that slow answer pushed the expiry late
 and both its heartbeat and checkin counted as errors). The other side sends
-its heartbeat at 0.75 of the lease to a server that stores half the deadline
+its heartbeat at 0.6 of the lease to a server that stores half the deadline
 it acknowledges (the gallery's `expire-early`): refused while live.
 """
 
@@ -54,10 +54,11 @@ def test_a_lease_the_generator_read_too_late_is_a_client_side_expiry(server, loa
 @pytest.mark.parametrize("fault, code", [(None, 0), ("expire-early", 3)])
 def test_a_live_lease_refused_stays_an_error(fault, code, load_run, late_env):
     with process.server(fault=fault, minute_seconds=1.0) as srv:
-        run = _late(load_run, late_env, srv, "beat_after=0.75")
+        run = _late(load_run, late_env, srv, "beat_after=0.6")
     s = run.summary
     assert run.proc.returncode == code, run.explain()
-    assert s["client_side_expiries"]["count"] == 0, s["operations"]
-    if fault:
+    if not fault:  # a generator late by 0.4 s would make client-side expiries here: they are not errors
+        assert s["rates"]["errors"] == 0, s["operations"]
+    else:
         assert s["operations"]["heartbeat"].get("failed", 0) >= 1 and s["rates"]["errors"] > 0, s["operations"]
         assert "errors<0.01% breached" in " ".join(s["reasons"])
