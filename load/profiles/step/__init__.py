@@ -121,7 +121,9 @@ class Step(Profile):
         from .figures import knee
 
         p99 = next((t["slo"] for t in summary["thresholds"] if t["slo"].replace(" ", "").startswith("p99")), None)
-        fig = knee(summary["profile_details"].get("steps", []), parse(p99).limit * 1000 if p99 else None)
+        details = summary["profile_details"]
+        at = (details.get("knee") or {}).get("step")
+        fig = knee(details.get("steps", []), parse(p99).limit * 1000 if p99 else None, at)
         return {"knee": fig} if fig is not None else {}
 
 
