@@ -10,7 +10,10 @@ highest throughput the target sustained within the SLO. How the sweep ended
 decides the verdict: the SLO broke with the generator healthy: the server's
 limit, a knee; the generator saturated first: the knee is unknown (invalid
 run); every step passed: the knee is above the last rate tried (a lower
-bound).
+bound). The same decision is asked live while locust runs (`stop_at`,
+through `Profile.stop_early` and `runtime/live.py`): once the knee is
+confirmed, or the generator saturated, the run ends there instead of loading
+a server past its knee for the remaining steps.
 """
 
 from __future__ import annotations
