@@ -85,9 +85,9 @@ def _add_option(parser: Any, **_: Any) -> None:
 
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
-    # The event loop's clock was read when gevent started, before locust imported the
-    # locustfile; `--run-time`'s timer, set next, would count from then and end the run
-    # seconds early (by the import time). Bring the loop's clock to now first.
+    # gevent's loop caches "now" and the hub was made early (urllib3's import opens
+    # a socket); after seconds of imports on a busy machine that cached time is
+    # stale, and locust's --run-time timer, armed from it, fired seconds early.
     gevent.get_hub().loop.update_now()
     _state.role = _role(runner)
     _state.recorder = Recorder(f"{_state.role}-{os.getpid()}", _state.role)
