@@ -28,7 +28,7 @@ from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.provision import ProvisioningFailed, build_config
 
 from . import plan as plans
-from .live import Watch
+from .live import WATCH
 from .recorder import Recorder
 
 log = logging.getLogger("leasecheck.load")
@@ -40,7 +40,6 @@ class _State:
     plan: plans.Plan | None = None
     profile: Profile | None = None
     role: str = "local"
-    watch: Watch = Watch()
 
 
 _state = _State()
@@ -91,7 +90,6 @@ def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
     gevent.get_hub().loop.update_now()
     _state.role = _role(runner)
     _state.recorder = Recorder(f"{_state.role}-{os.getpid()}", _state.role)
-    _state.watch.install(environment, runner)
     gevent.spawn(_sample_cpu)
     gevent.spawn(_sample_loop_lag)
     if _state.role != "worker":
@@ -123,7 +121,7 @@ def _on_test_start(environment: Any, **_: Any) -> None:
             "profile": p.config.profile,
             "worker_index": getattr(runner, "worker_index", 0),
         }
-        _state.watch.start(environment, p, _state.profile, rec)
+        WATCH.start(environment, p, _state.profile, rec)
 
 
 @events.test_stop.add_listener

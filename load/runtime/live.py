@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
+from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
 from leasecheck.core.history import History
@@ -155,3 +156,12 @@ class Watch:
             environment.runner.quit()  # as --run-time ends a headless run
         else:
             environment.runner.stop()  # the web UI stays up
+
+
+#: This process's watch: `hooks` starts it at test start, once the plan is known.
+WATCH = Watch()
+
+
+@events.init.add_listener
+def _install(environment: Any, runner: Any = None, **_: Any) -> None:
+    WATCH.install(environment, runner)
