@@ -28,7 +28,6 @@ from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.provision import ProvisioningFailed, build_config
 
 from . import plan as plans
-from .live import WATCH
 from .recorder import Recorder
 
 log = logging.getLogger("leasecheck.load")
@@ -121,6 +120,8 @@ def _on_test_start(environment: Any, **_: Any) -> None:
             "profile": p.config.profile,
             "worker_index": getattr(runner, "worker_index", 0),
         }
+        from .live import WATCH  # imported here, the module's own imports stay as they were
+
         WATCH.start(environment, p, _state.profile, rec)
 
 
