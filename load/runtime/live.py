@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
-from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
 from leasecheck.core.history import History
@@ -104,15 +103,14 @@ class Watch:
         self.live = Live()
         self.greenlet: gevent.Greenlet | None = None
 
-    def install(self, environment: Any, runner: Any) -> None:
-        """At locust's init: the master listens for its workers' seconds."""
-        if isinstance(runner, MasterRunner):
-            runner.register_message(MESSAGE, lambda environment, msg, **_: self.live.add(msg.data))
-
     def start(self, environment: Any, plan: Plan, profile: Profile | None, rec: Recorder) -> None:
-        """At test start, once the plan is known."""
+        """At test start, once the plan is known (on the master before any worker
+        has users, so its listener for their seconds is there before the first)."""
         self.stop()
         self.live = Live()
+        runner = environment.runner
+        if isinstance(runner, MasterRunner) and MESSAGE not in runner.custom_messages:
+            runner.register_message(MESSAGE, lambda environment, msg, **_: WATCH.live.add(msg.data))
         if profile is None or type(profile).stop_early is Profile.stop_early:
             return  # a profile that never ends early needs no live view
         self.greenlet = gevent.spawn(self._loop, environment, plan, profile, rec)
@@ -160,8 +158,3 @@ class Watch:
 
 #: This process's watch: `hooks` starts it at test start, once the plan is known.
 WATCH = Watch()
-
-
-@events.init.add_listener
-def _install(environment: Any, runner: Any = None, **_: Any) -> None:
-    WATCH.install(environment, runner)
