@@ -105,6 +105,11 @@ STEP_PAST_KNEE = (
 )  # fmt: skip
 
 
+@pytest.fixture
+def step_past_knee_options() -> tuple[str, ...]:
+    return STEP_PAST_KNEE
+
+
 @pytest.fixture(scope="session")
 def step_past_knee(server: ReferenceServer, tmp_path_factory: pytest.TempPathFactory) -> LoadRun:
     """One step run past its knee (`STEP_PAST_KNEE`), shared by the report tests."""

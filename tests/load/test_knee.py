@@ -77,3 +77,14 @@ def test_the_sweep_stops_once_the_knee_is_confirmed(step_past_knee):
     assert s["window"]["ended_early"] == d["stopped_early"]
     html = (run.out / "report.html").read_text()
     assert "Why the run stopped: the sweep stopped after step" in html
+
+
+def test_the_sweep_stops_with_several_processes(server, load_run, step_past_knee_options):
+    """Under --processes the master decides from every worker's seconds (runtime/live.py)."""
+    run = load_run("step", *step_past_knee_options, "--processes", "2", server=server)
+    s = run.summary
+    d = s["profile_details"]
+    ran = [row["step"] for row in d["steps"]]
+    assert d["ended_by"] in ("slo", "generator") and len(ran) < 5, run.explain()
+    assert d["stopped_early"].startswith(f"the sweep stopped after step {ran[-1]}: "), run.explain()
+    assert s["merge"]["history_ops"] == s["merge"]["sum_of_shard_ops"] > 0
