@@ -49,6 +49,7 @@ class LoadConfig:
     run_id: str
     params: dict[str, Any] = field(default_factory=dict)
     licenses: list[LicenseGrant] = field(default_factory=list)
+    slos: list[str] = field(default_factory=list)  # the --slo texts: a profile may end early on them (step)
 
     def lease_seconds(self, grant: LicenseGrant) -> float:
         return grant.timeout_minutes * self.minute_seconds

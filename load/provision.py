@@ -89,6 +89,7 @@ def build_config(
     params: dict[str, Any],
     shard_dir: str,
     run_id: str | None = None,
+    slos: list[str] | None = None,
 ) -> LoadConfig:
     """Provision, calibrate what needs calibrating, and return the run's config."""
     run_id = run_id or uuid.uuid4().hex[:10]
@@ -108,6 +109,7 @@ def build_config(
         run_id=run_id,
         params=params,
         licenses=grants,
+        slos=list(slos or []),
     )
 
 

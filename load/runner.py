@@ -83,6 +83,7 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
                 minute_seconds=settings.minute_seconds,
                 params=dict(settings.params),
                 shard_dir=str(shard_dir),
+                slos=[s.text for s in settings.slos],
             )
         except ProvisioningFailed as exc:
             raise LoadFailure(str(exc)) from None

@@ -20,6 +20,9 @@ from .shards import MergedRun
 from .slo import Slo
 from .window import Window, window
 
+#: The mark of a run a profile ended early (`runtime/live.py`): the window ends at its instant.
+ENDED = "ended early"
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -38,6 +41,7 @@ class Observation:
     duration: float
     minute_seconds: float
     users: int
+    ended_early: str | None = None  # why the run stopped before its duration (the profile's reason)
 
     @property
     def history(self) -> History:
@@ -63,6 +67,9 @@ def observe_run(run: MergedRun, record: dict[str, Any], slos: list[Slo]) -> Obse
     meta = run.meta
     epoch = float(meta.get("epoch") or 0.0)
     end = float(meta.get("end") or epoch)
+    early = next((m for m in sorted(run.marks, key=lambda m: m["t"]) if m["kind"] == ENDED), None)
+    if early is not None and epoch < float(early["t"]) < end:
+        end = float(early["t"])
     capacity = {lic["name"]: int(lic["seats"]) for lic in record["licenses"]}
     last_seen = max((op.received_at for op in run.history), default=end)
     w = window(run, epoch, end)
@@ -79,7 +86,8 @@ def observe_run(run: MergedRun, record: dict[str, Any], slos: list[Slo]) -> Obse
         slos=slos,
         epoch=epoch,
         end=end,
-        duration=float(record["duration"]),
+        duration=min(float(record["duration"]), end - epoch) if early else float(record["duration"]),
         minute_seconds=float(record["minute_seconds"]),
         users=int(meta.get("users") or record["users"]),
+        ended_early=str(early["reason"]) if early else None,
     )

@@ -107,13 +107,7 @@ def merge(shard_dir: Path, align_clocks: bool = True) -> MergedRun:
             samples += _add(run.latency, label, enc).get_total_count()
         for label, enc in doc.get("retried_latency", {}).items():
             _add(run.retried_latency, label, enc)
-        for t, labels in doc["buckets"].items():
-            slot = run.buckets.setdefault(int(t), {})
-            for label, b in labels.items():
-                mb = slot.setdefault(label, MergedBucket())
-                mb.latency.add(HdrHistogram.decode(b["latency"].encode("ascii")))
-                mb.outcomes.update(b["outcomes"])
-                mb.logical.update(b.get("logical", {}))
+        add_buckets(run, doc)
         for src, dst in (
             (doc["attempt_outcomes"], run.attempt_outcomes),
             (doc["logical_outcomes"], run.logical_outcomes),
@@ -123,8 +117,6 @@ def merge(shard_dir: Path, align_clocks: bool = True) -> MergedRun:
         for label, counts in doc["attempts"].items():
             run.attempts.setdefault(label, Counter()).update({int(n): c for n, c in counts.items()})
         run.replays.update(doc.get("replays", {}))
-        run.offered.update({int(k): v for k, v in doc.get("offered", {}).items()})
-        run.issued.update({int(k): v for k, v in doc.get("issued", {}).items()})
         run.marks.extend(doc.get("marks", []))
         run.shards.append(
             ShardInfo(
@@ -141,3 +133,18 @@ def merge(shard_dir: Path, align_clocks: bool = True) -> MergedRun:
             )
         )
     return run
+
+
+def add_buckets(run: MergedRun, doc: dict[str, Any]) -> None:
+    """Add a metrics document's per-second part (buckets, offered and on-time arrivals).
+    A shard's whole run at the end, or the seconds a process has just completed
+    while the run is live (`runtime/live.py`): both are added the same way."""
+    for t, labels in doc.get("buckets", {}).items():
+        slot = run.buckets.setdefault(int(t), {})
+        for label, b in labels.items():
+            mb = slot.setdefault(label, MergedBucket())
+            mb.latency.add(HdrHistogram.decode(b["latency"].encode("ascii")))
+            mb.outcomes.update(b["outcomes"])
+            mb.logical.update(b.get("logical", {}))
+    run.offered.update({int(k): v for k, v in doc.get("offered", {}).items()})
+    run.issued.update({int(k): v for k, v in doc.get("issued", {}).items()})

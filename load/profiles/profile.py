@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from leasecheck.load.analysis.gates import window_findings
 from leasecheck.load.analysis.observation import Findings, Observation
+from leasecheck.load.analysis.shards import MergedRun
+from leasecheck.load.analysis.slo import Slo
 
 from .params import Param, ParamError, resolve
 
@@ -38,6 +40,14 @@ class LicenseNeed:
     group: str
     seats: int
     timeout_minutes: int
+
+
+@dataclass(frozen=True)
+class EarlyEnd:
+    """A profile's answer to "is the run's question already answered?": end it at `at`."""
+
+    at: float  # the instant the run is measured up to (epoch seconds, the run's clock)
+    reason: str  # one line for the report and the console
 
 
 class Setup(Protocol):
@@ -61,6 +71,8 @@ class Profile(ABC):
     default_slos: ClassVar[tuple[str, ...]] = ()  # used when no --slo is given
     rate_param: ClassVar[str | None] = None  # open loop: the knob `--rate` sets
     report_section: ClassVar[str | None] = None  # a Jinja template in the folder: this profile's part of report.html
+    section_first: ClassVar[bool] = False  # report.html shows the section first (its answer), the run-wide tables after
+    window_label: ClassVar[str] = "the measured window"  # what the run-wide figures cover, in the report's words
 
     # ------------------------------------------------------------ where it is
     @property
@@ -118,6 +130,14 @@ class Profile(ABC):
         found.details = self.details(seen)
         return found
 
+    def stop_early(
+        self, so_far: MergedRun, params: dict[str, Any], epoch: float, until: float, slos: list[Slo]
+    ) -> EarlyEnd | None:
+        """Live, while locust runs: end the run now? `so_far` holds every second
+        before `until`, merged from every process (`runtime/live.py`). The
+        default: never; the step profile ends once its knee is confirmed."""
+        return None
+
     def details(self, seen: Observation) -> dict[str, Any]:
         """What this profile adds to summary.json beyond latency, throughput and invariants."""
         return {}
@@ -125,7 +145,7 @@ class Profile(ABC):
     # -------------------------------------------------------------- reporting
     def headline(self, summary: dict[str, Any]) -> list[str]:
         """The console lines under the verdict. The default: latency per endpoint."""
-        return [
+        return [f"  {summary['headline']}"] + [
             f"  {label:<22} n={row['count']:<7} p50 {row['p50']:>8} ms  p99 {row['p99']:>8} ms"
             for label, row in list(summary["latency_ms"].items())[:8]
         ]

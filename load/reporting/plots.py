@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from leasecheck.load.analysis.occupancy import Occupancy
 from leasecheck.load.analysis.shards import MergedRun
@@ -32,34 +33,55 @@ def png(fig: Any) -> str:
 
 
 def seats(occ: dict[str, Occupancy], epoch: float, end: float) -> str | None:
-    if not occ:
+    fig = seats_figure(occ, epoch)
+    return None if fig is None else png(fig)
+
+
+def seats_figure(occ: dict[str, Occupancy], epoch: float) -> Figure | None:
+    """Seats held per license, and every pool's size as a dashed capacity line:
+    licenses of one size share one line. A pool far above what is held (the
+    step profile's, sized never to deny) puts the axis on a log scale, so the
+    capacity is drawn and the seats in use stay readable."""
+    held = {name: o for name, o in sorted(occ.items()) if o.steps}
+    if not held:
         return None
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    shown = 0
-    for name, o in sorted(occ.items()):
-        if not o.steps:
-            continue
-        xs = [t - epoch for t, _ in o.steps]
-        ys = [n for _, n in o.steps]
-        line = ax.step(xs, ys, where="post", label=f"{name.split(':')[0]} held")[0]
-        if o.capacity <= max(10 * max(ys), 10):
-            ax.axhline(
-                o.capacity,
-                color=line.get_color(),
-                linestyle="--",
-                linewidth=1,
-                label=f"{name.split(':')[0]} capacity {o.capacity}",
-            )
-        shown += 1
-    if not shown:
-        plt.close(fig)
-        return None
-    ax.axvspan(0, end - epoch, color="#eee", zorder=0)
+    fig = Figure(figsize=(10, 3.4))
+    ax = fig.subplots()
+    peak = max(o.peak() for o in held.values())
+    colour = {}
+    for name, o in held.items():
+        xs, ys = [t - epoch for t, _ in o.steps], [n for _, n in o.steps]
+        colour[_short(name)] = ax.step(xs, ys, where="post", label=f"{_short(name)} held")[0].get_color()
+    lines = capacity_lines(occ)  # every pool, a license that held nothing included
+    for capacity, names in lines.items():
+        label = f"capacity {capacity} ({names if ',' not in names else names.split(':')[0]})"
+        ax.axhline(capacity, color=colour.get(names, "#5f6368"), linestyle="--", linewidth=1.2, label=label)
+    top = max(lines)
+    if top > 10 * max(peak, 1):
+        ax.set_yscale("symlog", linthresh=1)
+        ax.set_ylim(-0.2, top * 4)
+    else:
+        ax.set_ylim(0, top * 1.15 + 0.5)
     ax.set_xlabel("s since start")
     ax.set_ylabel("leases certainly held")
-    ax.set_title("Seats in use against capacity")
-    ax.legend(fontsize=7, ncol=3, loc="upper right")
-    return png(fig)
+    ax.set_title("Seats in use against capacity (dashed)")
+    ax.legend(fontsize=7, ncol=1 if len(held) <= 8 else 2, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return fig
+
+
+def capacity_lines(occ: dict[str, Occupancy]) -> dict[int, str]:
+    """Each distinct pool size and the licenses that have it, as the figure labels them."""
+    by_size: dict[int, list[str]] = {}
+    for name, o in sorted(occ.items()):
+        by_size.setdefault(o.capacity, []).append(_short(name))
+    return {
+        size: names[0] if len(names) == 1 else f"each of {len(names)} licenses: {', '.join(names)}"
+        for size, names in sorted(by_size.items())
+    }
+
+
+def _short(name: str) -> str:
+    return name.split(":")[0]
 
 
 def _seconds(run: MergedRun, epoch: float) -> list[int]:

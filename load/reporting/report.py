@@ -54,5 +54,9 @@ def render_html(summary: dict[str, Any], judgement: Judgement) -> str:
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{v * 100:.3g}%"
     section = f"profile/{profile.report_section}" if profile.report_section else None
     return env.get_template("report.html.j2").render(
-        s=summary, figs=_figures(summary, judgement), profile_section=section
+        s=summary,
+        figs=_figures(summary, judgement),
+        profile_section=section,
+        profile_first=profile.section_first,
+        seats_capacity=[f"{size} seats ({names})" for size, names in plots.capacity_lines(judgement.occupancy).items()],
     )

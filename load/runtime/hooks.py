@@ -146,6 +146,9 @@ def _on_test_start(environment: Any, **_: Any) -> None:
             "profile": p.config.profile,
             "worker_index": getattr(runner, "worker_index", 0),
         }
+        from .live import WATCH  # imported here, the module's own imports stay as they were
+
+        WATCH.start(environment, p, _state.profile, rec)
 
 
 @events.test_stop.add_listener
@@ -270,6 +273,7 @@ def _self_provision(environment: Any) -> LoadConfig | None:
             duration=duration,
             minute_seconds=float(os.environ.get("LEASECHECK_MINUTE_SECONDS", 60)),
             params=profile.defaults(),
+            slos=list(profile.default_slos),
             shard_dir=shard_dir,
             run_id=run_id,
         )

@@ -1,8 +1,10 @@
 """What an answer means for a load run: the system working, or a failure.
 
 A "no seat" answer is the server doing its job, and so is "that lease is
-gone" for a lease the client let expire, and "still working on that key"
-for a retry. Only the rest counts against the error budget.
+gone" for a request sent after the lease's acknowledged expiry (a client-side
+expiry, `expiry.py`: the client was late), and "still working on that key"
+for a retry. Only the rest counts against the error budget, including a
+lease refused while it was certainly still live.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ NOT_A_DENIAL = frozenset(
 IN_PROGRESS_CODES = frozenset({"IDEMPOTENCY_IN_PROGRESS"})
 
 
-def classify(ex: Exchange, *, lease_may_be_gone: bool = False) -> str:
-    """ok | denied | expired | in_progress | failed (transport errors, 5xx, 429, the rest)."""
+def classify(ex: Exchange, *, live_when_sent: bool = True) -> str:
+    """ok | denied | expired | in_progress | failed (transport errors, 5xx, 429, the rest).
+    `live_when_sent`: a heartbeat's or checkin's lease was certainly live when it left."""
     if ex.status is None:
         return FAILED
     if ex.ok:
@@ -37,7 +40,7 @@ def classify(ex: Exchange, *, lease_may_be_gone: bool = False) -> str:
         return IN_PROGRESS
     if ex.operation == "checkout" and ex.status in (403, 409) and code not in NOT_A_DENIAL:
         return DENIED
-    if ex.operation in ("heartbeat", "checkin") and ex.status in (404, 409) and lease_may_be_gone:
+    if ex.operation in ("heartbeat", "checkin") and ex.status in (404, 409) and not live_when_sent:
         return EXPIRED
     return FAILED
 

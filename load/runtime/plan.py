@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +68,10 @@ def add_option(parser: Any) -> None:
 
 
 def publish(environment: Any, config: LoadConfig, users: int, workers: int) -> Plan:
-    plan = Plan(epoch=time.time() + LEAD_SECONDS, users=max(users, 1), workers=max(workers, 1), config=config)
+    # On a whole second: the recorders' per-second buckets then start at the epoch, so a
+    # window that starts at a step boundary holds no second of the step before it.
+    epoch = float(math.ceil(time.time() + LEAD_SECONDS))
+    plan = Plan(epoch=epoch, users=max(users, 1), workers=max(workers, 1), config=config)
     setattr(environment.parsed_options, DEST, plan.to_json())
     return plan
 

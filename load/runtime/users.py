@@ -29,12 +29,13 @@ from leasecheck.core.history import Op
 from leasecheck.load.config import LicenseGrant, LoadConfig
 
 from . import hooks
+from .expiry import ServerClock
 from .outcome import FAILED, OK, classify, retryable
 from .plan import Plan, next_user_index
 
 PATHS = {"checkout": CHECKOUT, "heartbeat": HEARTBEAT, "checkin": CHECKIN}
-#: A heartbeat or checkin this close to the lease's end may find it gone (clock bound).
-EXPIRY_MARGIN = 0.1
+#: This process's bounds on the server's clock (see `expiry.py`), from every answer.
+CLOCK = ServerClock()
 
 
 @dataclass
@@ -43,14 +44,11 @@ class Lease:
 
     token: str
     grant: LicenseGrant
-    expires_local: float
+    expires_at: float  # the acknowledged lease_expires_at (server clock)
     fingerprint: str
 
-    def may_be_gone(self, now: float) -> bool:
-        return now >= self.expires_local - EXPIRY_MARGIN
-
     def request(self, kind: str, *, key: str | None, label: str) -> Request:
-        """A heartbeat or checkin of this lease, as of now."""
+        """A heartbeat or checkin of this lease, as acknowledged so far."""
         return Request(
             kind,
             self.grant,
@@ -58,7 +56,7 @@ class Lease:
             key=key,
             label=label,
             lease_token=self.token,
-            may_be_gone=self.may_be_gone(time.time()),
+            expires_at=self.expires_at,
         )
 
 
@@ -73,7 +71,12 @@ class Request:
     key: str | None  # the Idempotency-Key (heartbeats send none)
     label: str  # what locust and the report call it, e.g. "checkout (return)"
     lease_token: str | None = None
-    may_be_gone: bool = False  # the lease may have expired: "gone" is not a failure
+    expires_at: float | None = None  # the lease's acknowledged expiry (server clock), for heartbeat/checkin
+
+    def live_when_sent(self, sent_at: float) -> bool:
+        """Was the lease certainly live when this attempt left (each retry asks anew)?
+        Unknown expiry: assume live, so a refusal stays the server's to explain."""
+        return self.expires_at is None or CLOCK.certainly_live_at(sent_at, self.expires_at)
 
 
 @dataclass
@@ -176,7 +179,8 @@ class LeaseUser(FastHttpUser):
             else:
                 err = getattr(resp, "error", None)
                 ex.error = f"{type(err).__name__}: {err}" if err is not None else "no answer"
-            outcome = classify(ex, lease_may_be_gone=req.may_be_gone)
+            CLOCK.learn(ex)
+            outcome = classify(ex, live_when_sent=req.live_when_sent(ex.sent_at))
             if outcome == FAILED:
                 resp.failure(ex.describe())
             else:
@@ -231,8 +235,7 @@ class LeaseUser(FastHttpUser):
         token = res.exchange.lease_token if res.ok else None
         if token is None or res.op is None or res.op.expires_at is None:
             return res, None
-        expires_local = res.op.expires_at - (res.op.offset or 0.0)
-        return res, Lease(token=token, grant=grant, expires_local=expires_local, fingerprint=fp)
+        return res, Lease(token=token, grant=grant, expires_at=res.op.expires_at, fingerprint=fp)
 
     def heartbeat(
         self,
@@ -246,7 +249,7 @@ class LeaseUser(FastHttpUser):
         req = lease.request("heartbeat", key=None, label=label)
         res = self.logical(req, started_at=started_at, max_attempts=max_attempts, backoff=backoff)
         if res.ok and res.op is not None and res.op.expires_at is not None:
-            lease.expires_local = res.op.expires_at - (res.op.offset or 0.0)
+            lease.expires_at = res.op.expires_at
         return res
 
     def checkin(self, lease: Lease, *, label: str = "checkin", max_attempts: int = 1, backoff: float = 0.0) -> Result:

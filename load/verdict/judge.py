@@ -78,7 +78,17 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts, *, align_clocks: bool 
     invalid = run_validity(seen, facts) + found.invalid
     code = exit_code(violations, invalid, found.breached)
     reasons = [v.message + f" ({v.license})" for v in violations] + invalid + found.breached
-    summary = summarize(seen, record, facts, found, violations, verdict=VERDICT[code], exit_code=code, reasons=reasons)
+    summary = summarize(
+        seen,
+        record,
+        facts,
+        found,
+        violations,
+        verdict=VERDICT[code],
+        exit_code=code,
+        reasons=reasons,
+        window_label=profile.window_label,
+    )
     return Judgement(code, summary, seen.run, seen.occupancy, profile)
 
 

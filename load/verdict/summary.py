@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,7 @@ def summarize(
     verdict: str,
     exit_code: int,
     reasons: list[str],
+    window_label: str = "the measured window",
 ) -> dict[str, Any]:
     load, w, run = seen.generator, seen.window, seen.run
     notes = []
@@ -53,12 +55,15 @@ def summarize(
         )
     notes += run.clocks.notes
     offered = w.offered_per_s()
+    expiries = client_side_expiries(w.logical)
+    rates = {"errors": w.error_rate(), "denials": w.denial_rate(), "client_side_expiries": expiries["share"]}
     return {
         "tool": {"name": "leasecheck", "version": __version__},
         "profile": record["profile"],
         "verdict": verdict,
         "exit_code": exit_code,
         "reasons": reasons,
+        "headline": headline(verdict, found.thresholds, rates, window_label, seen.ended_early, expiries["count"]),
         "notes": notes,
         "command": facts.command,
         "target": facts.target or {"url": record["target"]},
@@ -72,7 +77,13 @@ def summarize(
             "params": seen.params,
             "run_id": record["run_id"],
         },
-        "window": {"start": seen.epoch, "end": seen.end, "seconds": round(seen.end - seen.epoch, 3)},
+        "window": {
+            "start": seen.epoch,
+            "end": seen.end,
+            "seconds": round(seen.end - seen.epoch, 3),
+            "label": window_label,
+            "ended_early": seen.ended_early,
+        },
         "licenses": record["licenses"],
         "thresholds": found.thresholds,
         "invariants": {
@@ -89,8 +100,9 @@ def summarize(
             "offered_arrivals_per_s": None if offered is None else round(offered, 2),
             "on_time_share": seen.on_time_share,
         },
-        "rates": {"errors": w.error_rate(), "denials": w.denial_rate()},
+        "rates": rates,
         "operations": {label: dict(c) for label, c in sorted(w.logical.items())},
+        "client_side_expiries": expiries,
         "generator": {
             "cpu_limit": CPU_LIMIT,
             "busiest_process": load.busiest_tag,
@@ -104,6 +116,54 @@ def summarize(
         "partial": {"lost_workers": [sh.tag for sh in run.lost]} if run.lost else None,
         "profile_details": found.details,
     }
+
+
+def client_side_expiries(logical: dict[str, Counter[str]]) -> dict[str, Any]:
+    """Heartbeats and checkins sent after their lease's acknowledged expiry
+    (`runtime/expiry.py`): the client was late, so they are not errors; counted
+    here, apart, because a run with many measured a client slower than its leases."""
+    by_label = {label: c["expired"] for label, c in sorted(logical.items()) if c["expired"]}
+    total = sum(sum(c.values()) for c in logical.values())
+    count = sum(by_label.values())
+    return {"count": count, "share": count / total if total else None, "by_operation": by_label}
+
+
+def headline(
+    verdict: str,
+    thresholds: list[dict[str, Any]],
+    rates: dict[str, float | None],
+    window: str,
+    ended: str | None,
+    expiries: int = 0,
+) -> str:
+    """The report's first sentence, true of the whole run: what was judged, where, and
+    what it found, with the error rate over the measured window beside it. Never
+    "every threshold held" above a window with errors: the step profile judges its
+    thresholds at the knee, and the steps past it are where errors are expected."""
+    opening = {
+        "passed": "No violation; the run is valid",
+        "slo_breached": "No violation; the run is valid; a threshold was breached",
+        "invariant_violated": "An invariant was violated",
+        "invalid": "The run is invalid (its numbers describe the generator, not the server)",
+    }.get(verdict, verdict)
+    if thresholds:
+        judged = "; ".join(
+            f"{t['slo']} {'held' if t['passed'] else 'breached'} ({t['scope']}: {t.get('observed') or 'n/a'})"
+            for t in thresholds
+        )
+        parts = [f"{opening}. Thresholds judged: {judged}."]
+    else:
+        parts = [f"{opening}. No threshold was given."]
+    err = rates.get("errors")
+    parts.append(f"Errors over {window}: {'n/a' if err is None else f'{err * 100:.3g}%'} of logical operations.")
+    if expiries:
+        parts.append(
+            f"{expiries} heartbeat(s)/checkin(s) were sent after their lease had expired (client-side expiry: "
+            "the client was late, not the server); counted apart, not as errors."
+        )
+    if ended:
+        parts.append(f"Ended early: {ended}.")
+    return " ".join(parts)
 
 
 def _merge_facts(run: MergedRun, facts: Facts) -> dict[str, Any]:

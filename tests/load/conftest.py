@@ -91,3 +91,29 @@ def load_judge() -> Callable[[str, Path, Path], LoadRun]:
         return LoadRun(cli("load", profile, "--judge", str(shards), "--report-dir", str(out)), out)
 
     return judge
+
+
+#: A step run that breaks its SLO at step 2 on any machine: two sessions in flight
+#: at most shed most of 2,004 arrivals/s (a shed arrival is an error; even at 3 ms
+#: a cycle that is 40% of logical operations), while 4/s passes (a shed there
+#: needs two cycles in flight at once). Five steps are planned; the sweep must
+#: stop once the knee is confirmed.
+STEP_PAST_KNEE = (
+    "--users", "1", "--duration", "15s", "--rate", "4",
+    "--param", "rate_step=2000", "--param", "step_seconds=3", "--param", "settle_seconds=0.5",
+    "--param", "max_in_flight=2", "--slo", "errors<20%", "--slo", "p99<60s",
+)  # fmt: skip
+
+
+@pytest.fixture
+def step_past_knee_options() -> tuple[str, ...]:
+    return STEP_PAST_KNEE
+
+
+@pytest.fixture(scope="session")
+def step_past_knee(server: ReferenceServer, tmp_path_factory: pytest.TempPathFactory) -> LoadRun:
+    """One step run past its knee (`STEP_PAST_KNEE`), shared by the report tests."""
+    out = tmp_path_factory.mktemp("step-past-knee") / "report"
+    args = ["load", "step", "--report-dir", str(out), *STEP_PAST_KNEE]
+    args += ["--target", str(server.base_url), "--minute-seconds", str(MINUTE_SECONDS)]
+    return LoadRun(cli(*args, env={"LEASECHECK_MANAGEMENT_TOKEN": server.management_token}), out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from leasecheck.load.profiles.step.knee import decide
 
 
@@ -50,3 +52,39 @@ def test_a_saturated_generator_means_no_server_knee():
 def test_all_passing_is_a_lower_bound():
     r = decide([step(1, True), step(2, True)], confirm=2)
     assert r.ended_by == "all passed" and r.knee["step"] == 2 and "above" in r.reason
+
+
+def test_live_a_broken_step_waits_for_its_confirmation():
+    steps = [step(1, True), step(2, False)]
+    assert decide(steps, confirm=2, final=False).ended_by == "open"
+    assert decide([*steps, step(3, False)], confirm=2, final=False).ended_by == "slo"
+    assert decide(steps, confirm=1, final=False).ended_by == "slo"
+
+
+def test_the_sweep_stops_once_the_knee_is_confirmed(step_past_knee):
+    """Five steps planned; step 2 breaks, step 3 confirms: no step after that is run."""
+    run = step_past_knee
+    s = run.summary
+    d = s["profile_details"]
+    ran = [row["step"] for row in d["steps"]]
+    assert d["ended_by"] in ("slo", "generator"), run.explain()
+    assert run.proc.returncode == (0 if d["ended_by"] == "slo" else 5), run.explain()
+    assert ran == list(range(1, len(ran) + 1)) and len(ran) < 5, run.explain()
+    assert d["stopped_early"].startswith(f"the sweep stopped after step {ran[-1]}: "), d["stopped_early"]
+    if d["ended_by"] == "slo":
+        assert ran == [1, 2, 3] and d["knee"]["step"] == 1 and "step 2 at 2004 cycles/s broke errors<20%" in d["reason"]
+    assert s["window"]["seconds"] == pytest.approx(3.0 * len(ran), abs=0.01), "the window ends with the last step"
+    assert s["window"]["ended_early"] == d["stopped_early"]
+    html = (run.out / "report.html").read_text()
+    assert "Why the run stopped: the sweep stopped after step" in html
+
+
+def test_the_sweep_stops_with_several_processes(server, load_run, step_past_knee_options):
+    """Under --processes the master decides from every worker's seconds (runtime/live.py)."""
+    run = load_run("step", *step_past_knee_options, "--processes", "2", server=server)
+    s = run.summary
+    d = s["profile_details"]
+    ran = [row["step"] for row in d["steps"]]
+    assert d["ended_by"] in ("slo", "generator") and len(ran) < 5, run.explain()
+    assert d["stopped_early"].startswith(f"the sweep stopped after step {ran[-1]}: "), run.explain()
+    assert s["merge"]["history_ops"] == s["merge"]["sum_of_shard_ops"] > 0

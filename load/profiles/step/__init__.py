@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from leasecheck.load.analysis.gates import threshold
 from leasecheck.load.analysis.observation import Findings, Observation
-from leasecheck.load.analysis.slo import parse
+from leasecheck.load.analysis.shards import MergedRun
+from leasecheck.load.analysis.slo import Slo, parse
 from leasecheck.load.profiles.params import Param, max_in_flight, timeout_minutes
-from leasecheck.load.profiles.profile import LicenseNeed, Profile
+from leasecheck.load.profiles.profile import EarlyEnd, LicenseNeed, Profile
 
-from .knee import analyse_steps
+from .knee import StepResult, analyse_steps, stop_at
 
 if TYPE_CHECKING:  # matplotlib is slow to import; only the report needs it
     from matplotlib.figure import Figure
@@ -35,6 +36,8 @@ class Step(Profile):
     default_slos = ("p99<50ms", "errors<0.1%")
     rate_param = "start_rate"
     report_section = "section.html.j2"
+    section_first = True  # the knee is the answer: its figures come before the whole sweep's
+    window_label = "the whole sweep (every step run, those past the knee too)"
     params = (
         Param("start_rate", 10.0, "lease cycles per second in the first step"),
         Param("rate_step", 10.0, "lease cycles per second added per step"),
@@ -59,7 +62,13 @@ class Step(Profile):
         steps = analyse_steps(seen.run, seen.params, seen.epoch, seen.duration, seen.slos)
         knee_rps = steps.knee["achieved_rps"] if steps.knee else None
         found = Findings(
-            details={"steps": steps.steps, "knee": steps.knee, "ended_by": steps.ended_by, "reason": steps.reason}
+            details={
+                "steps": steps.steps,
+                "knee": steps.knee,
+                "ended_by": steps.ended_by,
+                "reason": steps.reason,
+                "stopped_early": seen.ended_early,
+            }
         )
         if steps.ended_by == "generator":
             found.invalid.append(steps.reason)
@@ -72,14 +81,27 @@ class Step(Profile):
                 if not ok:
                     found.breached.append(f"{s.text}: the knee throughput was {s.show(knee_rps)}")
             else:
-                found.thresholds.append(
-                    {"slo": s.text, "scope": "per step (defines the knee)", "passed": steps.knee is not None}
-                )
+                found.thresholds.append(_per_step(s, steps))
         return found
+
+    def stop_early(
+        self, so_far: MergedRun, params: dict[str, Any], epoch: float, until: float, slos: list[Slo]
+    ) -> EarlyEnd | None:
+        """Once the knee is confirmed (or the generator saturated) the rest of the
+        sweep would only load a server past its knee: end the run there."""
+        res = stop_at(so_far, params, epoch, until, slos)
+        if res is None:
+            return None
+        last = res.steps[-1]["step"]
+        at = epoch + last * float(params["step_seconds"])
+        return EarlyEnd(at, f"the sweep stopped after step {last}: {res.reason}; no further step was run")
 
     def headline(self, summary: dict[str, Any]) -> list[str]:
         details = summary["profile_details"]
-        lines = ["  step  cycles/s  achieved rps     p50 ms     p99 ms  errors  gen CPU  machine CPU  SLO"]
+        lines = [
+            f"  {summary['headline']}",
+            "  step  cycles/s  achieved rps     p50 ms     p99 ms  errors  gen CPU  machine CPU  SLO",
+        ]
         for r in details.get("steps", []):
             lines.append(
                 f"  {r['step']:>4}  {r['offered_cycles_per_s']:>8g}  {r['achieved_rps']:>12}  {r['p50_ms'] or 0:>9}  "
@@ -99,8 +121,26 @@ class Step(Profile):
         from .figures import knee
 
         p99 = next((t["slo"] for t in summary["thresholds"] if t["slo"].replace(" ", "").startswith("p99")), None)
-        fig = knee(summary["profile_details"].get("steps", []), parse(p99).limit * 1000 if p99 else None)
+        details = summary["profile_details"]
+        at = (details.get("knee") or {}).get("step")
+        fig = knee(details.get("steps", []), parse(p99).limit * 1000 if p99 else None, at)
         return {"knee": fig} if fig is not None else {}
+
+
+def _per_step(slo: Slo, steps: StepResult) -> dict[str, Any]:
+    """A gating SLO's row: judged on every step, reported at the knee (the step the
+    verdict rests on), or, with no knee, at the first step, which broke it."""
+    row = steps.knee or (steps.steps[0] if steps.steps else None)
+    check = next((c for c in row["slo"] if c["slo"] == slo.text), None) if row else None
+    where = "at the knee" if steps.knee else "no step met it; first step"
+    return {
+        "slo": slo.text,
+        "scope": f"per step; {where}" + (f" (step {row['step']})" if row else ""),
+        "observed": check["observed"] if check else "n/a (no step was measured)",
+        "observed_value": check.get("value") if check else None,
+        "limit": slo.limit,
+        "passed": steps.knee is not None,
+    }
 
 
 def _pct(v: float | None) -> str:

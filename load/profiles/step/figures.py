@@ -1,4 +1,4 @@
-"""The step profile's figure: throughput against p99, one point a step."""
+"""The step profile's figure: throughput against p99, one point a step, the knee starred."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 
-def knee(steps: list[dict[str, Any]], limit_ms: float | None) -> Figure | None:
+def knee(steps: list[dict[str, Any]], limit_ms: float | None, knee_step: int | None = None) -> Figure | None:
     rows = [s for s in steps if s.get("p99_ms") is not None]
     if not rows:
         return None
@@ -18,8 +18,20 @@ def knee(steps: list[dict[str, Any]], limit_ms: float | None) -> Figure | None:
         ax.annotate(
             str(s["step"]), (s["achieved_rps"], s["p99_ms"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
         )
+    at = next((s for s in rows if s["step"] == knee_step), None)
+    if at is not None:
+        ax.plot(
+            [at["achieved_rps"]],
+            [at["p99_ms"]],
+            marker="*",
+            markersize=14,
+            color="#188038",
+            linestyle="none",
+            label=f"knee (step {at['step']})",
+        )
     if limit_ms is not None:
         ax.axhline(limit_ms, color="#ea4335", linestyle="--", label=f"SLO p99 {limit_ms:g} ms")
+    if limit_ms is not None or at is not None:
         ax.legend(fontsize=7)
     ax.set_yscale("log")
     ax.set_xlabel("achieved requests/s (step number annotated)")
