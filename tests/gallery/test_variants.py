@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from leasecheck.core.client import Http, LeaseClient, Management, hardware_binding, new_key
+from leasecheck.core.client import Exchange, Http, LeaseClient, Management, hardware_binding, new_key
 from leasecheck.core.server_process import ReferenceServer
 from leasecheck.core.timeutil import parse_rfc3339
 from leasecheck.gallery import process
@@ -124,12 +124,17 @@ def test_replays_without_the_header(variant):
     assert (again.json["meta"] == first.json["meta"]) is stored
 
 
+def _leased(variant: tuple[ReferenceServer, Http], seats: int = 1) -> tuple[str, LeaseClient, Exchange]:
+    """The variant's name, a client of a fresh license and one lease it checked out."""
+    srv, http = variant
+    c = _client(srv, http, seats=seats)
+    return srv.extra_args[srv.extra_args.index("--variant") + 1], c, c.checkout(hardware_binding())
+
+
 @pytest.mark.parametrize("variant", ["dead-lease-409", "dead-lease-422"], indirect=True)
 def test_dead_lease_status(variant):
-    srv, http = variant
-    status = 409 if "dead-lease-409" in " ".join(srv.extra_args) else 422
-    c = _client(srv, http)
-    out = c.checkout(hardware_binding())
+    name, c, out = _leased(variant)
+    status = 409 if name == "dead-lease-409" else 422
     assert c.checkin(out.lease_token).status == 200
     for ex in (c.heartbeat(out.lease_token), c.checkin(out.lease_token), c.heartbeat("llt_never_issued")):
         assert (ex.status, ex.error_code) == (status, "LEASE_NOT_ACTIVE")
@@ -137,9 +142,7 @@ def test_dead_lease_status(variant):
 
 @pytest.mark.parametrize("variant", ["checkin-ended-no-op"], indirect=True)
 def test_checkin_of_an_ended_lease_is_a_no_op(variant):
-    srv, http = variant
-    c = _client(srv, http)
-    out = c.checkout(hardware_binding())
+    _, c, out = _leased(variant)
     assert c.checkin(out.lease_token).status == 200
     assert c.checkin(out.lease_token).status == 200  # a new key: a no-op
     assert c.checkout(hardware_binding()).status == 200  # one seat, free once
@@ -149,27 +152,21 @@ def test_checkin_of_an_ended_lease_is_a_no_op(variant):
 
 @pytest.mark.parametrize("variant", ["checkin-keeps-expiry"], indirect=True)
 def test_checkin_keeps_the_expiry(variant):
-    srv, http = variant
-    c = _client(srv, http)
-    out = c.checkout(hardware_binding())
+    _, c, out = _leased(variant)
     ci = c.checkin(out.lease_token)
     assert ci.data["lease_expires_at"] == out.data["lease_expires_at"]
 
 
 @pytest.mark.parametrize("variant", ["extra-fields"], indirect=True)
 def test_extra_fields(variant):
-    srv, http = variant
-    c = _client(srv, http, seats=3)
-    out = c.checkout(hardware_binding())
+    _, _c, out = _leased(variant, seats=3)
     assert out.data["seats_max"] == 3 and out.data["lease"]["ended"] is False
 
 
 @pytest.mark.parametrize("variant", ["short-lease-tokens", "long-lease-tokens"], indirect=True)
 def test_token_lengths(variant):
-    srv, http = variant
-    length = 20 if "short-lease-tokens" in " ".join(srv.extra_args) else 600
-    c = _client(srv, http)
-    out = c.checkout(hardware_binding())
+    name, c, out = _leased(variant)
+    length = 20 if name == "short-lease-tokens" else 600
     assert out.lease_token.startswith("llt_") and len(out.lease_token) == 4 + length
     assert c.heartbeat(out.lease_token).status == 200 and c.checkin(out.lease_token).status == 200
 
