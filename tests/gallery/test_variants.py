@@ -15,6 +15,7 @@ from leasecheck.core.client import Exchange, Http, LeaseClient, Management, hard
 from leasecheck.core.server_process import ReferenceServer
 from leasecheck.core.timeutil import parse_rfc3339
 from leasecheck.gallery import process
+from leasecheck.gallery.matrix import CASE_TIMEOUT_SECONDS, all_cases, run_case
 from leasecheck.gallery.serving import case_settings
 from leasecheck.reference_server.settings import Settings
 
@@ -201,3 +202,27 @@ def test_keys_kept_briefly():
     settings = case_settings(Settings(management_token="t"), None, "keys-kept-briefly")
     assert settings.idempotency_ttl_seconds == 120.0
     assert case_settings(Settings(management_token="t"), None, "default").idempotency_ttl_seconds == 24 * 3600.0
+
+
+# ------------------------------------------------------------------ INPUT-03, whole suite
+@pytest.mark.timeout(CASE_TIMEOUT_SECONDS + 60)
+@pytest.mark.parametrize(
+    "kind,name",
+    [
+        ("variant", "null-as-absent"),  # a null in an optional field reads as absent: 200
+        ("variant", "default"),  # refuses it as a wrong type: 400 (test_a_null_in_an_optional_field_...)
+        ("fault", "wrong-types-coerced"),  # reads null as absent too, but accepts wrong non-null types
+    ],
+)
+def test_the_whole_suite_takes_a_null_both_ways_but_no_wrong_type(tmp_path, kind, name):
+    """The facts: what a null in an optional request field means is open. Against the reference
+    server reading it as absent and against the one refusing it the whole suite exits 0, with no
+    warning the default does not earn; a server that also accepts wrong non-null types fails
+    INPUT-03."""
+    case = next(c for c in all_cases() if (c.kind, c.name) == (kind, name))
+    o = run_case(case, tmp_path / name)
+    assert o.error is None, (o.error, o.report_dir)
+    if kind == "variant":
+        assert (o.exit_code, o.failed, o.choice_warnings) == (0, [], []), o.report_dir
+    else:
+        assert o.exit_code == 1 and "INPUT-03" in o.failed, (o.exit_code, o.failed, o.report_dir)
