@@ -42,7 +42,7 @@ from .errors import (
     ApiError,
     unauthorized,
 )
-from .idempotency import Idempotency, require_key
+from .idempotency import Answer, Idempotency, require_key
 from .key_guard import IdempotencyKeyGuard
 from .keys import KeyRingFile, load_or_create
 from .leases import Runtime
@@ -58,6 +58,7 @@ from .validation import (
     EMPTY,
     LEASE_TOKEN,
     LICENSE,
+    LONG_LEASE_TOKEN,
     POLICY,
     PRODUCT,
     Spec,
@@ -83,7 +84,8 @@ class Api:
         self.keys = KeyRingFile(settings.signing_key_file)
         self.envelopes = parts.envelopes(self.keys, style)
         self.runtime = parts.runtime(self.store, settings, parts.idempotency.from_settings(settings))
-        self.catalogue = Catalogue(self.store, style)
+        self.catalogue = Catalogue(self.store, style, settings.behaviour.default_timeout_minutes)
+        self.lease_token_body = LONG_LEASE_TOKEN if settings.behaviour.lease_token_style == "long" else LEASE_TOKEN
         self.metrics = Metrics()
 
     # ------------------------------------------------------------------ input
@@ -107,7 +109,7 @@ class Api:
 
     def check_fields(self, value: Any, spec: Spec) -> dict[str, Any]:
         """The route's fields, type-checked; an unknown field is refused, not ignored (INPUT-02)."""
-        return check_object(value, spec)
+        return check_object(value, spec, nulls_absent=self.settings.behaviour.null_fields == "absent")
 
     async def parse_body(self, request: Request, spec: Spec, *, empty_ok: bool = False) -> dict[str, Any]:
         """Read, decode and check a request body, in that order (specs/README.md)."""
@@ -142,20 +144,31 @@ class Api:
         key = self.idempotency_key(request)
         body = await self.parse_body(request, CHECKOUT_BODY)
         answer = await run_in_threadpool(self.runtime.checkout, lic.id, key, body)
-        return self.envelopes.signed(answer.data, replayed=answer.replayed)
+        return self.keyed_answer(answer)
 
     async def heartbeat(self, request: Request) -> Response:
         lic = await self.authenticate(request)
-        body = await self.parse_body(request, LEASE_TOKEN)
+        body = await self.parse_body(request, self.lease_token_body)
         answer = await run_in_threadpool(self.runtime.heartbeat, lic.id, body["lease_token"])
         return self.envelopes.signed(answer.data)
 
     async def checkin(self, request: Request) -> Response:
         lic = await self.authenticate(request)
         key = self.idempotency_key(request)
-        body = await self.parse_body(request, LEASE_TOKEN)
+        body = await self.parse_body(request, self.lease_token_body)
         answer = await run_in_threadpool(self.runtime.checkin, lic.id, key, body)
-        return self.envelopes.signed(answer.data, replayed=answer.replayed)
+        return self.keyed_answer(answer)
+
+    def keyed_answer(self, answer: Answer) -> Response:
+        """The signed answer of a keyed write. A replay carries Idempotent-Replayed unless the
+        behaviour leaves it out (the contract has no such header), and is re-signed with a
+        fresh meta unless the behaviour sends the stored bytes (facts: both are open)."""
+        behaviour = self.settings.behaviour
+        replayed = answer.replayed and behaviour.replayed_header
+        if behaviour.replay_meta == "stored" and answer.origin is not None:
+            meta = self.envelopes.meta(answer.origin.request_id, answer.origin.at)
+            return self.envelopes.signed_as(answer.data, meta, replayed=replayed)
+        return self.envelopes.signed(answer.data, replayed=replayed)
 
     # ------------------------------------------------------------------ management
     async def create_product(self, request: Request) -> Response:

@@ -39,10 +39,10 @@ class Envelopes:
         self.keys = keys
         self.timestamp_style = timestamp_style
 
-    def meta(self, request_id: str | None = None) -> dict[str, str]:
+    def meta(self, request_id: str | None = None, at: float | None = None) -> dict[str, str]:
         return {
             "request_id": request_id or new_request_id(),
-            "timestamp": clock.rfc3339(clock.now(), self.timestamp_style),
+            "timestamp": clock.rfc3339(clock.now() if at is None else at, self.timestamp_style),
         }
 
     def signature(self, data: Any) -> dict[str, str]:
@@ -54,8 +54,13 @@ class Envelopes:
         return json_response({"data": data, "meta": self.meta()}, status)
 
     def signed(self, data: Any, *, replayed: bool = False) -> Response:
+        return self.signed_as(data, self.meta(), replayed=replayed)
+
+    def signed_as(self, data: Any, meta: dict[str, str], *, replayed: bool = False) -> Response:
+        """A signed answer with a given meta: a replay sent as the stored bytes carries the
+        first answer's (Ed25519 is deterministic, so data and signature are the stored ones too)."""
         headers = {REPLAYED_HEADER: "true"} if replayed else {}
-        return json_response({"data": data, "signature": self.signature(data), "meta": self.meta()}, 200, headers)
+        return json_response({"data": data, "signature": self.signature(data), "meta": meta}, 200, headers)
 
     def error(self, exc: ApiError, request_id: str | None = None) -> Response:
         error: dict[str, str] = {"code": exc.code, "message": exc.message}

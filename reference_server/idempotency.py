@@ -11,13 +11,16 @@ leave no record, so they are evaluated afresh next time.
 from __future__ import annotations
 
 import hashlib
+import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import (
     IDEMPOTENCY_CONFLICT,
+    IDEMPOTENCY_IN_PROGRESS,
     IDEMPOTENCY_KEY_INVALID,
     IDEMPOTENCY_KEY_REQUIRED,
     IDEMPOTENCY_KEY_TOO_LONG,
@@ -31,11 +34,27 @@ MAX_KEY_LENGTH = 255
 
 
 @dataclass(frozen=True)
+class Origin:
+    """The meta of a keyed request's first answer, derived from its record, so that a
+    server that replays the stored bytes (Behaviour.replay_meta) can send it again."""
+
+    request_id: str
+    at: float
+
+    @classmethod
+    def of(cls, scope: str, endpoint: str, key: str, created_at: float) -> Origin:
+        digest = hashlib.sha256(f"{scope}\x00{endpoint}\x00{key}\x00{created_at!r}".encode()).hexdigest()
+        return cls("req_" + digest[:24], created_at)
+
+
+@dataclass(frozen=True)
 class Answer:
-    """What a runtime operation answers: the data to sign, and whether it is a replay."""
+    """What a runtime operation answers: the data to sign, whether it is a replay, and
+    the first answer's meta where a key recorded one."""
 
     data: dict[str, Any]
     replayed: bool = False
+    origin: Origin | None = None
 
 
 def key_problem(values: Sequence[bytes], *, optional: bool) -> ApiError | None:
@@ -92,18 +111,53 @@ class Idempotency:
     the fault gallery can replace one (a key scoped too widely, a body never
     compared, a replay that runs the work again) and leave the others correct."""
 
-    def __init__(self, ttl_seconds: float, conflict_status: int, conflict_code: str = IDEMPOTENCY_CONFLICT) -> None:
+    def __init__(
+        self,
+        ttl_seconds: float,
+        conflict_status: int,
+        conflict_code: str = IDEMPOTENCY_CONFLICT,
+        *,
+        refuse_in_flight: bool = False,
+    ) -> None:
         self.ttl_seconds = ttl_seconds
         self.conflict_status = conflict_status
         self.conflict_code = conflict_code
+        self.refuse_in_flight = refuse_in_flight
+        self._in_flight: set[tuple[str, str, str]] = set()
+        self._in_flight_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Idempotency:
-        """The retention and the conflict answer (IDEM-05, IDEM-06) these settings choose."""
+        """The retention, the conflict answer (IDEM-05, IDEM-06) and the in-flight answer these settings choose."""
         behaviour = settings.behaviour
         return cls(
-            settings.idempotency_ttl_seconds, behaviour.idempotency_conflict_status, behaviour.idempotency_conflict_code
+            settings.idempotency_ttl_seconds,
+            behaviour.idempotency_conflict_status,
+            behaviour.idempotency_conflict_code,
+            refuse_in_flight=behaviour.in_flight_duplicate == "conflict",
         )
+
+    @contextmanager
+    def in_flight(self, license_id: str, endpoint: str, key: str) -> Iterator[None]:
+        """While a keyed request runs: by default a duplicate waits for it in SQLite and gets the
+        stored answer; a server that refuses in-flight duplicates answers them 409 (the IETF
+        draft's SHOULD, Stripe's answer; IDEM-08), in this worker process."""
+        if not self.refuse_in_flight:
+            yield
+            return
+        slot = (self.scope(license_id), endpoint, key)
+        with self._in_flight_lock:
+            busy = slot in self._in_flight
+            self._in_flight.add(slot)
+        if busy:
+            raise ApiError(
+                409, IDEMPOTENCY_IN_PROGRESS, "a request with this Idempotency-Key is still in flight; retry"
+            )
+        try:
+            yield
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(slot)
 
     def scope(self, license_id: str) -> str:
         """Keys belong to a license: the same key under another license is a new request (IDEM-07)."""
@@ -146,8 +200,10 @@ class Idempotency:
             return self.replay(record, work)
         data = work()
         self.remember(tx, license_id, endpoint, key, body, data, now)
-        return Answer(data)
+        return Answer(data, origin=Origin.of(self.scope(license_id), endpoint, key, now))
 
     def replay(self, record: IdempotencyRecord, work: Callable[[], dict[str, Any]]) -> Answer:
         """The stored answer, marked as a replay: the work is not done again (IDEM-03)."""
-        return Answer(record.data, replayed=True)
+        return Answer(
+            record.data, replayed=True, origin=Origin.of(record.scope, record.endpoint, record.key, record.created_at)
+        )

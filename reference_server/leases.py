@@ -19,6 +19,7 @@ from typing import Any
 from . import clock
 from .errors import (
     FLOATING_NOT_ENABLED,
+    LEASE_NOT_ACTIVE,
     LICENSE_EXPIRED,
     LICENSE_INACTIVE,
     ApiError,
@@ -35,7 +36,20 @@ PRUNE_EVERY_SECONDS = 600.0
 KNOWN_KEYS_MAX = 10_000
 
 
-def new_lease_token() -> str:
+#: ZeroMQ's Z85 alphabet: 85 printable characters, so 128 random bits fit in 20 of them.
+Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
+#: Characters after `llt_` of a "long" token (a JWT-sized bearer credential).
+LONG_TOKEN_CHARS = 600
+
+
+def new_lease_token(style: str = "urlsafe") -> str:
+    """`llt_` and 192 random bits (32 characters); the variants' styles: 128 bits in 20 Z85
+    characters, or 600 characters (the facts leave a token's length open)."""
+    if style == "z85":
+        n = secrets.randbits(128)
+        return "llt_" + "".join(Z85[(n // 85**i) % 85] for i in range(20))
+    if style == "long":
+        return "llt_" + secrets.token_urlsafe(LONG_TOKEN_CHARS)[:LONG_TOKEN_CHARS]
     return "llt_" + secrets.token_urlsafe(24)
 
 
@@ -94,7 +108,7 @@ class Runtime:
 
     def checkout(self, license_id: str, key: str, body: dict[str, Any]) -> Answer:
         identity = binding_identity(body)
-        with self.store.write() as tx:
+        with self.idempotency.in_flight(license_id, "checkout", key), self.store.write() as tx:
             now = clock.now()
             self.housekeeping(tx, now)
             return self.idempotency.run(
@@ -114,7 +128,7 @@ class Runtime:
             self.reclaim_expired(tx, license_id, now)
             lease = self.find_lease(tx, license_id, token)
             if lease is None:
-                raise lease_not_found()
+                raise self.dead_lease()
             if self.is_live(lease, now):
                 lease = self.extend(tx, lease, policy, now)
             else:
@@ -122,7 +136,7 @@ class Runtime:
             return Answer(self.lease_data(lic, policy, lease, now, with_token=False))
 
     def checkin(self, license_id: str, key: str, body: dict[str, Any]) -> Answer:
-        with self.store.write() as tx:
+        with self.idempotency.in_flight(license_id, "checkin", key), self.store.write() as tx:
             now = clock.now()
             return self.idempotency.run(
                 tx,
@@ -159,8 +173,10 @@ class Runtime:
         policy = self.policy_of(tx, lic)
         self.reclaim_expired(tx, license_id, now)
         lease = self.find_lease(tx, license_id, token)
+        if lease is not None and not self.is_live(lease, now) and self.behaviour.checkin_ended == "no_op":
+            return self.lease_data(lic, policy, lease, now, with_token=False)  # already ended: frees nothing
         if lease is None or not self.is_live(lease, now):
-            raise lease_not_found()
+            raise self.dead_lease()
         ended = self.end_lease(tx, lease, now)
         return self.lease_data(lic, policy, ended, now, with_token=False)
 
@@ -251,7 +267,18 @@ class Runtime:
 
     def new_token(self) -> str:
         """A fresh lease token: a bearer credential, so unguessable (LIFE-06)."""
-        return new_lease_token()
+        return new_lease_token(self.behaviour.lease_token_style)
+
+    def dead_lease(self) -> ApiError:
+        """The refusal of a heartbeat or checkin whose lease is unknown, expired, checked in or
+        another license's: one answer for all, so that a token's fate is not revealed; 404 by
+        default, 409 or 422 as the variant chooses (CHK-03, LIFE-03, EXP-03)."""
+        status = self.behaviour.dead_lease_status
+        return (
+            lease_not_found()
+            if status == 404
+            else ApiError(status, LEASE_NOT_ACTIVE, "no live lease with this lease_token for this license")
+        )
 
     def extend(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
         """A heartbeat (or a repeated checkout) moves the expiry to a full timeout from now (TIME-03)."""
@@ -260,9 +287,11 @@ class Runtime:
         return Lease(lease.token, lease.license_id, lease.device_id, lease.identity, lease.issued_at, expires_at)
 
     def end_lease(self, tx: Tx, lease: Lease, now: float) -> Lease:
-        """End a lease now, freeing its seat for the next checkout (LIFE-03)."""
+        """End a lease now, freeing its seat for the next checkout (LIFE-03). The answer's
+        lease_expires_at is the end, or (a variant) the expiry the lease had: the facts leave it open."""
         tx.end_lease(lease.token, now, "checked_in")
-        return replace(lease, expires_at=now, ended_at=now, end_reason="checked_in")
+        expires_at = lease.expires_at if self.behaviour.checkin_expiry == "held" else now
+        return replace(lease, expires_at=expires_at, ended_at=now, end_reason="checked_in")
 
     def revive_or_refuse(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
         """An expired lease is dead (404) unless the variant revives it into a free seat (EXP-04)."""
@@ -274,7 +303,7 @@ class Runtime:
             expires_at = self.deadline(policy, now)
             tx.revive_lease(lease.token, expires_at)
             return Lease(lease.token, lease.license_id, lease.device_id, lease.identity, lease.issued_at, expires_at)
-        raise lease_not_found()
+        raise self.dead_lease()
 
     # ------------------------------------------------------------------ answers
     def lease_data(self, lic: License, policy: Policy, lease: Lease, now: float, *, with_token: bool) -> dict[str, Any]:
@@ -294,4 +323,7 @@ class Runtime:
             data["lease_token"] = lease.token
         data["lease_expires_at"] = clock.rfc3339(lease.expires_at, style)
         data["features"] = policy_features(policy.metadata)
+        if self.behaviour.extra_fields:  # fields beyond the contract's: the SDKs ignore them
+            data["seats_max"] = policy.max_floating_users
+            data["lease"] = {"ended": lease.ended_at is not None, "timeout_minutes": policy.floating_timeout_minutes}
         return data

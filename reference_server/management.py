@@ -14,10 +14,9 @@ from typing import Any
 from . import clock
 from .errors import CONFLICT, ApiError, not_found, unprocessable
 from .leases import effective_status, key_hash
+from .settings import DEFAULT_TIMEOUT_MINUTES
 from .store import License, Policy, Product, Store
 from .validation import policy_features
-
-DEFAULT_TIMEOUT_MINUTES = 10
 
 # action -> (statuses it applies to, resulting status); the target status itself is a no-op.
 TRANSITIONS = {
@@ -52,7 +51,10 @@ def new_license_key() -> str:
 
 
 class Catalogue:
-    def __init__(self, store: Store, timestamp_style: str) -> None:
+    def __init__(
+        self, store: Store, timestamp_style: str, default_timeout_minutes: int = DEFAULT_TIMEOUT_MINUTES
+    ) -> None:
+        self.default_timeout_minutes = default_timeout_minutes
         self.store = store
         self.style = timestamp_style
 
@@ -143,7 +145,7 @@ class Catalogue:
                 code=body["code"],
                 license_type=body["license_type"],
                 max_floating_users=body.get("max_floating_users"),
-                floating_timeout_minutes=body.get("floating_timeout_minutes", DEFAULT_TIMEOUT_MINUTES),
+                floating_timeout_minutes=body.get("floating_timeout_minutes", self.default_timeout_minutes),
                 require_heartbeat=body.get("require_heartbeat", False),
                 metadata=body.get("metadata"),
                 created_at=clock.now(),

@@ -32,6 +32,8 @@ HEADER_TIMEOUT_SECONDS = 10.0
 BODY_TIMEOUT_SECONDS = 30.0
 KEEP_ALIVE_TIMEOUT_SECONDS = 5.0
 MAX_TIMEOUT_SECONDS = 3600.0
+#: A policy's floating_timeout_minutes when its creation names none (the facts leave the default open).
+DEFAULT_TIMEOUT_MINUTES = 10
 
 
 class SettingsError(UsageError, ValueError):
@@ -53,6 +55,19 @@ class Behaviour:
     idempotency_conflict_code: str = "IDEMPOTENCY_CONFLICT"  # IDEM-06 is a SHOULD
     revive_expired_when_free: bool = False  # EXP-04
     timestamp_style: Literal["millis_z", "offset_seconds"] = "millis_z"  # TIME-05
+    # The facts' silent points ("Where the sources are silent"), one field each:
+    null_fields: Literal["refuse", "absent"] = "refuse"  # a JSON null in an optional request field
+    replayed_header: bool = True  # send Idempotent-Replayed: true on a replay (the contract has no such header)
+    replay_meta: Literal["fresh", "stored"] = "fresh"  # a replay re-signed with a new meta, or the stored bytes
+    dead_lease_status: int = 404  # heartbeat/checkin of an unknown, expired or ended lease: 404, 409 or 422
+    checkin_ended: Literal["refuse", "no_op"] = "refuse"  # checkin of an expired or checked-in lease
+    checkin_expiry: Literal["ended", "held"] = (
+        "ended"  # a checkin answer's lease_expires_at: the end, or the old expiry
+    )
+    extra_fields: bool = False  # answers carry fields beyond the required ones
+    lease_token_style: Literal["urlsafe", "z85", "long"] = "urlsafe"  # 32, 20 or 600 characters after llt_
+    default_timeout_minutes: int = DEFAULT_TIMEOUT_MINUTES  # a policy created without floating_timeout_minutes
+    in_flight_duplicate: Literal["wait", "conflict"] = "wait"  # a duplicate while the first is in flight: 409
 
     def problems(self) -> list[str]:
         out = []
@@ -67,6 +82,20 @@ class Behaviour:
                 out.append(f"{name} must be UPPER_SNAKE_CASE, not {getattr(self, name)!r}")
         if self.timestamp_style not in ("millis_z", "offset_seconds"):
             out.append(f"timestamp_style must be 'millis_z' or 'offset_seconds', not {self.timestamp_style!r}")
+        if self.dead_lease_status not in (404, 409, 422):
+            out.append(f"dead_lease_status must be 404, 409 or 422, not {self.dead_lease_status}")
+        if not 1 <= self.default_timeout_minutes <= 24 * 60:
+            out.append(f"default_timeout_minutes must be 1 to 1440, not {self.default_timeout_minutes}")
+        for name, choices in (
+            ("null_fields", ("refuse", "absent")),
+            ("replay_meta", ("fresh", "stored")),
+            ("checkin_ended", ("refuse", "no_op")),
+            ("checkin_expiry", ("ended", "held")),
+            ("lease_token_style", ("urlsafe", "z85", "long")),
+            ("in_flight_duplicate", ("wait", "conflict")),
+        ):
+            if getattr(self, name) not in choices:
+                out.append(f"{name} must be one of {', '.join(choices)}, not {getattr(self, name)!r}")
         return out
 
 

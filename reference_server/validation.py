@@ -114,10 +114,14 @@ class Field:
 Spec = Mapping[str, Field]
 
 
-def check_object(body: Any, spec: Spec, what: str = "request body") -> dict[str, Any]:
-    """Validate `body` against `spec`; the coerced fields that were sent."""
+def check_object(body: Any, spec: Spec, what: str = "request body", *, nulls_absent: bool = False) -> dict[str, Any]:
+    """Validate `body` against `spec`; the coerced fields that were sent. With `nulls_absent`
+    a JSON null reads as a field not sent (pointer/optional-type servers do), so a null in a
+    required field is a missing field; by default a null is a wrong type (facts: both honest)."""
     if not isinstance(body, dict):
         raise bad_request(f"{what} must be a JSON object")
+    if nulls_absent:
+        body = {name: value for name, value in body.items() if value is not None or name not in spec}
     unknown = sorted(set(body) - set(spec))
     if unknown:
         raise bad_request(f"unknown field {unknown[0]!r} in {what}")
@@ -151,6 +155,8 @@ CHECKOUT: Spec = {
 CONTAINER_FIELDS = ("cluster_id", "namespace", "pod_name", "container_id")
 
 LEASE_TOKEN: Spec = {"lease_token": Field("string", required=True, min_length=1, max_length=512)}
+#: A server issuing longer tokens (a variant) must take them back: its own limit, 4 KiB.
+LONG_LEASE_TOKEN: Spec = {"lease_token": Field("string", required=True, min_length=1, max_length=4096)}
 
 
 def binding_identity(body: Mapping[str, Any]) -> str:

@@ -29,7 +29,10 @@ def _private_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 
 #: `../shared/reference` beside the checkout: third-party reference data CI has and a
 #: user's clone may not. Tests that read it skip, saying so, where it is absent.
-SHARED_REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+#: `LEASECHECK_SHARED_REFERENCE` names it for a checkout elsewhere (a git worktree).
+SHARED_REFERENCE = Path(
+    os.environ.get("LEASECHECK_SHARED_REFERENCE") or Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+)
 
 
 @pytest.fixture(scope="session")

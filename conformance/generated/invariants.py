@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from leasecheck.conformance.accepted import ENDED_LEASE_WRITE
 from leasecheck.core.timeutil import parse_rfc3339
 
 from .observation import Observation
@@ -21,8 +22,6 @@ from .operations import ALWAYS_ALLOWED, CHECKOUT_OP, HEARTBEAT_OP, RUNTIME
 from .problems import valid
 from .run import GeneratedRun
 
-#: CHK-02's answers to a second checkin.
-SECOND_CHECKIN = (200, 404, 409)
 #: A container checkout's identity fields (any one binds it).
 CONTAINER_FIELDS = ("cluster_id", "namespace", "pod_name", "container_id")
 #: Seconds: TIME-01's rounding tolerance, reused for TIME-02.
@@ -179,15 +178,15 @@ class Lifecycle:
             self._raise(token, given)
 
     def _second_checkin(self, o: Observation, token: str) -> None:
-        """CHK-02: a second checkin of an ended lease, with a new key, answers 200, 404 or 409."""
+        """CHK-02: a second checkin of an ended lease, with a new key, answers 200, 404, 409 or 422."""
         if token not in self.ended or self.keys[o.sent_header("idempotency-key")] != 1:
             return
         self.run.exercised["CHK-02"] += 1
-        if o.status not in (*SECOND_CHECKIN, *ALWAYS_ALLOWED):
+        if o.status not in (*ENDED_LEASE_WRITE, *ALWAYS_ALLOWED):
             self.run.fail(
                 "CHK-02",
                 "checkin: second checkin answer",
-                f"{o.describe()}: a second checkin (new key) must answer 200, 404 or 409",
+                f"{o.describe()}: a second checkin (new key) must answer 200, 404, 409 or 422",
                 o.exchange,
             )
 

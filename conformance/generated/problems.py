@@ -9,7 +9,9 @@ judge the request as sent, so they all ask here.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from jsonschema import ValidationError
 
 from leasecheck.specs.validate import validator
 
@@ -19,11 +21,14 @@ from .operations import BODY_SCHEMA, IDEMPOTENCY_KEY_MAX, KEYED, RUNTIME
 
 class Problem(NamedTuple):
     """One thing a request breaks, and the requirement a refusal of it is owed to
-    (None: a limit only our spec sets, such as a length or a pattern; no catalogue
-    rule fixes it and honest servers differ)."""
+    (None: a limit only our spec sets, such as a length or a pattern, or a JSON
+    `null` in an optional field; no catalogue rule fixes it and honest servers
+    differ). `null_optional` marks the null: the facts list what it means among
+    the silent points (absent, or a wrong type: both honest)."""
 
     requirement: str | None
     what: str
+    null_optional: bool = False
 
 
 #: Most decisive first: a request that breaks several is judged by the first.
@@ -52,15 +57,36 @@ def problems(o: Observation, auth: str) -> list[Problem]:
     ctype = o.sent_header("content-type") or ""
     if "json" not in ctype:
         out.append(Problem(None, f"Content-Type {ctype!r}"))
-    for err in validator(BODY_SCHEMA[o.operation]).iter_errors(body):
+    check = validator(BODY_SCHEMA[o.operation])
+    for err in check.iter_errors(body):
         where = "/".join(str(p) for p in err.absolute_path) or "(root)"
         if err.validator in ("additionalProperties", "unevaluatedProperties"):
             out.append(Problem("INPUT-02", f"unknown field at {where}"))
+        elif err.validator == "type" and err.instance is None and optional_property(check.schema, err):
+            out.append(Problem(None, f"null in the optional field {where} (absent or refused: both honest)", True))
         elif err.validator in ("type", "required"):
             out.append(Problem("INPUT-03", f"{err.validator} violated at {where}"))
         else:
             out.append(Problem(None, f"`{err.validator}` violated at {where}"))
     return sorted(out, key=lambda p: ORDER.index(p.requirement))
+
+
+def optional_property(root: Any, err: ValidationError) -> bool:
+    """Whether `err` is about a property its object schema does not require. Our request
+    schemas require what the official contract requires (`leasecheck spec contract-check`
+    compares them), so this is the contract's optional as well as ours."""
+    path = list(err.absolute_schema_path)
+    if len(path) < 3 or path[-3] != "properties":
+        return False
+    parent = root
+    for step in path[:-3]:
+        parent = parent[step]
+    return isinstance(parent, dict) and path[-2] not in parent.get("required", [])
+
+
+def only_nulls(probs: list[Problem]) -> bool:
+    """Every problem is a null in an optional field: the request is valid once they read as absent."""
+    return bool(probs) and all(p.null_optional for p in probs)
 
 
 def valid(o: Observation, auth: str) -> bool:

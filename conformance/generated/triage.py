@@ -17,7 +17,7 @@ from leasecheck.core.client import Exchange, Http, new_key
 
 from .observation import Observation
 from .operations import ACCEPTS, ALWAYS_ALLOWED, KEYED
-from .problems import problems
+from .problems import only_nulls, problems
 from .run import GeneratedRun
 
 
@@ -96,11 +96,20 @@ def envelope(r: Reported, o: Observation, ctx: Context) -> Verdict:
 def rejection(r: Reported, o: Observation, ctx: Context) -> Verdict:
     """A request schemathesis made invalid was accepted: under the first requirement the
     request as sent breaks (problems.ORDER). Tolerated when it is valid as sent
-    (schemathesis#2983), or breaks only limits our spec sets (an informative note)."""
+    (schemathesis#2983), when its only flaw is a JSON null in an optional field
+    (the facts: read as absent or refused as a wrong type, both honest; a null
+    in a required field, a wrong non-null type and a missing field still fail
+    INPUT-03), or when it breaks only limits our spec sets (an informative note)."""
     probs = problems(o, ctx.run.auth)
     if not probs:
         return Tolerate("negative_data_rejection: the request as sent is valid (schemathesis#2983)")
     first = probs[0]
+    if only_nulls(probs):
+        what = "; ".join(p.what for p in probs)
+        return Tolerate(
+            "negative_data_rejection: a null in an optional field was read as absent (facts: honest)",
+            note=("INPUT-03", f"informative: {o.describe()} was accepted with {what}"),
+        )
     if first.requirement is None:
         what = "; ".join(p.what for p in probs)
         return Tolerate(

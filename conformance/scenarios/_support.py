@@ -21,9 +21,6 @@ from leasecheck.core.timeutil import parse_rfc3339, wait_until
 
 T = TypeVar("T")
 
-DENIED = (403, 409)  # over-capacity answers the catalogue accepts (CAP-02)
-DEAD_LEASE = (404, 409, 422)  # answers for unknown/expired/ended leases (CHK-03, EXP-03)
-
 
 def race(
     target: Target, calls: Sequence[Callable[[LeaseClient], T]], fixture: LicenseFixture, width: int | None = None

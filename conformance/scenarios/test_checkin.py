@@ -12,12 +12,13 @@ import secrets
 
 import pytest
 
+from leasecheck.conformance.accepted import DEAD_LEASE, DENIED, ENDED_LEASE_WRITE
 from leasecheck.conformance.needs import License
 from leasecheck.core.client import hardware_binding
 from leasecheck.core.history import History
 
 from ._model import judge
-from ._support import DEAD_LEASE, DENIED, fill, race, record
+from ._support import fill, race, record
 
 #: Seconds a lease of these scenarios must outlive the scenario.
 HOLD_SECONDS = 30.0
@@ -68,13 +69,13 @@ def test_checkin_frees_exactly_one_seat(target, lic, expect):
 @pytest.mark.licenses(License(seats=2, lasting=HOLD_SECONDS))
 def test_second_checkin_frees_nothing(target, lic, expect):
     """2 seats, both held: A is checked in, then again with a new key (200 no-op,
-    404 or 409). One new fingerprint takes A's seat; the next is refused and B
+    404, 409 or 422). One new fingerprint takes A's seat; the next is refused and B
     still holds: the second checkin freed nothing."""
     _f, c, (a, b), _over = _filled(target, lic, expect, 2)
     first = c.checkin(a.lease_token)
     expect.status("LIFE-03", first, [200], "checkin of a live lease")
     again = c.checkin(a.lease_token)  # a new Idempotency-Key: a new request
-    expect.status("CHK-02", again, [200, 404, 409], "second checkin of the same lease with a new Idempotency-Key")
+    expect.status("CHK-02", again, ENDED_LEASE_WRITE, "second checkin of the same lease with a new Idempotency-Key")
     expect.note("CHK-02", f"second checkin answered {again.status}")
     d = c.checkout(hardware_binding())
     expect.status("CHK-01", d, [200], "checkout into the seat the first checkin freed")

@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 
+from leasecheck.conformance.accepted import DEAD_LEASE, ENDED_LEASE_WRITE
 from leasecheck.conformance.needs import License
 from leasecheck.core.client import Exchange, hardware_binding
 from leasecheck.core.history import History
 from leasecheck.core.timeutil import parse_rfc3339, wait_until
 
 from ._model import judge
-from ._support import DEAD_LEASE, expires_local, record, wait_past_expiry
+from ._support import expires_local, record, wait_past_expiry
 
 #: What this module's timeline scripts wait for, as progress on a terminal says.
 WAITING_FOR = "leases to expire"
@@ -292,7 +293,7 @@ def test_checkin_of_an_expired_lease_frees_nothing_more(target, expect, timeline
     expect.status("EXP-01", b, [200], "first checkout after the lease expired (2 seats free)")
     expect.status("EXP-01", cc, [200], "second checkout after the lease expired (2 seats free)")
     ci, d, hb_b, hb_c = s.ex["ci_a"], s.ex["d"], s.ex["hb_b"], s.ex["hb_c"]
-    expect.status("EXP-05", ci, [200, 404, 409], "checkin of an expired lease")
+    expect.status("EXP-05", ci, ENDED_LEASE_WRITE, "checkin of an expired lease")
     first = min((b, cc), key=lambda e: expires_local(target, e))
     if surely_while_live(target, d, first):
         expect(

@@ -93,6 +93,7 @@ def test_wrong_types_and_missing_fields(target, held, expect):
         ('checkout with is_vm "yes"', c.checkout(body(is_vm="yes"))),
         ('checkout with is_container "no"', c.checkout(body(is_container="no"))),
         ("checkout with fingerprint 123", c.checkout({**body(), "fingerprint": 123})),
+        # A null reads as absent or as a wrong type (facts): either way no binding identity is left.
         ("checkout with fingerprint null", c.checkout({**body(), "fingerprint": None})),
         ("checkout with hostname as a list", c.checkout(body(hostname=["h"]))),
         ("checkout with no binding identity", c.checkout({"hostname": "leasecheck-host", "os": "linux"})),
@@ -108,6 +109,25 @@ def test_wrong_types_and_missing_fields(target, held, expect):
     ]
     for what, ex in cases:
         expect.status("INPUT-03", ex, INVALID, what)
+
+
+@pytest.mark.requirement("INPUT-03")
+def test_null_in_an_optional_field(target, held, expect):
+    """The contract does not say what a JSON null in an optional field means (facts): servers
+    with pointer or optional types read it as absent, others refuse it as a wrong type. Both
+    pass; what may not happen is anything else (a 5xx, a lease granted without a signature,
+    a refusal that is no error envelope)."""
+    c, _token = held
+    for field in ("app_version", "pod_name", "is_vm"):
+        ex = c.checkout(hardware_binding(**{field: None}))
+        expect.status("INPUT-03", ex, (200, *INVALID), f"checkout with {field} null")
+        if ex.ok:
+            expect.note("INPUT-03", f"a null {field} was read as absent (a lease was granted)")
+            expect("INPUT-03", bool(ex.lease_token), f"checkout with {field} null: a 200 without a lease_token", ex)
+            c.checkin(ex.lease_token)
+        elif ex.status in INVALID:
+            expect.note("INPUT-03", f"a null {field} was refused as a wrong type ({ex.status})")
+            expect("INPUT-03", _is_error_envelope(ex), f"checkout with {field} null: refused without an envelope", ex)
 
 
 @pytest.mark.requirement("INPUT-05")

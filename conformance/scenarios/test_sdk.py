@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 from licensekit import ApiError, PublicKeyStore, RuntimeClient, SystemClient, verify_runtime_result
 
+from leasecheck.conformance.accepted import DEAD_LEASE, DENIED
 from leasecheck.conformance.needs import License
 from leasecheck.conformance.target import LicenseFixture, Target
 from leasecheck.core.client import Exchange, hardware_binding, new_key
 from leasecheck.core.transport import HttpTransport
-
-from ._support import DEAD_LEASE, DENIED
 
 
 class Sdk:

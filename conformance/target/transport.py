@@ -27,6 +27,7 @@ import threading
 
 from leasecheck.core.client import Exchange, Http, Observer
 from leasecheck.core.pacing import Backoff, Pacer, Permit
+from leasecheck.core.replays import RepeatedKeys
 from leasecheck.core.timeutil import ServerClock
 
 #: Requests in a row without an answer after which the target is declared silent.
@@ -50,6 +51,8 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self.request_timeout = request_timeout
         self.clock = ServerClock()
+        #: A replay's meta may be the stored one, its timestamp long past: no clock sample (replays.py).
+        self._repeats = RepeatedKeys()
         self.pacer = Pacer(max_rps) if max_rps else None
         self.backoff = Backoff(budget_seconds=rate_limit_budget)
         #: Called with every answer, after the silence count and the clock.
@@ -114,7 +117,8 @@ class Transport:
 
     def _observe(self, ex: Exchange) -> None:
         self._silent_in_a_row = self._silent_in_a_row + 1 if ex.error else 0
-        if ex.status is not None and isinstance(ex.json, dict):
+        replay = self._repeats.may_be_replay(ex)
+        if ex.status is not None and isinstance(ex.json, dict) and not replay:
             meta = ex.json.get("meta")
             if isinstance(meta, dict):
                 self.clock.observe(ex.sent_at, ex.received_at, meta.get("timestamp"))

@@ -9,7 +9,6 @@ sample them.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from leasecheck.specs.validate import validator
 
 from .client import Exchange
 from .interop import NON_ASCII_WHY, Interop
+from .replays import RepeatedKeys
 from .signing import SDKS, KeyRing, SignatureError, is_ascii_data
 from .timeutil import is_rfc3339
 
@@ -83,8 +83,8 @@ class Inspector:
         self.interop = interop if interop is not None else Interop()
         self._routes = operation_index()
         self._request_ids: set[str] = set()
-        self._keys_sent: set[tuple[str | None, str, str, str]] = set()
-        self._lock = threading.Lock()
+        #: A request repeating a key may get the stored bytes, request id included (replays.py).
+        self._repeats = RepeatedKeys()
 
     def _operation(self, ex: Exchange) -> dict[str, Any] | None:
         return find_operation(self._routes, ex.method, ex.path)
@@ -157,7 +157,7 @@ class Inspector:
                 )
         if isinstance(body, dict) and isinstance(body.get("meta"), dict):
             rid = body["meta"].get("request_id")
-            if isinstance(rid, str) and not self._repeats_a_key(ex):
+            if isinstance(rid, str) and not self._repeats.may_be_replay(ex):
                 dup = rid in self._request_ids
                 self._request_ids.add(rid)
                 out.append(Finding("ENV-05", not dup, f"{ex.describe()}: meta.request_id {rid!r} was used before"))
@@ -217,19 +217,6 @@ class Inspector:
             if _has_awkward_text(data):
                 out.append(Finding("SIG-03", False, f"{ex.describe()}: data with non-ASCII/HTML-special text: {exc}"))
         return out
-
-    def _repeats_a_key(self, ex: Exchange) -> bool:
-        """A request repeating an Idempotency-Key (a replay, a duplicate in flight, a key
-        reused) may be answered with the stored bytes, request id included: the
-        sources leave that to the server, and the contract has no Idempotent-Replayed
-        header to tell a replay apart, so ENV-05 does not judge such answers."""
-        if ex.idempotency_key is None:
-            return False
-        scope = (ex.request_headers.get("Authorization"), ex.method, ex.path, ex.idempotency_key)
-        with self._lock:
-            seen = scope in self._keys_sent
-            self._keys_sent.add(scope)
-        return seen or ex.header("idempotent-replayed") is not None
 
     def _interop(self, ex: Exchange, body: dict[str, Any], data: Any) -> list[Finding]:
         """SIG-07: ASCII-only data verifies under all three SDKs' rules (MUST).

@@ -7,7 +7,9 @@ another subprocess (the suite is pytest in-process, so it never runs inside
 the caller's own pytest). A fault's run selects only the areas of the
 requirements it documents; it is *caught* when the run exits 1 and
 results.json marks every documented requirement failed. A variant runs the
-whole suite and must exit 0 with no MUST failure.
+whole suite and must exit 0 with no MUST failure and no warning beyond the
+ones the default server earns (variants.DEFAULT_WARNINGS): a warning for an
+honest choice is a false verdict too.
 
     leasecheck gallery [--jobs 3] [--report-dir reports/gallery] [--case NAME ...]
 
@@ -33,7 +35,7 @@ from leasecheck.specs import requirements
 
 from .process import MODULE, case_args
 from .registry import FAULTS
-from .variants import VARIANTS
+from .variants import DEFAULT_WARNINGS, VARIANTS
 
 CASE_TIMEOUT_SECONDS = 420.0
 DEFAULT_JOBS = 3
@@ -68,7 +70,12 @@ class Outcome:
             return False
         if self.case.kind == "fault":
             return self.exit_code == 1 and not self.missed
-        return self.exit_code == 0 and not self.failed
+        return self.exit_code == 0 and not self.failed and not self.choice_warnings
+
+    @property
+    def choice_warnings(self) -> list[str]:
+        """A variant's warnings the default server does not earn too: its honest choice was warned."""
+        return [w for w in self.warnings if w not in DEFAULT_WARNINGS] if self.case.kind == "variant" else []
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +89,7 @@ class Outcome:
             "failed": self.failed,
             "missed": self.missed,
             "warnings": self.warnings,
+            "choice_warnings": self.choice_warnings,
             "must_not_run": self.not_run,
             **({"error": self.error} if self.error else {}),
         }

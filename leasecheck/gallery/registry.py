@@ -307,6 +307,14 @@ _FAULTS = (
         Parts(api=input.UnknownFieldsDropped),
     ),
     Fault(
+        "wrong-types-coerced",
+        "input",
+        ("INPUT-03",),
+        "a lax parser reads a null as absent (honest) but turns numbers and booleans into strings and "
+        '"yes"/"no" into booleans, so a client sending the wrong type never hears of it',
+        Parts(api=input.LaxTypes),
+    ),
+    Fault(
         "missing-field-in-data",
         "envelopes",
         ("ENV-01", "LIFE-02"),

@@ -34,7 +34,8 @@ def case_settings(settings: Settings, chosen: Fault | None, variant_name: str) -
         if variant_name not in ("default", chosen.variant):
             raise UnknownCase(f"fault {chosen.name!r} runs on variant {chosen.variant!r}; leave out --variant")
         variant_name = chosen.variant
-    return replace(settings, behaviour=variant(variant_name).behaviour)
+    chosen_variant = variant(variant_name)
+    return replace(settings, behaviour=chosen_variant.behaviour, **chosen_variant.settings)
 
 
 def serve(

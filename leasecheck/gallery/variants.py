@@ -1,19 +1,29 @@
 """Honest variants: the reference server making another accepted choice.
 
-Where the catalogue accepts several answers (403 or 409 for a full pool,
-409 or 422 for a reused key, ...), a variant picks another one than the
-default, through the server's own `Behaviour`: no step is overridden, no
-warning is printed. The suite must pass every variant; the matrix proves it.
+Where the facts are silent (licensekit-floating-facts.md, "Where the sources
+are silent") or the catalogue accepts several answers (403 or 409 for a full
+pool, 409 or 422 for a reused key, ...), a variant picks another one than the
+default, through the server's own `Behaviour` and settings: no step is
+overridden, no warning is printed. The suite must pass every variant with no
+MUST failure and no warning the default does not earn too; the matrix proves
+it. `silent_points.py` maps every silent point of the facts to the variants
+that make each honest choice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from leasecheck.reference_server.settings import Behaviour
 
 #: The policy-minute length the gallery's servers use.
 MINUTE_SECONDS = 1.0
+
+#: Warnings the default server earns on purpose, so every variant may earn them too:
+#: SIG-08, because the suite puts non-ASCII feature codes into signed data, which the
+#: official Python SDK cannot verify whatever the server does (facts).
+DEFAULT_WARNINGS = frozenset({"SIG-08"})
 
 
 @dataclass(frozen=True)
@@ -22,6 +32,7 @@ class Variant:
     behaviour: Behaviour
     note: str  # what it chooses differently from the default (for the report)
     minute_seconds: float = MINUTE_SECONDS  # some choices need longer minutes for the suite's tolerances
+    settings: dict[str, Any] = field(default_factory=dict)  # Settings fields the choice changes (retention, ...)
 
 
 VARIANTS: dict[str, Variant] = {
@@ -55,12 +66,78 @@ VARIANTS: dict[str, Variant] = {
             "timestamps as `+00:00` with whole seconds (TIME-05), 3-second minutes",
             minute_seconds=3.0,
         ),
-        # Codes only SHOULD rules judge: CAP-03 still names the seat; IDEM-06 wants
-        # IDEMPOTENCY_CONFLICT, so this variant earns a warning, never a failure.
+        # The over-capacity code is silent; the key-conflict code is LicenseKit's documented one.
         Variant(
             "codes-alt",
-            Behaviour(over_capacity_code="NO_FREE_SEAT", idempotency_conflict_code="IDEMPOTENCY_KEY_REUSED"),
-            "codes NO_FREE_SEAT and IDEMPOTENCY_KEY_REUSED where only SHOULD rules judge codes",
+            Behaviour(over_capacity_code="FLOATING_POOL_FULL"),
+            "over-capacity code FLOATING_POOL_FULL, which names no limit (the code strings are silent)",
+        ),
+        Variant(
+            "null-as-absent",
+            Behaviour(null_fields="absent"),
+            "a JSON null in a request field reads as the field not sent (pointer-typed servers); "
+            "the default refuses it as a wrong type",
+        ),
+        Variant(
+            "no-replayed-header",
+            Behaviour(replayed_header=False),
+            "replays carry no Idempotent-Replayed header (the contract has none)",
+        ),
+        Variant(
+            "replay-stored-bytes",
+            Behaviour(replayed_header=False, replay_meta="stored"),
+            "a replay is the stored bytes: the first answer's meta.request_id and meta.timestamp, no header",
+        ),
+        Variant(
+            "dead-lease-409",
+            Behaviour(dead_lease_status=409),
+            "409 LEASE_NOT_ACTIVE for an unknown, expired or ended lease (404 by default)",
+        ),
+        Variant(
+            "dead-lease-422",
+            Behaviour(dead_lease_status=422),
+            "422 LEASE_NOT_ACTIVE for an unknown, expired or ended lease (Keygen's answer)",
+        ),
+        Variant(
+            "checkin-ended-no-op",
+            Behaviour(checkin_ended="no_op"),
+            "a checkin of an expired or checked-in lease answers 200 and frees nothing (CHK-02, EXP-05)",
+        ),
+        Variant(
+            "checkin-keeps-expiry",
+            Behaviour(checkin_expiry="held"),
+            "a checkin answer's lease_expires_at is the expiry the lease had, not the instant it ended",
+        ),
+        Variant(
+            "extra-fields",
+            Behaviour(extra_fields=True),
+            "signed data carries fields beyond the contract's (seats_max, a nested lease object)",
+        ),
+        Variant(
+            "short-lease-tokens",
+            Behaviour(lease_token_style="z85"),
+            "lease tokens of 128 random bits in 20 Z85 characters (the reference sends 32)",
+        ),
+        Variant(
+            "long-lease-tokens",
+            Behaviour(lease_token_style="long"),
+            "lease tokens of 600 characters, longer than the spec's 512 for a request's lease_token",
+        ),
+        Variant(
+            "default-timeout-30",
+            Behaviour(default_timeout_minutes=30),
+            "a policy created without floating_timeout_minutes times out after 30 minutes (10 by default)",
+        ),
+        Variant(
+            "in-flight-409",
+            Behaviour(in_flight_duplicate="conflict"),
+            "a duplicate checkout or checkin while the first is in flight is refused 409 (the default waits)",
+        ),
+        Variant(
+            "keys-kept-briefly",
+            Behaviour(),
+            "Idempotency-Keys are kept 120 s, not a day (retention is the server's choice)",
+            settings={"idempotency_ttl_seconds": 120.0},
         ),
     )
 }

@@ -54,7 +54,8 @@ def test_variants_choose_differently_and_honestly():
         assert v.name == name and v.note
         assert v.behaviour.problems() == [], name
         if name != "default":
-            assert v.behaviour != Behaviour(), f"variant {name} is the default"
+            assert v.behaviour != Behaviour() or v.settings, f"variant {name} is the default"
+        assert set(v.settings) <= {f.name for f in dataclasses.fields(Settings)}, name
 
 
 def test_unknown_names_are_a_users_mistake():

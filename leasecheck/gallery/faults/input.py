@@ -23,3 +23,21 @@ class UnknownFieldsDropped(Api):
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if k in spec}  # BUG: unknown fields dropped silently
         return super().check_fields(value, spec)
+
+
+class LaxTypes(Api):
+    """A lax parser, as in frameworks that bind form values: a JSON null reads as absent (which
+    is honest), but numbers and booleans become strings and "yes"/"no"/1/0 become booleans."""
+
+    def check_fields(self, value: Any, spec: Spec) -> dict[str, Any]:
+        if isinstance(value, dict):
+            value = {k: _coerce(v, spec[k].kind) if k in spec else v for k, v in value.items() if v is not None}
+        return super().check_fields(value, spec)
+
+
+def _coerce(value: Any, kind: str) -> Any:
+    if kind == "string" and isinstance(value, (int, float, bool)):
+        return str(value).lower() if isinstance(value, bool) else str(value)  # BUG: a wrong type accepted
+    if kind == "boolean" and isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value).lower() in ("1", "true", "yes", "on")  # BUG: "no" and "yes" are not booleans
+    return value

@@ -88,6 +88,29 @@ def test_rule(check, o, verdict):
     assert decide(check, run_of(o)) == verdict
 
 
+def test_a_null_in_an_optional_field_read_as_absent_is_honest():
+    """The facts: a JSON null in an optional request field is absent or a wrong type, both honest."""
+    o = observation("checkout", 200, {"fingerprint": "a", "app_version": None}, mode="negative", data=lease("llt_A"))
+    verdict = decide("negative_data_rejection", run_of(o))
+    assert isinstance(verdict, Tolerate) and "null in an optional field" in verdict.reason
+    assert verdict.note is not None and verdict.note[0] == "INPUT-03"
+
+
+@pytest.mark.parametrize(
+    "label,body",
+    [
+        ("heartbeat", {"lease_token": None}),  # a required field: null is no token
+        ("checkout", {"fingerprint": "a", "is_vm": "yes"}),  # a wrong non-null type
+        ("checkout", {"fingerprint": "a", "app_version": None, "is_vm": 1}),  # beside a null
+        ("heartbeat", {}),  # missing required field
+    ],
+)
+def test_accepting_a_wrong_type_or_a_missing_field_still_fails_input_03(label, body):
+    o = observation(label, 200, body, mode="negative", data=lease("llt_A"))
+    verdict = decide("negative_data_rejection", run_of(o))
+    assert isinstance(verdict, Fail) and verdict.requirement == "INPUT-03"
+
+
 def test_a_refusal_owed_to_no_catalogue_rule_is_an_informative_note():
     run = run_of(observation("checkout", 200, {"fingerprint": "a" * 300}, mode="negative"))
     verdict = decide("negative_data_rejection", run)

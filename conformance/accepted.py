@@ -1,0 +1,22 @@
+"""The answers the catalogue accepts where honest servers differ, in one place.
+
+Scenarios (`scenarios/`) and the generated run's own checks (`generated/`)
+judge the same situations; each set below is the `accepted` of the
+requirements named beside it (specs/requirements.yaml), never narrower.
+"""
+
+from __future__ import annotations
+
+#: A full pool (CAP-02): the facts leave 403 or 409 open.
+DENIED = (403, 409)
+#: Heartbeat or checkin of an unknown, expired or ended lease (CHK-03, LIFE-03, EXP-03): the
+#: contract lists 404, 409 and 422 for them (422 is Keygen's answer for a dead machine).
+DEAD_LEASE = (404, 409, 422)
+#: A write repeated on a lease that already ended (CHK-02, EXP-05, IDEM-10): a 200 that frees
+#: nothing, or the refusal of a dead lease.
+ENDED_LEASE_WRITE = (200, *DEAD_LEASE)
+#: An Idempotency-Key reused with another body (IDEM-05).
+KEY_CONFLICT = (409, 422)
+#: A duplicate sent while the first is in flight (IDEM-08): the stored answer (the server
+#: waited), 409 (the IETF draft's SHOULD, Stripe's answer), or 429/503 asking for a retry.
+IN_FLIGHT_DUPLICATE = (200, 409, 429, 503)
