@@ -52,6 +52,7 @@ class Settings:
     server_version: str | None = None  # what the target runs (e.g. a commit); None: its Server header
     generated_examples: int = 12
     seed: int = 20261127
+    explore_seconds: float = 6.0  # the exploration area's time budget (conformance/explore)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
 
     # ------------------------------------------------------------------ load
@@ -115,6 +116,8 @@ class Settings:
             raise SettingsError("rate-limit-budget must be >= 0")
         if not RUN_ID_RE.match(str(self.run_id)):
             raise SettingsError(f"run-id {self.run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
+        if not self.explore_seconds >= 0:
+            raise SettingsError(f"explore-seconds must be >= 0, got {self.explore_seconds}")
         if self.generated_examples < 0:
             raise SettingsError("generated-examples must be >= 0")
         areas = [*catalogue()["areas"], *SELECTABLE_GROUPS]

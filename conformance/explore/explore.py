@@ -1,0 +1,179 @@
+"""The budgeted loop: seeded programs until the budget ends, each judged whole by the model.
+
+Program `i` of seed `s` draws from `random.Random(f"{s}:{i}")`, so the same
+seed sends the same programs as long as the target answers the same (a
+race lost differently changes what follows; the failure then shows with a
+seed nearby, or with a longer budget). The first program whose history the
+model cannot explain ends the exploration; it is shrunk, per direction of
+what was found (unsafe successes, wrongful refusals), to a short program
+that still fails on a replay, and that program with its model verdict is
+the witness.
+
+Why not hypothesis's stateful testing: its shrinker replays examples
+without a bound on time, and here every replay costs real seconds of the
+target's lease windows; the delta debugging in `shrink.py` works on the
+same programs under a deadline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from leasecheck.conformance.target import Target
+from leasecheck.core.history import History
+from leasecheck.core.model import REFUSAL, UNSAFE, Model, Verdict, check_history
+
+from .choose import Chooser
+from .execute import Pool, Run, provision
+from .shrink import shrink
+from .steps import Program, render, step_count
+
+#: Exploration's histories hold no device, policy or version state, so a 403/422 whose code
+#: names nothing the model knows is judged as a conflict (`Model.judge_uncoded_refusals`).
+MODEL = Model(judge_uncoded_refusals=True)
+#: Licenses per program, and their seat counts to draw from.
+LICENSES, SEATS = 3, (1, 2, 3)
+#: Programs run at once, each on licenses of its own: their waits overlap.
+PARALLEL = 4
+#: Rounds per program at most: long enough for combinations, short enough to shrink.
+MAX_ROUNDS = 24
+#: Shortest lease window (seconds) worth waiting on: a few clock bounds and the expiry tolerance.
+MIN_LEASE_SECONDS = 1.0
+#: The time a shrink gets (a failing run only): enough for a few dozen short replays.
+SHRINK_SECONDS = 15.0
+
+
+@dataclass
+class Finding:
+    """What one direction of the model found: the witness program and its verdict."""
+
+    direction: str
+    program_index: int
+    original_steps: int
+    witness: Program
+    verdict: Verdict
+
+    def describe(self, seed: int) -> str:
+        kinds = ", ".join(f"{k} ×{n}" for k, n in sorted(self.verdict.counts.items()))
+        return (
+            f"seed {seed}, program {self.program_index}: the model finds {kinds}; shrunk from "
+            f"{self.original_steps} to {step_count(self.witness)} steps (replay: leasecheck conformance "
+            f"--only explore --seed {seed}).\nWitness program:\n{render(self.witness)}\n\n{self.verdict.render()}"
+        )
+
+
+@dataclass
+class Exploration:
+    seed: int
+    budget: float
+    programs: int = 0
+    ops: int = 0
+    coverage: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    findings: dict[str, Finding] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    not_run: str | None = None
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"seed {self.seed}: {self.programs} programs, {self.ops} operations in {self.seconds:.1f} s "
+            f"(budget {self.budget:g} s), {len(self.coverage)} combinations of operation, status and state visited"
+        )
+
+
+def explore(target: Target, *, seed: int, budget: float) -> Exploration:
+    out = Exploration(seed=seed, budget=budget)
+    if target.management is None:
+        out.not_run = (
+            "exploration creates, suspends, reinstates and revokes licenses of its own; an inventory's "
+            "licenses are shared with every other scenario (give a management token to run it)"
+        )
+        return out
+    started = time.time()
+    deadline = started + budget
+    timeout_minutes = max(1, math.ceil(MIN_LEASE_SECONDS / target.settings.minute - 1e-9))
+    indices = itertools.count()
+    lock = threading.Lock()
+    failed: list[tuple[int, Pool, Program, Verdict]] = []
+
+    def worker() -> None:
+        while time.time() < deadline and not failed:
+            index = next(indices)
+            pool, program, verdict, run = _program(target, seed, index, timeout_minutes, deadline)
+            with lock:
+                out.programs += 1
+                out.ops += verdict.ops
+                out.skipped += run.skipped
+                out.coverage.update(run.coverage)
+                if not verdict.ok:
+                    failed.append((index, pool, program, verdict))
+
+    threads = [threading.Thread(target=worker, name=f"explore-{n}", daemon=True) for n in range(PARALLEL)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failed:
+        index, pool, program, verdict = min(failed, key=lambda f: f[0])
+        for direction in (UNSAFE, REFUSAL):
+            if any(v.direction == direction for v in verdict.violations):
+                out.findings[direction] = _witness(target, pool, program, verdict, direction, index)
+    out.seconds = time.time() - started
+    return out
+
+
+def _program(
+    target: Target, seed: int, index: int, timeout_minutes: int, deadline: float
+) -> tuple[Pool, Program, Verdict, Run]:
+    """Program `index` of `seed`: drawn step by step from the state it reaches, then judged."""
+    rng = random.Random(f"{seed}:{index}")
+    seats = tuple(rng.choice(SEATS) for _ in range(LICENSES))
+    history = History()
+    pool = provision(target, history, seats, timeout_minutes)
+    run = Run(target, pool, history, deadline=deadline)
+    chooser = Chooser(rng, management=True)
+    try:
+        for _ in range(MAX_ROUNDS):
+            if time.time() >= deadline:
+                break
+            for rnd in chooser.next_rounds(run):
+                run.round(rnd)
+                chooser.note_revoke(rnd)
+    finally:
+        run.close()
+    run.coverage = chooser.coverage
+    return pool, tuple(run.executed), check_history(history, MODEL), run
+
+
+def _witness(target: Target, pool: Pool, program: Program, verdict: Verdict, direction: str, index: int) -> Finding:
+    """Shrink `program` to a short one whose replay the model still finds `direction` in."""
+    kinds = {v.kind for v in verdict.violations if v.direction == direction}
+    best = Finding(direction, index, step_count(program), program, verdict)
+    timeout_minutes = pool.licenses[0].timeout_minutes
+    seats = pool.seats
+    deadline = time.time() + SHRINK_SECONDS
+
+    def fails(candidate: Program) -> bool:
+        history = History()
+        replay_pool = provision(target, history, seats, timeout_minutes)
+        run = Run(target, replay_pool, history, deadline=deadline)
+        try:
+            run.play(candidate)
+        finally:
+            run.close()
+        v = check_history(history, MODEL)
+        if any(x.kind in kinds for x in v.violations):
+            executed = tuple(run.executed)
+            if step_count(executed) <= step_count(best.witness):
+                best.witness, best.verdict = executed, v
+            return True
+        return False
+
+    shrink(program, fails, deadline)
+    return best
