@@ -46,10 +46,11 @@ class Pool:
         return tuple(f.seats or 0 for f in self.licenses)
 
 
-def provision(target: Target, history: History, seats: Sequence[int], timeout_minutes: int) -> Pool:
-    """Fresh licenses, each recorded as a `create_license` op (seats and timeout known to the model)."""
+def provision(target: Target, history: History, seats: Sequence[int], timeouts: Sequence[int]) -> Pool:
+    """Fresh licenses (seats and timeout in policy minutes, pairwise), each recorded as a
+    `create_license` op, so the model knows both."""
     out = []
-    for n in seats:
+    for n, timeout_minutes in zip(seats, timeouts, strict=True):
         sent = time.time()
         f = target.license(seats=n, timeout_minutes=timeout_minutes, purpose="explore")
         history.add(
@@ -98,6 +99,8 @@ class Run:
         self.ended: set[str] = set()
         self.status: list[str] = ["active"] * len(pool.licenses)
         self.executed: list[Round] = []
+        self.waited = 0.0  # seconds this run spent waiting for a time boundary
+        self.step_of: dict[int, int] = {}  # history op index -> sid of the step that sent it
         self.coverage: Counter[tuple[str, str, str]] = Counter()  # what the chooser visited (for the report)
         self.skipped: list[str] = []
         self._lock = threading.Lock()
@@ -187,6 +190,7 @@ class Run:
             self.device_of[s.sid] = s.device or 0
             self.sent_under[s.sid] = s.lic
             self.history.record(ex, f.name)
+            self.step_of[len(self.history.ops) - 1] = s.sid
             token = ex.lease_token if ex.ok else None
             if token:
                 self.tokens[s.sid] = token
@@ -219,6 +223,7 @@ class Run:
                 self.bodies[s.sid], self.keys[s.sid], self.endpoint[s.sid] = body, key, "checkin"
                 self.sent_under[s.sid] = s.lic
             self.history.record(ex, f.name, lease_token=token)
+            self.step_of[len(self.history.ops) - 1] = s.sid
             if self.owner.get(token) == s.lic:
                 if s.op == "heartbeat" and _acknowledges(ex):
                     self.acks[token] = ex
@@ -238,7 +243,9 @@ class Run:
         if at > self.deadline:
             self.skipped.append(f"{s.render()}: past the budget")
             return False
+        t0 = time.time()
         wait_until(at)
+        self.waited += time.time() - t0
         return True
 
     def _management(self, s: Step) -> bool:
@@ -253,6 +260,7 @@ class Run:
             status = exc.exchange.status if exc.exchange is not None else None
         with self._lock:
             self.history.add(management_op(s.op, f.name, sent, time.time(), status))
+            self.step_of[len(self.history.ops) - 1] = s.sid
             if status == 200:
                 self.status[s.lic] = {"suspend": "suspended", "reinstate": "active", "revoke": "revoked"}[s.op]
         return True

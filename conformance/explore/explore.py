@@ -17,7 +17,6 @@ same programs under a deadline.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import threading
@@ -27,24 +26,24 @@ from dataclasses import dataclass, field
 
 from leasecheck.conformance.target import Target
 from leasecheck.core.history import History
-from leasecheck.core.model import REFUSAL, UNSAFE, Model, Verdict, check_history
+from leasecheck.core.model import REFUSAL, UNSAFE
 
 from .choose import Chooser
 from .execute import Pool, Run, provision
-from .shrink import shrink
+from .judge import Judged, judge
+from .shrink import shrink, slice_of
 from .steps import Program, render, step_count
 
-#: Exploration's histories hold no device, policy or version state, so a 403/422 whose code
-#: names nothing the model knows is judged as a conflict (`Model.judge_uncoded_refusals`).
-MODEL = Model(judge_uncoded_refusals=True)
-#: Licenses per program, and their seat counts to draw from.
-LICENSES, SEATS = 3, (1, 2, 3)
+#: Seat counts a program's licenses draw from.
+SEATS = (1, 2, 3)
 #: Programs run at once, each on licenses of its own: their waits overlap.
-PARALLEL = 4
+PARALLEL = 6
 #: Rounds per program at most: long enough for combinations, short enough to shrink.
-MAX_ROUNDS = 24
-#: Shortest lease window (seconds) worth waiting on: a few clock bounds and the expiry tolerance.
-MIN_LEASE_SECONDS = 1.0
+MAX_ROUNDS = 14
+#: Lease windows (seconds) of the licenses: a short one, whose boundaries are cheap to wait
+#: for, and a longer one, whose leases outlive chains of several steps (a suspend, a
+#: reinstate, a heartbeat, a fill).
+LEASE_SECONDS = (1.0, 3.0)
 #: The time a shrink gets (a failing run only): enough for a few dozen short replays.
 SHRINK_SECONDS = 15.0
 
@@ -57,14 +56,14 @@ class Finding:
     program_index: int
     original_steps: int
     witness: Program
-    verdict: Verdict
+    verdict: Judged
 
     def describe(self, seed: int) -> str:
-        kinds = ", ".join(f"{k} ×{n}" for k, n in sorted(self.verdict.counts.items()))
+        kinds = ", ".join(f"{k} ×{n}" for k, n in sorted(self.verdict.verdict.counts.items()))
         return (
             f"seed {seed}, program {self.program_index}: the model finds {kinds}; shrunk from "
             f"{self.original_steps} to {step_count(self.witness)} steps (replay: leasecheck conformance "
-            f"--only explore --seed {seed}).\nWitness program:\n{render(self.witness)}\n\n{self.verdict.render()}"
+            f"--only explore --seed {seed}).\nWitness program:\n{render(self.witness)}\n\n{self.verdict.verdict.render()}"
         )
 
 
@@ -77,13 +76,17 @@ class Exploration:
     coverage: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     findings: dict[str, Finding] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    waited: float = 0.0  # seconds waiting for time boundaries, summed over the programs
+    rounds: int = 0
+    set_aside: int = 0  # stored answers replayed after a status change (judge.py)
     not_run: str | None = None
     seconds: float = 0.0
 
     def summary(self) -> str:
         return (
             f"seed {self.seed}: {self.programs} programs, {self.ops} operations in {self.seconds:.1f} s "
-            f"(budget {self.budget:g} s), {len(self.coverage)} combinations of operation, status and state visited"
+            f"(budget {self.budget:g} s, and a failure's shrinking; {self.rounds} rounds, {self.waited:.1f} s spent "
+            f"waiting for time boundaries over all programs), {len(self.coverage)} combinations of operation, status and state visited"
         )
 
 
@@ -97,47 +100,61 @@ def explore(target: Target, *, seed: int, budget: float) -> Exploration:
         return out
     started = time.time()
     deadline = started + budget
-    timeout_minutes = max(1, math.ceil(MIN_LEASE_SECONDS / target.settings.minute - 1e-9))
-    indices = itertools.count()
+    timeouts = tuple(max(1, math.ceil(t / target.settings.minute - 1e-9)) for t in LEASE_SECONDS)
     lock = threading.Lock()
-    failed: list[tuple[int, Pool, Program, Verdict]] = []
+    failed: list[tuple[int, Pool, Program, Judged, dict[int, int]]] = []
+    wave = 0
+    while time.time() < deadline and not failed:
+        # A wave of programs at once; each starts from the coverage of the waves before it,
+        # so the run as a whole keeps reaching combinations it has not visited.
+        seen = Counter(out.coverage)
 
-    def worker() -> None:
-        while time.time() < deadline and not failed:
-            index = next(indices)
-            pool, program, verdict, run = _program(target, seed, index, timeout_minutes, deadline)
+        def one(index: int, seen: Counter[tuple[str, str, str]] = seen) -> None:
+            pool, program, verdict, run = _program(target, seed, index, timeouts, deadline, seen)
             with lock:
                 out.programs += 1
-                out.ops += verdict.ops
+                out.ops += verdict.verdict.ops
+                out.set_aside += len(verdict.set_aside)
+                out.waited += run.waited
+                out.rounds += len(run.executed)
                 out.skipped += run.skipped
                 out.coverage.update(run.coverage)
                 if not verdict.ok:
-                    failed.append((index, pool, program, verdict))
+                    failed.append((index, pool, program, verdict, run.step_of))
 
-    threads = [threading.Thread(target=worker, name=f"explore-{n}", daemon=True) for n in range(PARALLEL)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        threads = [
+            threading.Thread(target=one, args=(wave * PARALLEL + n,), name=f"explore-{n}", daemon=True)
+            for n in range(PARALLEL)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wave += 1
     if failed:
-        index, pool, program, verdict = min(failed, key=lambda f: f[0])
+        index, pool, program, verdict, step_of = min(failed, key=lambda f: f[0])
         for direction in (UNSAFE, REFUSAL):
-            if any(v.direction == direction for v in verdict.violations):
-                out.findings[direction] = _witness(target, pool, program, verdict, direction, index)
+            if direction in verdict.directions():
+                out.findings[direction] = _witness(target, pool, program, verdict, direction, index, step_of)
     out.seconds = time.time() - started
     return out
 
 
 def _program(
-    target: Target, seed: int, index: int, timeout_minutes: int, deadline: float
-) -> tuple[Pool, Program, Verdict, Run]:
+    target: Target,
+    seed: int,
+    index: int,
+    timeouts: tuple[int, ...],
+    deadline: float,
+    seen: Counter[tuple[str, str, str]],
+) -> tuple[Pool, Program, Judged, Run]:
     """Program `index` of `seed`: drawn step by step from the state it reaches, then judged."""
     rng = random.Random(f"{seed}:{index}")
-    seats = tuple(rng.choice(SEATS) for _ in range(LICENSES))
+    seats = tuple(rng.choice(SEATS) for _ in LEASE_SECONDS)
     history = History()
-    pool = provision(target, history, seats, timeout_minutes)
+    pool = provision(target, history, seats, timeouts)
     run = Run(target, pool, history, deadline=deadline)
-    chooser = Chooser(rng, management=True)
+    chooser = Chooser(rng, management=True, coverage=Counter(seen))
     try:
         for _ in range(MAX_ROUNDS):
             if time.time() >= deadline:
@@ -147,27 +164,35 @@ def _program(
                 chooser.note_revoke(rnd)
     finally:
         run.close()
-    run.coverage = chooser.coverage
-    return pool, tuple(run.executed), check_history(history, MODEL), run
+    run.coverage = chooser.coverage - seen
+    return pool, tuple(run.executed), judge(history), run
 
 
-def _witness(target: Target, pool: Pool, program: Program, verdict: Verdict, direction: str, index: int) -> Finding:
+def _witness(
+    target: Target,
+    pool: Pool,
+    program: Program,
+    verdict: Judged,
+    direction: str,
+    index: int,
+    steps: dict[int, int],
+) -> Finding:
     """Shrink `program` to a short one whose replay the model still finds `direction` in."""
     kinds = {v.kind for v in verdict.violations if v.direction == direction}
     best = Finding(direction, index, step_count(program), program, verdict)
-    timeout_minutes = pool.licenses[0].timeout_minutes
+    timeouts = tuple(f.timeout_minutes for f in pool.licenses)
     seats = pool.seats
     deadline = time.time() + SHRINK_SECONDS
 
     def fails(candidate: Program) -> bool:
         history = History()
-        replay_pool = provision(target, history, seats, timeout_minutes)
+        replay_pool = provision(target, history, seats, timeouts)
         run = Run(target, replay_pool, history, deadline=deadline)
         try:
             run.play(candidate)
         finally:
             run.close()
-        v = check_history(history, MODEL)
+        v = judge(history)
         if any(x.kind in kinds for x in v.violations):
             executed = tuple(run.executed)
             if step_count(executed) <= step_count(best.witness):
@@ -175,5 +200,9 @@ def _witness(target: Target, pool: Pool, program: Program, verdict: Verdict, dir
             return True
         return False
 
+    first = [v for v in verdict.violations if v.direction == direction]
+    sliced = slice_of(program, {run_sid for v in first for i in v.op_indices if (run_sid := steps.get(i)) is not None})
+    if sliced and step_count(sliced) < step_count(program) and fails(sliced):
+        program = sliced
     shrink(program, fails, deadline)
     return best

@@ -43,7 +43,9 @@ class Step:
     def render(self) -> str:
         """One line a reader can replay by hand."""
         head = f"#{self.sid} L{self.lic} {self.op}"
-        if self.op == "checkout":
+        if self.op == "checkout" and self.key in ("replay", "other-license") and self.key_of is not None:
+            head += f" with the body of #{self.key_of}"
+        elif self.op == "checkout":
             head += f" device D{self.device}"
         elif self.op in ("heartbeat", "checkin"):
             head += f" lease of #{self.lease}"
