@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -101,7 +100,6 @@ class Run:
         self.executed: list[Round] = []
         self.waited = 0.0  # seconds this run spent waiting for a time boundary
         self.step_of: dict[int, int] = {}  # history op index -> sid of the step that sent it
-        self.coverage: Counter[tuple[str, str, str]] = Counter()  # what the chooser visited (for the report)
         self.skipped: list[str] = []
         self._lock = threading.Lock()
 

@@ -37,9 +37,9 @@ from .steps import Program, render, step_count
 #: Seat counts a program's licenses draw from.
 SEATS = (1, 2, 3)
 #: Programs run at once, each on licenses of its own: their waits overlap.
-PARALLEL = 6
-#: Rounds per program at most: long enough for combinations, short enough to shrink.
-MAX_ROUNDS = 14
+PARALLEL = 4
+#: Rounds per program at most (a program usually ends with the budget; the witness is its slice).
+MAX_ROUNDS = 200
 #: Lease windows (seconds) of the licenses: a short one, whose boundaries are cheap to wait
 #: for, and a longer one, whose leases outlive chains of several steps (a suspend, a
 #: reinstate, a heartbeat, a fill).
@@ -105,12 +105,11 @@ def explore(target: Target, *, seed: int, budget: float) -> Exploration:
     failed: list[tuple[int, Pool, Program, Judged, dict[int, int]]] = []
     wave = 0
     while time.time() < deadline and not failed:
-        # A wave of programs at once; each starts from the coverage of the waves before it,
-        # so the run as a whole keeps reaching combinations it has not visited.
-        seen = Counter(out.coverage)
+        # A wave of programs at once, sharing one coverage count, so the run as a whole
+        # keeps reaching combinations it has not visited.
 
-        def one(index: int, seen: Counter[tuple[str, str, str]] = seen) -> None:
-            pool, program, verdict, run = _program(target, seed, index, timeouts, deadline, seen)
+        def one(index: int) -> None:
+            pool, program, verdict, run = _program(target, seed, index, timeouts, deadline, out.coverage)
             with lock:
                 out.programs += 1
                 out.ops += verdict.verdict.ops
@@ -118,7 +117,6 @@ def explore(target: Target, *, seed: int, budget: float) -> Exploration:
                 out.waited += run.waited
                 out.rounds += len(run.executed)
                 out.skipped += run.skipped
-                out.coverage.update(run.coverage)
                 if not verdict.ok:
                     failed.append((index, pool, program, verdict, run.step_of))
 
@@ -154,7 +152,7 @@ def _program(
     history = History()
     pool = provision(target, history, seats, timeouts)
     run = Run(target, pool, history, deadline=deadline)
-    chooser = Chooser(rng, management=True, coverage=Counter(seen))
+    chooser = Chooser(rng, management=True, coverage=seen)
     try:
         for _ in range(MAX_ROUNDS):
             if time.time() >= deadline:
@@ -164,7 +162,6 @@ def _program(
                 chooser.note_revoke(rnd)
     finally:
         run.close()
-    run.coverage = chooser.coverage - seen
     return pool, tuple(run.executed), judge(history), run
 
 
