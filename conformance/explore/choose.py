@@ -190,6 +190,9 @@ class Chooser:
             out.append(ci(", another checkin's key", "other-body", k))
         if checkouts:
             out.append(ci(", a checkout's key", "other-endpoint", self.rng.choice(checkouts)))
+        foreign = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) not in (lic, -1)]
+        if foreign:
+            out.append(ci(", another license's checkin key", "other-license", self.rng.choice(foreign)))
         return out
 
     def _status_changes(self, lic: int, st: str) -> list[Candidate]:

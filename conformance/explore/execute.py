@@ -24,11 +24,14 @@ from leasecheck.core.client import ApiError, Exchange, Http, hardware_binding, n
 from leasecheck.core.history import History, management_op
 from leasecheck.core.timeutil import parse_rfc3339, wait_until
 
-from .steps import BEFORE_FRACTION, Program, Round, Step
+from .judge import MODEL
+from .steps import Program, Round, Step
 
 #: The spec's largest Idempotency-Key and fingerprint (specs/openapi.yaml maxLength).
 MAX_KEY_LENGTH = 255
 MAX_FINGERPRINT_LENGTH = 256
+#: Time allowed for a request at a boundary to be answered (it must land on its side of the boundary).
+ANSWER_SECONDS = 0.1
 #: Connections a run keeps open: the widest round it sends.
 CONNECTIONS = 4
 
@@ -126,6 +129,16 @@ class Run:
         return to_local(parse_rfc3339(ack.json["meta"]["timestamp"])), to_local(
             parse_rfc3339(ack.data["lease_expires_at"])
         )
+
+    def boundary(self, token: str, at: str) -> float:
+        """The latest instant before a lease's expiry at which the model still judges a refusal
+        (its late-heartbeat margin, tolerance and the clock bound, less the time an answer
+        takes), or the first after it at which its seat must be free (the reclaim delay)."""
+        start, end = self.window(token)
+        accepted, bound = MODEL.accepted, self.target.clock.bound()
+        if at == "before":
+            return end - accepted.late_heartbeat_margin * (end - start) - MODEL.tolerance - bound - ANSWER_SECONDS
+        return end + accepted.reclaim_delay + MODEL.tolerance + bound + ANSWER_SECONDS
 
     def held(self, lic: int, now: float) -> int:
         return sum(
@@ -233,11 +246,7 @@ class Run:
         token = self.tokens.get(s.lease) if s.lease is not None else None
         if token is None or token not in self.acks:
             return False
-        start, end = self.window(token)
-        if s.at == "before":
-            at = start + (end - start) * BEFORE_FRACTION
-        else:
-            at = end + self.target.clock.bound() + max(self.target.settings.expiry_tolerance, 1.0) + 0.05
+        at = self.boundary(token, s.at or "after")
         if at > self.deadline:
             self.skipped.append(f"{s.render()}: past the budget")
             return False

@@ -22,11 +22,9 @@ MANAGEMENT = ("suspend", "reinstate", "revoke")
 #: a request of another license; other-endpoint: the key of `key_of`, a request to
 #: the other endpoint; long: a new key of the largest length the spec allows.
 KEY_MODES = ("fresh", "replay", "other-body", "other-license", "other-endpoint", "long")
-#: Where a wait ends, relative to the addressed lease's acknowledged window.
-#: before: `BEFORE_FRACTION` of the way to lease_expires_at; after: past it by the clock
-#: bound and the expiry tolerance.
+#: Where a wait ends, relative to the addressed lease's acknowledged window: just before its
+#: lease_expires_at, or just after (both derived from the model's bounds: `Run.boundary`).
 WAITS = ("before", "after")
-BEFORE_FRACTION = 0.92
 
 
 @dataclass(frozen=True)

@@ -339,25 +339,11 @@ _FAULTS = (
     ),
     # Faults in combinations (faults/explore.py): the scenario areas pass them, exploration catches them.
     Fault(
-        "resume-resets-seat-count",
-        "explore",
-        ("EXPL-01",),
-        "seats are counted from the license's last status change, so after a reinstate the leases held from before the suspension still heartbeat but no longer count: N + 1 leases",
-        Parts(runtime=explore.ResumeResetsSeats),
-    ),
-    Fault(
-        "foreign-heartbeat-extends",
+        "checkin-keys-global",
         "explore",
         ("EXPL-02",),
-        "a heartbeat or checkin of another license's lease_token is refused, but only after it extended that lease, so the lease outlives the lease_expires_at its owner was told and its seat is not freed then",
-        Parts(runtime=explore.ForeignHeartbeatExtends),
-    ),
-    Fault(
-        "idempotency-keys-without-endpoint",
-        "explore",
-        ("EXPL-02",),
-        "idempotency records are keyed by (license, key) without the endpoint, so a checkin whose key a checkout used is refused as a key reused with another body",
-        Parts(idempotency=explore.KeysWithoutEndpoint),
+        "checkin Idempotency-Keys live in one space for every license (checkout keys are scoped right): another license's checkin key replays or refuses its checkin, and its lease is not ended",
+        Parts(idempotency=explore.CheckinKeysGlobal),
     ),
     Fault(
         "checkin-key-body-not-compared",
@@ -381,13 +367,6 @@ _FAULTS = (
         Parts(runtime=explore.SeatsFromIssueTime),
     ),
     Fault(
-        "device-lease-across-licenses",
-        "explore",
-        ("EXPL-01",),
-        "a device's held lease is looked up by fingerprint alone, so the same device checking out under another license gets the first license's lease",
-        Parts(runtime=explore.DeviceLeaseAcrossLicenses),
-    ),
-    Fault(
         "checkin-ends-device-everywhere",
         "explore",
         ("EXPL-02",),
@@ -395,25 +374,11 @@ _FAULTS = (
         Parts(runtime=explore.CheckinEndsDeviceEverywhere),
     ),
     Fault(
-        "stale-checkin-ends-current-lease",
-        "explore",
-        ("EXPL-02",),
-        "a checkin of an ended or expired lease_token falls back to the device's current lease and ends it: a late or repeated checkin kills the lease the device checked out since",
-        Parts(runtime=explore.StaleCheckinEndsCurrent),
-    ),
-    Fault(
         "fingerprint-truncated",
         "explore",
         ("EXPL-01",),
         "fingerprints are kept to 64 characters, so two devices whose long fingerprints share a prefix are one device and the second gets the first's lease",
         Parts(runtime=explore.FingerprintTruncated),
-    ),
-    Fault(
-        "heartbeat-clock-ahead",
-        "explore",
-        ("EXPL-02",),
-        "the heartbeat judges liveness on a clock a tenth of a policy minute ahead (another host's clock), so a heartbeat in the last tenth of a lease is refused though it arrives before lease_expires_at",
-        Parts(runtime=explore.HeartbeatClockAhead),
     ),
 )
 
