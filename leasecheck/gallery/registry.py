@@ -341,7 +341,7 @@ _FAULTS = (
     Fault(
         "checkin-keys-global",
         "explore",
-        ("EXPL-02",),
+        ("EXPL-01",),
         "checkin Idempotency-Keys live in one space for every license (checkout keys are scoped right): another license's checkin key replays or refuses its checkin, and its lease is not ended",
         Parts(idempotency=explore.CheckinKeysGlobal),
     ),
@@ -360,16 +360,9 @@ _FAULTS = (
         Parts(idempotency=explore.KeysTruncated),
     ),
     Fault(
-        "seat-count-ignores-heartbeats",
-        "explore",
-        ("EXPL-01",),
-        "the seat count takes each lease's end as issue time plus timeout, ignoring heartbeats' extensions: a heartbeated lease's seat is given away while it is still live",
-        Parts(runtime=explore.SeatsFromIssueTime),
-    ),
-    Fault(
         "checkin-ends-device-everywhere",
         "explore",
-        ("EXPL-02",),
+        ("EXPL-01",),
         "a checkin ends every live lease of the device under every license (a device table without the license), so the device's lease under another license is refused its next heartbeat",
         Parts(runtime=explore.CheckinEndsDeviceEverywhere),
     ),
@@ -379,6 +372,22 @@ _FAULTS = (
         ("EXPL-01",),
         "fingerprints are kept to 64 characters, so two devices whose long fingerprints share a prefix are one device and the second gets the first's lease",
         Parts(runtime=explore.FingerprintTruncated),
+    ),
+    Fault(
+        "reconnect-revives-expired",
+        "explore",
+        ("EXPL-01",),
+        "a device checking out again gets its last lease back even after it expired, revived without a seat "
+        "check, so it and the lease that took its seat are held at once",
+        Parts(runtime=explore.ReconnectRevivesExpired),
+    ),
+    Fault(
+        "reconnect-before-status",
+        "explore",
+        ("EXPL-01",),
+        "a device that holds a lease is let back in before the license's status is checked, so a suspended "
+        "license keeps granting to the devices it already had",
+        Parts(runtime=explore.ReconnectBeforeStatus),
     ),
 )
 

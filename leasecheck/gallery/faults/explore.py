@@ -2,11 +2,14 @@
 
 Each shows only when two operations of different kinds meet (a checkin and
 a later checkout by the same device, a heartbeat under the wrong license and
-the expiry that follows), when one license's traffic touches another's, when
-a status change meets held leases, or at a boundary of time or size. For
-each, the fault's entry in `..registry` says which model check caught it;
-`tests/gallery/test_explore_faults.py` shows that the scenario areas do not
-(the suite without `explore` passes it) and that exploration does.
+the expiry that follows), when one license's traffic touches another's, or
+at a boundary of time or size. How we know the scenarios miss each one: the
+whole suite without the exploration area, against `leasecheck serve --fault
+NAME --minute-seconds 1`, exits 0 with no MUST failure
+(`leasecheck conformance --target URL --management-token T -k "not explore"`,
+run for every fault here on 2026-12-02); `--only explore` against the same
+server fails the requirement its registry entry names (the gallery matrix
+runs exactly that).
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ def _live_leases(tx: Tx, where: str, *args: Any) -> int:
 
 
 class CheckinKeysGlobal(Idempotency):
-    """Checkin records are kept in one space for every license (checkout's are scoped right)."""
+    """Checkin records are kept in one space for every license (checkout's are scoped right).
+
+    Missed by IDEM-07 (it replays checkout keys only); EXPL-01 finds cross_license: license
+    B, checking in A's lease_token with A's checkin key, gets A's stored 200.
+    """
 
     def _scoped(self, license_id: str, endpoint: str) -> str:
         return "*" if endpoint == "checkin" else license_id  # BUG: checkin keys are not scoped to the license
@@ -41,7 +48,11 @@ class CheckinKeysGlobal(Idempotency):
 
 
 class CheckinBodyNotCompared(Idempotency):
-    """A checkin key reused for another lease replays the first checkin; that lease is never ended."""
+    """A checkin key reused for another lease replays the first checkin; that lease is never ended.
+
+    Missed by IDEM-05 (it reuses checkout keys only) and IDEM-10 (same body); EXPL-01
+    finds key_reuse_accepted: two checkin successes for one key with different bodies.
+    """
 
     def refuse_changed_body(self, record: IdempotencyRecord, body: Any) -> None:
         if record.endpoint == "checkin":
@@ -50,7 +61,11 @@ class CheckinBodyNotCompared(Idempotency):
 
 
 class KeysTruncated(Idempotency):
-    """Keys are stored in a 64-character column: long keys that differ only at the end collide."""
+    """Keys are stored in a 64-character column: long keys that differ only at the end collide.
+
+    Missed by every scenario (their keys are short UUIDs); EXPL-02 finds the
+    refusal of a fresh key as a reused one (the largest-length keys exploration sends).
+    """
 
     def lookup(self, tx: Tx, license_id: str, endpoint: str, key: str, now: float) -> IdempotencyRecord | None:
         return super().lookup(tx, license_id, endpoint, key[:KEPT_CHARACTERS], now)  # BUG: cut short
@@ -59,18 +74,12 @@ class KeysTruncated(Idempotency):
         super().remember(tx, license_id, endpoint, key[:KEPT_CHARACTERS], body, data, now)
 
 
-class SeatsFromIssueTime(Runtime):
-    """The seat count computes each lease's end from its issue time, ignoring heartbeats' extensions."""
-
-    def seats_in_use(self, tx: Tx, license_id: str, now: float) -> int:
-        lic = self.find_license(tx, license_id)
-        window = self.policy_of(tx, lic).floating_timeout_minutes * self.settings.minute_seconds
-        # BUG: issued_at + timeout, not the stored (extended) expires_at
-        return _live_leases(tx, "license_id = ? AND expires_at > ? AND issued_at + ? > ?", license_id, now, window, now)
-
-
 class CheckinEndsDeviceEverywhere(Runtime):
-    """A checkin ends every live lease of the device, under every license (a device table without license)."""
+    """A checkin ends every live lease of the device, under every license (a device table without license).
+
+    Missed by every scenario (no fingerprint is used under two licenses); EXPL-01
+    finds over_grant: the other license's seat is given away while its holder was told it holds it.
+    """
 
     def end_lease(self, tx: Tx, lease: Lease, now: float) -> Lease:
         ended = super().end_lease(tx, lease, now)
@@ -82,7 +91,51 @@ class CheckinEndsDeviceEverywhere(Runtime):
 
 
 class FingerprintTruncated(Runtime):
-    """Fingerprints are kept to 64 characters: devices whose long fingerprints share a prefix are one device."""
+    """Fingerprints are kept to 64 characters: devices whose long fingerprints share a prefix are one device.
+
+    Missed by every scenario (fingerprints are short UUIDs) and by the generated
+    requests (one checkout each); EXPL-01 finds one lease for two devices.
+    """
 
     def grant_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> dict[str, Any]:
         return super().grant_lease(tx, license_id, identity[:KEPT_CHARACTERS], now)  # BUG: cut short
+
+
+class ReconnectRevivesExpired(Runtime):
+    """A device checking out again gets its last lease back even after it expired, without a seat check.
+
+    Missed by CAP-06 (its device reconnects while the lease is live) and EXP-03 (it revives by
+    heartbeat); EXPL-01 finds over_grant: the revived lease and the one that took its seat.
+    """
+
+    def held_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> Lease | None:
+        held = super().held_lease(tx, license_id, identity, now)
+        if held is not None or self.behaviour.same_identity == "new_seat":
+            return held
+        row = tx.conn.execute(  # BUG: the device's expired lease counts as "held"
+            "SELECT token FROM leases WHERE license_id = ? AND identity = ? AND end_reason = 'expired'"
+            " ORDER BY issued_at DESC",
+            (license_id, identity),
+        ).fetchone()
+        if row is None:
+            return None
+        lease = tx.lease(row[0])
+        if lease is not None:
+            tx.revive_lease(lease.token, now)  # extended by the caller; no look at the pool
+        return lease
+
+
+class ReconnectBeforeStatus(Runtime):
+    """A device that holds a lease is let back in before the license's status is checked.
+
+    Missed by STAT-01 (after suspending it checks out a new device); EXPL-01 finds
+    inactive_license_granted: a new checkout (a new key) granted while certainly suspended.
+    """
+
+    def grant_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> dict[str, Any]:
+        held = self.held_lease(tx, license_id, identity, now)
+        if held is None:
+            return super().grant_lease(tx, license_id, identity, now)
+        lic = self.find_license(tx, license_id)  # BUG: no check_license_state for a reconnect
+        policy = self.policy_of(tx, lic)
+        return self.lease_data(lic, policy, self.extend(tx, held, policy, now), now, with_token=True)
