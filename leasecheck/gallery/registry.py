@@ -389,6 +389,14 @@ _FAULTS = (
         "license keeps granting to the devices it already had",
         Parts(runtime=explore.ReconnectBeforeStatus),
     ),
+    Fault(
+        "reconnect-revives-checked-in",
+        "explore",
+        ("EXPL-01",),
+        "a device checking out again after its checkin gets the checked-in lease_token back, revived, "
+        "so a token its holder gave up is live again",
+        Parts(runtime=explore.ReconnectRevivesCheckedIn),
+    ),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _FAULTS}

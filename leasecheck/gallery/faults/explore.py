@@ -108,14 +108,16 @@ class ReconnectRevivesExpired(Runtime):
     heartbeat); EXPL-01 finds over_grant: the revived lease and the one that took its seat.
     """
 
+    #: The ended leases a reconnect hands back.
+    revives = "expired"
+
     def held_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> Lease | None:
         held = super().held_lease(tx, license_id, identity, now)
         if held is not None or self.behaviour.same_identity == "new_seat":
             return held
         row = tx.conn.execute(  # BUG: the device's expired lease counts as "held"
-            "SELECT token FROM leases WHERE license_id = ? AND identity = ? AND end_reason = 'expired'"
-            " ORDER BY issued_at DESC",
-            (license_id, identity),
+            "SELECT token FROM leases WHERE license_id = ? AND identity = ? AND end_reason = ? ORDER BY issued_at DESC",
+            (license_id, identity, self.revives),
         ).fetchone()
         if row is None:
             return None
@@ -123,6 +125,16 @@ class ReconnectRevivesExpired(Runtime):
         if lease is not None:
             tx.revive_lease(lease.token, now)  # extended by the caller; no look at the pool
         return lease
+
+
+class ReconnectRevivesCheckedIn(ReconnectRevivesExpired):
+    """A device checking out again after its checkin gets the checked-in lease back, revived.
+
+    Missed by CAP-06 (live leases only), LIFE-03 (a heartbeat after checkin) and IDEM-09 (a
+    replay with the old key); EXPL-01 finds the lease its checkin certainly ended accepted again.
+    """
+
+    revives = "checked_in"
 
 
 class ReconnectBeforeStatus(Runtime):
