@@ -29,7 +29,7 @@ Key = tuple[str, str, str]
 #: How many runtime steps a round may hold.
 MAX_TOGETHER = 3
 #: A time boundary costs a wait of most of a lease window; drawn this much less often than a request.
-BOUNDARY_WEIGHT = 0.5
+BOUNDARY_WEIGHT = 0.2
 #: How much likelier a reinstate of a suspended license is than any other request.
 REINSTATE_WEIGHT = 4.0
 
