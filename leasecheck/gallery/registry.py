@@ -339,13 +339,6 @@ _FAULTS = (
     ),
     # Faults in combinations (faults/explore.py): the scenario areas pass them, exploration catches them.
     Fault(
-        "checkin-keys-global",
-        "explore",
-        ("EXPL-01",),
-        "checkin Idempotency-Keys live in one space for every license (checkout keys are scoped right): another license's checkin key replays or refuses its checkin, and its lease is not ended",
-        Parts(idempotency=explore.CheckinKeysGlobal),
-    ),
-    Fault(
         "checkin-key-body-not-compared",
         "explore",
         ("EXPL-01",),
@@ -358,13 +351,6 @@ _FAULTS = (
         ("EXPL-02",),
         "Idempotency-Keys are stored in a 64-character column: two long keys that differ only at the end collide, and the second request is refused as a reused key",
         Parts(idempotency=explore.KeysTruncated),
-    ),
-    Fault(
-        "checkin-ends-device-everywhere",
-        "explore",
-        ("EXPL-01",),
-        "a checkin ends every live lease of the device under every license (a device table without the license), so the device's lease under another license is refused its next heartbeat",
-        Parts(runtime=explore.CheckinEndsDeviceEverywhere),
     ),
     Fault(
         "fingerprint-truncated",

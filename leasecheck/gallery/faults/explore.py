@@ -30,23 +30,6 @@ def _live_leases(tx: Tx, where: str, *args: Any) -> int:
     return int(row[0])
 
 
-class CheckinKeysGlobal(Idempotency):
-    """Checkin records are kept in one space for every license (checkout's are scoped right).
-
-    Missed by IDEM-07 (it replays checkout keys only); EXPL-01 finds cross_license: license
-    B, checking in A's lease_token with A's checkin key, gets A's stored 200.
-    """
-
-    def _scoped(self, license_id: str, endpoint: str) -> str:
-        return "*" if endpoint == "checkin" else license_id  # BUG: checkin keys are not scoped to the license
-
-    def lookup(self, tx: Tx, license_id: str, endpoint: str, key: str, now: float) -> IdempotencyRecord | None:
-        return super().lookup(tx, self._scoped(license_id, endpoint), endpoint, key, now)
-
-    def remember(self, tx: Tx, license_id: str, endpoint: str, key: str, body: Any, data: Any, now: float) -> None:
-        super().remember(tx, self._scoped(license_id, endpoint), endpoint, key, body, data, now)
-
-
 class CheckinBodyNotCompared(Idempotency):
     """A checkin key reused for another lease replays the first checkin; that lease is never ended.
 
@@ -72,22 +55,6 @@ class KeysTruncated(Idempotency):
 
     def remember(self, tx: Tx, license_id: str, endpoint: str, key: str, body: Any, data: Any, now: float) -> None:
         super().remember(tx, license_id, endpoint, key[:KEPT_CHARACTERS], body, data, now)
-
-
-class CheckinEndsDeviceEverywhere(Runtime):
-    """A checkin ends every live lease of the device, under every license (a device table without license).
-
-    Missed by every scenario (no fingerprint is used under two licenses); EXPL-01
-    finds over_grant: the other license's seat is given away while its holder was told it holds it.
-    """
-
-    def end_lease(self, tx: Tx, lease: Lease, now: float) -> Lease:
-        ended = super().end_lease(tx, lease, now)
-        tx.conn.execute(  # BUG: the device's leases under other licenses end too
-            "UPDATE leases SET ended_at = ?, end_reason = 'checked_in' WHERE identity = ? AND ended_at IS NULL",
-            (now, lease.identity),
-        )
-        return ended
 
 
 class FingerprintTruncated(Runtime):
