@@ -54,6 +54,7 @@ class Settings:
     server_version: str | None = None  # what the target runs (e.g. a commit); None: its Server header
     generated_examples: int = 12
     seed: int = 20261127
+    explore_seconds: float = 8.0  # the exploration area's time budget (conformance/explore)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
 
     # ------------------------------------------------------------------ load
@@ -115,6 +116,7 @@ class Settings:
         if not RUN_ID_RE.match(str(self.run_id)):
             raise SettingsError(f"run-id {self.run_id!r} must be 1-64 letters, digits, '.', '_' or '-'")
         int_at_least(self.generated_examples, 0, "--generated-examples")
+        non_negative(self.explore_seconds, "--explore-seconds")
         areas = [*catalogue()["areas"], *SELECTABLE_GROUPS]
         bad = [a for a in self.only if a not in areas]
         if bad:

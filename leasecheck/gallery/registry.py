@@ -21,6 +21,7 @@ from .faults import (
     checkin,
     envelopes,
     expiry,
+    explore,
     idempotency,
     input,
     lifecycle,
@@ -343,6 +344,52 @@ _FAULTS = (
         "error envelopes leave without meta.request_id (assigned after the error handler ran), "
         "so the SDK's ApiError carries no request id for support to find the request by",
         Parts(envelopes=sdk.ErrorsWithoutRequestId),
+    ),
+    # Faults in combinations (faults/explore.py): the scenario areas pass them, exploration catches them.
+    Fault(
+        "checkin-key-body-not-compared",
+        "explore",
+        ("EXPL-01",),
+        "only checkout bodies are compared with the stored record: a checkin key reused for another lease replays the first checkin, and the second lease is never ended",
+        Parts(idempotency=explore.CheckinBodyNotCompared),
+    ),
+    Fault(
+        "idempotency-keys-truncated",
+        "explore",
+        ("EXPL-02",),
+        "Idempotency-Keys are stored in a 64-character column: two long keys that differ only at the end collide, and the second request is refused as a reused key",
+        Parts(idempotency=explore.KeysTruncated),
+    ),
+    Fault(
+        "fingerprint-truncated",
+        "explore",
+        ("EXPL-01",),
+        "fingerprints are kept to 64 characters, so two devices whose long fingerprints share a prefix are one device and the second gets the first's lease",
+        Parts(runtime=explore.FingerprintTruncated),
+    ),
+    Fault(
+        "reconnect-revives-expired",
+        "explore",
+        ("EXPL-01",),
+        "a device checking out again gets its last lease back even after it expired, revived without a seat "
+        "check, so it and the lease that took its seat are held at once",
+        Parts(runtime=explore.ReconnectRevivesExpired),
+    ),
+    Fault(
+        "reconnect-before-status",
+        "explore",
+        ("EXPL-01",),
+        "a device that holds a lease is let back in before the license's status is checked, so a suspended "
+        "license keeps granting to the devices it already had",
+        Parts(runtime=explore.ReconnectBeforeStatus),
+    ),
+    Fault(
+        "reconnect-revives-checked-in",
+        "explore",
+        ("EXPL-01",),
+        "a device checking out again after its checkin gets the checked-in lease_token back, revived, "
+        "so a token its holder gave up is live again",
+        Parts(runtime=explore.ReconnectRevivesCheckedIn),
     ),
 )
 

@@ -45,7 +45,7 @@ def markdown(doc: dict[str, Any]) -> str:
         f"{doc['variant_must_failures']} MUST failures. "
         f"Matrix wall time {doc['wall_seconds']:.0f} s ({doc['jobs']} cases at a time).",
         "",
-        "| fault | bug it mimics | breaks | caught? | also failed |",
+        "| fault | bug it mimics | caught by (requirement: check) | caught? | also failed |",
         "|---|---|---|---|---|",
     ]
     for c in faults:
@@ -58,7 +58,8 @@ def markdown(doc: dict[str, Any]) -> str:
         also = ", ".join(r for r in c["failed"] if r not in c["breaks"]) or "—"
         desc = (f.description if f else "").replace("|", "\\|")
         race = " (race)" if f is not None and f.race else ""
-        lines.append(f"| `{c['name']}`{race} | {desc} | {', '.join(c['breaks'])} | {mark} | {also} |")
+        check = "exploration, model check" if f is not None and f.area == "explore" else "scenario"
+        lines.append(f"| `{c['name']}`{race} | {desc} | {', '.join(c['breaks'])}: {check} | {mark} | {also} |")
     lines += [
         "",
         "| honest variant | what it chooses differently | exit | MUST failures | SHOULD warnings | MUST not judged |",

@@ -1,0 +1,222 @@
+"""What to send next: every operation of the model, from every state the run reached.
+
+The candidates are the model's operations crossed with what they can touch
+in the state observed so far: a checkout by a new device, by a device that
+holds a lease here or under another license, replaying a key (same body,
+another body, another license's key, a checkin's key, a key of the largest
+length); a heartbeat or checkin of a lease that is live, near its expiry,
+expired or ended, under its own license or another; suspend, reinstate and
+revoke; a wait to just before or just after a lease's expiry; a pool filled
+to exactly N and one more. Each candidate has a coverage key (what it is,
+the license's status, the lease's or pool's state) and is drawn with a
+weight that falls with how often its key was visited, so a run reaches
+combinations no single scenario aims at before it repeats one. Several
+runtime candidates are sent together as one round about half the time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .execute import Run
+from .steps import Round, Step
+
+Key = tuple[str, str, str]
+#: How many runtime steps a round may hold.
+MAX_TOGETHER = 3
+#: A time boundary costs a wait of most of a lease window; drawn this much less often than a request.
+BOUNDARY_WEIGHT = 0.2
+#: How much likelier a reinstate of a suspended license is than any other request.
+REINSTATE_WEIGHT = 4.0
+
+
+@dataclass
+class Candidate:
+    key: Key
+    steps: tuple[Step, ...]
+    alone: bool = False  # boundaries, fills and status changes are sent by themselves
+    sequence: bool = False  # the steps go one after another (a wait, then the request at the boundary)
+
+
+@dataclass
+class Chooser:
+    rng: random.Random
+    management: bool
+    coverage: Counter[Key] = field(default_factory=Counter)
+    sids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    devices: itertools.count = field(default_factory=itertools.count)
+    _revokes: int = 0
+
+    def next_rounds(self, run: Run) -> tuple[Round, ...]:
+        """The next rounds to send: one round, or a boundary's wait and its request."""
+        cands = self.candidates(run)
+        first = self._draw(cands)
+        if first.sequence:
+            self.coverage[first.key] += 1
+            return tuple((s,) for s in first.steps)
+        return (self._round(first, cands),)
+
+    def _round(self, first: Candidate, cands: list[Candidate]) -> Round:
+        chosen = [first]
+        if not first.alone and self.rng.random() < 0.5:
+            for _ in range(self.rng.randint(1, MAX_TOGETHER - 1)):
+                together = [c for c in cands if not c.alone and c not in chosen]
+                if not together:
+                    break
+                chosen.append(self._draw(together))
+        for c in chosen:
+            self.coverage[c.key] += 1
+        return tuple(s for c in chosen for s in c.steps)
+
+    def _draw(self, cands: list[Candidate]) -> Candidate:
+        """A combination first (the less visited, the likelier), then one candidate of it:
+        a state with many leases does not crowd out the rarer operations."""
+        by_key: dict[Key, list[Candidate]] = {}
+        for c in cands:
+            by_key.setdefault(c.key, []).append(c)
+        keys = list(by_key)
+        weights = [(BOUNDARY_WEIGHT if by_key[k][0].sequence else 1.0) / (1 + self.coverage[k]) ** 2 for k in keys]
+        return self.rng.choice(by_key[self.rng.choices(keys, weights)[0]])
+
+    def _sid(self) -> int:
+        return next(self.sids)
+
+    def _new_device(self) -> int:
+        return next(self.devices)
+
+    # ------------------------------------------------------------------ candidates
+    def candidates(self, run: Run) -> list[Candidate]:
+        now = time.time()
+        out: list[Candidate] = []
+        n = len(run.pool.licenses)
+        leases = [(sid, tok, run.owner[tok]) for sid, tok in run.tokens.items() if run.owner.get(tok) is not None]
+        for lic in range(n):
+            st = run.status[lic]
+            pool = "full" if run.held(lic, now) >= run.pool.seats[lic] else "free"
+            out += self._checkouts(run, lic, st, pool, leases, now)
+            if self.management:
+                out += self._status_changes(lic, st)
+        for sid, tok, owner in leases:
+            state = run.lease_state(tok, now)
+            for lic in range(n):
+                rel = "own" if lic == owner else "other license's"
+                st = run.status[lic]
+                out.append(
+                    Candidate((f"heartbeat {rel} lease", st, state), (Step(self._sid(), "heartbeat", lic, lease=sid),))
+                )
+                out += self._checkins(run, lic, sid, rel, st, state)
+            if state in ("live", "near") and tok in run.acks:
+                out += self._boundaries(run, sid, owner, now)
+        return out
+
+    def _boundaries(self, run: Run, sid: int, owner: int, now: float) -> list[Candidate]:
+        """The contract's time boundary: a request just before, or just after, a lease's expiry."""
+        st = run.status[owner]
+        pool = "full" if run.held(owner, now) >= run.pool.seats[owner] else "free"
+        out = []
+        for at in ("before", "after"):
+            requests = (
+                ("heartbeat", Step(self._sid(), "heartbeat", owner, lease=sid)),
+                ("checkin", Step(self._sid(), "checkin", owner, lease=sid)),
+                ("checkout by a new device", Step(self._sid(), "checkout", owner, device=self._new_device())),
+            )
+            for what, step in requests:
+                out.append(
+                    Candidate(
+                        (f"{what} just {at} expiry", st, pool),
+                        (Step(self._sid(), "wait", owner, lease=sid, at=at), step),
+                        alone=True,
+                        sequence=True,
+                    )
+                )
+        return out
+
+    def _checkouts(
+        self, run: Run, lic: int, st: str, pool: str, leases: list[tuple[int, str, int]], now: float
+    ) -> list[Candidate]:
+        mine = [s for s, _, o in leases if o == lic]
+        others = [s for s, _, o in leases if o != lic]
+        own_keys = [s for s, e in run.endpoint.items() if e == "checkout" and _lic_of(run, s) == lic]
+        other_keys = [s for s, e in run.endpoint.items() if e == "checkout" and _lic_of(run, s) != lic]
+        checkin_keys = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) == lic]
+
+        def co(what: str, device: int, key: str = "fresh", key_of: int | None = None) -> Candidate:
+            return Candidate(
+                (f"checkout {what}", st, pool),
+                (Step(self._sid(), "checkout", lic, device=device, key=key, key_of=key_of),),
+            )
+
+        out = [co("new device", self._new_device()), co("new device, longest key", self._new_device(), "long")]
+        long_devices = [d for s, d in run.device_of.items() if d % 3 == 2 and _lic_of(run, s) == lic]
+        if long_devices:
+            nxt = self._new_device()
+            while nxt % 3 != 2:
+                nxt = self._new_device()
+            out.append(co("another longest fingerprint", nxt))
+        if mine:
+            out.append(co("same device again", run.device_of[self.rng.choice(mine)]))
+        if others:
+            out.append(co("device of another license", run.device_of[self.rng.choice(others)]))
+        if own_keys:
+            k = self.rng.choice(own_keys)
+            out.append(co("replay", run.device_of.get(k, 0), "replay", k))
+            out.append(co("key with another body", self._new_device(), "other-body", k))
+        if other_keys:
+            out.append(co("another license's key", 0, "other-license", self.rng.choice(other_keys)))
+        if checkin_keys:
+            out.append(co("a checkin's key", self._new_device(), "other-endpoint", self.rng.choice(checkin_keys)))
+        free = max(0, run.pool.seats[lic] - run.held(lic, now))
+        fill = tuple(Step(self._sid(), "checkout", lic, device=self._new_device()) for _ in range(free + 1))
+        out.append(Candidate((f"fill to exactly {run.pool.seats[lic]} and one more", st, pool), fill, alone=True))
+        return out
+
+    def _checkins(self, run: Run, lic: int, sid: int, rel: str, st: str, state: str) -> list[Candidate]:
+        def ci(what: str, key: str = "fresh", key_of: int | None = None) -> Candidate:
+            return Candidate(
+                (f"checkin {rel} lease{what}", st, state),
+                (Step(self._sid(), "checkin", lic, lease=sid, key=key, key_of=key_of),),
+            )
+
+        out = [ci(""), ci(", longest key", "long")]
+        checkins = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) == lic]
+        checkouts = [s for s, e in run.endpoint.items() if e == "checkout" and _lic_of(run, s) == lic]
+        if checkins:
+            k = self.rng.choice(checkins)
+            out.append(ci(", replayed", "replay", k))
+            out.append(ci(", another checkin's key", "other-body", k))
+        if checkouts:
+            out.append(ci(", a checkout's key", "other-endpoint", self.rng.choice(checkouts)))
+        foreign = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) not in (lic, -1)]
+        if foreign:
+            out.append(ci(", another license's checkin key", "other-license", self.rng.choice(foreign)))
+        return out
+
+    def _status_changes(self, lic: int, st: str) -> list[Candidate]:
+        out = []
+        for action in ("suspend", "reinstate", "revoke"):
+            if action == "revoke" and self._revokes >= 1:
+                continue  # final: at most one license per run ends that way
+            out.append(Candidate((action, st, "license"), (Step(self._sid(), action, lic),), alone=True))
+        return out
+
+    def note_revoke(self, rnd: Round) -> None:
+        self._revokes += sum(1 for s in rnd if s.op == "revoke")
+
+
+def _weight(c: Candidate) -> float:
+    """Time boundaries cost a wait; a suspension is short-lived in practice (reinstate it soon,
+    while the leases held through it are still live)."""
+    if c.sequence:
+        return BOUNDARY_WEIGHT
+    if c.key[0] == "reinstate" and c.key[1] == "suspended":
+        return REINSTATE_WEIGHT
+    return 1.0
+
+
+def _lic_of(run: Run, sid: int) -> int:
+    """The license a recorded request was sent under."""
+    return run.sent_under.get(sid, -1)
