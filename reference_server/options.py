@@ -51,6 +51,11 @@ def key_file_option(help: str) -> Callable[[F], F]:
     return click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
 
 
+def _number(flag: str, kind: type, default: float, metavar: str, help: str) -> Callable[[F], F]:
+    """A numeric option with its default shown."""
+    return click.option(flag, type=kind, default=default, show_default=True, metavar=metavar, help=help)
+
+
 _OPTIONS = (
     click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on."),
     click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on; 0 picks a free one."),
@@ -70,44 +75,36 @@ _OPTIONS = (
     ),
     click.option("--workers", type=int, default=1, show_default=True, help="Worker processes sharing the database."),
     key_file_option("Ed25519 signing-key file, mode 0600 (default: next to the database, NAME.keys.json)."),
-    click.option(
-        "--throttle-every",
-        type=int,
-        default=0,
-        metavar="N",
-        help="Answer every Nth request 429 + Retry-After: 1 (to test clients); 0 is off.",
+    _number(
+        "--throttle-every", int, 0, "N", "Answer every Nth request 429 + Retry-After: 1 (to test clients); 0 is off."
     ),
-    click.option(
+    _number(
         "--header-timeout",
-        type=float,
-        default=HEADER_TIMEOUT_SECONDS,
-        show_default=True,
-        metavar="SECONDS",
-        help="Close a connection whose request line and headers are not complete in time (408 if it sent any).",
+        float,
+        HEADER_TIMEOUT_SECONDS,
+        "SECONDS",
+        "Close a connection whose request line and headers are not complete in time (408 if it sent any).",
     ),
-    click.option(
+    _number(
         "--body-timeout",
-        type=float,
-        default=BODY_TIMEOUT_SECONDS,
-        show_default=True,
-        metavar="SECONDS",
-        help="Close a request whose declared body has not all arrived this long after its headers (408).",
+        float,
+        BODY_TIMEOUT_SECONDS,
+        "SECONDS",
+        "Close a request whose declared body has not all arrived this long after its headers (408).",
     ),
-    click.option(
+    _number(
         "--keep-alive-timeout",
-        type=float,
-        default=KEEP_ALIVE_TIMEOUT_SECONDS,
-        show_default=True,
-        metavar="SECONDS",
-        help="Close a keep-alive connection idle this long between requests.",
+        float,
+        KEEP_ALIVE_TIMEOUT_SECONDS,
+        "SECONDS",
+        "Close a keep-alive connection idle this long between requests.",
     ),
-    click.option(
+    _number(
         "--max-connections",
-        type=int,
-        default=0,
-        show_default=True,
-        metavar="N",
-        help="Open connections per worker; over it the longest-idle one is closed, or the new one gets 503. "
+        int,
+        0,
+        "N",
+        "Open connections per worker; over it the longest-idle one is closed, or the new one gets 503. "
         "0: the fd limit minus headroom.",
     ),
 )
