@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from leasecheck.cli.errors import UsageFailure
+from leasecheck.cli.options import management_token_option
 from leasecheck.core import ledger as ledgers
 from leasecheck.core.cleanup import check_in, cleanup_http, revoke
 from leasecheck.core.inputs import positive_finite, target_url
@@ -17,11 +18,7 @@ from leasecheck.core.redact import register_secret
 @click.command("cleanup")
 @click.option("--run-id", help="the run to clean up (printed by the run, in results.json and in codes lc-<run id>-…)")
 @click.option("--target", help="base URL to use instead of the one recorded in the ledger")
-@click.option(
-    "--management-token",
-    envvar="LEASECHECK_MANAGEMENT_TOKEN",
-    help="management Bearer token (prefer env LEASECHECK_MANAGEMENT_TOKEN)",
-)
+@management_token_option()
 @click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),

@@ -23,6 +23,7 @@ import click
 
 from leasecheck.cli.errors import UsageFailure
 from leasecheck.cli.load_roles import Roles, check_roles, role_options
+from leasecheck.cli.options import management_token_option
 from leasecheck.core.inputs import int_at_least, positive_finite, target_url, writable_dir
 from leasecheck.core.preflight import require_management_token
 from leasecheck.load import profiles
@@ -154,11 +155,7 @@ class _Progress:
     envvar="LEASECHECK_TARGET",
     help="base URL of the server under test (env LEASECHECK_TARGET); none: start the bundled reference server",
 )
-@click.option(
-    "--management-token",
-    envvar="LEASECHECK_MANAGEMENT_TOKEN",
-    help="management Bearer token for provisioning (prefer env LEASECHECK_MANAGEMENT_TOKEN)",
-)
+@management_token_option("provisioning")
 @click.option(
     "--minute-seconds", type=float, help="length of one policy minute on the target (default 60; bundled server 1)"
 )
