@@ -34,6 +34,19 @@ def checkin(lease: str, sent: float, recv: float, status: int = 200) -> Op:
     return Op(kind="checkin", license="L", sent_at=sent, received_at=recv, status=status, lease=lease)
 
 
+def heartbeat(lease: str, sent: float, recv: float, *, server_time: float, expires: float = 60.0) -> Op:
+    return Op(
+        kind="heartbeat",
+        license="L",
+        sent_at=sent,
+        received_at=recv,
+        status=200,
+        lease=lease,
+        expires_at=expires,
+        server_time=server_time,
+    )
+
+
 def test_overlap_beyond_capacity_is_a_violation_with_evidence():
     h = [grant("a", 0, 1), grant("b", 0, 1.5), grant("c", 0.2, 2)]
     v = check_seats(h, {"L": 2})
@@ -51,29 +64,11 @@ def test_heartbeat_racing_an_earlier_sent_checkin_is_not_certainly_held():
     # The checkin of a was sent (2.0) just before a heartbeat of a (2.01) and both
     # answered 200: the server may have processed the heartbeat first, so after the
     # checkin a is not certainly held, and c may take its seat.
-    hb = Op(
-        kind="heartbeat",
-        license="L",
-        sent_at=2.01,
-        received_at=2.2,
-        status=200,
-        lease="a",
-        expires_at=60.0,
-        server_time=2.1,
-    )
+    hb = heartbeat("a", 2.01, 2.2, server_time=2.1)
     h = [grant("a", 0, 0.5, expires=60.0), checkin("a", 2.0, 2.3), hb, grant("c", 2.4, 2.5, expires=60.0)]
     assert check_seats(h, {"L": 1}) == []
     # A heartbeat sent after the checkin was answered is a revival: a is held again.
-    hb = Op(
-        kind="heartbeat",
-        license="L",
-        sent_at=2.4,
-        received_at=2.45,
-        status=200,
-        lease="a",
-        expires_at=60.0,
-        server_time=2.42,
-    )
+    hb = heartbeat("a", 2.4, 2.45, server_time=2.42)
     h = [grant("a", 0, 0.5, expires=60.0), checkin("a", 2.0, 2.3), hb, grant("c", 2.5, 2.6, expires=60.0)]
     assert len(check_seats(h, {"L": 1})) == 1
 
