@@ -14,6 +14,7 @@ import csv
 import json
 import math
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -37,8 +38,9 @@ from leasecheck.load.verdict.judge import Facts, Judgement, judge
 
 #: After the run's end: sessions finish their last checkin before locust stops.
 TAIL_SECONDS = 2.0
-#: --master: how long locust waits for --expect-workers to connect before giving up.
-WORKER_WAIT_SECONDS = 600
+#: What locust's master logs while it waits for workers, and when it gives up.
+_WAITING = re.compile(r"Waiting for workers to be ready, (\d+) of (\d+) connected")
+_GAVE_UP = "Gave up waiting for workers to connect"
 
 
 class LoadFailure(Exception):
@@ -63,6 +65,7 @@ class LoadSettings:
     command: str = ""
     expect_workers: int = 0  # --master: locust master for this many --worker processes
     master_port: int = 5557
+    worker_wait: float = 600.0  # --master: seconds locust waits for --expect-workers to connect
 
 
 Echo = Callable[[str], None]
@@ -112,10 +115,33 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
         target=target,
         command=settings.command,
         locust_request_count=_locust_request_count(settings.report_dir / "locust_stats.csv"),
+        never_started=_workers_missing(settings),
     )
     judgement = judge(shard_dir, settings.slos, facts)
     write_reports(settings.report_dir, judgement)
     return judgement
+
+
+def _workers_missing(settings: LoadSettings) -> str | None:
+    """Why a --master run never started: fewer workers connected than it expected.
+
+    locust's master then gives up after --worker-wait without running a user,
+    so "no history" would blame the workers' delivery; say what happened."""
+    if not settings.expect_workers:
+        return None
+    try:
+        text = (settings.report_dir / "locust.log").read_text("utf-8", "replace")
+    except OSError:
+        return None
+    if _GAVE_UP not in text:
+        return None
+    counts = _WAITING.findall(text)
+    connected = int(counts[-1][0]) if counts else 0
+    return (
+        f"the run never started: only {connected} of the {settings.expect_workers} expected workers connected "
+        f"to the master within --worker-wait {settings.worker_wait:g} s (start each with "
+        f"`leasecheck load PROFILE --worker --master-host HOST --master-port {settings.master_port}`)"
+    )
 
 
 def _revoke_licenses(base_url: str, token: str, license_ids: list[str], echo: Echo) -> None:
@@ -201,7 +227,7 @@ def locust_command(settings: LoadSettings, report_dir: Path) -> list[str]:
     if settings.expect_workers:
         cmd += ["--master", "--expect-workers", str(settings.expect_workers)]
         cmd += ["--master-bind-port", str(settings.master_port)]
-        cmd += ["--expect-workers-max-wait", str(WORKER_WAIT_SECONDS)]
+        cmd += ["--expect-workers-max-wait", f"{settings.worker_wait:g}"]
     return cmd
 
 
@@ -210,7 +236,7 @@ def _run_locust(settings: LoadSettings, config_file: Path, tmp: Path, shard_dir:
     raw_log = tmp / "locust.log"
     env = {k: v for k, v in os.environ.items() if k != SHARDS_ENV}  # shards go where the judge looks
     env.update({CONFIG_ENV: str(config_file), "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + settings.duration + 180.0 + (WORKER_WAIT_SECONDS if settings.expect_workers else 0)
+    deadline = time.monotonic() + settings.duration + 180.0 + (settings.worker_wait if settings.expect_workers else 0)
     progress_file = shard_dir / PROGRESS_FILE
     seen = 0
     with raw_log.open("wb") as log:

@@ -222,6 +222,7 @@ def load(
     worker: bool,
     master_host: str | None,
     master_port: int,
+    worker_wait: float,
 ) -> None:
     """Drive a lease API with a locust PROFILE, then judge the whole run's history."""
     profile = profiles.get(profile_name)
@@ -234,6 +235,7 @@ def load(
         worker=worker,
         master_host=master_host,
         master_port=master_port,
+        worker_wait=worker_wait,
         processes=processes,
         judging=judge_dir is not None,
     )
@@ -288,6 +290,7 @@ def load(
         command=command,
         expect_workers=roles.expect_workers,
         master_port=roles.master_port,
+        worker_wait=roles.worker_wait,
     )
     progress = _Progress()
     try:

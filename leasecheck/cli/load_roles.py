@@ -9,6 +9,7 @@ and a master without `--expect-workers` would not know when to start.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from click.core import ParameterSource
 from leasecheck.cli.errors import UsageFailure
 
 DEFAULT_MASTER_PORT = 5557  # locust's own default
+DEFAULT_WORKER_WAIT = 600.0
 _HOST = re.compile(r"^[A-Za-z0-9._\-:\[\]]+$")
 #: Options that only the master reads (the worker gets the run plan from it).
 MASTER_ONLY = (
@@ -41,6 +43,15 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--expect-workers", {"type": int, "help": "with --master: how many --worker processes to wait for"}),
     ("--worker", {"is_flag": True, "help": "several machines: run users for the --master at --master-host"}),
     ("--master-host", {"help": "with --worker: the host name or address of the machine running --master"}),
+    (
+        "--worker-wait",
+        {
+            "type": float,
+            "default": DEFAULT_WORKER_WAIT,
+            "show_default": True,
+            "help": "with --master: seconds to wait for --expect-workers to connect before giving up",
+        },
+    ),
     (
         "--master-port",
         {
@@ -67,6 +78,7 @@ class Roles:
     worker: bool = False
     master_host: str | None = None
     master_port: int = DEFAULT_MASTER_PORT
+    worker_wait: float = DEFAULT_WORKER_WAIT
 
 
 def check_roles(
@@ -77,6 +89,7 @@ def check_roles(
     worker: bool,
     master_host: str | None,
     master_port: int,
+    worker_wait: float,
     processes: int,
     judging: bool,
 ) -> Roles:
@@ -99,6 +112,10 @@ def check_roles(
         _fail("--master-port must be between 1 and 65535")
     if ctx.get_parameter_source("master_port") == ParameterSource.COMMANDLINE and not (master or worker):
         _fail("--master-port goes with --master or --worker")
+    if not (math.isfinite(worker_wait) and worker_wait > 0):
+        _fail(f"--worker-wait must be a finite number of seconds greater than 0, not {worker_wait:g}")
+    if ctx.get_parameter_source("worker_wait") == ParameterSource.COMMANDLINE and not master:
+        _fail("--worker-wait goes with --master")
     if (master or worker) and processes:
         _fail("--processes starts workers on this machine; with --master, start each worker with --worker")
     if (master or worker) and judging:
@@ -107,7 +124,7 @@ def check_roles(
         for name, flag in MASTER_ONLY:
             if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
                 _fail(f"{flag} is the master's setting: a worker takes the run plan from the master")
-    return Roles(master, expect_workers or 0, worker, master_host, master_port)
+    return Roles(master, expect_workers or 0, worker, master_host, master_port, worker_wait)
 
 
 def _fail(message: str) -> NoReturn:

@@ -114,6 +114,8 @@ def run_validity(seen: Observation, facts: Facts) -> list[str]:
     invalid = []
     if facts.locust_exit is not None and facts.locust_exit not in (0, 1):
         invalid.append(f"locust exited with code {facts.locust_exit} (see locust.log)")
+    if facts.never_started:
+        return [facts.never_started]
     expected = max(facts.processes, 1)
     if len(seen.run.user_shards) < expected:
         invalid.append(

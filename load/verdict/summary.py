@@ -32,6 +32,7 @@ class Facts:
     locust_request_count: int | None = None
     target: dict[str, Any] = field(default_factory=dict)
     command: str = ""
+    never_started: str | None = None  # --master: why locust never ran a user (workers missing)
 
 
 def summarize(

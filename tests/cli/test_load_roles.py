@@ -18,6 +18,8 @@ CASES = [
     (["--worker", "--master-host", "http://10.0.0.1:5557"], "give a host name or an IP address, not a URL"),
     (["--worker", "--master-host", "m1", "--master-port", "70000"], "--master-port must be between 1 and 65535"),
     (["--master-port", "6000"], "--master-port goes with --master or --worker"),
+    (["--master", "--expect-workers", "2", "--worker-wait", "inf"], "--worker-wait must be a finite number"),
+    (["--worker", "--master-host", "m1", "--worker-wait", "5"], "--worker-wait goes with --master"),
     (["--master", "--expect-workers", "2", "--processes", "2"], "--processes starts workers on this machine"),
     (["--master", "--expect-workers", "2", "--judge", "."], "--judge judges shards written earlier"),
     (["--worker", "--master-host", "m1", "--users", "10"], "--users is the master's setting"),

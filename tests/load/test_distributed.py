@@ -80,12 +80,18 @@ class Cluster:
 
 @contextmanager
 def cluster(
-    tmp_path: Path, srv: ReferenceServer, profile: str, *options: str, skews: tuple[float, ...] = SKEWS
+    tmp_path: Path,
+    srv: ReferenceServer,
+    profile: str,
+    *options: str,
+    skews: tuple[float, ...] = SKEWS,
+    expect: int | None = None,
 ) -> Iterator[Cluster]:
     port = str(_free_port())
     out = tmp_path / "report"
+    expected = str(expect if expect is not None else len(skews))
     master = subprocess.Popen(
-        [*LEASECHECK, "load", profile, "--master", "--expect-workers", str(len(skews)), "--master-port", port]
+        [*LEASECHECK, "load", profile, "--master", "--expect-workers", expected, "--master-port", port]
         + ["--target", str(srv.base_url), "--minute-seconds", str(MINUTE_SECONDS), "--report-dir", str(out)]
         + list(options),
         env=_env({"LEASECHECK_MANAGEMENT_TOKEN": srv.management_token}),
@@ -173,3 +179,14 @@ def test_a_worker_killed_mid_run_leaves_a_partial_verdict_naming_it(tmp_path, se
     assert by_tag[lost[0]]["received"] > 0  # judged on what arrived before it died
     survivor = next(w for t, w in by_tag.items() if t != lost[0])
     assert survivor["sent"] == survivor["received"] > 0
+
+
+def test_a_master_whose_workers_never_all_connect_says_so(tmp_path, server):
+    """Two workers expected, one started: locust's master gives up after --worker-wait
+    without running a user; the verdict says how many connected, not "no history"."""
+    with cluster(tmp_path, server, "seat-race", "--worker-wait", "6", "--duration", "3s", skews=(0.0,), expect=2) as c:
+        run = c.finish()
+    assert run.proc.returncode == 5, run.explain()
+    reason = run.summary["reasons"][0]
+    assert "only 1 of the 2 expected workers connected" in reason, run.summary["reasons"]
+    assert not any("wrote their history" in r for r in run.summary["reasons"]), run.summary["reasons"]
