@@ -15,6 +15,10 @@ from leasecheck.conformance.explore import Exploration, explore
 from leasecheck.core.model import REFUSAL, UNSAFE
 
 
+#: Why exploration needs a management token: it creates its own licenses and changes their status.
+MANAGES = "creates its own licenses and suspends, reinstates and revokes them"
+
+
 def _explore(stage: Any) -> Exploration:
     s = stage.target.settings
     return explore(stage.target, seed=s.seed, budget=s.explore_seconds)
@@ -32,11 +36,13 @@ def _judge(expect: Any, rid: str, direction: str, result: Exploration) -> None:
 
 @pytest.mark.timeline(script=_explore)
 @pytest.mark.requirement("EXPL-01")
+@pytest.mark.needs_management(MANAGES)
 def test_no_success_the_model_cannot_explain(expect, timeline):
     _judge(expect, "EXPL-01", UNSAFE, timeline)
 
 
 @pytest.mark.timeline(script=_explore)
 @pytest.mark.requirement("EXPL-02")
+@pytest.mark.needs_management(MANAGES)
 def test_no_refusal_the_model_cannot_explain(expect, timeline):
     _judge(expect, "EXPL-02", REFUSAL, timeline)
