@@ -18,5 +18,5 @@ def test_an_unknown_area_names_the_real_ones():
 
 def test_the_exploration_budget_is_a_setting_and_refuses_a_negative_one():
     assert Settings.load(environ={"LEASECHECK_EXPLORE_SECONDS": "2.5"}).explore_seconds == 2.5
-    with pytest.raises(SettingsError, match=r"explore-seconds must be >= 0"):
+    with pytest.raises(SettingsError, match=r"--explore-seconds must be a finite number of 0 or more"):
         Settings.load({"explore_seconds": -1.0}, environ={})
