@@ -106,7 +106,7 @@ def test_plan_says_what_an_inventory_covers_and_lacks(tmp_path: Path) -> None:
     "entry,needle",
     [
         ({"license_key": "k"}, "max_floating_users is missing"),
-        ({"license_key": "k", "max_floating_users": -1}, "not a count"),
+        ({"license_key": "k", "max_floating_users": -1}, "max_floating_users must be an integer of 0 or more"),
     ],
 )
 def test_a_bad_inventory_entry_exits_2_with_one_line(tmp_path: Path, entry: dict[str, object], needle: str) -> None:
