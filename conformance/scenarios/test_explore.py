@@ -14,7 +14,6 @@ import pytest
 from leasecheck.conformance.explore import Exploration, explore
 from leasecheck.core.model import REFUSAL, UNSAFE
 
-
 #: Why exploration needs a management token: it creates its own licenses and changes their status.
 MANAGES = "creates its own licenses and suspends, reinstates and revokes them"
 

@@ -368,22 +368,6 @@ _FAULTS = (
         Parts(runtime=explore.FingerprintTruncated),
     ),
     Fault(
-        "reconnect-revives-expired",
-        "explore",
-        ("EXPL-01",),
-        "a device checking out again gets its last lease back even after it expired, revived without a seat "
-        "check, so it and the lease that took its seat are held at once",
-        Parts(runtime=explore.ReconnectRevivesExpired),
-    ),
-    Fault(
-        "reconnect-before-status",
-        "explore",
-        ("EXPL-01",),
-        "a device that holds a lease is let back in before the license's status is checked, so a suspended "
-        "license keeps granting to the devices it already had",
-        Parts(runtime=explore.ReconnectBeforeStatus),
-    ),
-    Fault(
         "reconnect-revives-checked-in",
         "explore",
         ("EXPL-01",),

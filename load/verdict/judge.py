@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from leasecheck.core.history import Violation, management_op
-from leasecheck.core.model import Verdict, as_history_violation, check_history
+from leasecheck.core.model import Clock, Verdict, as_history_violation, check_history
 from leasecheck.load import profiles
 from leasecheck.load.analysis.observation import Observation, observe_run
 from leasecheck.load.analysis.occupancy import Occupancy
@@ -72,7 +72,9 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts, *, align_clocks: bool 
     record = read_run_record(shard_dir)
     profile = profiles.get(record["profile"])
     seen = observe_run(merge(shard_dir, align_clocks), record, slos)
-    violations = [as_history_violation(v) for v in model_verdict(seen).violations]
+    # Blind (align_clocks=False): every clock taken to agree with the server's, as before measuring.
+    blind = None if align_clocks else Clock(offset=0.0, bound=0.0)
+    violations = [as_history_violation(v) for v in model_verdict(seen, blind).violations]
     violations.sort(key=lambda v: LISTED.index(v.kind) if v.kind in LISTED else len(LISTED))  # as summaries list them
     found = profile.findings(seen)
     invalid = run_validity(seen, facts) + found.invalid
@@ -92,9 +94,10 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts, *, align_clocks: bool 
     return Judgement(code, summary, seen.run, seen.occupancy, profile)
 
 
-def model_verdict(seen: Observation) -> Verdict:
+def model_verdict(seen: Observation, clock: Clock | None = None) -> Verdict:
     """The run's history judged by the model checker, with each license's
-    creation (seats, lease timeout) as the management op it was."""
+    creation (seats, lease timeout) as the management op it was. `clock`
+    overrides the checker's own estimate of the client-server offset."""
     creates = []
     for lic in seen.licenses:
         if lic.get("created"):
@@ -106,7 +109,7 @@ def model_verdict(seen: Observation) -> Verdict:
                 )
             )
     capacity = {lic["name"]: int(lic["seats"]) for lic in seen.licenses}
-    return check_history([*creates, *seen.history.ops], capacity=capacity)
+    return check_history([*creates, *seen.history.ops], capacity=capacity, clock=clock)
 
 
 def run_validity(seen: Observation, facts: Facts) -> list[str]:

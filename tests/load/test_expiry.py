@@ -51,7 +51,7 @@ def test_a_lease_the_generator_read_too_late_is_a_client_side_expiry(server, loa
     assert f"Client-side expiries: {late['count']} (" in (run.out / "report.html").read_text()
 
 
-@pytest.mark.parametrize("fault, code", [(None, 0), ("expire-early", 3)])
+@pytest.mark.parametrize("fault, code", [(None, 0), ("expire-early", 4)])
 def test_a_live_lease_refused_stays_an_error(fault, code, load_run, late_env):
     with process.server(fault=fault, minute_seconds=1.0) as srv:
         run = _late(load_run, late_env, srv, "beat_after=0.6")
@@ -62,3 +62,5 @@ def test_a_live_lease_refused_stays_an_error(fault, code, load_run, late_env):
     else:
         assert s["operations"]["heartbeat"].get("failed", 0) >= 1 and s["rates"]["errors"] > 0, s["operations"]
         assert "errors<0.01% breached" in " ".join(s["reasons"])
+        # the model checker proves it (exit 4): a refusal while the lease was certainly live
+        assert any("refused while the lease was certainly live" in r for r in s["reasons"]), s["reasons"]

@@ -103,6 +103,8 @@ def _refused_replays(ctx: LicenseContext, key: str, order: list[int], first: int
             continue
         if op.body_digest != f.body_digest:
             continue
+        if any(o != r and S[o] < R[r] and R[o] > S[r] for o in order):
+            continue  # another request with this key was in flight with it: a 409 "in progress" is honest (IDEM-08)
         claim = claim_of(op.status or 0, op.error_code, idx.model.words)
         if not (claim in JUDGED_REPLAY_CLAIMS or (claim is Claim.UNKNOWN and idx.model.judge_uncoded_refusals)):
             continue

@@ -81,6 +81,20 @@ def test_a_replay_refused_while_the_first_is_in_flight_or_after_checkin_is_hones
     assert check_history(b.history).ok
 
 
+def test_a_replay_refused_while_another_replay_is_in_flight_is_honest():
+    # Two replays at once, long after the first: the server is running one of them
+    # when the other arrives, and may answer it 409 "in progress" (IDEM-08).
+    b, g = _granted()
+    b.replay(g, 5, 5.3)
+    b.replay(g, 5.1, 5.2, status=409, code="IDEMPOTENCY_IN_PROGRESS")
+    assert check_history(b.history).ok
+    # Alone, the same refusal is wrongful: nothing else with this key was in flight.
+    b, g = _granted()
+    b.replay(g, 5, 5.1)
+    r = b.replay(g, 5.2, 5.3, status=409, code="IDEMPOTENCY_IN_PROGRESS")
+    assert b.sole_violation("replay_refused").roles()["refused"] == [r]
+
+
 def test_a_success_after_a_refusal_with_the_same_key_is_honest():
     b = HistoryBuilder()
     b.create(seats=1)
