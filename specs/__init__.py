@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 SPEC_DIR = Path(__file__).resolve().parent
 OPENAPI_PATH = SPEC_DIR / "openapi.yaml"
 REQUIREMENTS_PATH = SPEC_DIR / "requirements.yaml"
@@ -22,16 +20,22 @@ SCHEMA_DIR = SPEC_DIR / "schemas"
 LEVELS = ("MUST", "SHOULD", "MAY")
 
 
+def _yaml(path: Path) -> Any:
+    import yaml  # on first read, not at import: a command's `--help` needs only the paths above
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 @functools.cache
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document as a dict."""
-    return yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    return _yaml(OPENAPI_PATH)
 
 
 @functools.cache
 def catalogue() -> dict[str, Any]:
     """The whole requirement catalogue (areas and requirements)."""
-    return yaml.safe_load(REQUIREMENTS_PATH.read_text(encoding="utf-8"))
+    return _yaml(REQUIREMENTS_PATH)
 
 
 def requirements() -> dict[str, dict[str, Any]]:

@@ -7,13 +7,16 @@ from pathlib import Path
 import click
 
 from leasecheck.cli.errors import UsageFailure
-from leasecheck.conformance.bundle import BundleError, build, keygen, load_signing_key, verify
+
+# Each command imports leasecheck.conformance.bundle when it runs (nacl, httpx): `--help` stays fast.
 
 
 @click.command("keygen")
 @click.argument("keyfile", type=click.Path(dir_okay=False, path_type=Path))
 def keygen_command(keyfile: Path) -> None:
     """Create an Ed25519 signing key (file mode 0600) and print its public key (base64)."""
+    from leasecheck.conformance.bundle import BundleError, keygen
+
     try:
         click.echo(keygen(keyfile))
     except BundleError as exc:
@@ -34,6 +37,8 @@ def keygen_command(keyfile: Path) -> None:
 @click.argument("report_dir", type=click.Path(file_okay=False, path_type=Path))
 def bundle_command(keyfile: Path, out: Path | None, report_dir: Path) -> None:
     """Sign an existing run's reports into a publishable bundle."""
+    from leasecheck.conformance.bundle import BundleError, build, load_signing_key
+
     try:
         path = build(report_dir, load_signing_key(keyfile), out)
     except BundleError as exc:
@@ -46,6 +51,8 @@ def bundle_command(keyfile: Path, out: Path | None, report_dir: Path) -> None:
 @click.option("--public-key", help="the signer's public key (base64); without it the bundle's own key is used")
 def verify_command(bundle: Path, public_key: str | None) -> None:
     """Check a results bundle: exit 0 when it verifies, 1 with one line per problem."""
+    from leasecheck.conformance.bundle import BundleError, verify
+
     try:
         result = verify(bundle, public_key)
     except BundleError as exc:

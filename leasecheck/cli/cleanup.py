@@ -9,7 +9,6 @@ import click
 from leasecheck.cli.errors import UsageFailure
 from leasecheck.cli.options import management_token_option
 from leasecheck.core import ledger as ledgers
-from leasecheck.core.cleanup import check_in, cleanup_http, revoke
 from leasecheck.core.inputs import positive_finite, target_url
 from leasecheck.core.ledger import LedgerError
 from leasecheck.core.redact import register_secret
@@ -43,6 +42,8 @@ def cleanup(
     Exit 0 when nothing of the run is left (its ledger is deleted), 1 when
     something could not be undone (the ledger is kept; run again), 2 on bad
     input."""
+    from leasecheck.core.cleanup import check_in, cleanup_http, revoke  # imported when run: --help stays fast
+
     directory = ledgers.state_dir(state_dir)
     if list_runs:
         pending = ledgers.pending_runs(directory)

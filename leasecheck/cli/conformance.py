@@ -11,21 +11,14 @@ a bundle (`--sign`) and compare them with an earlier run (`--baseline`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from leasecheck.cli.errors import UsageFailure
-from leasecheck.conformance.results import default_report_dir
-from leasecheck.conformance.session import run_pytest
-from leasecheck.conformance.settings import Settings, SettingsError
-from leasecheck.core import interrupts
-from leasecheck.core.client import Http, System
-from leasecheck.core.inputs import writable_dir
-from leasecheck.core.ledger import LedgerError, private_dir, state_dir
-from leasecheck.core.preflight import TokenRefused, check_management_token, require_management_token
-from leasecheck.core.probe import TargetUnreachable, probe
-from leasecheck.core.timeutil import ServerClock
+
+if TYPE_CHECKING:  # the machinery is imported when a command runs: `--help` stays fast
+    from leasecheck.conformance.settings import Settings
 
 
 def _fail(message: str) -> NoReturn:
@@ -93,6 +86,11 @@ def conformance(
     """Run the conformance suite; exit 0 pass, 1 MUST failure, 2 bad settings or unreachable target."""
     from leasecheck.conformance.bundle import BundleError, build, load_signing_key
     from leasecheck.conformance.diff import ResultsError, diff_files, load_results, render_text
+    from leasecheck.conformance.results import default_report_dir
+    from leasecheck.conformance.session import run_pytest
+    from leasecheck.conformance.settings import Settings, SettingsError
+    from leasecheck.core import interrupts
+    from leasecheck.core.inputs import writable_dir
 
     try:
         settings = Settings.load(flags, config=config)
@@ -135,6 +133,9 @@ def conformance(
 
 def preflight(settings: Settings) -> None:
     """Before the first scenario: the target answers, and takes the management token."""
+    from leasecheck.core.preflight import TokenRefused, require_management_token
+    from leasecheck.core.probe import TargetUnreachable, probe
+
     assert settings.target is not None
     try:
         probe(settings.target, timeout=min(settings.request_timeout, 5.0))
@@ -146,6 +147,8 @@ def preflight(settings: Settings) -> None:
 
 def _prepare_state_dir(settings: Settings) -> None:
     """The ledger holds license keys and lease tokens: a private dir, never inside the reports."""
+    from leasecheck.core.ledger import LedgerError, private_dir, state_dir
+
     directory = state_dir(settings.state_dir)
     report = Path(settings.report_dir or ".").resolve()
     if directory.resolve() == report or report in directory.resolve().parents:
@@ -160,6 +163,12 @@ def _prepare_state_dir(settings: Settings) -> None:
 @target_options
 def doctor(config: Path | None, **flags: Any) -> None:
     """Check a target before a run: reachable, keys published, token accepted, clock offset."""
+    from leasecheck.conformance.settings import Settings, SettingsError
+    from leasecheck.core.client import Http, System
+    from leasecheck.core.preflight import check_management_token
+    from leasecheck.core.probe import TargetUnreachable, probe
+    from leasecheck.core.timeutil import ServerClock
+
     try:
         settings = Settings.load(flags, config=config)
     except SettingsError as exc:

@@ -25,7 +25,6 @@ from leasecheck.cli.errors import UsageFailure
 from leasecheck.cli.load_roles import Roles, check_roles, role_options
 from leasecheck.cli.options import management_token_option
 from leasecheck.core.inputs import int_at_least, positive_finite, target_url, writable_dir
-from leasecheck.core.preflight import require_management_token
 from leasecheck.load import profiles
 from leasecheck.load.analysis.slo import Slo, SloError, parse_all
 from leasecheck.load.config import RUN_RECORD
@@ -271,6 +270,8 @@ def load(
     knobs = _params(profile, params, rate)
     profile.validate(knobs, duration=duration, minute_seconds=minute)
     if target and management_token:  # before any provisioning (core/preflight.py)
+        from leasecheck.core.preflight import require_management_token
+
         require_management_token(target, management_token, timeout=10.0)
 
     from leasecheck.load.runner import LoadFailure, LoadSettings, run

@@ -10,14 +10,16 @@ no request: it reads the scenarios' own declarations (conformance/needs.py).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from leasecheck.cli.errors import UsageFailure
-from leasecheck.conformance.plan import CollectionFailed, Plan, make_plan, render, render_coverage
-from leasecheck.conformance.settings import Settings, SettingsError
-from leasecheck.conformance.target.inventory import Inventory
+
+if TYPE_CHECKING:  # the machinery is imported when the command runs: `--help` stays fast
+    from leasecheck.conformance.plan import Plan
+    from leasecheck.conformance.settings import Settings
+    from leasecheck.conformance.target.inventory import Inventory
 
 #: A plan is for a real target: policy minutes of 60 s unless told otherwise.
 PLAN_MINUTE_SECONDS = 60.0
@@ -36,12 +38,17 @@ PLAN_MINUTE_SECONDS = 60.0
 @click.option("-k", "keyword", help="pytest -k expression, as for `leasecheck conformance`")
 def plan(keyword: str | None, **flags: Any) -> None:
     """Print the licenses an inventory-mode run needs; exit 2 on bad input."""
+    from leasecheck.conformance.plan import render
+
     settings, inventory = _load(flags)
     for line in render(_plan(settings, keyword), inventory):
         click.echo(line)
 
 
 def _load(flags: dict[str, Any]) -> tuple[Settings, Inventory | None]:
+    from leasecheck.conformance.settings import Settings, SettingsError
+    from leasecheck.conformance.target.inventory import Inventory
+
     try:
         # The plan is about the scenarios, not a target: no environment, no target, no token.
         settings = Settings(
@@ -54,6 +61,8 @@ def _load(flags: dict[str, Any]) -> tuple[Settings, Inventory | None]:
 
 
 def _plan(settings: Settings, keyword: str | None = None) -> Plan:
+    from leasecheck.conformance.plan import CollectionFailed, make_plan
+
     try:
         return make_plan(settings, keyword)
     except CollectionFailed as exc:
@@ -62,6 +71,10 @@ def _plan(settings: Settings, keyword: str | None = None) -> Plan:
 
 def inventory_lines(settings: Settings) -> list[str]:
     """What `doctor --inventory` says: what the file covers, never a bare 'ok'."""
+    from leasecheck.conformance.plan import render_coverage
+    from leasecheck.conformance.settings import SettingsError
+    from leasecheck.conformance.target.inventory import Inventory
+
     assert settings.inventory is not None
     try:
         inventory = Inventory.load(settings.inventory)

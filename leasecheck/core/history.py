@@ -22,11 +22,13 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .client import Exchange
 from .redact import lease_ref
 from .timeutil import format_rfc3339, parse_rfc3339
+
+if TYPE_CHECKING:  # a history reader (a load report, `leasecheck load --help`) needs no HTTP client
+    from .client import Exchange
 
 LEASE_OPS = ("checkout", "heartbeat", "checkin")
 #: Management state changes a history may hold (judged by `leasecheck.core.model`).

@@ -17,8 +17,6 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
 from leasecheck.core.errors import UsageError
 
 
@@ -136,6 +134,8 @@ def writable_dir(path: Path, what: str = "--report-dir") -> Path:
 def parse_problem(exc: Exception) -> str:
     """A parser's complaint in one line, without the quoted text of the file (which
     may be a line holding a license key): what, and where."""
+    import yaml  # here, not at the top: the CLI's --help imports this module
+
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
         return f"{exc.problem} at line {mark.line + 1}, column {mark.column + 1}"

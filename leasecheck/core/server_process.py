@@ -27,7 +27,6 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from leasecheck.core.client import Http
 
 #: The environment variable that carries the management token to the server process
 #: (never the command line, never the log). The server reads the same name.
@@ -184,6 +183,8 @@ class ReferenceServer:
         raise self._fail(f"did not listen within {self.ready_timeout:.0f} s")
 
     def _wait_for_ready(self, deadline: float) -> None:
+        from leasecheck.core.client import Http  # here: `leasecheck serve --help` needs no HTTP client
+
         assert self.base_url is not None
         with Http(self.base_url, timeout=2.0) as http:
             while time.monotonic() < deadline:
