@@ -27,7 +27,6 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-
 #: The environment variable that carries the management token to the server process
 #: (never the command line, never the log). The server reads the same name.
 TOKEN_ENV = "LEASECHECK_MANAGEMENT_TOKEN"

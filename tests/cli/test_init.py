@@ -10,7 +10,6 @@ from click.testing import CliRunner
 
 from leasecheck.cli import COMMANDS, cli
 
-
 #: What a command's machinery pulls in; none of it is needed to print a command's help.
 HEAVY = ("pytest", "locust", "schemathesis", "starlette", "uvicorn", "httpx", "jsonschema", "nacl", "yaml", "gevent")
 
