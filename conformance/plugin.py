@@ -24,6 +24,7 @@ from pluggy import Result
 from leasecheck.core.interrupts import stopping
 from leasecheck.specs import requirements
 
+from . import markers
 from .expect import Expect, RequirementFailed
 from .needs import needs_of
 from .plan import Plan
@@ -47,10 +48,7 @@ def state_of(config: pytest.Config) -> RunState:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "requirement(*ids): the requirement IDs a scenario proves")
-    config.addinivalue_line("markers", "area(name): the requirement area of a scenario")
-    config.addinivalue_line("markers", "licenses(*License): the licenses a scenario takes (needs.py)")
-    config.addinivalue_line("markers", "needs_management(why): the scenario needs management access (needs.py)")
+    markers.register(config)
     try:
         settings = provided_settings(config) or Settings.load({})
     except SettingsError as exc:

@@ -58,7 +58,6 @@ from .validation import (
     EMPTY,
     LEASE_TOKEN,
     LICENSE,
-    LONG_LEASE_TOKEN,
     POLICY,
     PRODUCT,
     Spec,
@@ -85,7 +84,7 @@ class Api:
         self.envelopes = parts.envelopes(self.keys, style)
         self.runtime = parts.runtime(self.store, settings, parts.idempotency.from_settings(settings))
         self.catalogue = Catalogue(self.store, style, settings.behaviour.default_timeout_minutes)
-        self.lease_token_body = LONG_LEASE_TOKEN if settings.behaviour.lease_token_style == "long" else LEASE_TOKEN
+        self.lease_token_body = LEASE_TOKEN  # what a heartbeat or checkin body may be
         self.metrics = Metrics()
 
     # ------------------------------------------------------------------ input

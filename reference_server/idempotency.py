@@ -11,7 +11,6 @@ leave no record, so they are evaluated afresh next time.
 from __future__ import annotations
 
 import hashlib
-import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,7 +19,6 @@ from typing import Any
 
 from .errors import (
     IDEMPOTENCY_CONFLICT,
-    IDEMPOTENCY_IN_PROGRESS,
     IDEMPOTENCY_KEY_INVALID,
     IDEMPOTENCY_KEY_REQUIRED,
     IDEMPOTENCY_KEY_TOO_LONG,
@@ -111,53 +109,27 @@ class Idempotency:
     the fault gallery can replace one (a key scoped too widely, a body never
     compared, a replay that runs the work again) and leave the others correct."""
 
-    def __init__(
-        self,
-        ttl_seconds: float,
-        conflict_status: int,
-        conflict_code: str = IDEMPOTENCY_CONFLICT,
-        *,
-        refuse_in_flight: bool = False,
-    ) -> None:
+    def __init__(self, ttl_seconds: float, conflict_status: int, conflict_code: str = IDEMPOTENCY_CONFLICT) -> None:
         self.ttl_seconds = ttl_seconds
         self.conflict_status = conflict_status
         self.conflict_code = conflict_code
-        self.refuse_in_flight = refuse_in_flight
-        self._in_flight: set[tuple[str, str, str]] = set()
-        self._in_flight_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Idempotency:
-        """The retention, the conflict answer (IDEM-05, IDEM-06) and the in-flight answer these settings choose."""
+        """The retention and the conflict answer (IDEM-05, IDEM-06) these settings choose."""
         behaviour = settings.behaviour
         return cls(
             settings.idempotency_ttl_seconds,
             behaviour.idempotency_conflict_status,
             behaviour.idempotency_conflict_code,
-            refuse_in_flight=behaviour.in_flight_duplicate == "conflict",
         )
 
     @contextmanager
     def in_flight(self, license_id: str, endpoint: str, key: str) -> Iterator[None]:
-        """While a keyed request runs: by default a duplicate waits for it in SQLite and gets the
-        stored answer; a server that refuses in-flight duplicates answers them 409 (the IETF
-        draft's SHOULD, Stripe's answer; IDEM-08), in this worker process."""
-        if not self.refuse_in_flight:
-            yield
-            return
-        slot = (self.scope(license_id), endpoint, key)
-        with self._in_flight_lock:
-            busy = slot in self._in_flight
-            self._in_flight.add(slot)
-        if busy:
-            raise ApiError(
-                409, IDEMPOTENCY_IN_PROGRESS, "a request with this Idempotency-Key is still in flight; retry"
-            )
-        try:
-            yield
-        finally:
-            with self._in_flight_lock:
-                self._in_flight.discard(slot)
+        """While a keyed request runs. A duplicate waits for it on SQLite's write lock and then
+        gets the stored answer (IDEM-08); the gallery's variant that answers in-flight
+        duplicates 409 instead (the IETF draft's SHOULD, Stripe's answer) overrides this step."""
+        yield
 
     def scope(self, license_id: str) -> str:
         """Keys belong to a license: the same key under another license is a new request (IDEM-07)."""

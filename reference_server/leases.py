@@ -36,20 +36,9 @@ PRUNE_EVERY_SECONDS = 600.0
 KNOWN_KEYS_MAX = 10_000
 
 
-#: ZeroMQ's Z85 alphabet: 85 printable characters, so 128 random bits fit in 20 of them.
-Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
-#: Characters after `llt_` of a "long" token (a JWT-sized bearer credential).
-LONG_TOKEN_CHARS = 600
-
-
-def new_lease_token(style: str = "urlsafe") -> str:
-    """`llt_` and 192 random bits (32 characters); the variants' styles: 128 bits in 20 Z85
-    characters, or 600 characters (the facts leave a token's length open)."""
-    if style == "z85":
-        n = secrets.randbits(128)
-        return "llt_" + "".join(Z85[(n // 85**i) % 85] for i in range(20))
-    if style == "long":
-        return "llt_" + secrets.token_urlsafe(LONG_TOKEN_CHARS)[:LONG_TOKEN_CHARS]
+def new_lease_token() -> str:
+    """`llt_` and 192 random bits (32 characters); the gallery's variants issue other
+    lengths (the facts leave a token's length open)."""
     return "llt_" + secrets.token_urlsafe(24)
 
 
@@ -267,7 +256,7 @@ class Runtime:
 
     def new_token(self) -> str:
         """A fresh lease token: a bearer credential, so unguessable (LIFE-06)."""
-        return new_lease_token(self.behaviour.lease_token_style)
+        return new_lease_token()
 
     def dead_lease(self) -> ApiError:
         """The refusal of a heartbeat or checkin whose lease is unknown, expired, checked in or

@@ -65,9 +65,7 @@ class Behaviour:
         "ended"  # a checkin answer's lease_expires_at: the end, or the old expiry
     )
     extra_fields: bool = False  # answers carry fields beyond the required ones
-    lease_token_style: Literal["urlsafe", "z85", "long"] = "urlsafe"  # 32, 20 or 600 characters after llt_
     default_timeout_minutes: int = DEFAULT_TIMEOUT_MINUTES  # a policy created without floating_timeout_minutes
-    in_flight_duplicate: Literal["wait", "conflict"] = "wait"  # a duplicate while the first is in flight: 409
 
     def problems(self) -> list[str]:
         out = []
@@ -91,8 +89,6 @@ class Behaviour:
             ("replay_meta", ("fresh", "stored")),
             ("checkin_ended", ("refuse", "no_op")),
             ("checkin_expiry", ("ended", "held")),
-            ("lease_token_style", ("urlsafe", "z85", "long")),
-            ("in_flight_duplicate", ("wait", "conflict")),
         ):
             if getattr(self, name) not in choices:
                 out.append(f"{name} must be one of {', '.join(choices)}, not {getattr(self, name)!r}")

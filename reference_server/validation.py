@@ -155,8 +155,6 @@ CHECKOUT: Spec = {
 CONTAINER_FIELDS = ("cluster_id", "namespace", "pod_name", "container_id")
 
 LEASE_TOKEN: Spec = {"lease_token": Field("string", required=True, min_length=1, max_length=512)}
-#: A server issuing longer tokens (a variant) must take them back: its own limit, 4 KiB.
-LONG_LEASE_TOKEN: Spec = {"lease_token": Field("string", required=True, min_length=1, max_length=4096)}
 
 
 def binding_identity(body: Mapping[str, Any]) -> str:

@@ -15,6 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from leasecheck.conformance import markers
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    markers.register(config)  # our tests import scenario modules outside the conformance plugin
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

@@ -35,10 +35,6 @@ from leasecheck.core.timeutil import WAITS
 Script = Callable[["Stage"], Any]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "timeline(script=fn): timed steps started with the session (see conftest.py)")
-
-
 class Stage:
     """What a script may use; one per script, so each has its own connection."""
 

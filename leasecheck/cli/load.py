@@ -216,28 +216,13 @@ def load(
     params: tuple[str, ...],
     server_workers: int,
     judge_dir: Path | None,
-    master: bool,
-    expect_workers: int | None,
-    worker: bool,
-    master_host: str | None,
-    master_port: int,
-    worker_wait: float,
+    roles: Roles,
 ) -> None:
     """Drive a lease API with a locust PROFILE, then judge the whole run's history."""
     profile = profiles.get(profile_name)
     if "list" in params:
         _knobs(profile)
-    roles = check_roles(
-        ctx,
-        master=master,
-        expect_workers=expect_workers,
-        worker=worker,
-        master_host=master_host,
-        master_port=master_port,
-        worker_wait=worker_wait,
-        processes=processes,
-        judging=judge_dir is not None,
-    )
+    roles = check_roles(ctx, roles, processes=processes, judging=judge_dir is not None)
     if roles.worker:
         _work(profile, roles)
     try:
@@ -289,7 +274,7 @@ def load(
         params=knobs,
         server_workers=server_workers,
         command=command,
-        expect_workers=roles.expect_workers,
+        expect_workers=roles.expect_workers or 0,
         master_port=roles.master_port,
         worker_wait=roles.worker_wait,
     )

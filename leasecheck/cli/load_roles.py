@@ -9,10 +9,11 @@ and a master without `--expect-workers` would not know when to start.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, NoReturn
 
 import click
@@ -64,67 +65,69 @@ _OPTIONS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def role_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The role options of `leasecheck load`, declared beside the rules that check them."""
-    for flag, kwargs in reversed(_OPTIONS):
-        command = click.option(flag, **kwargs)(command)
-    return command
-
-
 @dataclass(frozen=True)
 class Roles:
+    """The six role options as one value: declared once here, handed to the command by `role_options`."""
+
     master: bool = False
-    expect_workers: int = 0
+    expect_workers: int | None = None
     worker: bool = False
     master_host: str | None = None
     master_port: int = DEFAULT_MASTER_PORT
     worker_wait: float = DEFAULT_WORKER_WAIT
 
 
-def check_roles(
-    ctx: click.Context,
-    *,
-    master: bool,
-    expect_workers: int | None,
-    worker: bool,
-    master_host: str | None,
-    master_port: int,
-    worker_wait: float,
-    processes: int,
-    judging: bool,
-) -> Roles:
-    """The roles as given, or a UsageFailure naming the first mistake."""
-    if master and worker:
+def role_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The role options of `leasecheck load`, declared beside the rules that check them.
+
+    The command receives them as one `roles: Roles` (unchecked: see `check_roles`),
+    so its signature does not list them again."""
+    names = [f.name for f in fields(Roles)]
+
+    @functools.wraps(command)
+    def collect(*args: Any, **kwargs: Any) -> Any:
+        roles = Roles(**{name: kwargs.pop(name) for name in names})
+        return command(*args, roles=roles, **kwargs)
+
+    decorated: Callable[..., Any] = collect
+    for flag, kwargs in reversed(_OPTIONS):
+        decorated = click.option(flag, **kwargs)(decorated)
+    return decorated
+
+
+def check_roles(ctx: click.Context, roles: Roles, *, processes: int, judging: bool) -> Roles:
+    """The roles as given, once checked, or a UsageFailure naming the first mistake."""
+    if roles.master and roles.worker:
         _fail("--master and --worker exclude each other: one machine is the master, the others are workers")
-    if expect_workers is not None and not master:
+    if roles.expect_workers is not None and not roles.master:
         _fail("--expect-workers goes with --master")
-    if master and expect_workers is None:
+    if roles.master and roles.expect_workers is None:
         _fail("--master needs --expect-workers N (how many workers to wait for before starting)")
-    if expect_workers is not None and expect_workers < 1:
+    if roles.expect_workers is not None and roles.expect_workers < 1:
         _fail("--expect-workers must be at least 1")
-    if worker and not master_host:
+    if roles.worker and not roles.master_host:
         _fail("--worker needs --master-host HOST (the machine running `leasecheck load PROFILE --master`)")
-    if master_host is not None and not worker:
+    if roles.master_host is not None and not roles.worker:
         _fail("--master-host goes with --worker")
-    if master_host is not None and not _HOST.match(master_host):
-        _fail(f"--master-host {master_host!r}: give a host name or an IP address, not a URL")
-    if not 1 <= master_port <= 65535:
+    if roles.master_host is not None and not _HOST.match(roles.master_host):
+        _fail(f"--master-host {roles.master_host!r}: give a host name or an IP address, not a URL")
+    if not 1 <= roles.master_port <= 65535:
         _fail("--master-port must be between 1 and 65535")
-    if ctx.get_parameter_source("master_port") == ParameterSource.COMMANDLINE and not (master or worker):
+    if ctx.get_parameter_source("master_port") == ParameterSource.COMMANDLINE and not (roles.master or roles.worker):
         _fail("--master-port goes with --master or --worker")
-    if not (math.isfinite(worker_wait) and worker_wait > 0):
-        _fail(f"--worker-wait must be a finite number of seconds greater than 0, not {worker_wait:g}")
-    if ctx.get_parameter_source("worker_wait") == ParameterSource.COMMANDLINE and not master:
+    if not (math.isfinite(roles.worker_wait) and roles.worker_wait > 0):
+        _fail(f"--worker-wait must be a finite number of seconds greater than 0, not {roles.worker_wait:g}")
+    if ctx.get_parameter_source("worker_wait") == ParameterSource.COMMANDLINE and not roles.master:
         _fail("--worker-wait goes with --master")
-    if (master or worker) and processes:
+    if (roles.master or roles.worker) and processes:
         _fail("--processes starts workers on this machine; with --master, start each worker with --worker")
-    if (master or worker) and judging:
+    if (roles.master or roles.worker) and judging:
         _fail("--judge judges shards written earlier: not with --master or --worker")
-    if worker:
+    if roles.worker:
         for name, flag in MASTER_ONLY:
             if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
                 _fail(f"{flag} is the master's setting: a worker takes the run plan from the master")
-    return Roles(master, expect_workers or 0, worker, master_host, master_port, worker_wait)
+    return roles
 
 
 def _fail(message: str) -> NoReturn:

@@ -184,23 +184,6 @@ class History:
     def __iter__(self) -> Iterator[Op]:
         return iter(self.ops)
 
-    def record_management(
-        self,
-        ex: Exchange,
-        kind: str,
-        license: str,
-        *,
-        seats: int | None = None,
-        timeout: float | None = None,
-        worker: str | None = None,
-    ) -> Op:
-        """A management exchange (create_license, suspend, reinstate, revoke) as an Op."""
-        return self.add(
-            management_op(
-                kind, license, ex.sent_at, ex.received_at, ex.status, seats=seats, timeout=timeout, worker=worker
-            )
-        )
-
     def __len__(self) -> int:
         return len(self.ops)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .signing import SDKS, KeyRing, is_ascii_data
@@ -51,16 +51,9 @@ class SdkTally:
         return f"{self.failed} of {self.verified + self.failed} signed answers do not verify"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "sdk": self.sdk,
-            "label": self.label,
-            "verified": self.verified,
-            "failed": self.failed,
-            "failed_non_ascii_only": self.failed_non_ascii_only,
-            "ok": self.failed == 0 and self.verified > 0,
-            "verdict": self.verdict(),
-            "examples": list(self.examples),
-        }
+        """The tally's own fields (examples copied), with its label and verdict beside them."""
+        ok = self.failed == 0 and self.verified > 0
+        return {"sdk": self.sdk, "label": self.label, **asdict(self), "ok": ok, "verdict": self.verdict()}
 
 
 class Interop:

@@ -3,8 +3,9 @@
 Where the facts are silent (licensekit-floating-facts.md, "Where the sources
 are silent") or the catalogue accepts several answers (403 or 409 for a full
 pool, 409 or 422 for a reused key, ...), a variant picks another one than the
-default, through the server's own `Behaviour` and settings: no step is
-overridden, no warning is printed. The suite must pass every variant with no
+default, through the server's own `Behaviour` and settings, or, for a choice
+the reference server does not make at all, through `Parts` that override one
+step (`variant_steps.py`); no warning is printed. The suite must pass every variant with no
 MUST failure and no warning the default does not earn too; the matrix proves
 it. `silent_points.py` maps every silent point of the facts to the variants
 that make each honest choice.
@@ -15,7 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from leasecheck.reference_server.app import Parts
 from leasecheck.reference_server.settings import Behaviour
+
+from .variant_steps import InFlightRefused, LongTokens, TakesLongTokens, Z85Tokens
 
 #: The policy-minute length the gallery's servers use.
 MINUTE_SECONDS = 1.0
@@ -33,6 +37,7 @@ class Variant:
     note: str  # what it chooses differently from the default (for the report)
     minute_seconds: float = MINUTE_SECONDS  # some choices need longer minutes for the suite's tolerances
     settings: dict[str, Any] = field(default_factory=dict)  # Settings fields the choice changes (retention, ...)
+    parts: Parts = field(default_factory=Parts)  # steps the choice overrides (variant_steps.py)
 
 
 VARIANTS: dict[str, Variant] = {
@@ -115,13 +120,15 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant(
             "short-lease-tokens",
-            Behaviour(lease_token_style="z85"),
+            Behaviour(),
             "lease tokens of 128 random bits in 20 Z85 characters (the reference sends 32)",
+            parts=Parts(runtime=Z85Tokens),
         ),
         Variant(
             "long-lease-tokens",
-            Behaviour(lease_token_style="long"),
+            Behaviour(),
             "lease tokens of 600 characters, longer than the spec's 512 for a request's lease_token",
+            parts=Parts(api=TakesLongTokens, runtime=LongTokens),
         ),
         Variant(
             "default-timeout-30",
@@ -130,8 +137,9 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant(
             "in-flight-409",
-            Behaviour(in_flight_duplicate="conflict"),
+            Behaviour(),
             "a duplicate checkout or checkin while the first is in flight is refused 409 (the default waits)",
+            parts=Parts(idempotency=InFlightRefused),
         ),
         Variant(
             "keys-kept-briefly",

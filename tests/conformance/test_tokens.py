@@ -8,6 +8,7 @@ import secrets
 import pytest
 
 from leasecheck.conformance.tokens import DERIVED_BITS, alphabet_bits, common_prefix, differing, token_pairs
+from leasecheck.gallery.variant_steps import long_token, z85_token
 from leasecheck.reference_server.leases import new_lease_token
 
 
@@ -18,9 +19,9 @@ def weakest(tokens: list[str]) -> float:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: new_lease_token("urlsafe"),
-        lambda: new_lease_token("z85"),  # 20 characters: 128 bits
-        lambda: new_lease_token("long"),
+        new_lease_token,
+        z85_token,  # 20 characters: 128 bits
+        long_token,
         lambda: "llt_" + secrets.token_hex(8),  # 64 bits in hex
         lambda: "llt_live_" + secrets.token_hex(16),  # a structured prefix
         lambda: secrets.token_urlsafe(16),  # no prefix at all

@@ -50,11 +50,12 @@ def test_every_fault_is_one_part_from_the_module_of_its_area(name):
 
 def test_variants_choose_differently_and_honestly():
     assert len(VARIANTS) >= 5 and VARIANTS["default"].behaviour == Behaviour()
+    assert VARIANTS["default"].parts == Parts()
     for name, v in VARIANTS.items():
         assert v.name == name and v.note
         assert v.behaviour.problems() == [], name
         if name != "default":
-            assert v.behaviour != Behaviour() or v.settings, f"variant {name} is the default"
+            assert v.behaviour != Behaviour() or v.settings or v.parts != Parts(), f"variant {name} is the default"
         assert set(v.settings) <= {f.name for f in dataclasses.fields(Settings)}, name
 
 

@@ -36,6 +36,12 @@ def test_a_variant_is_only_a_behaviour():
     assert case_settings(base, FAULTS[FAULT], "codes-alt").behaviour == VARIANTS["codes-alt"].behaviour
 
 
+def test_a_fault_does_not_run_on_a_variant_that_replaces_steps():
+    """A fault's parts and a variant's parts (variant_steps.py) cannot both be the server's."""
+    with pytest.raises(UnknownCase, match="both replace server steps"):
+        case_settings(Settings(management_token="t"), FAULTS[FAULT], "in-flight-409")
+
+
 @pytest.fixture(params=["gallery", "cli"])
 def faulty(request: pytest.FixtureRequest) -> Iterator[ReferenceServer]:
     """The same fault through `python -m leasecheck.gallery` and through `leasecheck serve`."""

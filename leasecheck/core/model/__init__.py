@@ -2,14 +2,14 @@
 
 How a caller records and judges (the recording format is `leasecheck.core.history`):
 
-    from leasecheck.core.history import History
+    from leasecheck.core.history import History, management_op
     from leasecheck.core.model import Accepted, Model, check_history
 
     history = History()
-    history.record_management(ex, "create_license", "L1", seats=5, timeout=60.0)
+    history.add(management_op("create_license", "L1", sent, received, 201, seats=5, timeout=60.0))
     history.record(ex, "L1", worker="w0")                       # a checkout Exchange
     history.record(ex, "L1", lease_token=token, worker="w0")    # heartbeat/checkin: the token addressed
-    history.record_management(ex, "suspend", "L1")              # also reinstate, revoke
+    history.add(management_op("suspend", "L1", sent, received, 200))  # also reinstate, revoke
     verdict = check_history(history)                            # capacity={"L1": 5} if no create op
     if not verdict.ok:
         print(verdict.render())                                 # text timelines; verdict.to_json() for reports

@@ -17,6 +17,7 @@ index, which is what witnesses name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from leasecheck.core import history as h
@@ -29,6 +30,9 @@ from .witness import Violation
 T0 = 1_700_000_000.0
 #: The default error code of a refused heartbeat or checkin; pass code=None for none.
 AUTO = "LEASE_NOT_FOUND"
+#: What a hand-written history should be judged: None (honest), or its one
+#: violation's kind and the ops its witness names, by role (`Violation.roles`).
+Expected = tuple[str, dict[str, list[int]]] | None
 
 
 class HistoryBuilder:
@@ -50,6 +54,24 @@ class HistoryBuilder:
         if v.counts != {kind: 1}:
             raise AssertionError(f"expected one {kind}, got {dict(v.counts)}:\n{v.render()}")
         return v.violations[0]
+
+    def then(self, steps: Callable[[HistoryBuilder], object]) -> HistoryBuilder:
+        """This history with `steps` appended: a table's row applied to its setup."""
+        steps(self)
+        return self
+
+    def assert_verdict(self, expected: Expected, model: Model | None = None) -> None:
+        """Judge the history as a table of cases states it (see `Expected`), so each
+        row says both what is wrong and which ops prove it."""
+        if expected is None:
+            v = check_history(self.history, model)
+            if not v.ok:
+                raise AssertionError(f"expected an honest history, got {dict(v.counts)}:\n{v.render()}")
+            return
+        kind, roles = expected
+        got = self.sole_violation(kind, model).roles()
+        if got != roles:
+            raise AssertionError(f"{kind}: expected the witness {roles}, got {got}")
 
     def _fresh(self, prefix: str) -> str:
         self._n += 1

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from leasecheck.core.model import Accepted, HistoryBuilder, Model, check_history
+from leasecheck.core.model.builder import Expected
 
 
 def test_three_leases_certainly_held_on_two_seats_is_an_over_grant_with_the_three_grants():
@@ -19,63 +24,66 @@ def test_three_leases_certainly_held_on_two_seats_is_an_over_grant_with_the_thre
     assert w.details["leases"] == ["a", "b", "c"]
 
 
-def test_a_checkin_racing_a_checkout_for_the_last_seat_is_legal():
-    # The checkin was sent before the new grant was answered: the server may
-    # have freed the seat first.
+def _one_seat() -> HistoryBuilder:
     b = HistoryBuilder()
     b.create(seats=1)
-    b.checkout("a", 0, 0.1, expires=60)
-    b.checkin("a", 2.0, 2.3)
-    b.checkout("b", 2.1, 2.2, expires=60)
-    assert check_history(b.history).ok
+    return b
 
 
-def test_a_checkin_sent_after_the_new_grant_was_answered_is_an_over_grant():
-    b = HistoryBuilder()
-    b.create(seats=1)
-    a = b.checkout("a", 0, 0.1, expires=60)
-    b.checkin("a", 2.3, 2.4)
-    nb = b.checkout("b", 2.1, 2.2, expires=60)
-    v = check_history(b.history)
-    assert v.counts == {"over_grant": 1}
-    assert v.violations[0].roles()["held"] == [a, nb]
+Steps = Callable[[HistoryBuilder], object]
 
-
-def test_expiry_ends_certainty_at_lease_expires_at_less_the_clock_slack():
+#: What follows `_one_seat()` (op 0 creates it), and the verdict it earns.
+OVER_GRANTS: dict[str, tuple[Steps, Expected]] = {
+    # The checkin was sent before the new grant was answered: the server may have freed the seat first.
+    "a_checkin_racing_a_checkout_for_the_last_seat_is_legal": (
+        lambda b: (
+            b.checkout("a", 0, 0.1, expires=60),
+            b.checkin("a", 2.0, 2.3),
+            b.checkout("b", 2.1, 2.2, expires=60),
+        ),
+        None,
+    ),
+    "a_checkin_sent_after_the_new_grant_was_answered_is_an_over_grant": (
+        lambda b: (
+            b.checkout("a", 0, 0.1, expires=60),
+            b.checkin("a", 2.3, 2.4),
+            b.checkout("b", 2.1, 2.2, expires=60),
+        ),
+        ("over_grant", {"capacity": [0], "held": [1, 3]}),
+    ),
     # slack = clock bound (~6 ms here) + tolerance (50 ms): a is certain until ~4.944.
-    legal = HistoryBuilder()
-    legal.create(seats=1)
-    legal.checkout("a", 0, 0.1, expires=5.0)
-    legal.checkout("b", 4.85, 4.95, expires=30)
-    assert check_history(legal.history).ok
-    bad = HistoryBuilder()
-    bad.create(seats=1)
-    bad.checkout("a", 0, 0.1, expires=5.0)
-    bad.checkout("b", 4.8, 4.9, expires=30)
-    assert check_history(bad.history).counts == {"over_grant": 1}
+    "a_grant_after_expiry_less_the_clock_slack_is_legal": (
+        lambda b: (b.checkout("a", 0, 0.1, expires=5.0), b.checkout("b", 4.85, 4.95, expires=30)),
+        None,
+    ),
+    "expiry_ends_certainty_at_lease_expires_at_less_the_clock_slack": (
+        lambda b: (b.checkout("a", 0, 0.1, expires=5.0), b.checkout("b", 4.8, 4.9, expires=30)),
+        ("over_grant", {"capacity": [0], "held": [1, 2]}),
+    ),
+    # No over-grant: the refusal itself is judged by its own rule.
+    "a_heartbeat_refused_ends_certainty_at_its_send": (
+        lambda b: (
+            b.checkout("a", 0, 0.1, expires=50),
+            b.heartbeat("a", 3, 3.1, status=404),
+            b.checkout("b", 4.0, 4.1, expires=50),
+        ),
+        ("heartbeat_refused", {"acknowledged": [1], "refused": [2]}),
+    ),
+}
+
+
+@pytest.mark.parametrize("steps, expected", OVER_GRANTS.values(), ids=OVER_GRANTS.keys())
+def test_on_one_seat(steps: Steps, expected: Expected) -> None:
+    _one_seat().then(steps).assert_verdict(expected)
 
 
 def test_heartbeats_keep_a_lease_certainly_held():
-    b = HistoryBuilder()
-    b.create(seats=1)
+    b = _one_seat()
     b.checkout("a", 0, 0.1, expires=5)
-    b.heartbeat("a", 4.0, 4.1, expires=9.1)
-    legal = check_history(b.history)
-    assert legal.ok
+    hb = b.heartbeat("a", 4.0, 4.1, expires=9.1)
+    b.assert_verdict(None)
     late = b.checkout("b", 6.0, 6.1, expires=30)
-    v = check_history(b.history)
-    assert v.counts == {"over_grant": 1}
-    assert v.violations[0].roles()["held"] == [2, late]  # the heartbeat holds a, not the grant
-
-
-def test_a_heartbeat_refused_ends_certainty_at_its_send():
-    b = HistoryBuilder()
-    b.create(seats=1)
-    b.checkout("a", 0, 0.1, expires=50)
-    b.heartbeat("a", 3, 3.1, status=404)
-    b.checkout("b", 4.0, 4.1, expires=50)
-    v = check_history(b.history)
-    assert "over_grant" not in v.counts  # the refusal itself is judged by its own rule
+    b.assert_verdict(("over_grant", {"capacity": [0], "held": [hb, late]}))  # the heartbeat holds a, not the grant
 
 
 def test_over_grants_are_counted_per_episode():
@@ -114,12 +122,6 @@ def test_a_refusal_after_the_only_lease_was_checked_in_is_wrongful_with_the_chec
     (w,) = v.violations
     assert w.roles() == {"capacity": [0], "refused": [r], "ended": [2]}
     assert w.details["possibly_held"] == []
-
-
-def test_a_refusal_racing_the_checkin_is_legal():
-    b = _one_seat_checked_in()
-    b.refuse_checkout(3.05, 3.2)
-    assert check_history(b.history).ok
 
 
 def test_an_expired_lease_may_keep_its_seat_for_the_reclaim_delay():
@@ -161,27 +163,37 @@ def test_a_refusal_of_the_device_that_holds_a_lease_may_be_a_same_device_refusal
     assert check_history(other.history).counts == {"capacity_refused": 1}
 
 
-def test_a_refusal_whose_key_was_used_before_may_be_a_conflict():
-    b = _one_seat_checked_in()
-    first = b.refuse_checkout(3.5, 3.6, key="k-x")
-    b.refuse_checkout(4, 4.1, key="k-x", status=422, code="IDEMPOTENCY_CONFLICT")
-    v = check_history(b.history)
-    assert v.counts == {"capacity_refused": 1}  # only the first: its key was fresh
-    assert v.violations[0].roles()["refused"] == [first]
+#: What follows `_one_seat_checked_in()` (its ops are numbered from 3), and the verdict it earns.
+REFUSALS: dict[str, tuple[Steps, Expected]] = {
+    "a_refusal_racing_the_checkin_is_legal": (lambda b: b.refuse_checkout(3.05, 3.2), None),
+    # Only the first is wrongful: its key was fresh.
+    "a_refusal_whose_key_was_used_before_may_be_a_conflict": (
+        lambda b: (
+            b.refuse_checkout(3.5, 3.6, key="k-x"),
+            b.refuse_checkout(4, 4.1, key="k-x", status=422, code="IDEMPOTENCY_CONFLICT"),
+        ),
+        ("capacity_refused", {"capacity": [0], "refused": [3], "ended": [2]}),
+    ),
+    "a_refusal_while_the_license_may_be_suspended_is_honest": (
+        lambda b: (
+            b.status("suspend", 3.9, 4.2),
+            b.refuse_checkout(4, 4.1, status=403, code="FLOATING_LIMIT_EXCEEDED"),
+        ),
+        None,
+    ),
+    "a_checkout_that_got_no_answer_may_hold_the_seat": (
+        lambda b: (
+            b.add("checkout", 3.5, None, None, key="k-lost", body="bind:x", device="x"),
+            b.refuse_checkout(4, 4.1),
+        ),
+        None,
+    ),
+}
 
 
-def test_a_refusal_while_the_license_may_be_suspended_is_honest():
-    b = _one_seat_checked_in()
-    b.status("suspend", 3.9, 4.2)
-    b.refuse_checkout(4, 4.1, status=403, code="FLOATING_LIMIT_EXCEEDED")
-    assert check_history(b.history).ok
-
-
-def test_a_checkout_that_got_no_answer_may_hold_the_seat():
-    b = _one_seat_checked_in()
-    b.add("checkout", 3.5, None, None, key="k-lost", body="bind:x", device="x")
-    b.refuse_checkout(4, 4.1)
-    assert check_history(b.history).ok
+@pytest.mark.parametrize("steps, expected", REFUSALS.values(), ids=REFUSALS.keys())
+def test_after_the_only_lease_was_checked_in(steps: Steps, expected: Expected) -> None:
+    _one_seat_checked_in().then(steps).assert_verdict(expected)
 
 
 def test_uncoded_403_refusals_are_judged_only_when_asked():
