@@ -14,12 +14,12 @@ that make each honest choice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from leasecheck.reference_server.app import Parts
 from leasecheck.reference_server.settings import Behaviour
 
-from .variant_steps import InFlightRefused, LongTokens, TakesLongTokens, Z85Tokens
+if TYPE_CHECKING:
+    from leasecheck.reference_server.app import Parts
 
 #: The policy-minute length the gallery's servers use.
 MINUTE_SECONDS = 1.0
@@ -37,7 +37,18 @@ class Variant:
     note: str  # what it chooses differently from the default (for the report)
     minute_seconds: float = MINUTE_SECONDS  # some choices need longer minutes for the suite's tolerances
     settings: dict[str, Any] = field(default_factory=dict)  # Settings fields the choice changes (retention, ...)
-    parts: Parts = field(default_factory=Parts)  # steps the choice overrides (variant_steps.py)
+    #: Steps the choice overrides: a `Parts` field -> a class of `variant_steps.py`, by name, so
+    #: that listing the variants (`--help`) loads no server code.
+    steps: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def parts(self) -> Parts:
+        """The server's parts with this variant's steps in place."""
+        from leasecheck.reference_server.app import Parts
+
+        from . import variant_steps
+
+        return Parts(**{part: getattr(variant_steps, name) for part, name in self.steps.items()})
 
 
 VARIANTS: dict[str, Variant] = {
@@ -122,13 +133,13 @@ VARIANTS: dict[str, Variant] = {
             "short-lease-tokens",
             Behaviour(),
             "lease tokens of 128 random bits in 20 Z85 characters (the reference sends 32)",
-            parts=Parts(runtime=Z85Tokens),
+            steps={"runtime": "Z85Tokens"},
         ),
         Variant(
             "long-lease-tokens",
             Behaviour(),
             "lease tokens of 600 characters, longer than the spec's 512 for a request's lease_token",
-            parts=Parts(api=TakesLongTokens, runtime=LongTokens),
+            steps={"api": "TakesLongTokens", "runtime": "LongTokens"},
         ),
         Variant(
             "default-timeout-30",
@@ -139,7 +150,7 @@ VARIANTS: dict[str, Variant] = {
             "in-flight-409",
             Behaviour(),
             "a duplicate checkout or checkin while the first is in flight is refused 409 (the default waits)",
-            parts=Parts(idempotency=InFlightRefused),
+            steps={"idempotency": "InFlightRefused"},
         ),
         Variant(
             "keys-kept-briefly",
