@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -159,17 +160,23 @@ Row = TypeVar("Row", Product, Policy, License, Lease)
 _JSON_COLUMNS = {"metadata", "data"}
 
 
+@cache
+def _names(cls: type) -> tuple[str, ...]:
+    """A row class's field names (dataclasses.fields is slow for a per-row call)."""
+    return tuple(f.name for f in fields(cls))
+
+
 def _to_row(cls: type[Row], row: sqlite3.Row | None) -> Row | None:
     if row is None:
         return None
     values = {}
-    for f in fields(cls):
-        v = row[f.name]
-        if f.name in _JSON_COLUMNS and v is not None:
+    for name in _names(cls):
+        v = row[name]
+        if name in _JSON_COLUMNS and v is not None:
             v = json.loads(v)
-        elif f.name == "require_heartbeat":
+        elif name == "require_heartbeat":
             v = bool(v)
-        values[f.name] = v
+        values[name] = v
     return cls(**values)
 
 
