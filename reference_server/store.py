@@ -16,7 +16,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -160,10 +159,15 @@ Row = TypeVar("Row", Product, Policy, License, Lease)
 _JSON_COLUMNS = {"metadata", "data"}
 
 
-@cache
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _names(cls: type) -> tuple[str, ...]:
-    """A row class's field names (dataclasses.fields is slow for a per-row call)."""
-    return tuple(f.name for f in fields(cls))
+    """A row class's field names, computed once (dataclasses.fields is slow for a per-row call)."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
 
 
 def _to_row(cls: type[Row], row: sqlite3.Row | None) -> Row | None:
