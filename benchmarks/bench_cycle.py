@@ -10,9 +10,12 @@ The load comes from a generator process of its own (this script re-run with
 code for both targets), so the generator never shares an interpreter with
 the server it measures. Besides requests per second it prints the server's
 CPU per request (its process tree's user+sys), the figure to trust when
-other work shares the machine.
+other work shares the machine. The two targets are measured in alternating
+rounds (trivial, lease, trivial, lease, ...) and the median of the rounds'
+ratios is printed, so a change in the machine's load between two long
+measurements does not pass for a difference between the servers.
 
-    python benchmarks/bench_cycle.py [--seconds 10] [--clients 8]
+    python benchmarks/bench_cycle.py [--seconds 5] [--rounds 3] [--clients 8]
 
 Not a test: it prints numbers and never fails on speed.
 """
@@ -25,6 +28,7 @@ import json
 import os
 import platform
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,7 +175,8 @@ def measure(mode: str, url: str, key: str, server_pid: int, clients: int, second
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--seconds", type=float, default=5.0, help="length of one measurement")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating trivial/lease measurements")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--generate", nargs=5, metavar=("MODE", "URL", "KEY", "CLIENTS", "SECONDS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -180,6 +185,7 @@ def main() -> None:
         generate(mode, url, key, int(clients), float(seconds))
         return
 
+    rounds: list[tuple[dict, dict]] = []
     with tempfile.TemporaryDirectory() as tmp, ReferenceServer(minute_seconds=60.0) as srv:
         assert srv.base_url is not None and srv.pid is not None
         trivial, turl = start_trivial(Path(tmp))
@@ -187,26 +193,37 @@ def main() -> None:
             key = bench_license(srv, seats=args.clients * 2)
             measure("trivial", turl, key, trivial.pid, args.clients, 1.0)  # warm-up
             measure("cycle", srv.base_url, key, srv.pid, args.clients, 1.0)
-            t = measure("trivial", turl, key, trivial.pid, args.clients, args.seconds)
-            c = measure("cycle", srv.base_url, key, srv.pid, args.clients, args.seconds)
+            for _ in range(args.rounds):
+                t = measure("trivial", turl, key, trivial.pid, args.clients, args.seconds)
+                c = measure("cycle", srv.base_url, key, srv.pid, args.clients, args.seconds)
+                rounds.append((t, c))
         finally:
             trivial.terminate()
             trivial.wait(10)
-    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, load {load()}")
     print(
-        f"clients: {args.clients}, {args.seconds:.0f} s each, one uvicorn worker per server, generator in its own process"
+        f"clients: {args.clients}, {args.rounds} rounds of {args.seconds:g} s per target, "
+        "one uvicorn worker per server, generator in its own process"
     )
-    print(f"trivial signed endpoint: {t['rps']:8.1f} requests/s, server CPU {t['cpu_ms_per_request']:.2f} ms/request")
+    for i, (t, c) in enumerate(rounds, 1):
+        print(
+            f"round {i}: trivial {t['rps']:7.1f} req/s at {t['cpu_ms_per_request']:.2f} ms CPU/request; "
+            f"lease {c['rps']:7.1f} req/s ({c['rps'] / 3:.1f} cycles/s) at {c['cpu_ms_per_request']:.2f} ms CPU/request"
+        )
+    rate = statistics.median(c["rps"] / t["rps"] for t, c in rounds)
+    cpu = statistics.median(c["cpu_ms_per_request"] / t["cpu_ms_per_request"] for t, c in rounds)
     print(
-        f"lease cycles:            {c['rps'] / 3:8.1f} cycles/s ({c['rps']:.1f} requests/s), "
-        f"server CPU {c['cpu_ms_per_request']:.2f} ms/request"
+        f"ratio (median of {len(rounds)} rounds): per request the lease path runs at {rate:.2f}x the trivial rate; "
+        f"server CPU per request {cpu:.2f}x the trivial's"
     )
-    print(
-        f"ratio: per request the lease path runs at {c['rps'] / t['rps']:.2f}x the trivial rate; "
-        f"server CPU per request {c['cpu_ms_per_request'] / t['cpu_ms_per_request']:.2f}x the trivial's"
-    )
-    if c["errors"]:
-        print(f"note: some cycles did not get a lease, e.g. {c['errors'][0]}")
+    errors = [e for _, c in rounds for e in c["errors"]]
+    if errors:
+        print(f"note: some cycles did not get a lease, e.g. {errors[0]}")
+
+
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages: how much else the machine was doing."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ class Settings:
     server_version: str | None = None  # what the target runs (e.g. a commit); None: its Server header
     generated_examples: int = 12
     seed: int = 20261127
-    explore_seconds: float = 8.0  # the exploration area's time budget (conformance/explore)
+    explore_seconds: float = 3.0  # the exploration area's time budget (conformance/explore)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
 
     # ------------------------------------------------------------------ load

@@ -34,7 +34,9 @@ def rfc3339(instant: float, style: str = "millis_z") -> str:
     which is not RFC 3339 (`date-fullyear = 4DIGIT`), so it is formatted here.
     """
     dt = EPOCH + timedelta(milliseconds=round(instant * 1000))
-    head = f"{dt.year:04d}-{dt:%m-%dT%H:%M:%S}"
+    # Attributes, not strftime: every answer's meta carries one, and strftime cost a
+    # twentieth of a lease request's CPU.
+    head = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
     if style == "offset_seconds":
         return head + "+00:00"
     return f"{head}.{dt.microsecond // 1000:03d}Z"

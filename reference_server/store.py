@@ -19,6 +19,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .group_commit import GroupCommit
+
 BUSY_TIMEOUT_SECONDS = 30.0
 
 SCHEMA = """
@@ -157,17 +159,28 @@ Row = TypeVar("Row", Product, Policy, License, Lease)
 _JSON_COLUMNS = {"metadata", "data"}
 
 
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    """A row class's field names, computed once (dataclasses.fields is slow for a per-row call)."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 def _to_row(cls: type[Row], row: sqlite3.Row | None) -> Row | None:
     if row is None:
         return None
     values = {}
-    for f in fields(cls):
-        v = row[f.name]
-        if f.name in _JSON_COLUMNS and v is not None:
+    for name in _names(cls):
+        v = row[name]
+        if name in _JSON_COLUMNS and v is not None:
             v = json.loads(v)
-        elif f.name == "require_heartbeat":
+        elif name == "require_heartbeat":
             v = bool(v)
-        values[f.name] = v
+        values[name] = v
     return cls(**values)
 
 
@@ -349,12 +362,10 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
-        # Writers of this process queue here before SQLite's write lock. Without
-        # it, threads that found the lock taken wait in SQLite's busy handler,
-        # which sleeps 1, 2, 5, 10, ... ms between tries: under load most of a
-        # checkout's time was such sleeping, not work. SQLite's lock still
-        # serialises writers across worker processes (busy_timeout).
-        self._writer = threading.Lock()
+        # Writers of this process run on one connection and share COMMITs when they
+        # queue (group_commit.py); SQLite's lock still serialises writers across
+        # worker processes (busy_timeout).
+        self._writes = GroupCommit(self._connect, BUSY_TIMEOUT_SECONDS)
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -403,21 +414,10 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        """A write transaction holding SQLite's write lock from its first statement."""
-        conn = self._conn()
-        if not self._writer.acquire(timeout=BUSY_TIMEOUT_SECONDS):
-            raise sqlite3.OperationalError("database is locked")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield Tx(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        finally:
-            self._writer.release()
+        """A write transaction holding SQLite's write lock from its first statement; on a
+        normal exit it returns once its work is committed (possibly with other writers')."""
+        with self._writes.transaction() as conn:
+            yield Tx(conn)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -66,7 +66,7 @@ def target_options(f: Any) -> Any:
 @click.option("--server-version", help="what the target runs (e.g. its commit), recorded for `leasecheck diff`")
 @click.option("--request-timeout", type=float, help="seconds before one request counts as unanswered (default 10)")
 @click.option("--seed", type=int, help="seed for generated requests and exploration (env LEASECHECK_SEED)")
-@click.option("--explore-seconds", type=float, help="time budget of the exploration area (default 8)")
+@click.option("--explore-seconds", type=float, help="time budget of the exploration area (default 3)")
 @click.option(
     "--baseline",
     type=click.Path(path_type=Path),
