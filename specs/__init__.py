@@ -23,7 +23,9 @@ LEVELS = ("MUST", "SHOULD", "MAY")
 def _yaml(path: Path) -> Any:
     import yaml  # on first read, not at import: a command's `--help` needs only the paths above
 
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's safe loader when PyYAML has it: the same documents, a seventh of the CPU.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
 
 
 @functools.cache
