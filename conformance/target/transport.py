@@ -23,12 +23,15 @@ envelope inspection).
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from leasecheck.core.client import Exchange, Http, Observer
 from leasecheck.core.pacing import Backoff, Pacer, Permit
 from leasecheck.core.replays import RepeatedKeys
 from leasecheck.core.timeutil import ServerClock
+
+from .attribution import working, working_for
 
 #: Requests in a row without an answer after which the target is declared silent.
 SILENCE_LIMIT = 6
@@ -65,11 +68,15 @@ class Transport:
         self._lock = threading.Lock()
 
     def new_http(self) -> Http:
-        """A new connection pool through the gate (concurrency scenarios use one per thread)."""
+        """A new connection pool through the gate (concurrency scenarios use one per thread).
+
+        Its answers are observed as the work of the scenario the opening thread works
+        for (attribution.py), in whichever thread they arrive."""
+        owner = working_for()
         http = Http(
             self.base_url,
             timeout=self.request_timeout,
-            observers=[self._observe],
+            observers=[self._observe if owner is None else functools.partial(self._observe_for, owner)],
             before_request=self._gate,
             backoff=self.backoff,
         )
@@ -114,6 +121,10 @@ class Transport:
             )
         if self.pacer is not None:
             self.pacer.acquire()
+
+    def _observe_for(self, owner: str, ex: Exchange) -> None:
+        with working(owner):
+            self._observe(ex)
 
     def _observe(self, ex: Exchange) -> None:
         self._silent_in_a_row = self._silent_in_a_row + 1 if ex.error else 0
