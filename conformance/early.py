@@ -43,11 +43,12 @@ from .target import working
 #: Scenarios running at once against a distant target: the first few hide most of
 #: its latency; more would only add threads fighting for the interpreter.
 POOL_LIMIT = 4
-#: A target whose best round trip is shorter than this is near (loopback): there is
-#: no latency to hide, and scenarios side by side would only share the CPU, stretching
-#: each one's time against leases a second long. Near, one early scenario at a time
+#: A target whose best round trip is shorter than this is near (loopback, or the same
+#: region): there is little latency to hide, and scenarios side by side would mostly
+#: share the CPU, stretching each one's time against leases a second long (a loaded
+#: 2-core machine's loopback took over 20 ms). Near, one early scenario at a time
 #: (still beside pytest's own and the timelines).
-NEAR_ROUND_TRIP_SECONDS = 0.02
+NEAR_ROUND_TRIP_SECONDS = 0.05
 SERIAL_MARKER = "serial"
 
 #: Values a started scenario gets from the session rather than from a fixture function.
