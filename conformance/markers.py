@@ -15,7 +15,8 @@ SCENARIO_MARKERS = (
     "area(name): the requirement area of a scenario",
     "licenses(*License): the licenses a scenario takes (needs.py)",
     "needs_management(why): the scenario needs management access (needs.py)",
-    "timeline(script=fn): timed steps started with the session (see scenarios/conftest.py)",
+    "timeline(script=fn, first=False): timed steps started with the session (see scenarios/conftest.py)",
+    "serial(why): pytest runs this scenario itself, not early (see early.py)",
 )
 
 

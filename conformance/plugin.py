@@ -114,22 +114,30 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             reporter.write_line(line)
 
 
+def blocker_of(item: pytest.Item) -> str | None:
+    """Why no inventory can serve this scenario (management access), if so."""
+    s = state_of(item.config).settings
+    return needs_of(item, s).blocker if s.management_token is None and not s.bundled else None
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A scenario no inventory can serve is not_run for that, before it takes any
     license: the true blocker is management access, not the inventory's size."""
-    s = state_of(item.config).settings
-    if s.management_token is None and not s.bundled:
-        blocker = needs_of(item, s).blocker
-        if blocker:
-            pytest.skip(f"not_run: {blocker}")
+    blocker = blocker_of(item)
+    if blocker:
+        pytest.skip(f"not_run: {blocker}")
+
+
+def expect_for(item: pytest.Item) -> Expect:
+    """The `expect` of one scenario (also for one started early, scenarios/conftest.py)."""
+    declared = [rid for m in item.iter_markers("requirement") for rid in m.args]
+    return Expect(item.nodeid, declared, state_of(item.config).records)
 
 
 @pytest.fixture
 def expect(request: pytest.FixtureRequest) -> Expect:
-    st = state_of(request.config)
-    declared = [rid for m in request.node.iter_markers("requirement") for rid in m.args]
-    return Expect(request.node.nodeid, declared, st.records)
+    return expect_for(request.node)
 
 
 @pytest.fixture

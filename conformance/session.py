@@ -9,6 +9,7 @@ the environment (`LEASECHECK_*`) and `LEASECHECK_CONFIG`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -68,10 +69,16 @@ def pytest_args(*, keyword: str | None = None, verbose: bool = False, terminal: 
 
 
 def run_pytest(
-    settings: Settings, *, keyword: str | None = None, verbose: bool = False, extra: list[str] | None = None
+    settings: Settings,
+    *,
+    keyword: str | None = None,
+    verbose: bool = False,
+    extra: list[str] | None = None,
+    plugins: Sequence[object] = (),
 ) -> int:
-    """Run the suite in-process; 0 pass, 1 MUST failure, 2 anything that kept it from running."""
+    """Run the suite in-process; 0 pass, 1 MUST failure, 2 anything that kept it from running.
+    `plugins` join ours (the suite's own tests watch a run with one)."""
     register_secret(settings.management_token)
     args = pytest_args(keyword=keyword, verbose=verbose) + (extra or [])
-    code = int(pytest.main(args, plugins=[ProvidedSettings(settings)]))
+    code = int(pytest.main(args, plugins=[ProvidedSettings(settings), *plugins]))
     return code if code in (0, 1) else 2

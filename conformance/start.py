@@ -60,7 +60,7 @@ def start_target(st: RunState) -> Target:
         except LedgerError as exc:
             raise StartFailed(str(exc)) from None
     st.target = Target(
-        s, base, management_token=token, on_finding=st.on_finding, ledger=ledger, current_test=lambda: st.current
+        s, base, management_token=token, on_finding=st.on_finding, ledger=ledger, current_test=st.current_test
     )
     st.target.throttle_observers.append(st.coverage.observe)
     st.target.refresh_keys()

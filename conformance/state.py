@@ -21,7 +21,7 @@ from leasecheck.core.server_process import ReferenceServer
 from .coverage import Coverage
 from .expect import Record
 from .settings import Settings
-from .target import Target
+from .target import Target, working_for
 from .verdict import TestResult
 
 
@@ -65,6 +65,11 @@ class RunState:
         seen |= {rid for t in list(self.tests.values()) for rid in t.requirements}
         return len(seen & self.selected), len(self.selected)
 
+    def current_test(self) -> str | None:
+        """The scenario the calling thread works for: its own when it was started early
+        (target/attribution.py), else the one pytest runs now."""
+        return working_for() or self.current
+
     def on_finding(self, ex: Exchange, findings: list[Finding]) -> None:
         """Every answer's universal checks (envelope.py): a failure becomes a record of the
         scenario that sent it, a pass is counted."""
@@ -74,4 +79,4 @@ class RunState:
                 if f.ok:
                     self.observed_ok[f.requirement] += 1
                 else:
-                    self.records.append(Record(f.requirement, False, f.message, [ex.evidence()], self.current))
+                    self.records.append(Record(f.requirement, False, f.message, [ex.evidence()], self.current_test()))

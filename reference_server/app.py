@@ -33,6 +33,7 @@ from starlette.routing import Route
 from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, PUBLIC_KEYS
 
 from . import clock
+from .delay import delay_middleware
 from .envelopes import Envelopes, new_request_id
 from .errors import (
     INTERNAL_ERROR,
@@ -298,6 +299,7 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
     app = Starlette(
         routes=api.routes(),
         middleware=[
+            *delay_middleware(settings),
             Middleware(MetricsMiddleware, metrics=api.metrics),
             *throttle_middleware(settings, api.envelopes),
             # The Idempotency-Key field lines as sent, which handlers cannot see (key_guard.py).

@@ -79,6 +79,13 @@ _OPTIONS = (
         "--throttle-every", int, 0, "N", "Answer every Nth request 429 + Retry-After: 1 (to test clients); 0 is off."
     ),
     _number(
+        "--answer-delay-ms",
+        float,
+        0.0,
+        "MS",
+        "Hold every answer this long (half before handling, half after), as a remote server would; 0 is off.",
+    ),
+    _number(
         "--header-timeout",
         float,
         HEADER_TIMEOUT_SECONDS,
@@ -127,6 +134,7 @@ def settings_from(
     workers: int,
     key_file: Path | None,
     throttle_every: int,
+    answer_delay_ms: float = 0.0,
     header_timeout: float = HEADER_TIMEOUT_SECONDS,
     body_timeout: float = BODY_TIMEOUT_SECONDS,
     keep_alive_timeout: float = KEEP_ALIVE_TIMEOUT_SECONDS,
@@ -143,6 +151,7 @@ def settings_from(
         port=port,
         workers=workers,
         throttle_every=throttle_every,
+        answer_delay_ms=answer_delay_ms,
         header_timeout_seconds=header_timeout,
         body_timeout_seconds=body_timeout,
         keep_alive_timeout_seconds=keep_alive_timeout,

@@ -110,6 +110,7 @@ class Settings:
     max_body_bytes: int = MAX_BODY_BYTES
     idempotency_ttl_seconds: float = IDEMPOTENCY_TTL_SECONDS
     throttle_every: int = 0  # answer every Nth request 429 (throttle.py); 0: never
+    answer_delay_ms: float = 0.0  # hold every answer this long, as a remote server (delay.py); 0: none
     header_timeout_seconds: float = HEADER_TIMEOUT_SECONDS
     body_timeout_seconds: float = BODY_TIMEOUT_SECONDS
     keep_alive_timeout_seconds: float = KEEP_ALIVE_TIMEOUT_SECONDS
@@ -157,6 +158,10 @@ class Settings:
             )
         if self.throttle_every < 0:
             out.append(f"--throttle-every must be 0 (off) or more, not {self.throttle_every}")
+        if not (math.isfinite(self.answer_delay_ms) and 0 <= self.answer_delay_ms <= MAX_TIMEOUT_SECONDS * 1000):
+            out.append(
+                f"--answer-delay-ms must be from 0 (off) to {MAX_TIMEOUT_SECONDS * 1000:.0f}, not {self.answer_delay_ms:g}"
+            )
         out.extend(self.behaviour.problems())
         return out
 

@@ -7,6 +7,7 @@ the server's own timestamps through the target's clock, never fixed.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +22,15 @@ from leasecheck.core.timeutil import parse_rfc3339, wait_until
 
 T = TypeVar("T")
 
+#: Seconds a lease must outlive a scenario that judges it still holds its seat: with
+#: one-second minutes a one-minute lease could end while a slow run is still judging it.
+HOLD_SECONDS = 30.0
+
+
+def hold_minutes(target: Target) -> int:
+    """The fewest policy minutes that last HOLD_SECONDS on this target."""
+    return max(1, math.ceil(HOLD_SECONDS / target.settings.minute))
+
 
 def race(
     target: Target, calls: Sequence[Callable[[LeaseClient], T]], fixture: LicenseFixture, width: int | None = None
@@ -34,13 +44,12 @@ def race(
     width = min(width or target.settings.concurrency, len(calls))
     target.note_race(width, len(calls))
     clients = [target.client(fixture, target.new_http()) for _ in range(width)]
-    for c in clients:  # open each connection before the start line
-        c.http.request("GET", "/health")
     permit = target.race_permit(len(calls))
     barrier = threading.Barrier(width)
     results: list[Any] = [None] * len(calls)
 
     def worker(slot: int) -> None:
+        clients[slot].http.request("GET", "/health")  # each opens its connection before the start line
         with permit.use() if permit is not None else contextlib.nullcontext():
             barrier.wait()
             for i in range(slot, len(calls), width):

@@ -12,14 +12,14 @@ from leasecheck.core.client import LeaseClient, hardware_binding
 from leasecheck.core.history import History
 
 from ._model import judge
-from ._support import fill, race, record
+from ._support import HOLD_SECONDS, fill, hold_minutes, race, record
 
 
 @pytest.mark.requirement("CAP-01", "CAP-02", "CAP-03")
 @pytest.mark.parametrize("seats", [1, 3])
-@pytest.mark.licenses(License(seats=Param("seats")))
+@pytest.mark.licenses(License(seats=Param("seats"), lasting=HOLD_SECONDS))
 def test_n_seats_give_n_leases_and_refuse_the_next(target, lic, expect, seats):
-    f = lic(seats=seats)
+    f = lic(seats=seats, timeout_minutes=hold_minutes(target))
     c = target.client(f)
     # Refusals a client handles differently, sent while the pool has room (CAP-03).
     others = [

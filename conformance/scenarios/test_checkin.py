@@ -7,7 +7,6 @@ Leases here last long enough (at least 30 s) that none expires mid-scenario.
 
 from __future__ import annotations
 
-import math
 import secrets
 
 import pytest
@@ -18,15 +17,9 @@ from leasecheck.core.client import hardware_binding
 from leasecheck.core.history import History
 
 from ._model import judge
-from ._support import fill, race, record
+from ._support import HOLD_SECONDS, fill, hold_minutes, race, record
 
-#: Seconds a lease of these scenarios must outlive the scenario.
-HOLD_SECONDS = 30.0
 RACE_ROUNDS, RACE_SEATS, RACE_CHECKOUTS = 3, 3, 12
-
-
-def hold_minutes(target) -> int:
-    return max(1, math.ceil(HOLD_SECONDS / target.settings.minute))
 
 
 def _filled(target, lic, expect, seats: int):

@@ -2,7 +2,9 @@
 
 One exploration per run (a timeline script, so its waits overlap the expiry
 scenarios'), bounded by `explore_seconds` and seeded by `seed`; both tests
-read the same result, one per direction of what the model judges.
+read the same result, one per direction of what the model judges. It runs
+`first`: what it explores depends on the CPU it gets within its budget, so
+the other scenarios start once it is done (conftest.py).
 """
 
 from __future__ import annotations
@@ -33,14 +35,14 @@ def _judge(expect: Any, rid: str, direction: str, result: Exploration) -> None:
     expect(rid, finding is None, finding.describe(result.seed) if finding else "")
 
 
-@pytest.mark.timeline(script=_explore)
+@pytest.mark.timeline(script=_explore, first=True)
 @pytest.mark.requirement("EXPL-01")
 @pytest.mark.needs_management(MANAGES)
 def test_no_success_the_model_cannot_explain(expect, timeline):
     _judge(expect, "EXPL-01", UNSAFE, timeline)
 
 
-@pytest.mark.timeline(script=_explore)
+@pytest.mark.timeline(script=_explore, first=True)
 @pytest.mark.requirement("EXPL-02")
 @pytest.mark.needs_management(MANAGES)
 def test_no_refusal_the_model_cannot_explain(expect, timeline):

@@ -12,6 +12,9 @@ import pytest
 SAMPLE = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]*(\{.*\})?\s+\S+(\s+-?\d+)?$")
 PROMETHEUS_TYPES = ("text/plain", "application/openmetrics-text")
 
+#: The server's own endpoints, no license of their own: pytest runs them in turn (conftest.py).
+pytestmark = pytest.mark.serial("server-wide endpoints, no license of its own")
+
 
 @pytest.mark.requirement("SYS-01")
 def test_health(target, expect):

@@ -124,6 +124,7 @@ def test_expiry_window_and_heartbeats_never_shorten(target, lic, expect):
     c.checkin(out.lease_token)
 
 
+@pytest.mark.serial("judged on the clock offset of every answer so far")
 @pytest.mark.requirement("TIME-06")
 def test_server_clock_is_within_five_seconds(target, expect):
     """Judged from the offset measured on every answer of the run (server - local),

@@ -5,9 +5,11 @@
 - provisioning.py: licenses for scenarios, through management or from an inventory;
 - inventory.py: the inventory file of pre-made licenses;
 - leases.py: what the run holds (memory and run ledger), and giving it back at the end;
-- races.py: the concurrency the run used, for the report.
+- races.py: the concurrency the run used, for the report;
+- attribution.py: which scenario an answer belongs to when scenarios run side by side.
 """
 
+from .attribution import working, working_for
 from .provisioning import LicenseFixture, NotRunnable
 from .target import Target
 from .transport import SILENCE_LIMIT, RunEnding, TargetStoppedAnswering
@@ -19,4 +21,6 @@ __all__ = [
     "RunEnding",
     "Target",
     "TargetStoppedAnswering",
+    "working",
+    "working_for",
 ]

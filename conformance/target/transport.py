@@ -23,12 +23,19 @@ envelope inspection).
 
 from __future__ import annotations
 
+import functools
 import threading
+import urllib.request
+from urllib.parse import urlsplit
 
-from leasecheck.core.client import Exchange, Http, Observer
+import httpx
+
+from leasecheck.core.client import Exchange, Http, Observer, tls_context
 from leasecheck.core.pacing import Backoff, Pacer, Permit
 from leasecheck.core.replays import RepeatedKeys
 from leasecheck.core.timeutil import ServerClock
+
+from .attribution import working, working_for
 
 #: Requests in a row without an answer after which the target is declared silent.
 SILENCE_LIMIT = 6
@@ -62,20 +69,42 @@ class Transport:
         self._closing = False
         self._silent_in_a_row = 0
         self._https: list[Http] = []
+        self._clients: list[httpx.Client] = []
         self._lock = threading.Lock()
+        #: The environment's proxy for this target, read once here, on the thread that starts
+        #: the run: httpx reads the whole environment for every new client, and while
+        #: scenarios open connections in their threads pytest rewrites PYTEST_CURRENT_TEST
+        #: on its own (a client made meanwhile failed with KeyError).
+        url = urlsplit(self.base_url)
+        proxies = urllib.request.getproxies()
+        bypass = bool(url.hostname) and bool(urllib.request.proxy_bypass(url.hostname or ""))
+        self._proxy = None if bypass else proxies.get(url.scheme)
 
     def new_http(self) -> Http:
-        """A new connection pool through the gate (concurrency scenarios use one per thread)."""
+        """A new connection pool through the gate (concurrency scenarios use one per thread).
+
+        Its answers are observed as the work of the scenario the opening thread works
+        for (attribution.py), in whichever thread they arrive."""
+        owner = working_for()
+        client = httpx.Client(
+            base_url=self.base_url,
+            timeout=self.request_timeout,
+            verify=tls_context(),
+            trust_env=False,
+            proxy=self._proxy,
+        )
         http = Http(
             self.base_url,
+            client=client,
             timeout=self.request_timeout,
-            observers=[self._observe],
+            observers=[self._observe if owner is None else functools.partial(self._observe_for, owner)],
             before_request=self._gate,
             backoff=self.backoff,
         )
         http.throttle_listeners.append(self._throttled)
         with self._lock:
             self._https.append(http)
+            self._clients.append(client)
         return http
 
     def race_permit(self, requests: int) -> Permit | None:
@@ -100,9 +129,11 @@ class Transport:
 
     def close(self) -> None:
         with self._lock:
-            https = list(self._https)
+            https, clients = list(self._https), list(self._clients)
         for h in https:
             h.close()
+        for c in clients:
+            c.close()
 
     # ------------------------------------------------------------- plumbing
     def _gate(self) -> None:
@@ -114,6 +145,10 @@ class Transport:
             )
         if self.pacer is not None:
             self.pacer.acquire()
+
+    def _observe_for(self, owner: str, ex: Exchange) -> None:
+        with working(owner):
+            self._observe(ex)
 
     def _observe(self, ex: Exchange) -> None:
         self._silent_in_a_row = self._silent_in_a_row + 1 if ex.error else 0

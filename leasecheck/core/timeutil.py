@@ -87,6 +87,11 @@ class ServerClock:
     def bound(self) -> float:
         return self.uncertainty if self.samples else 1.0
 
+    @property
+    def best_round_trip(self) -> float:
+        """The shortest round trip seen (inf before any)."""
+        return self._best_rtt
+
 
 class Waits:
     """Who is blocked in `wait_until` right now, and until when: what a progress
