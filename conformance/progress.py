@@ -14,7 +14,9 @@ pytest writes anything (the plugin pauses it around pytest's reporting
 hooks), so pytest's lines stay intact.
 
 Off a terminal (CI logs) nothing is redrawn; one line per area says when
-the area is done instead.
+the area is done instead: once, when its last scenario is judged, with the
+time into the run (areas overlap: scenarios start early side by side, so an
+area's own duration would mean little).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import contextlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TextIO
 
 import pytest
@@ -70,10 +72,12 @@ class Progress:
         self._lock = threading.RLock()
         self._shown = 0  # characters of status now on the screen
         self._paused = 0
-        self._began = time.monotonic()  # when the current scenario began
+        self._began = time.monotonic()  # when pytest reached the current scenario
+        self._started = self._began  # when the session's scenarios were known
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._area: tuple[str, float, int] | None = None  # area, start, scenarios
+        self._left: Counter[str] = Counter()  # scenarios of each area not judged yet
+        self._count: Counter[str] = Counter()  # scenarios of each area
 
     # ------------------------------------------------------------- terminal
     def start(self) -> None:
@@ -103,12 +107,15 @@ class Progress:
             with self._lock:
                 self._paused -= 1
 
-    def began(self, area: str | None) -> None:
-        """A scenario starts (its status waits SHOW_AFTER_SECONDS)."""
+    def expect(self, areas: Iterable[str | None]) -> None:
+        """The area of every selected scenario, once the session knows them."""
+        names = [area or "other" for area in areas]
+        self._left.update(names)
+        self._count.update(names)
+
+    def began(self) -> None:
+        """pytest reaches a scenario (its status waits SHOW_AFTER_SECONDS)."""
         self._began = time.monotonic()
-        name = area or "other"
-        if self._area is None or self._area[0] != name:
-            self._area = (name, self._began, 0)
 
     def status(self) -> str:
         n, m = self.judged()
@@ -144,22 +151,20 @@ class Progress:
             self.tty.flush()
 
     # ------------------------------------------------------------- per area
-    def scenario_done(self, area: str | None, next_area: str | None) -> None:
-        """Off a terminal: one line when the last scenario of an area is done."""
-        if self._area is None:
-            return
-        name, began, count = self._area
-        self._area = (name, began, count + 1)
-        if self.live or next_area == area:
+    def scenario_done(self, area: str | None) -> None:
+        """Off a terminal: one line when the last scenario of an area is judged."""
+        name = area or "other"
+        self._left[name] -= 1
+        if self.live or self._left[name] != 0:
             return
         n, m = self.judged()
+        count = self._count[name]
         if self.reporter._width_of_current_line:  # after pytest's dots
             self.reporter.write("\n")
         self.reporter.write_line(
-            f"leasecheck: {name} done: {count + 1} scenario{'s' if count else ''} in "
-            f"{time.monotonic() - began:.1f} s; {n} of {m} requirements judged"
+            f"leasecheck: {name} done: {count} scenario{'s' if count != 1 else ''}, "
+            f"{time.monotonic() - self._started:.1f} s into the run; {n} of {m} requirements judged"
         )
-        self._area = None
 
 
 class ProgressPlugin:
@@ -181,6 +186,7 @@ class ProgressPlugin:
         if reporter is None or session.config.option.collectonly:
             return
         self.progress = Progress(reporter, self.judged, tty=_terminal() if reporter.isatty() else None)
+        self.progress.expect(self.area_of(item) for item in session.items)
         self.progress.start()
 
     @pytest.hookimpl(wrapper=True)
@@ -188,12 +194,12 @@ class ProgressPlugin:
         self, item: pytest.Item, nextitem: pytest.Item | None
     ) -> Generator[None, object, object]:
         if self.progress is not None:
-            self.progress.began(self.area_of(item))
+            self.progress.began()
         try:
             return (yield)
         finally:
             if self.progress is not None:
-                self.progress.scenario_done(self.area_of(item), self.area_of(nextitem) if nextitem else None)
+                self.progress.scenario_done(self.area_of(item))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_logstart(self) -> Iterator[None]:
