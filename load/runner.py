@@ -90,7 +90,8 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
             )
         except ProvisioningFailed as exc:
             raise LoadFailure(str(exc)) from None
-        write_run_record(shard_dir, config.record())
+        # --processes N: locust forks its workers here, so they read this machine's one clock (judge.py)
+        write_run_record(shard_dir, {**config.record(), "shared_clock": bool(settings.processes)})
         for lic in config.licenses:
             echo(
                 f"  license {lic.name}: {lic.seats} seats, lease {lic.timeout_minutes} min"
