@@ -34,7 +34,7 @@ from .clocks import ClockReport, align
 from .histograms import new_histogram
 from .wire import load_ops, shard_history
 
-_send_order = attrgetter("sent_at", "received_at")
+_sent, _received = attrgetter("sent_at"), attrgetter("received_at")
 
 
 @dataclass
@@ -123,10 +123,13 @@ def read_histories(shard_dir: Path) -> list[tuple[str, list[Op]]]:
 
 
 def merged(per_process: list[tuple[str, list[Op]]]) -> list[Op]:
-    """One list, ordered by send time (then receive time), sorted once."""
+    """One list, ordered by send time (then receive time). Two stable sorts on one
+    float each give that order at half the cost of one on (send, receive) pairs:
+    each process's ops come in receive order, so both sorts merge a few runs."""
     with paused_gc():
         ops = [op for _tag, part in per_process for op in part]
-        ops.sort(key=_send_order)
+        ops.sort(key=_received)
+        ops.sort(key=_sent)
     return ops
 
 
