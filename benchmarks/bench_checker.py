@@ -88,32 +88,41 @@ def timed(fn: Callable[[], T]) -> tuple[T, float, float]:
     return out, time.perf_counter() - w, cpu() - c
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+def history_options(ap: argparse.ArgumentParser) -> None:
+    """The options that say which history to judge (bench_merge takes the same)."""
     ap.add_argument("--licenses", type=int, default=1000)
     ap.add_argument("--ops-per-license", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--workers", type=int, help="checker processes (default: the checker's own choice)")
     ap.add_argument("--save", type=Path, help="write the generated history here (pickle)")
     ap.add_argument("--load", type=Path, help="judge this saved history instead of generating one")
-    args = ap.parse_args(argv)
 
+
+def history(args: argparse.Namespace) -> list[Op]:
+    """The machine's line, then the history the options name: loaded, or generated (and saved)."""
     print(f"machine: {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; calibration loop: {calibrate():.2f} s CPU")
-
     if args.load:
         with args.load.open("rb") as fh:
             ops: list[Op] = pickle.load(fh)
         print(f"history: {len(ops):,} ops loaded from {args.load}")
-    else:
-        w, c = time.perf_counter(), time.process_time()
-        ops = simulate(workload(args.licenses, args.ops_per_license), args.seed).ops
-        print(
-            f"history: {len(ops):,} ops generated in {time.perf_counter() - w:.1f} s ({time.process_time() - c:.1f} s CPU)"
-        )
-        if args.save:
-            with args.save.open("wb") as fh:
-                pickle.dump(ops, fh, protocol=5)
+        return ops
+    w, c = time.perf_counter(), time.process_time()
+    ops = simulate(workload(args.licenses, args.ops_per_license), args.seed).ops
+    print(
+        f"history: {len(ops):,} ops generated in {time.perf_counter() - w:.1f} s ({time.process_time() - c:.1f} s CPU)"
+    )
+    if args.save:
+        with args.save.open("wb") as fh:
+            pickle.dump(ops, fh, protocol=5)
+    return ops
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    history_options(ap)
+    ap.add_argument("--workers", type=int, help="checker processes (default: the checker's own choice)")
+    args = ap.parse_args(argv)
+    ops = history(args)
     mix = Counter((o.kind, "ok" if o.ok else ("lost" if o.status is None else str(o.status))) for o in ops)
     print("  " + ", ".join(f"{k} {s}: {n:,}" for (k, s), n in mix.most_common()))
     licenses = {o.license for o in ops}

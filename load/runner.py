@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -90,7 +91,8 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
             )
         except ProvisioningFailed as exc:
             raise LoadFailure(str(exc)) from None
-        write_run_record(shard_dir, config.record())
+        # --processes N: locust forks its workers here, so they read this machine's one clock (judge.py)
+        write_run_record(shard_dir, {**config.record(), "shared_clock": bool(settings.processes)})
         for lic in config.licenses:
             echo(
                 f"  license {lic.name}: {lic.seats} seats, lease {lic.timeout_minutes} min"
@@ -198,6 +200,12 @@ def _target(settings: LoadSettings) -> Iterator[tuple[str, str, bool]]:
         server.close()
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def locust_command(settings: LoadSettings, report_dir: Path) -> list[str]:
     run_time = math.ceil(LEAD_SECONDS + settings.duration + TAIL_SECONDS)
     spawn_rate = max(1.0, settings.users / (LEAD_SECONDS * 0.8))
@@ -223,7 +231,10 @@ def locust_command(settings: LoadSettings, report_dir: Path) -> list[str]:
         "1",
     ]
     if settings.processes:
-        cmd += ["--processes", str(settings.processes)]
+        # The forked workers reach their master on a port of its own: two runs on one machine
+        # (the project's own tests and benchmarks, or two users) on locust's default 5557 swap workers.
+        port = str(_free_port())
+        cmd += ["--processes", str(settings.processes), "--master-bind-port", port, "--master-port", port]
     if settings.expect_workers:
         cmd += ["--master", "--expect-workers", str(settings.expect_workers)]
         cmd += ["--master-bind-port", str(settings.master_port)]

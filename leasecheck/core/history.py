@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:  # a history reader (a load report, `leasecheck load --help`) 
     from .client import Exchange
 
 LEASE_OPS = ("checkout", "heartbeat", "checkin")
+_sent, _received, _start = attrgetter("sent_at"), attrgetter("received_at"), itemgetter(0)
 #: Management state changes a history may hold (judged by `leasecheck.core.model`).
 MANAGEMENT_OPS = ("create_license", "suspend", "reinstate", "revoke")
 
@@ -225,32 +228,34 @@ class Violation:
 
 
 def _certain_intervals(ops: list[Op], tolerance: float) -> list[tuple[float, float, Op]]:
-    """Intervals (local clock) during which one lease was certainly held."""
-    acks = sorted((o for o in ops if o.ok and o.kind in ("checkout", "heartbeat")), key=lambda o: o.received_at)
-    terminators = sorted(
-        (
-            o
-            for o in ops
-            if o.kind == "checkin" or (o.kind == "heartbeat" and o.status is not None and 400 <= o.status < 500)
-        ),
-        key=lambda o: o.sent_at,
-    )
+    """Intervals (local clock) during which one lease was certainly held.
+    (One pass, no per-op property or lambda: load reports run this over every op of a run.)"""
+    acks, terminators = [], []
+    for o in ops:
+        kind, status = o.kind, o.status
+        if kind == "checkin" or (kind == "heartbeat" and status is not None and 400 <= status < 500):
+            terminators.append(o)
+        elif kind in ("checkout", "heartbeat") and status is not None and 200 <= status < 300:
+            acks.append(o)
+    acks.sort(key=_received)
+    terminators.sort(key=_sent)
     out = []
     for a in acks:
-        end = float("inf")
-        if a.expires_at is not None:
-            off = a.offset if a.offset is not None else 0.0
-            uncertainty = (a.received_at - a.sent_at) / 2
-            end = a.expires_at - off - uncertainty - tolerance
+        sent, received, expires = a.sent_at, a.received_at, a.expires_at
+        end = math.inf
+        if expires is not None:
+            stamp = a.server_time
+            off = stamp - (sent + received) / 2 if stamp is not None else 0.0  # Op.offset
+            end = expires - off - (received - sent) / 2 - tolerance
         for t in terminators:
             # Any terminator that may have been processed after this ack ends the
             # certainty at its send time, including one sent before the ack but
             # still in flight when the ack was sent (a checkin racing a heartbeat).
-            if t.received_at > a.sent_at:
+            if t.received_at > sent:
                 end = min(end, t.sent_at)
                 break
-        if end > a.received_at:
-            out.append((a.received_at, end, a))
+        if end > received:
+            out.append((received, end, a))
     return out
 
 
@@ -319,7 +324,7 @@ def held_intervals(history: Iterable[Op], license: str, *, tolerance: float = 0.
 
 def _merge(intervals: list[tuple[float, float, Op]]) -> list[tuple[float, float, Op]]:
     merged: list[tuple[float, float, Op]] = []
-    for iv in sorted(intervals, key=lambda i: i[0]):
+    for iv in sorted(intervals, key=_start):
         if merged and iv[0] <= merged[-1][1]:
             last = merged[-1]
             merged[-1] = (last[0], max(last[1], iv[1]), last[2])

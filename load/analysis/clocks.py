@@ -16,17 +16,31 @@ so an interval the checker counts as certainly held stays certain whatever
 the residual error. A process whose answers disagree with one offset (a
 server behind several instances whose clocks differ, or a clock that
 stepped) is said so, and every process is then judged with the largest
-bound. One process needs no alignment (it is only compared with itself).
+bound. One process needs no alignment (it is only compared with itself),
+and neither do several that read one clock: `--processes N` workers, which
+the command started on its own machine (`shared=True`); they are judged on
+that clock as one process is, widened by nothing the answers did not show.
+
+Everything else a process timed (its per-second buckets, CPU samples and
+marks) moves with its ops (`offset_of`); the plan's own instants (the epoch
+and end the master set, which every worker kept on its own clock) move by
+the workers' median offset (`plan_offset`).
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from leasecheck.core.history import Op
-from leasecheck.core.model.clock import estimate_clock
+from leasecheck.core.model.clock import clock_of
+
+from .bulk import paused_gc
+
+_sent, _received, _stamp = attrgetter("sent_at"), attrgetter("received_at"), attrgetter("server_time")
 
 #: A bound from which the report warns that alignment costs the checker sensitivity.
 COARSE = 0.05
@@ -61,20 +75,63 @@ class ClockReport:
     aligned: bool
     notes: list[str]
 
+    shared: bool = False  # the processes read one clock (started by the command on its machine)
+
     def to_json(self) -> dict[str, object]:
-        return {"aligned": self.aligned, "processes": [c.to_json() for c in self.clocks], "notes": self.notes}
+        return {
+            "aligned": self.aligned,
+            "shared_clock": self.shared,
+            "processes": [c.to_json() for c in self.clocks],
+            "notes": self.notes,
+        }
+
+    def offset_of(self, tag: str) -> float:
+        """Seconds that put an instant process `tag` timed on the judge's timeline."""
+        if self.aligned:
+            for c in self.clocks:
+                if c.tag == tag and c.samples:
+                    return c.offset
+        return self.plan_offset
+
+    @property
+    def plan_offset(self) -> float:
+        """Where the plan's instants (epoch, end) lie: every worker kept them on its own clock."""
+        if not self.aligned:
+            return 0.0
+        return statistics.median(c.offset for c in self.clocks if c.samples)
 
 
-def align(histories: Sequence[tuple[str, list[Op]]], enabled: bool = True) -> ClockReport:
-    """Measure each process's clock and, with several processes, move its ops onto the server's (in place)."""
-    histories = [(tag, ops) for tag, ops in histories if ops]  # the master records no ops
-    clocks = []
-    for tag, ops in histories:
-        c = estimate_clock(ops)
-        clocks.append(ProcessClock(tag, c.offset, c.bound, c.samples, c.consistent))
+def measure(tag: str, ops: Sequence[Op]) -> ProcessClock:
+    """One process's clock from its answers (the core model's `clock_of`, on three columns)."""
+    if not ops:
+        return ProcessClock(tag, 0.0, math.inf, 0, True)
+    with paused_gc():
+        c = clock_of(list(map(_sent, ops)), list(map(_received, ops)), list(map(_stamp, ops)))
+    return ProcessClock(tag, c.offset, c.bound, c.samples, c.consistent)
+
+
+def align(
+    histories: Sequence[tuple[str, list[Op]]],
+    enabled: bool = True,
+    shared: bool = False,
+    clocks: Sequence[ProcessClock] | None = None,
+) -> ClockReport:
+    """Measure each process's clock (unless `clocks`, one per history, were measured
+    already) and, with several processes, move its ops onto the server's (in place)."""
+    if clocks is None:
+        clocks = [measure(tag, ops) for tag, ops in histories]
+    kept = [(h, c) for h, c in zip(histories, clocks, strict=True) if h[1]]  # the master records no ops
+    histories, clocks = [h for h, _c in kept], [c for _h, c in kept]
     report = ClockReport(clocks, aligned=False, notes=[])
     measured = [c for c in clocks if c.samples]
     if len(measured) < 2:
+        return report
+    if shared:
+        report.shared = True
+        report.notes.append(
+            f"the {len(measured)} locust processes ran on this machine, started by this command, and read its "
+            "one clock: judged on it as one process is (nothing to align, no op widened)"
+        )
         return report
     if not enabled:
         report.notes.append("clock alignment off: every process's clock taken as the server's")

@@ -15,7 +15,7 @@ from typing import Any
 from leasecheck.core.history import History
 
 from .generator import Load, on_time_share, process_load
-from .occupancy import Occupancy, occupancy
+from .occupancy import Occupancy, occupancies
 from .shards import MergedRun
 from .slo import Slo
 from .window import Window, window
@@ -65,8 +65,10 @@ class Findings:
 def observe_run(run: MergedRun, record: dict[str, Any], slos: list[Slo]) -> Observation:
     """Measure what every run has, from the shards and the run record beside them."""
     meta = run.meta
-    epoch = float(meta.get("epoch") or 0.0)
-    end = float(meta.get("end") or epoch)
+    # The plan's instants, on the timeline the ops were aligned to (the workers kept them on their own clocks).
+    shift = run.clocks.plan_offset if meta.get("epoch") else 0.0
+    epoch = float(meta.get("epoch") or 0.0) + shift
+    end = float(meta.get("end") or 0.0) + shift if meta.get("end") else epoch
     early = next((m for m in sorted(run.marks, key=lambda m: m["t"]) if m["kind"] == ENDED), None)
     if early is not None and epoch < float(early["t"]) < end:
         end = float(early["t"])
@@ -78,9 +80,7 @@ def observe_run(run: MergedRun, record: dict[str, Any], slos: list[Slo]) -> Obse
         window=w,
         generator=process_load(run, epoch, end),
         on_time_share=on_time_share(w.offered, w.issued),
-        occupancy={
-            name: occupancy(run.history, name, seats, until=max(last_seen, end)) for name, seats in capacity.items()
-        },
+        occupancy=occupancies(run.history, capacity, until=max(last_seen, end)),
         licenses=record["licenses"],
         params=record["params"],
         slos=slos,

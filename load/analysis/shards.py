@@ -1,29 +1,40 @@
 """Merge the shards every locust process wrote into one run.
 
-Histories merge with the core's `History.load` (ordered by send time);
-histograms merge with `HdrHistogram.add`, so merged percentiles are exact
-percentiles of all samples, not averages of per-process percentiles.
-Before they merge, each process's ops are moved onto the server's clock
-(`clocks.py`): processes on several machines need not agree on the time.
-A worker's shard written by the master from its stream says how many ops the
-worker sent and how many arrived (`stream`); a worker lost mid-run has
-`complete: false` there, and the run is judged on what arrived.
+Histories merge into one list ordered by send time (`wire.py` reads each
+shard, packed or JSON lines); histograms merge with `HdrHistogram.add`, so
+merged percentiles are exact percentiles of all samples, not averages of
+per-process percentiles. Before they merge, each process's ops are moved
+onto the server's clock (`clocks.py`): processes on several machines need
+not agree on the time; its per-second buckets, CPU samples and marks move
+with them, so the window the run is judged over and the ops in it are on
+one timeline. A worker's shard written by the master from its stream says
+how many ops the worker sent and how many arrived (`stream`); a worker lost
+mid-run has `complete: false` there, and the run is judged on what arrived.
+
+The stages (`read_histories`, `clocks.align`, `merged`, `add_metrics`) are
+public so that the merge benchmark times exactly what `merge` runs.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-from leasecheck.core.history import History
+from leasecheck.core.history import History, Op
 
+from .bulk import paused_gc
 from .clocks import ClockReport, align
 from .histograms import new_histogram
+from .wire import load_ops, shard_history
+
+_sent, _received = attrgetter("sent_at"), attrgetter("received_at")
 
 
 @dataclass
@@ -91,23 +102,49 @@ def _add(into: dict[str, HdrHistogram], label: str, encoded: str, figures: int =
     return h
 
 
-def merge(shard_dir: Path, align_clocks: bool = True) -> MergedRun:
-    metrics = sorted(shard_dir.glob("*.metrics.json"))
-    histories = [p.with_name(p.name.replace(".metrics.json", ".history.jsonl")) for p in metrics]
-    per_process = [(h.name.removesuffix(".history.jsonl"), History.load(h).ops) for h in histories if h.exists()]
-    clocks = align(per_process, enabled=align_clocks)
-    ops = [op for _tag, part in per_process for op in part]
-    ops.sort(key=lambda o: (o.sent_at, o.received_at))
-    run = MergedRun(history=History(ops), shards=[], clocks=clocks)
-    for path in metrics:
+def merge(shard_dir: Path, align_clocks: bool = True, shared_clock: bool = False) -> MergedRun:
+    """Every shard in `shard_dir` as one run. `shared_clock`: the processes read
+    one clock (`--processes N`, started by the command on its machine)."""
+    per_process = read_histories(shard_dir)
+    clocks = align(per_process, enabled=align_clocks, shared=shared_clock)
+    run = MergedRun(history=History(merged(per_process)), shards=[], clocks=clocks)
+    add_metrics(run, shard_dir)
+    return run
+
+
+def read_histories(shard_dir: Path) -> list[tuple[str, list[Op]]]:
+    """(tag, ops) per shard, each in the order its process recorded them."""
+    out = []
+    for path in sorted(shard_dir.glob("*.metrics.json")):
+        history = shard_history(path)
+        if history is not None:
+            out.append((path.name.removesuffix(".metrics.json"), load_ops(history)))
+    return out
+
+
+def merged(per_process: list[tuple[str, list[Op]]]) -> list[Op]:
+    """One list, ordered by send time (then receive time). Two stable sorts on one
+    float each give that order at half the cost of one on (send, receive) pairs:
+    each process's ops come in receive order, so both sorts merge a few runs."""
+    with paused_gc():
+        ops = [op for _tag, part in per_process for op in part]
+        ops.sort(key=_received)
+        ops.sort(key=_sent)
+    return ops
+
+
+def add_metrics(run: MergedRun, shard_dir: Path) -> None:
+    """Every shard's metrics document, its instants moved as its ops were."""
+    for path in sorted(shard_dir.glob("*.metrics.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
+        shift = run.clocks.offset_of(doc["tag"])
         run.bucket_seconds = float(doc.get("bucket_seconds", 1.0))
         samples = 0
         for label, enc in doc["latency"].items():
             samples += _add(run.latency, label, enc).get_total_count()
         for label, enc in doc.get("retried_latency", {}).items():
             _add(run.retried_latency, label, enc)
-        add_buckets(run, doc)
+        add_buckets(run, doc, shift)
         for src, dst in (
             (doc["attempt_outcomes"], run.attempt_outcomes),
             (doc["logical_outcomes"], run.logical_outcomes),
@@ -117,7 +154,7 @@ def merge(shard_dir: Path, align_clocks: bool = True) -> MergedRun:
         for label, counts in doc["attempts"].items():
             run.attempts.setdefault(label, Counter()).update({int(n): c for n, c in counts.items()})
         run.replays.update(doc.get("replays", {}))
-        run.marks.extend(doc.get("marks", []))
+        run.marks.extend({**m, "t": float(m["t"]) + shift} for m in doc.get("marks", []))
         run.shards.append(
             ShardInfo(
                 tag=doc["tag"],
@@ -125,26 +162,36 @@ def merge(shard_dir: Path, align_clocks: bool = True) -> MergedRun:
                 pid=int(doc["pid"]),
                 ops=int(doc["ops"]),
                 samples=samples,
-                cpu=[tuple(x) for x in doc["cpu"]],
-                machine_cpu=[tuple(x) for x in doc.get("machine_cpu", [])],
-                loop_lag=[tuple(x) for x in doc["loop_lag"]],
+                cpu=_timed(doc["cpu"], shift),
+                machine_cpu=_timed(doc.get("machine_cpu", []), shift),
+                loop_lag=_timed(doc["loop_lag"], shift),
                 meta=doc.get("meta", {}),
                 stream=doc.get("stream"),
             )
         )
-    return run
 
 
-def add_buckets(run: MergedRun, doc: dict[str, Any]) -> None:
+def _timed(samples: list[list[float]], shift: float) -> list[tuple[float, float]]:
+    return [(float(t) + shift, float(v)) for t, v in samples]
+
+
+def _rebucket(b: int, shift: float, bucket_seconds: float) -> int:
+    """A process's second b on the judge's timeline: the bucket its middle falls in."""
+    return b if not shift else math.floor(b + 0.5 + shift / bucket_seconds)
+
+
+def add_buckets(run: MergedRun, doc: dict[str, Any], shift: float = 0.0) -> None:
     """Add a metrics document's per-second part (buckets, offered and on-time arrivals).
     A shard's whole run at the end, or the seconds a process has just completed
-    while the run is live (`runtime/live.py`): both are added the same way."""
+    while the run is live (`runtime/live.py`): both are added the same way.
+    `shift`: seconds that put this process's instants on the judge's timeline."""
+    bs = float(doc.get("bucket_seconds", run.bucket_seconds))
     for t, labels in doc.get("buckets", {}).items():
-        slot = run.buckets.setdefault(int(t), {})
+        slot = run.buckets.setdefault(_rebucket(int(t), shift, bs), {})
         for label, b in labels.items():
             mb = slot.setdefault(label, MergedBucket())
             mb.latency.add(HdrHistogram.decode(b["latency"].encode("ascii")))
             mb.outcomes.update(b["outcomes"])
             mb.logical.update(b.get("logical", {}))
-    run.offered.update({int(k): v for k, v in doc.get("offered", {}).items()})
-    run.issued.update({int(k): v for k, v in doc.get("issued", {}).items()})
+    run.offered.update({_rebucket(int(k), shift, bs): v for k, v in doc.get("offered", {}).items()})
+    run.issued.update({_rebucket(int(k), shift, bs): v for k, v in doc.get("issued", {}).items()})

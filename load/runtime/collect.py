@@ -1,7 +1,8 @@
 """The master's side of streaming: every worker's ops and metrics, written as its shard.
 
-The master appends each worker's rows to `<tag>.history.jsonl` as they
-arrive (a long run never sits in the master's memory) and writes
+The master appends each worker's packed batches to `<tag>.history.msgpack`
+as they arrive, bytes as they came (`analysis/wire.py`: a long run never
+sits in the master's memory, and the master unpacks no row), and writes
 `<tag>.metrics.json` when the worker's `DONE` arrives, with a `stream`
 record: ops sent (the worker's count) against ops received (the master's).
 At the end (`collect`, from the master's test_stop, before locust lets it
@@ -13,7 +14,6 @@ silent past the deadline) still gets a shard: what arrived, with
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -22,8 +22,10 @@ from typing import IO, Any
 
 import gevent
 
+from leasecheck.load.analysis.wire import FIELDS, SUFFIX, header
+
 from .recorder import Recorder, write_metrics
-from .stream import DONE, FLUSH, OPS, row_json
+from .stream import DONE, FLUSH, OPS
 
 log = logging.getLogger("leasecheck.load")
 #: How long the master waits at the end for the workers' last ops.
@@ -42,7 +44,14 @@ class Inbox:
     announced: int = 0  # the highest op count its messages claimed so far
     gaps: int = 0  # messages that did not start where the last one ended
     done: dict[str, Any] | None = None
-    fh: IO[str] | None = field(default=None, repr=False)
+    fh: IO[bytes] | None = field(default=None, repr=False)
+
+    def open(self, shard_dir: Path, fields: Any = FIELDS) -> IO[bytes]:
+        """The worker's packed shard, begun with the names of its rows' fields."""
+        if self.fh is None:
+            self.fh = (shard_dir / f"{self.tag}{SUFFIX}").open("wb")
+            self.fh.write(header(fields))
+        return self.fh
 
 
 class Collector:
@@ -82,13 +91,12 @@ class Collector:
             return
         if box.fh is None:
             box.tag, box.pid = str(data["tag"]), int(data["pid"])
-            box.fh = (self.shard_dir / f"{box.tag}.history.jsonl").open("w", encoding="utf-8")
-        rows = data["rows"]
-        if int(data["first"]) != box.announced:
+        box.open(self.shard_dir, data["fields"]).write(data["rows"])
+        count, first = int(data["count"]), int(data["first"])
+        if first != box.announced:
             box.gaps += 1
-        box.announced = max(box.announced, int(data["first"]) + len(rows))
-        box.fh.write("".join(json.dumps(row_json(r)) + "\n" for r in rows))
-        box.received += len(rows)
+        box.announced = max(box.announced, first + count)
+        box.received += count
 
     def _on_done(self, environment: Any, msg: Any, **_: Any) -> None:
         box = self._receive(msg)
@@ -98,9 +106,7 @@ class Collector:
         box.tag = box.tag or str(data["tag"])
         if data.get("local"):  # LEASECHECK_LOAD_TRANSPORT=shards: the worker wrote its own shard
             return
-        if box.fh is None:  # a worker that recorded nothing still delivers an (empty) history
-            box.fh = (self.shard_dir / f"{box.tag}.history.jsonl").open("w", encoding="utf-8")
-        box.fh.flush()
+        box.open(self.shard_dir).flush()  # a worker that recorded nothing still delivers an (empty) history
         doc = dict(data["metrics"])
         doc["ops"] = box.received
         doc["stream"] = self._account(box, sent=int(data["sent"]), lost=None)
@@ -136,14 +142,13 @@ class Collector:
         self.shard_dir = None  # what arrives later is past the verdict: logged, never written
 
     def _late(self, msg: Any) -> None:
-        rows = len(msg.data.get("rows", [])) if isinstance(msg.data, dict) else 0
+        rows = int(msg.data.get("count", 0)) if isinstance(msg.data, dict) else 0
         log.warning("leasecheck: %s from worker %s after the end (%d ops): not judged", msg.type, msg.node_id, rows)
 
     def _write_lost(self, box: Inbox, why: str) -> None:
         assert self.shard_dir is not None
         box.tag = box.tag or f"worker-w{box.index}-lost"
-        if box.fh is None:
-            box.fh = (self.shard_dir / f"{box.tag}.history.jsonl").open("w", encoding="utf-8")
+        box.open(self.shard_dir)
         doc = Recorder(box.tag, "worker").metrics()
         doc["pid"], doc["ops"] = box.pid, box.received
         doc["stream"] = self._account(box, sent=box.announced, lost=why)

@@ -6,7 +6,9 @@ had exited once made a complete run look empty) and on many (where nobody
 should have to copy shard files by hand). A worker sends its new ops every
 `INTERVAL` seconds in messages of at most `BATCH_OPS` rows, so a fast run
 sends a steady trickle of bounded messages instead of one huge one at the
-end; zmq's send queue gives back-pressure if the master falls behind.
+end; zmq's send queue gives back-pressure if the master falls behind. Each
+batch is packed once, here (`analysis/wire.py`): the master stores the bytes
+as they came and never unpacks a row while the run goes on.
 
 At the end the master sends `FLUSH`; the worker stops its users (as locust's
 own stop does), sends what is left and then `DONE` with its metrics and the
@@ -19,15 +21,13 @@ benchmark): the worker writes its shard file at `FLUSH` and answers `DONE`.
 from __future__ import annotations
 
 import os
-from dataclasses import fields
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import gevent
 from gevent.lock import Semaphore
 
-from leasecheck.core.history import Op
+from leasecheck.load.analysis.wire import FIELDS, encode_rows
 
 from .recorder import Recorder
 
@@ -37,18 +37,22 @@ BATCH_OPS = 2000
 #: Seconds between two sends of what was recorded meanwhile.
 INTERVAL = 0.5
 TRANSPORT_ENV = "LEASECHECK_LOAD_TRANSPORT"
-#: An Op as a row on the wire: its fields in declaration order.
-FIELDS = tuple(f.name for f in fields(Op))
-_row = attrgetter(*FIELDS)
 
 
 def streaming() -> bool:
     return os.environ.get(TRANSPORT_ENV, "stream") != "shards"
 
 
-def row_json(row: list[Any]) -> dict[str, Any]:
-    """A wire row back as the dict `History.dump` writes for an Op."""
-    return dict(zip(FIELDS, row, strict=True))
+def batch(tag: str, first: int, ops: list[Any]) -> dict[str, Any]:
+    """One OPS message's data: ops `first`.. of the worker's history, packed."""
+    return {
+        "tag": tag,
+        "pid": os.getpid(),
+        "first": first,
+        "count": len(ops),
+        "fields": FIELDS,
+        "rows": encode_rows(ops),
+    }
 
 
 class Streamer:
@@ -79,15 +83,7 @@ class Streamer:
             ops = self.recorder.history.ops
             while self.sent < len(ops):
                 chunk = ops[self.sent : self.sent + BATCH_OPS]
-                self.runner.send_message(
-                    OPS,
-                    {
-                        "tag": self.recorder.tag,
-                        "pid": os.getpid(),
-                        "first": self.sent,
-                        "rows": [list(_row(op)) for op in chunk],
-                    },
-                )
+                self.runner.send_message(OPS, batch(self.recorder.tag, self.sent, chunk))
                 self.sent += len(chunk)
                 gevent.sleep(0)  # let the users run between two batches
 

@@ -33,6 +33,7 @@ from typing import Any
 from leasecheck.core.history import Violation, management_op
 from leasecheck.core.model import Clock, Verdict, as_history_violation, check_history
 from leasecheck.load import profiles
+from leasecheck.load.analysis.bulk import paused_gc
 from leasecheck.load.analysis.observation import Observation, observe_run
 from leasecheck.load.analysis.occupancy import Occupancy
 from leasecheck.load.analysis.shards import MergedRun, ShardInfo, merge
@@ -70,8 +71,24 @@ def judge(shard_dir: Path, slos: list[Slo], facts: Facts, *, align_clocks: bool 
     """`align_clocks=False` judges every process's instants as recorded (the
     tests show that a skewed worker then produces a false violation)."""
     record = read_run_record(shard_dir)
+    # `--processes N`: the command started every locust process on its own machine, so they read one clock.
+    run = merge(shard_dir, align_clocks, shared_clock=bool(record.get("shared_clock")))
+    return judge_merged(run, record, slos, facts, align_clocks=align_clocks)
+
+
+def judge_merged(
+    run: MergedRun, record: dict[str, Any], slos: list[Slo], facts: Facts, *, align_clocks: bool = True
+) -> Judgement:
+    """The verdict on a merged run (the merge benchmark times `merge` and this apart)."""
+    with paused_gc():  # a million ops: see analysis/bulk.py
+        return _judge_merged(run, record, slos, facts, align_clocks)
+
+
+def _judge_merged(
+    run: MergedRun, record: dict[str, Any], slos: list[Slo], facts: Facts, align_clocks: bool
+) -> Judgement:
     profile = profiles.get(record["profile"])
-    seen = observe_run(merge(shard_dir, align_clocks), record, slos)
+    seen = observe_run(run, record, slos)
     # Blind (align_clocks=False): every clock taken to agree with the server's, as before measuring.
     blind = None if align_clocks else Clock(offset=0.0, bound=0.0)
     violations = [as_history_violation(v) for v in model_verdict(seen, blind).violations]

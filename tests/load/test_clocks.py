@@ -8,6 +8,7 @@ doubly held; aligned from the answers' `meta.timestamp`, it never is.
 from __future__ import annotations
 
 from leasecheck.core.history import Op, check_seats
+from leasecheck.core.model import check_history
 from leasecheck.load.analysis.clocks import align
 
 RTT = 0.004
@@ -80,3 +81,41 @@ def test_whole_second_stamps_widen_and_say_what_cannot_be_proven():
     report = align(parts)
     assert report.aligned and any("cannot be proven" in n for n in report.notes)
     assert all(c.applied_bound >= 0.5 for c in report.clocks)
+
+
+def _handover(gap: float) -> list[tuple[str, list[Op]]]:
+    """Two processes reading one clock: w0 checks in a 1-seat license's lease at
+    t + 0.1 (sent), w1's checkout of it was answered `gap` earlier: both held at once."""
+    a, b = [], []
+    for i in range(30):
+        t = 1000.0 + i
+        a.append(Op("checkout", "L", t, t + RTT, 200, lease=f"a{i}", expires_at=t + 10, server_time=t + RTT / 2))
+        a.append(Op("checkin", "L", t + 0.1, t + 0.1 + RTT, 200, lease=f"a{i}", server_time=t + 0.1 + RTT / 2))
+        got = t + 0.1 - gap
+        b.append(Op("checkout", "L", got - RTT, got, 200, lease=f"b{i}", expires_at=t + 10, server_time=got - RTT / 2))
+        b.append(Op("checkin", "L", t + 0.5, t + 0.5 + RTT, 200, lease=f"b{i}", server_time=t + 0.5 + RTT / 2))
+    for op in a:
+        op.worker = "w0:u0"
+    for op in b:
+        op.worker = "w1:u0"
+    return [("worker-w0-1", a), ("worker-w1-2", b)]
+
+
+def test_processes_sharing_one_clock_are_not_widened_so_a_1_ms_double_grant_is_proven():
+    """`--processes N`: measured per process, each clock's bound is about half a round trip
+    (2 ms here), and widening by it would hide an overlap of 1 ms that one clock proves."""
+    widened = _handover(0.001)
+    report = align(widened)
+    assert report.aligned and all(c.applied_bound >= RTT / 2 for c in report.clocks)
+    assert check_history(_ops(widened), capacity={"L": 1}).ok  # the double grant is lost in the widening
+
+    shared = _handover(0.001)
+    report = align(shared, shared=True)
+    assert report.shared and not report.aligned and "one clock" in report.notes[0]
+    assert all(c.applied_bound == 0.0 for c in report.clocks)
+    verdict = check_history(_ops(shared), capacity={"L": 1})
+    assert not verdict.ok and verdict.of_kind("over_grant"), verdict.render()
+
+    legal = _handover(-0.001)  # w1's grant answered 1 ms after w0's checkin was sent: a legal handover
+    align(legal, shared=True)
+    assert check_history(_ops(legal), capacity={"L": 1}).ok

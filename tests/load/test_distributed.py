@@ -135,7 +135,7 @@ def test_skewed_workers_are_aligned_and_clean_on_the_reference_server(tmp_path, 
     assert s["merge"]["history_ops"] == sum(w["ops"] for w in workers)
     # each worker's measured offset is its injected skew, undone, within the bound it states
     clocks = s["clocks"]
-    assert clocks["aligned"] is True
+    assert clocks["aligned"] is True and clocks["shared_clock"] is False  # started apart: measured, not assumed
     offsets = sorted(p["offset_ms"] for p in clocks["processes"])
     bounds = {p["offset_ms"]: p["bound_ms"] for p in clocks["processes"]}
     for want, got in zip(sorted(-1000 * k for k in SKEWS), offsets, strict=True):

@@ -11,8 +11,8 @@ from pathlib import Path
 from hdrh.histogram import HdrHistogram
 
 from leasecheck.core.client import Exchange
-from leasecheck.core.history import History
-from leasecheck.load.analysis.shards import merge
+from leasecheck.core.timeutil import format_rfc3339
+from leasecheck.load.analysis.shards import merge, read_histories
 from leasecheck.load.runtime.recorder import Recorder
 
 SECRET = re.compile(r"\b(lk|llt)_[A-Za-z0-9_\-]{20,}")
@@ -33,7 +33,7 @@ def test_two_worker_processes_merge_to_the_sum(server, load_run):
 
     # The merged history is the union of both workers' histories, and the merged
     # histograms' percentiles are the exact percentiles of every op in it.
-    merged = History.load(*(run.out / "shards").glob("*.history.jsonl"))
+    merged = [op for _tag, ops in read_histories(run.out / "shards") for op in ops]
     assert len(merged) == m["history_ops"]
     assert {op.worker.split(":")[0] for op in merged if op.worker} == {"w0", "w1"}
     whole = s["latency_ms_whole_run"]
@@ -83,3 +83,33 @@ def test_shards_merge_exactly(tmp_path: Path):
     assert run.latency["heartbeat"].get_value_at_percentile(99) == total.get_value_at_percentile(99)
     assert sum(c["ok"] for b in run.buckets.values() for mb in b.values() for c in [mb.logical]) == 150
     assert json.loads((tmp_path / "worker-0.metrics.json").read_text())["ops"] == 50
+
+
+def _skewed_recorder(tag: str, skew: float) -> Recorder:
+    """Heartbeats every 0.1 s over real seconds 1000-1005, recorded on a clock `skew` ahead;
+    each answer's meta.timestamp is on the server's (real) clock."""
+    rec = Recorder(tag, "worker")
+    rec.meta = {"epoch": 1000.0, "end": 1005.0}
+    for n in range(50):
+        real = 1000.0 + n * 0.1 + 0.01
+        body = json.dumps({"data": {}, "meta": {"timestamp": format_rfc3339(real + 0.002)}}).encode()
+        ex = Exchange("POST", "/api/v1/license/floating/heartbeat", {}, b"{}", sent_at=real + skew,
+                      received_at=real + 0.004 + skew, status=200, operation="heartbeat", response_body=body)  # fmt: skip
+        rec.attempt(ex, license="L", label="heartbeat", outcome="ok", user=f"{tag}:u0", lease_token="llt_x")
+        rec.logical("heartbeat", "ok", 1, t=ex.received_at)
+    rec.cpu = [(1000.5 + skew + s, 10.0) for s in range(5)]
+    return rec
+
+
+def test_per_second_buckets_and_samples_move_with_their_process_clock(tmp_path: Path):
+    """A worker 3 s ahead: its seconds, CPU samples and ops land on the server's seconds
+    with the other worker's, so the window the run is judged over holds both."""
+    for rec in (_skewed_recorder("worker-w0-1", 0.0), _skewed_recorder("worker-w1-2", 3.0)):
+        rec.dump(tmp_path)
+    run = merge(tmp_path)
+    assert run.clocks.aligned
+    assert sorted(run.buckets) == [1000, 1001, 1002, 1003, 1004]
+    assert all(sum(mb.logical["ok"] for mb in b.values()) == 20 for b in run.buckets.values())
+    skewed = next(s for s in run.shards if s.tag == "worker-w1-2")
+    assert [round(t, 1) for t, _ in skewed.cpu] == [1000.5, 1001.5, 1002.5, 1003.5, 1004.5]
+    assert abs(run.clocks.plan_offset + 1.5) < 0.01  # the plan's instants: the workers' median clock
