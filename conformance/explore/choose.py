@@ -7,7 +7,10 @@ another body, another license's key, a checkin's key, a key of the largest
 length); a heartbeat or checkin of a lease that is live, near its expiry,
 expired or ended, under its own license or another; suspend, reinstate and
 revoke; a wait to just before or just after a lease's expiry; a pool filled
-to exactly N and one more. Each candidate has a coverage key (what it is,
+to exactly N and one more. A lease whose device also has a lease under
+another license, live or ended, is a state of its own for its holder's
+heartbeat (the model's leases are license and device), so what a device
+does under one license is soon followed by a use of its lease under the other. Each candidate has a coverage key (what it is,
 the license's status, the lease's or pool's state) and is drawn with a
 weight that falls with how often its key was visited, so a run reaches
 combinations no single scenario aims at before it repeats one. Several
@@ -100,13 +103,17 @@ class Chooser:
             out += self._checkouts(run, lic, st, pool, leases, now)
             if self.management:
                 out += self._status_changes(lic, st)
+        by_device = _leases_by_device(run, leases, now)
         for sid, tok, owner in leases:
             state = run.lease_state(tok, now)
+            held_elsewhere = elsewhere(by_device, run.device_of.get(sid), owner)
             for lic in range(n):
                 rel = "own" if lic == owner else "other license's"
                 st = run.status[lic]
+                # Only its holder's heartbeat tells this state apart: a few new combinations, not many.
+                seen = state + held_elsewhere if lic == owner else state
                 out.append(
-                    Candidate((f"heartbeat {rel} lease", st, state), (Step(self._sid(), "heartbeat", lic, lease=sid),))
+                    Candidate((f"heartbeat {rel} lease", st, seen), (Step(self._sid(), "heartbeat", lic, lease=sid),))
                 )
                 out += self._checkins(run, lic, sid, rel, st, state)
             if state in ("live", "near") and tok in run.acks:
@@ -215,6 +222,27 @@ def _weight(c: Candidate) -> float:
     if c.key[0] == "reinstate" and c.key[1] == "suspended":
         return REINSTATE_WEIGHT
     return 1.0
+
+
+def _leases_by_device(run: Run, leases: list[tuple[int, str, int]], now: float) -> dict[int, list[tuple[int, str]]]:
+    """Each device's leases as (license, state): the model's leases are license and device."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    for sid, tok, owner in leases:
+        device = run.device_of.get(sid)
+        if device is not None:
+            out.setdefault(device, []).append((owner, run.lease_state(tok, now)))
+    return out
+
+
+def elsewhere(by_device: dict[int, list[tuple[int, str]]], device: int | None, owner: int) -> str:
+    """What a lease's device holds under other licenses, as part of the lease's state: nothing
+    (""), a live lease there, or only ended ones (what it did there is then followed by a use here)."""
+    other = [state for lic, state in by_device.get(device, []) if lic != owner] if device is not None else []
+    if not other:
+        return ""
+    return ", its device's lease of another license " + (
+        "live" if any(st in ("live", "near") for st in other) else "ended"
+    )
 
 
 def _lic_of(run: Run, sid: int) -> int:

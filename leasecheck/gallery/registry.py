@@ -375,6 +375,38 @@ _FAULTS = (
         "so a token its holder gave up is live again",
         Parts(runtime=explore.ReconnectRevivesCheckedIn),
     ),
+    Fault(
+        "checkout-ends-device-elsewhere",
+        "explore",
+        ("EXPL-02",),
+        "a device's checkout under one license ends its live leases under every other license, so those "
+        "leases' heartbeats and checkins are refused before their lease_expires_at and their seats given away",
+        Parts(runtime=explore.CheckoutEndsDeviceElsewhere),
+    ),
+    Fault(
+        "long-keys-not-remembered",
+        "explore",
+        ("EXPL-01",),
+        "Idempotency-Keys longer than a cache's 250-byte key limit are silently not stored, so a replay "
+        "of one is done again and answers another lease once the first has ended",
+        Parts(idempotency=explore.LongKeysNotRemembered),
+    ),
+    Fault(
+        "keys-scoped-to-license-version",
+        "explore",
+        ("EXPL-01",),
+        "stored answers are keyed by the license's entitlement_version, which a suspend or reinstate bumps, "
+        "so a replay after a status change is done again and answers another lease",
+        Parts(idempotency=explore.KeysScopedToLicenseVersion),
+    ),
+    Fault(
+        "keys-replayed-across-endpoints",
+        "explore",
+        ("EXPL-01",),
+        "stored answers are looked up by license and key alone, so a checkin sent with a checkout's key "
+        "replays that checkout's answer and ends nothing",
+        Parts(idempotency=explore.KeysAcrossEndpoints),
+    ),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _FAULTS}
