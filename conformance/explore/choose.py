@@ -26,15 +26,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .execute import Run
-from .steps import Round, Step
+from .steps import MANAGEMENT, Round, Step
 
 Key = tuple[str, str, str]
 #: How many runtime steps a round may hold.
 MAX_TOGETHER = 3
 #: A time boundary costs a wait of most of a lease window; drawn this much less often than a request.
 BOUNDARY_WEIGHT = 0.2
-#: How much likelier a reinstate of a suspended license is than any other request.
+#: How much likelier a reinstate of a suspended license is than another status change.
 REINSTATE_WEIGHT = 4.0
+#: How often each operation of the model is drawn, relative to a request (`family`).
+FAMILY_WEIGHT = {"time boundary": BOUNDARY_WEIGHT}
 
 
 @dataclass
@@ -76,13 +78,20 @@ class Chooser:
         return tuple(s for c in chosen for s in c.steps)
 
     def _draw(self, cands: list[Candidate]) -> Candidate:
-        """A combination first (the less visited, the likelier), then one candidate of it:
-        a state with many leases does not crowd out the rarer operations."""
-        by_key: dict[Key, list[Candidate]] = {}
+        """An operation of the model first (each about as often: `FAMILY_WEIGHT`), then one of its
+        combinations (the less visited, the likelier), then one candidate of it: the many
+        variants of a checkout or the many leases of a state do not crowd out a fill, a status
+        change or a heartbeat of the one lease in a state not seen yet."""
+        by_family: dict[str, list[Candidate]] = {}
         for c in cands:
+            by_family.setdefault(family(c), []).append(c)
+        families = list(by_family)
+        pick = self.rng.choices(families, [FAMILY_WEIGHT.get(f, 1.0) for f in families])[0]
+        by_key: dict[Key, list[Candidate]] = {}
+        for c in by_family[pick]:
             by_key.setdefault(c.key, []).append(c)
         keys = list(by_key)
-        weights = [(BOUNDARY_WEIGHT if by_key[k][0].sequence else 1.0) / (1 + self.coverage[k]) ** 2 for k in keys]
+        weights = [_weight(by_key[k][0]) / (1 + self.coverage[k]) ** 2 for k in keys]
         return self.rng.choice(by_key[self.rng.choices(keys, weights)[0]])
 
     def _sid(self) -> int:
@@ -99,7 +108,7 @@ class Chooser:
         leases = [(sid, tok, run.owner[tok]) for sid, tok in run.tokens.items() if run.owner.get(tok) is not None]
         for lic in range(n):
             st = run.status[lic]
-            pool = "full" if run.held(lic, now) >= run.pool.seats[lic] else "free"
+            pool = run.pool_state(lic, now)
             out += self._checkouts(run, lic, st, pool, leases, now)
             if self.management:
                 out += self._status_changes(lic, st)
@@ -107,15 +116,16 @@ class Chooser:
         for sid, tok, owner in leases:
             state = run.lease_state(tok, now)
             held_elsewhere = elsewhere(by_device, run.device_of.get(sid), owner)
+            own = state + run.held_through(tok, now)
             for lic in range(n):
                 rel = "own" if lic == owner else "other license's"
                 st = run.status[lic]
                 # Only its holder's heartbeat tells this state apart: a few new combinations, not many.
-                seen = state + held_elsewhere if lic == owner else state
+                seen = own + held_elsewhere if lic == owner else state
                 out.append(
                     Candidate((f"heartbeat {rel} lease", st, seen), (Step(self._sid(), "heartbeat", lic, lease=sid),))
                 )
-                out += self._checkins(run, lic, sid, rel, st, state)
+                out += self._checkins(run, lic, sid, rel, st, own if lic == owner else state)
             if state in ("live", "near") and tok in run.acks:
                 out += self._boundaries(run, sid, owner, now)
         return out
@@ -123,7 +133,7 @@ class Chooser:
     def _boundaries(self, run: Run, sid: int, owner: int, now: float) -> list[Candidate]:
         """The contract's time boundary: a request just before, or just after, a lease's expiry."""
         st = run.status[owner]
-        pool = "full" if run.held(owner, now) >= run.pool.seats[owner] else "free"
+        pool = run.pool_state(owner, now)
         out = []
         for at in ("before", "after"):
             requests = (
@@ -168,10 +178,10 @@ class Chooser:
             out.append(co("same device again", run.device_of[self.rng.choice(mine)]))
         if others:
             out.append(co("device of another license", run.device_of[self.rng.choice(others)]))
-        if own_keys:
-            k = self.rng.choice(own_keys)
-            out.append(co("replay", run.device_of.get(k, 0), "replay", k))
-            out.append(co("key with another body", self._new_device(), "other-body", k))
+        for record, ks in _by_record(run, own_keys, now).items():
+            k = self.rng.choice(ks)
+            out.append(co(f"replay ({record})", run.device_of.get(k, 0), "replay", k))
+            out.append(co(f"key with another body ({record})", self._new_device(), "other-body", k))
         if other_keys:
             out.append(co("another license's key", 0, "other-license", self.rng.choice(other_keys)))
         if checkin_keys:
@@ -191,10 +201,10 @@ class Chooser:
         out = [ci(""), ci(", longest key", "long")]
         checkins = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) == lic]
         checkouts = [s for s, e in run.endpoint.items() if e == "checkout" and _lic_of(run, s) == lic]
-        if checkins:
-            k = self.rng.choice(checkins)
-            out.append(ci(", replayed", "replay", k))
-            out.append(ci(", another checkin's key", "other-body", k))
+        for record, ks in _by_record(run, checkins, time.time()).items():
+            k = self.rng.choice(ks)
+            out.append(ci(f", replayed ({record})", "replay", k))
+            out.append(ci(f", another checkin's key ({record})", "other-body", k))
         if checkouts:
             out.append(ci(", a checkout's key", "other-endpoint", self.rng.choice(checkouts)))
         foreign = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) not in (lic, -1)]
@@ -214,11 +224,20 @@ class Chooser:
         self._revokes += sum(1 for s in rnd if s.op == "revoke")
 
 
-def _weight(c: Candidate) -> float:
-    """Time boundaries cost a wait; a suspension is short-lived in practice (reinstate it soon,
-    while the leases held through it are still live)."""
+def family(c: Candidate) -> str:
+    """The operation of the model a candidate is: checkout, heartbeat, checkin, a fill of a pool
+    (checkouts to exactly N and one more), a status change, or a time boundary (a wait, then a request)."""
     if c.sequence:
-        return BOUNDARY_WEIGHT
+        return "time boundary"
+    if c.key[0].startswith("fill"):
+        return "fill"
+    op = c.steps[0].op
+    return "status change" if op in MANAGEMENT else op
+
+
+def _weight(c: Candidate) -> float:
+    """A suspension is short-lived in practice: reinstate it soon, while the leases held
+    through it are still live."""
     if c.key[0] == "reinstate" and c.key[1] == "suspended":
         return REINSTATE_WEIGHT
     return 1.0
@@ -243,6 +262,16 @@ def elsewhere(by_device: dict[int, list[tuple[int, str]]], device: int | None, o
     return ", its device's lease of another license " + (
         "live" if any(st in ("live", "near") for st in other) else "ended"
     )
+
+
+def _by_record(run: Run, sids: list[int], now: float) -> dict[str, list[int]]:
+    """Keys grouped by the state of the record a reuse meets (`Run.record_state`): one candidate
+    per state, so a rare one (a long key whose lease ended, a key from before a status change)
+    is a combination of its own, not one key among many."""
+    out: dict[str, list[int]] = {}
+    for sid in sids:
+        out.setdefault(run.record_state(sid, now), []).append(sid)
+    return out
 
 
 def _lic_of(run: Run, sid: int) -> int:

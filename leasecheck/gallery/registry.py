@@ -407,6 +407,14 @@ _FAULTS = (
         "replays that checkout's answer and ends nothing",
         Parts(idempotency=explore.KeysAcrossEndpoints),
     ),
+    Fault(
+        "seats-counted-since-status-change",
+        "explore",
+        ("EXPL-01",),
+        "the seats-in-use count starts again at a suspend or reinstate, so leases held through a suspension "
+        "hold no seat and a refilled pool grants more leases than it has seats",
+        Parts(runtime=explore.SeatsCountedSinceStatusChange),
+    ),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _FAULTS}

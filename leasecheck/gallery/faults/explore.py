@@ -198,3 +198,21 @@ class KeysAcrossEndpoints(Idempotency):
 def _endpoint_of(body: Any) -> str:
     """Which endpoint a runtime body was sent to (a checkin's body names its lease)."""
     return "checkin" if isinstance(body, dict) and "lease_token" in body else "checkout"
+
+
+class SeatsCountedSinceStatusChange(Runtime):
+    """The seat count starts again at every status change: leases held through a suspension are not counted.
+
+    A seats-in-use counter reset when a license is re-provisioned on reinstate
+    (here: only leases issued since the license's last status change count).
+    Missed by STAT-02 (one checkout after reinstate, seats to spare) and the
+    capacity scenarios (no status change); EXPL-01 finds more leases held than
+    seats (over_grant) once a pool filled before a suspension is filled again after
+    the reinstate.
+    """
+
+    def seats_in_use(self, tx: Tx, license_id: str, now: float) -> int:
+        lic = tx.license(license_id)
+        since = lic.updated_at if lic is not None else 0.0
+        # BUG: the leases issued before the last status change are forgotten
+        return _live_leases(tx, "license_id = ? AND expires_at > ? AND issued_at >= ?", license_id, now, since)
