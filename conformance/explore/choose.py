@@ -79,19 +79,28 @@ class Chooser:
 
     def _draw(self, cands: list[Candidate]) -> Candidate:
         """An operation of the model first (each about as often: `FAMILY_WEIGHT`), then one of its
-        combinations (the less visited, the likelier), then one candidate of it: the many
-        variants of a checkout or the many leases of a state do not crowd out a fill, a status
-        change or a heartbeat of the one lease in a state not seen yet."""
+        kinds (a replay, a key with another body, ...; the less used, the likelier), then the
+        state it meets (the less visited, the likelier), then one candidate of that: the many
+        kinds of a checkout, the many states a key or lease can be in and the many leases of one
+        state do not crowd out a fill, a status change or the one kind not tried yet."""
         by_family: dict[str, list[Candidate]] = {}
         for c in cands:
             by_family.setdefault(family(c), []).append(c)
         families = list(by_family)
-        pick = self.rng.choices(families, [FAMILY_WEIGHT.get(f, 1.0) for f in families])[0]
+        pick = by_family[self.rng.choices(families, [FAMILY_WEIGHT.get(f, 1.0) for f in families])[0]]
+        by_what: dict[str, list[Candidate]] = {}
+        for c in pick:
+            by_what.setdefault(c.key[0], []).append(c)
+        whats = list(by_what)
+        used: Counter[str] = Counter()
+        for k, n in list(self.coverage.items()):  # one C-level copy: other programs' threads add to it
+            used[k[0]] += n
+        what = by_what[self.rng.choices(whats, [max(map(_weight, by_what[w])) / (1 + used[w]) for w in whats])[0]]
         by_key: dict[Key, list[Candidate]] = {}
-        for c in by_family[pick]:
+        for c in what:
             by_key.setdefault(c.key, []).append(c)
         keys = list(by_key)
-        weights = [_weight(by_key[k][0]) / (1 + self.coverage[k]) ** 2 for k in keys]
+        weights = [1 / (1 + self.coverage[k]) ** 2 for k in keys]
         return self.rng.choice(by_key[self.rng.choices(keys, weights)[0]])
 
     def _sid(self) -> int:
@@ -161,9 +170,9 @@ class Chooser:
         other_keys = [s for s, e in run.endpoint.items() if e == "checkout" and _lic_of(run, s) != lic]
         checkin_keys = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) == lic]
 
-        def co(what: str, device: int, key: str = "fresh", key_of: int | None = None) -> Candidate:
+        def co(what: str, device: int, key: str = "fresh", key_of: int | None = None, record: str = "") -> Candidate:
             return Candidate(
-                (f"checkout {what}", st, pool),
+                (f"checkout {what}", st, pool + (f"; the key's record: {record}" if record else "")),
                 (Step(self._sid(), "checkout", lic, device=device, key=key, key_of=key_of),),
             )
 
@@ -180,8 +189,8 @@ class Chooser:
             out.append(co("device of another license", run.device_of[self.rng.choice(others)]))
         for record, ks in _by_record(run, own_keys, now).items():
             k = self.rng.choice(ks)
-            out.append(co(f"replay ({record})", run.device_of.get(k, 0), "replay", k))
-            out.append(co(f"key with another body ({record})", self._new_device(), "other-body", k))
+            out.append(co("replay", run.device_of.get(k, 0), "replay", k, record))
+            out.append(co("key with another body", self._new_device(), "other-body", k, record))
         if other_keys:
             out.append(co("another license's key", 0, "other-license", self.rng.choice(other_keys)))
         if checkin_keys:
@@ -192,9 +201,9 @@ class Chooser:
         return out
 
     def _checkins(self, run: Run, lic: int, sid: int, rel: str, st: str, state: str) -> list[Candidate]:
-        def ci(what: str, key: str = "fresh", key_of: int | None = None) -> Candidate:
+        def ci(what: str, key: str = "fresh", key_of: int | None = None, record: str = "") -> Candidate:
             return Candidate(
-                (f"checkin {rel} lease{what}", st, state),
+                (f"checkin {rel} lease{what}", st, state + (f"; the key's record: {record}" if record else "")),
                 (Step(self._sid(), "checkin", lic, lease=sid, key=key, key_of=key_of),),
             )
 
@@ -203,8 +212,8 @@ class Chooser:
         checkouts = [s for s, e in run.endpoint.items() if e == "checkout" and _lic_of(run, s) == lic]
         for record, ks in _by_record(run, checkins, time.time()).items():
             k = self.rng.choice(ks)
-            out.append(ci(f", replayed ({record})", "replay", k))
-            out.append(ci(f", another checkin's key ({record})", "other-body", k))
+            out.append(ci(", replayed", "replay", k, record))
+            out.append(ci(", another checkin's key", "other-body", k, record))
         if checkouts:
             out.append(ci(", a checkout's key", "other-endpoint", self.rng.choice(checkouts)))
         foreign = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) not in (lic, -1)]

@@ -42,7 +42,7 @@ DEFAULT_JOBS = 3
 #: A fault of the exploration area is found by drawing, not by aim; three cases at a time on two
 #: cores buy exploration a few times fewer rounds than a quiet run, so its cases get this budget
 #: (the default, 8 s, found some of them only in some runs; see README "Faults in combinations").
-EXPLORE_CASE_SECONDS = 20.0
+EXPLORE_CASE_SECONDS = 40.0
 
 
 @dataclass(frozen=True)

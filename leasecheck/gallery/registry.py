@@ -415,6 +415,22 @@ _FAULTS = (
         "hold no seat and a refilled pool grants more leases than it has seats",
         Parts(runtime=explore.SeatsCountedSinceStatusChange),
     ),
+    Fault(
+        "reconnect-revives-expired",
+        "explore",
+        ("EXPL-01",),
+        "a device checking out again gets its last lease back even after it expired, revived without a seat "
+        "check, so it and the lease that took its seat are held at once",
+        Parts(runtime=explore.ReconnectRevives),
+    ),
+    Fault(
+        "reconnect-before-status",
+        "explore",
+        ("EXPL-01",),
+        "a device that holds a lease is let back in before the license's status is checked, so a suspended "
+        "license keeps granting to the devices it already had",
+        Parts(runtime=explore.ReconnectBeforeStatus),
+    ),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _FAULTS}

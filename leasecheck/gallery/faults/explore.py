@@ -104,6 +104,22 @@ class ReconnectRevivesCheckedIn(ReconnectRevives):
     revives = "checked_in"
 
 
+class ReconnectBeforeStatus(Runtime):
+    """A device that holds a lease is let back in before the license's status is checked.
+
+    Missed by STAT-01 (after suspending it checks out a new device); EXPL-01 finds
+    inactive_license_granted: a new checkout (a new key) granted while certainly suspended.
+    """
+
+    def grant_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> dict[str, Any]:
+        held = self.held_lease(tx, license_id, identity, now)
+        if held is None:
+            return super().grant_lease(tx, license_id, identity, now)
+        lic = self.find_license(tx, license_id)  # BUG: no check_license_state for a reconnect
+        policy = self.policy_of(tx, lic)
+        return self.lease_data(lic, policy, self.extend(tx, held, policy, now), now, with_token=True)
+
+
 class CheckoutEndsDeviceElsewhere(Runtime):
     """A device's checkout under one license ends its live leases under every other license.
 
