@@ -172,7 +172,7 @@ class Chooser:
 
         def co(what: str, device: int, key: str = "fresh", key_of: int | None = None, record: str = "") -> Candidate:
             return Candidate(
-                (f"checkout {what}", st, pool + (f"; the key's record: {record}" if record else "")),
+                (f"checkout {what}", st, pool + (f"; {record}" if record else "")),
                 (Step(self._sid(), "checkout", lic, device=device, key=key, key_of=key_of),),
             )
 
@@ -183,14 +183,14 @@ class Chooser:
             while nxt % 3 != 2:
                 nxt = self._new_device()
             out.append(co("another longest fingerprint", nxt))
-        if mine:
-            out.append(co("same device again", run.device_of[self.rng.choice(mine)]))
-        if others:
-            out.append(co("device of another license", run.device_of[self.rng.choice(others)]))
+        for lease, sids in _by_lease(run, mine, now).items():
+            out.append(co("same device again", run.device_of[self.rng.choice(sids)], record=lease))
+        for lease, sids in _by_lease(run, others, now).items():
+            out.append(co("device of another license", run.device_of[self.rng.choice(sids)], record=lease))
         for record, ks in _by_record(run, own_keys, now).items():
             k = self.rng.choice(ks)
-            out.append(co("replay", run.device_of.get(k, 0), "replay", k, record))
-            out.append(co("key with another body", self._new_device(), "other-body", k, record))
+            out.append(co("replay", run.device_of.get(k, 0), "replay", k, f"the key's record: {record}"))
+            out.append(co("key with another body", self._new_device(), "other-body", k, f"the key's record: {record}"))
         if other_keys:
             out.append(co("another license's key", 0, "other-license", self.rng.choice(other_keys)))
         if checkin_keys:
@@ -280,6 +280,16 @@ def _by_record(run: Run, sids: list[int], now: float) -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for sid in sids:
         out.setdefault(run.record_state(sid, now), []).append(sid)
+    return out
+
+
+def _by_lease(run: Run, sids: list[int], now: float) -> dict[str, list[int]]:
+    """Checkouts grouped by the state of their device's lease (live, near, expired, ended): a
+    device checking out again after its lease ended is a combination of its own, not one
+    device among many."""
+    out: dict[str, list[int]] = {}
+    for sid in sids:
+        out.setdefault(f"the device's lease {run.lease_state(run.tokens[sid], now)}", []).append(sid)
     return out
 
 

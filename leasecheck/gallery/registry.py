@@ -416,20 +416,12 @@ _FAULTS = (
         Parts(runtime=explore.SeatsCountedSinceStatusChange),
     ),
     Fault(
-        "reconnect-revives-expired",
+        "checkin-ends-device-elsewhere",
         "explore",
-        ("EXPL-01",),
-        "a device checking out again gets its last lease back even after it expired, revived without a seat "
-        "check, so it and the lease that took its seat are held at once",
-        Parts(runtime=explore.ReconnectRevives),
-    ),
-    Fault(
-        "reconnect-before-status",
-        "explore",
-        ("EXPL-01",),
-        "a device that holds a lease is let back in before the license's status is checked, so a suspended "
-        "license keeps granting to the devices it already had",
-        Parts(runtime=explore.ReconnectBeforeStatus),
+        ("EXPL-02",),
+        "a device's checkin under one license ends its live leases under every other license, so those "
+        "leases' heartbeats and checkins are refused before their lease_expires_at",
+        Parts(runtime=explore.CheckinEndsDeviceElsewhere),
     ),
 )
 

@@ -104,22 +104,6 @@ class ReconnectRevivesCheckedIn(ReconnectRevives):
     revives = "checked_in"
 
 
-class ReconnectBeforeStatus(Runtime):
-    """A device that holds a lease is let back in before the license's status is checked.
-
-    Missed by STAT-01 (after suspending it checks out a new device); EXPL-01 finds
-    inactive_license_granted: a new checkout (a new key) granted while certainly suspended.
-    """
-
-    def grant_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> dict[str, Any]:
-        held = self.held_lease(tx, license_id, identity, now)
-        if held is None:
-            return super().grant_lease(tx, license_id, identity, now)
-        lic = self.find_license(tx, license_id)  # BUG: no check_license_state for a reconnect
-        policy = self.policy_of(tx, lic)
-        return self.lease_data(lic, policy, self.extend(tx, held, policy, now), now, with_token=True)
-
-
 class CheckoutEndsDeviceElsewhere(Runtime):
     """A device's checkout under one license ends its live leases under every other license.
 
@@ -139,6 +123,25 @@ class CheckoutEndsDeviceElsewhere(Runtime):
             (now, identity, lic.id),
         )
         return lease
+
+
+class CheckinEndsDeviceElsewhere(Runtime):
+    """A device's checkin under one license ends its live leases under every other license.
+
+    "Deactivate the machine" done by fingerprint alone: every seat the machine holds
+    is given back. Missed by AUTH-02 (it checks in with another license's token, not
+    its device), CHK-* and CAP-06 (one license each); EXPL-02 finds a heartbeat or
+    checkin of a certainly live lease refused (its license's lease ended elsewhere).
+    """
+
+    def end_lease(self, tx: Tx, lease: Lease, now: float) -> Lease:
+        ended = super().end_lease(tx, lease, now)
+        tx.conn.execute(  # BUG: the device's leases of other licenses are given back too
+            "UPDATE leases SET ended_at = ?, end_reason = 'checked_in' "
+            "WHERE identity = ? AND license_id != ? AND ended_at IS NULL",
+            (now, lease.identity, lease.license_id),
+        )
+        return ended
 
 
 #: The longest key the faulty cache stores (memcached's limit on a key, in bytes).

@@ -69,5 +69,7 @@ def test_leases_held_through_a_status_change_are_a_state_of_their_own(run: Run) 
     keys = {c.key for c in Chooser(random.Random(1), management=True).candidates(run)}
     pool = "full, some held through a status change"
     assert ("fill to exactly 2 and one more", "active", pool) in keys
-    assert ("checkout key with another body (short key, its lease live, status changed since)", "active", pool) in keys
+    record = "; the key's record: short key, its lease live, status changed since"
+    assert ("checkout key with another body", "active", pool + record) in keys
+    assert ("checkout same device again", "active", pool + "; the device's lease live") in keys
     assert ("heartbeat own lease", "active", "live, held through a status change") in keys
