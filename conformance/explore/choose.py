@@ -7,14 +7,21 @@ another body, another license's key, a checkin's key, a key of the largest
 length); a heartbeat or checkin of a lease that is live, near its expiry,
 expired or ended, under its own license or another; suspend, reinstate and
 revoke; a wait to just before or just after a lease's expiry; a pool filled
-to exactly N and one more. A lease whose device also has a lease under
-another license, live or ended, is a state of its own for its holder's
-heartbeat (the model's leases are license and device), so what a device
-does under one license is soon followed by a use of its lease under the other. Each candidate has a coverage key (what it is,
-the license's status, the lease's or pool's state) and is drawn with a
-weight that falls with how often its key was visited, so a run reaches
-combinations no single scenario aims at before it repeats one. Several
-runtime candidates are sent together as one round about half the time.
+to exactly N and one more.
+
+Each candidate has a coverage key: what it is, the license's status, and the
+state of the model it meets — the pool (full or free; some of its seats held
+by leases granted before the last status change), the lease (live, near,
+expired, ended; held through a status change; its device holding a lease
+under another license), or the stored record a reused key meets (a key of
+the largest length, its lease ended since, a status change since). A draw
+takes an operation of the model first (checkout, heartbeat, checkin, fill,
+status change, each about as often; a time boundary less, as it costs a
+wait), then one of its kinds (the less used, the likelier), then the state
+it meets (the less visited, the likelier): a state reached for the first
+time is tried soon, and the many kinds of a checkout or the many leases of
+one state do not crowd out the rarer operations. Several runtime candidates
+are sent together as one round about half the time.
 """
 
 from __future__ import annotations

@@ -47,6 +47,9 @@ class Fault:
     parts: Parts  # the server it is: the correct parts with one faulty subclass
     race: bool = False  # caught only when requests interleave (see benchmarks/bench_race_catch.py)
     variant: str = "default"  # the honest variant it is built on
+    #: Caught when any one of `breaks` fails: the bug shows as whichever of them the
+    #: exploration's drawing reaches first (a refusal of the lease it ended, or its seat given away).
+    any_of: bool = False
 
 
 _FAULTS = (
@@ -378,10 +381,11 @@ _FAULTS = (
     Fault(
         "checkout-ends-device-elsewhere",
         "explore",
-        ("EXPL-02",),
+        ("EXPL-01", "EXPL-02"),
         "a device's checkout under one license ends its live leases under every other license, so those "
         "leases' heartbeats and checkins are refused before their lease_expires_at and their seats given away",
         Parts(runtime=explore.CheckoutEndsDeviceElsewhere),
+        any_of=True,
     ),
     Fault(
         "long-keys-not-remembered",
@@ -418,10 +422,11 @@ _FAULTS = (
     Fault(
         "checkin-ends-device-elsewhere",
         "explore",
-        ("EXPL-02",),
+        ("EXPL-01", "EXPL-02"),
         "a device's checkin under one license ends its live leases under every other license, so those "
         "leases' heartbeats and checkins are refused before their lease_expires_at",
         Parts(runtime=explore.CheckinEndsDeviceElsewhere),
+        any_of=True,
     ),
 )
 

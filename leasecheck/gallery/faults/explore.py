@@ -110,9 +110,8 @@ class CheckoutEndsDeviceElsewhere(Runtime):
     One device, one seat vendor-wide: a lease table keyed by fingerprint alone.
     Missed by AUTH-02 (it uses another license's token, not its device) and CAP-06
     (one license); EXPL-02 finds a heartbeat or checkin of a certainly live lease refused
-    (checkin_refused), EXPL-01 the ended lease's seat given to another device (over_grant). Shown on 2026-12-02: the suite with `-k "not explore"` against
-    `python -m leasecheck.gallery serve --fault checkout-ends-device-elsewhere --minute-seconds 1`
-    exited 0; `leasecheck gallery --case checkout-ends-device-elsewhere` caught it (EXPL-02; another run EXPL-01).
+    (checkin_refused), or EXPL-01 the ended lease's seat given to another device (over_grant),
+    whichever the drawing reaches first.
     """
 
     def allocate_seat(self, tx: Tx, lic: License, policy: Policy, identity: str, seats: int, now: float) -> Lease:
@@ -131,7 +130,8 @@ class CheckinEndsDeviceElsewhere(Runtime):
     "Deactivate the machine" done by fingerprint alone: every seat the machine holds
     is given back. Missed by AUTH-02 (it checks in with another license's token, not
     its device), CHK-* and CAP-06 (one license each); EXPL-02 finds a heartbeat or
-    checkin of a certainly live lease refused (its license's lease ended elsewhere).
+    checkin of a certainly live lease refused (its license's lease ended elsewhere), or
+    EXPL-01 the seat it held given to another device, whichever the drawing reaches first.
     """
 
     def end_lease(self, tx: Tx, lease: Lease, now: float) -> Lease:
@@ -154,9 +154,7 @@ class LongKeysNotRemembered(Idempotency):
     memcached refuses keys over 250 bytes and a client that ignores the error
     remembers nothing. Missed by every replay scenario (their keys are short
     UUIDs); EXPL-01 finds a replay answered with another lease once the first had ended
-    (replay_mismatch). Shown on 2026-12-02: the suite with `-k "not explore"` against
-    `python -m leasecheck.gallery serve --fault long-keys-not-remembered --minute-seconds 1`
-    exited 0; `leasecheck gallery --case long-keys-not-remembered` caught it (EXPL-01).
+    (replay_mismatch).
     """
 
     def remember(self, tx: Tx, license_id: str, endpoint: str, key: str, body: Any, data: Any, now: float) -> None:
@@ -171,10 +169,7 @@ class KeysScopedToLicenseVersion(Idempotency):
     A cache namespace per license version: a suspend and reinstate forget every
     key. Missed by the replay scenarios (no status change between a request and
     its replay) and STAT-01/02 (no replay); EXPL-01 finds a key answered twice
-    (key_reuse_accepted: the second use, after a status change, done again). Shown on
-    2026-12-02: the suite with `-k "not explore"` against `python -m leasecheck.gallery
-    serve --fault keys-scoped-to-license-version --minute-seconds 1` exited 0;
-    `leasecheck gallery --case keys-scoped-to-license-version` caught it (EXPL-01).
+    (key_reuse_accepted: the second use, after a status change, done again).
     """
 
     def versioned(self, tx: Tx, license_id: str) -> str:
@@ -199,10 +194,7 @@ class KeysAcrossEndpoints(Idempotency):
     endpoint. Missed by the replay and key-reuse scenarios (each stays on one
     endpoint); EXPL-01 finds a checkout with a checkin's key answered success where
     no order explains it (the checkin's stored answer, e.g. inactive_license_granted after
-    a revoke), and ENV-01 the replayed answer without a lease_token. Shown on 2026-12-02:
-    the suite with `-k "not explore"` against `python -m leasecheck.gallery serve --fault
-    keys-replayed-across-endpoints --minute-seconds 1` exited 0; `leasecheck gallery --case
-    keys-replayed-across-endpoints` caught it (EXPL-01, ENV-01).
+    a revoke), and ENV-01 the replayed answer without a lease_token.
     """
 
     def lookup(self, tx: Tx, license_id: str, endpoint: str, key: str, now: float) -> IdempotencyRecord | None:
