@@ -7,11 +7,21 @@ another body, another license's key, a checkin's key, a key of the largest
 length); a heartbeat or checkin of a lease that is live, near its expiry,
 expired or ended, under its own license or another; suspend, reinstate and
 revoke; a wait to just before or just after a lease's expiry; a pool filled
-to exactly N and one more. Each candidate has a coverage key (what it is,
-the license's status, the lease's or pool's state) and is drawn with a
-weight that falls with how often its key was visited, so a run reaches
-combinations no single scenario aims at before it repeats one. Several
-runtime candidates are sent together as one round about half the time.
+to exactly N and one more.
+
+Each candidate has a coverage key: what it is, the license's status, and the
+state of the model it meets — the pool (full or free; some of its seats held
+by leases granted before the last status change), the lease (live, near,
+expired, ended; held through a status change; its device holding a lease
+under another license), or the stored record a reused key meets (a key of
+the largest length, its lease ended since, a status change since). A draw
+takes an operation of the model first (checkout, heartbeat, checkin, fill,
+status change, each about as often; a time boundary less, as it costs a
+wait), then one of its kinds (the less used, the likelier), then the state
+it meets (the less visited, the likelier): a state reached for the first
+time is tried soon, and the many kinds of a checkout or the many leases of
+one state do not crowd out the rarer operations. Several runtime candidates
+are sent together as one round about half the time.
 """
 
 from __future__ import annotations
@@ -23,15 +33,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .execute import Run
-from .steps import Round, Step
+from .steps import MANAGEMENT, Round, Step
 
 Key = tuple[str, str, str]
 #: How many runtime steps a round may hold.
 MAX_TOGETHER = 3
 #: A time boundary costs a wait of most of a lease window; drawn this much less often than a request.
 BOUNDARY_WEIGHT = 0.2
-#: How much likelier a reinstate of a suspended license is than any other request.
+#: How much likelier a reinstate of a suspended license is than another status change.
 REINSTATE_WEIGHT = 4.0
+#: How often each operation of the model is drawn, relative to a request (`family`).
+FAMILY_WEIGHT = {"time boundary": BOUNDARY_WEIGHT}
 
 
 @dataclass
@@ -73,13 +85,29 @@ class Chooser:
         return tuple(s for c in chosen for s in c.steps)
 
     def _draw(self, cands: list[Candidate]) -> Candidate:
-        """A combination first (the less visited, the likelier), then one candidate of it:
-        a state with many leases does not crowd out the rarer operations."""
-        by_key: dict[Key, list[Candidate]] = {}
+        """An operation of the model first (each about as often: `FAMILY_WEIGHT`), then one of its
+        kinds (a replay, a key with another body, ...; the less used, the likelier), then the
+        state it meets (the less visited, the likelier), then one candidate of that: the many
+        kinds of a checkout, the many states a key or lease can be in and the many leases of one
+        state do not crowd out a fill, a status change or the one kind not tried yet."""
+        by_family: dict[str, list[Candidate]] = {}
         for c in cands:
+            by_family.setdefault(family(c), []).append(c)
+        families = list(by_family)
+        pick = by_family[self.rng.choices(families, [FAMILY_WEIGHT.get(f, 1.0) for f in families])[0]]
+        by_what: dict[str, list[Candidate]] = {}
+        for c in pick:
+            by_what.setdefault(c.key[0], []).append(c)
+        whats = list(by_what)
+        used: Counter[str] = Counter()
+        for k, n in list(self.coverage.items()):  # one C-level copy: other programs' threads add to it
+            used[k[0]] += n
+        what = by_what[self.rng.choices(whats, [max(map(_weight, by_what[w])) / (1 + used[w]) for w in whats])[0]]
+        by_key: dict[Key, list[Candidate]] = {}
+        for c in what:
             by_key.setdefault(c.key, []).append(c)
         keys = list(by_key)
-        weights = [(BOUNDARY_WEIGHT if by_key[k][0].sequence else 1.0) / (1 + self.coverage[k]) ** 2 for k in keys]
+        weights = [1 / (1 + self.coverage[k]) ** 2 for k in keys]
         return self.rng.choice(by_key[self.rng.choices(keys, weights)[0]])
 
     def _sid(self) -> int:
@@ -96,19 +124,24 @@ class Chooser:
         leases = [(sid, tok, run.owner[tok]) for sid, tok in run.tokens.items() if run.owner.get(tok) is not None]
         for lic in range(n):
             st = run.status[lic]
-            pool = "full" if run.held(lic, now) >= run.pool.seats[lic] else "free"
+            pool = run.pool_state(lic, now)
             out += self._checkouts(run, lic, st, pool, leases, now)
             if self.management:
                 out += self._status_changes(lic, st)
+        by_device = _leases_by_device(run, leases, now)
         for sid, tok, owner in leases:
             state = run.lease_state(tok, now)
+            held_elsewhere = elsewhere(by_device, run.device_of.get(sid), owner)
+            own = state + run.held_through(tok, now)
             for lic in range(n):
                 rel = "own" if lic == owner else "other license's"
                 st = run.status[lic]
+                # Only its holder's heartbeat tells this state apart: a few new combinations, not many.
+                seen = own + held_elsewhere if lic == owner else state
                 out.append(
-                    Candidate((f"heartbeat {rel} lease", st, state), (Step(self._sid(), "heartbeat", lic, lease=sid),))
+                    Candidate((f"heartbeat {rel} lease", st, seen), (Step(self._sid(), "heartbeat", lic, lease=sid),))
                 )
-                out += self._checkins(run, lic, sid, rel, st, state)
+                out += self._checkins(run, lic, sid, rel, st, own if lic == owner else state)
             if state in ("live", "near") and tok in run.acks:
                 out += self._boundaries(run, sid, owner, now)
         return out
@@ -116,7 +149,7 @@ class Chooser:
     def _boundaries(self, run: Run, sid: int, owner: int, now: float) -> list[Candidate]:
         """The contract's time boundary: a request just before, or just after, a lease's expiry."""
         st = run.status[owner]
-        pool = "full" if run.held(owner, now) >= run.pool.seats[owner] else "free"
+        pool = run.pool_state(owner, now)
         out = []
         for at in ("before", "after"):
             requests = (
@@ -144,9 +177,9 @@ class Chooser:
         other_keys = [s for s, e in run.endpoint.items() if e == "checkout" and _lic_of(run, s) != lic]
         checkin_keys = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) == lic]
 
-        def co(what: str, device: int, key: str = "fresh", key_of: int | None = None) -> Candidate:
+        def co(what: str, device: int, key: str = "fresh", key_of: int | None = None, record: str = "") -> Candidate:
             return Candidate(
-                (f"checkout {what}", st, pool),
+                (f"checkout {what}", st, pool + (f"; {record}" if record else "")),
                 (Step(self._sid(), "checkout", lic, device=device, key=key, key_of=key_of),),
             )
 
@@ -157,14 +190,14 @@ class Chooser:
             while nxt % 3 != 2:
                 nxt = self._new_device()
             out.append(co("another longest fingerprint", nxt))
-        if mine:
-            out.append(co("same device again", run.device_of[self.rng.choice(mine)]))
-        if others:
-            out.append(co("device of another license", run.device_of[self.rng.choice(others)]))
-        if own_keys:
-            k = self.rng.choice(own_keys)
-            out.append(co("replay", run.device_of.get(k, 0), "replay", k))
-            out.append(co("key with another body", self._new_device(), "other-body", k))
+        for lease, sids in _by_lease(run, mine, now).items():
+            out.append(co("same device again", run.device_of[self.rng.choice(sids)], record=lease))
+        for lease, sids in _by_lease(run, others, now).items():
+            out.append(co("device of another license", run.device_of[self.rng.choice(sids)], record=lease))
+        for record, ks in _by_record(run, own_keys, now).items():
+            k = self.rng.choice(ks)
+            out.append(co("replay", run.device_of.get(k, 0), "replay", k, f"the key's record: {record}"))
+            out.append(co("key with another body", self._new_device(), "other-body", k, f"the key's record: {record}"))
         if other_keys:
             out.append(co("another license's key", 0, "other-license", self.rng.choice(other_keys)))
         if checkin_keys:
@@ -175,19 +208,19 @@ class Chooser:
         return out
 
     def _checkins(self, run: Run, lic: int, sid: int, rel: str, st: str, state: str) -> list[Candidate]:
-        def ci(what: str, key: str = "fresh", key_of: int | None = None) -> Candidate:
+        def ci(what: str, key: str = "fresh", key_of: int | None = None, record: str = "") -> Candidate:
             return Candidate(
-                (f"checkin {rel} lease{what}", st, state),
+                (f"checkin {rel} lease{what}", st, state + (f"; the key's record: {record}" if record else "")),
                 (Step(self._sid(), "checkin", lic, lease=sid, key=key, key_of=key_of),),
             )
 
         out = [ci(""), ci(", longest key", "long")]
         checkins = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) == lic]
         checkouts = [s for s, e in run.endpoint.items() if e == "checkout" and _lic_of(run, s) == lic]
-        if checkins:
-            k = self.rng.choice(checkins)
-            out.append(ci(", replayed", "replay", k))
-            out.append(ci(", another checkin's key", "other-body", k))
+        for record, ks in _by_record(run, checkins, time.time()).items():
+            k = self.rng.choice(ks)
+            out.append(ci(", replayed", "replay", k, record))
+            out.append(ci(", another checkin's key", "other-body", k, record))
         if checkouts:
             out.append(ci(", a checkout's key", "other-endpoint", self.rng.choice(checkouts)))
         foreign = [s for s, e in run.endpoint.items() if e == "checkin" and _lic_of(run, s) not in (lic, -1)]
@@ -207,14 +240,64 @@ class Chooser:
         self._revokes += sum(1 for s in rnd if s.op == "revoke")
 
 
-def _weight(c: Candidate) -> float:
-    """Time boundaries cost a wait; a suspension is short-lived in practice (reinstate it soon,
-    while the leases held through it are still live)."""
+def family(c: Candidate) -> str:
+    """The operation of the model a candidate is: checkout, heartbeat, checkin, a fill of a pool
+    (checkouts to exactly N and one more), a status change, or a time boundary (a wait, then a request)."""
     if c.sequence:
-        return BOUNDARY_WEIGHT
+        return "time boundary"
+    if c.key[0].startswith("fill"):
+        return "fill"
+    op = c.steps[0].op
+    return "status change" if op in MANAGEMENT else op
+
+
+def _weight(c: Candidate) -> float:
+    """A suspension is short-lived in practice: reinstate it soon, while the leases held
+    through it are still live."""
     if c.key[0] == "reinstate" and c.key[1] == "suspended":
         return REINSTATE_WEIGHT
     return 1.0
+
+
+def _leases_by_device(run: Run, leases: list[tuple[int, str, int]], now: float) -> dict[int, list[tuple[int, str]]]:
+    """Each device's leases as (license, state): the model's leases are license and device."""
+    out: dict[int, list[tuple[int, str]]] = {}
+    for sid, tok, owner in leases:
+        device = run.device_of.get(sid)
+        if device is not None:
+            out.setdefault(device, []).append((owner, run.lease_state(tok, now)))
+    return out
+
+
+def elsewhere(by_device: dict[int, list[tuple[int, str]]], device: int | None, owner: int) -> str:
+    """What a lease's device holds under other licenses, as part of the lease's state: nothing
+    (""), a live lease there, or only ended ones (what it did there is then followed by a use here)."""
+    other = [state for lic, state in by_device.get(device, []) if lic != owner] if device is not None else []
+    if not other:
+        return ""
+    return ", its device's lease of another license " + (
+        "live" if any(st in ("live", "near") for st in other) else "ended"
+    )
+
+
+def _by_record(run: Run, sids: list[int], now: float) -> dict[str, list[int]]:
+    """Keys grouped by the state of the record a reuse meets (`Run.record_state`): one candidate
+    per state, so a rare one (a long key whose lease ended, a key from before a status change)
+    is a combination of its own, not one key among many."""
+    out: dict[str, list[int]] = {}
+    for sid in sids:
+        out.setdefault(run.record_state(sid, now), []).append(sid)
+    return out
+
+
+def _by_lease(run: Run, sids: list[int], now: float) -> dict[str, list[int]]:
+    """Checkouts grouped by the state of their device's lease (live, near, expired, ended): a
+    device checking out again after its lease ended is a combination of its own, not one
+    device among many."""
+    out: dict[str, list[int]] = {}
+    for sid in sids:
+        out.setdefault(f"the device's lease {run.lease_state(run.tokens[sid], now)}", []).append(sid)
+    return out
 
 
 def _lic_of(run: Run, sid: int) -> int:

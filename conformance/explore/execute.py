@@ -100,6 +100,9 @@ class Run:
         self.acks: dict[str, Exchange] = {}  # token -> latest acknowledgement under its owner
         self.ended: set[str] = set()
         self.status: list[str] = ["active"] * len(pool.licenses)
+        self.changes: list[int] = [0] * len(pool.licenses)  # status changes that took effect, per license
+        self.changes_seen: dict[int, int] = {}  # keyed request sid -> its license's changes when answered
+        self.granted_in: dict[str, int] = {}  # token -> its license's changes when first granted
         self.executed: list[Round] = []
         self.waited = 0.0  # seconds this run spent waiting for a time boundary
         self.step_of: dict[int, int] = {}  # history op index -> sid of the step that sent it
@@ -139,6 +142,36 @@ class Run:
         if at == "before":
             return end - accepted.late_heartbeat_margin * (end - start) - MODEL.tolerance - bound - ANSWER_SECONDS
         return end + accepted.reclaim_delay + MODEL.tolerance + bound + ANSWER_SECONDS
+
+    def record_state(self, sid: int, now: float) -> str:
+        """What a reuse of request `sid`'s Idempotency-Key meets in the server's store: a key of
+        the largest length or not, the lease it answered live or ended since, the license's
+        status changed since or not. A store keyed or sized by any of these (a column's width,
+        the lease row, the license's version) forgets the record in one of these states only."""
+        parts = ["longest key" if len(self.keys[sid]) >= MAX_KEY_LENGTH else "short key"]
+        if self.endpoint[sid] == "checkout":
+            token = self.tokens.get(sid)
+            if token is None:
+                parts.append("refused")
+            else:
+                ended = token in self.ended or (token in self.acks and self.lease_state(token, now) == "expired")
+                parts.append("its lease ended" if ended else "its lease live")
+        if self.changes[self.sent_under[sid]] > self.changes_seen.get(sid, 0):
+            parts.append("status changed since")
+        return ", ".join(parts)
+
+    def held_through(self, token: str, now: float) -> str:
+        """ ", held through a status change" for a live lease granted before its license's last
+        status change (the model's leases outlive a suspension it may or may not end), else ""."""
+        if self.lease_state(token, now) not in ("live", "near"):
+            return ""
+        return ", held through a status change" if self.granted_in[token] < self.changes[self.owner[token]] else ""
+
+    def pool_state(self, lic: int, now: float) -> str:
+        """full or free, and whether leases held through a status change hold some of its seats."""
+        full = "full" if self.held(lic, now) >= self.pool.seats[lic] else "free"
+        through = any(self.held_through(t, now) for t, o in self.owner.items() if o == lic and t in self.acks)
+        return full + (", some held through a status change" if through else "")
 
     def held(self, lic: int, now: float) -> int:
         return sum(
@@ -200,12 +233,14 @@ class Run:
             self.bodies[s.sid], self.keys[s.sid], self.endpoint[s.sid] = body, key, "checkout"
             self.device_of[s.sid] = s.device or 0
             self.sent_under[s.sid] = s.lic
+            self.changes_seen[s.sid] = self.changes[s.lic]
             self.history.record(ex, f.name)
             self.step_of[len(self.history.ops) - 1] = s.sid
             token = ex.lease_token if ex.ok else None
             if token:
                 self.tokens[s.sid] = token
                 self.owner.setdefault(token, s.lic)
+                self.granted_in.setdefault(token, self.changes[s.lic])
                 if self.owner[token] == s.lic and _acknowledges(ex):
                     self.acks[token] = ex
                     self.ended.discard(token)
@@ -233,6 +268,7 @@ class Run:
             if key is not None:
                 self.bodies[s.sid], self.keys[s.sid], self.endpoint[s.sid] = body, key, "checkin"
                 self.sent_under[s.sid] = s.lic
+                self.changes_seen[s.sid] = self.changes[s.lic]
             self.history.record(ex, f.name, lease_token=token)
             self.step_of[len(self.history.ops) - 1] = s.sid
             if self.owner.get(token) == s.lic:
@@ -269,6 +305,7 @@ class Run:
             self.history.add(management_op(s.op, f.name, sent, time.time(), status))
             self.step_of[len(self.history.ops) - 1] = s.sid
             if status == 200:
+                self.changes[s.lic] += 1
                 self.status[s.lic] = {"suspend": "suspended", "reinstate": "active", "revoke": "revoked"}[s.op]
         return True
 

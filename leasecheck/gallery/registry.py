@@ -47,6 +47,9 @@ class Fault:
     parts: Parts  # the server it is: the correct parts with one faulty subclass
     race: bool = False  # caught only when requests interleave (see benchmarks/bench_race_catch.py)
     variant: str = "default"  # the honest variant it is built on
+    #: Caught when any one of `breaks` fails: the bug shows as whichever of them the
+    #: exploration's drawing reaches first (a refusal of the lease it ended, or its seat given away).
+    any_of: bool = False
 
 
 _FAULTS = (
@@ -374,6 +377,56 @@ _FAULTS = (
         "a device checking out again after its checkin gets the checked-in lease_token back, revived, "
         "so a token its holder gave up is live again",
         Parts(runtime=explore.ReconnectRevivesCheckedIn),
+    ),
+    Fault(
+        "checkout-ends-device-elsewhere",
+        "explore",
+        ("EXPL-01", "EXPL-02"),
+        "a device's checkout under one license ends its live leases under every other license, so those "
+        "leases' heartbeats and checkins are refused before their lease_expires_at and their seats given away",
+        Parts(runtime=explore.CheckoutEndsDeviceElsewhere),
+        any_of=True,
+    ),
+    Fault(
+        "long-keys-not-remembered",
+        "explore",
+        ("EXPL-01",),
+        "Idempotency-Keys longer than a cache's 250-byte key limit are silently not stored, so a replay "
+        "of one is done again and answers another lease once the first has ended",
+        Parts(idempotency=explore.LongKeysNotRemembered),
+    ),
+    Fault(
+        "keys-scoped-to-license-version",
+        "explore",
+        ("EXPL-01",),
+        "stored answers are keyed by the license's entitlement_version, which a suspend or reinstate bumps, "
+        "so a replay after a status change is done again and answers another lease",
+        Parts(idempotency=explore.KeysScopedToLicenseVersion),
+    ),
+    Fault(
+        "keys-replayed-across-endpoints",
+        "explore",
+        ("EXPL-01",),
+        "stored answers are looked up by license and key alone, so a checkin sent with a checkout's key "
+        "replays that checkout's answer and ends nothing",
+        Parts(idempotency=explore.KeysAcrossEndpoints),
+    ),
+    Fault(
+        "seats-counted-since-status-change",
+        "explore",
+        ("EXPL-01",),
+        "the seats-in-use count starts again at a suspend or reinstate, so leases held through a suspension "
+        "hold no seat and a refilled pool grants more leases than it has seats",
+        Parts(runtime=explore.SeatsCountedSinceStatusChange),
+    ),
+    Fault(
+        "checkin-ends-device-elsewhere",
+        "explore",
+        ("EXPL-01", "EXPL-02"),
+        "a device's checkin under one license ends its live leases under every other license, so those "
+        "leases' heartbeats and checkins are refused before their lease_expires_at",
+        Parts(runtime=explore.CheckinEndsDeviceElsewhere),
+        any_of=True,
     ),
 )
 

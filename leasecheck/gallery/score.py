@@ -59,7 +59,8 @@ def markdown(doc: dict[str, Any]) -> str:
         desc = (f.description if f else "").replace("|", "\\|")
         race = " (race)" if f is not None and f.race else ""
         check = "exploration, model check" if f is not None and f.area == "explore" else "scenario"
-        lines.append(f"| `{c['name']}`{race} | {desc} | {', '.join(c['breaks'])}: {check} | {mark} | {also} |")
+        breaks = (" or " if c.get("any_of") else ", ").join(c["breaks"])
+        lines.append(f"| `{c['name']}`{race} | {desc} | {breaks}: {check} | {mark} | {also} |")
     lines += [
         "",
         "| honest variant | what it chooses differently | exit | MUST failures | SHOULD warnings | MUST not judged |",

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from leasecheck.gallery import score
-from leasecheck.gallery.matrix import DEFAULT_JOBS, Outcome, all_cases, run_matrix
+from leasecheck.gallery.matrix import DEFAULT_JOBS, Case, Outcome, all_cases, missed, run_matrix
 from leasecheck.gallery.registry import FAULTS
 from leasecheck.gallery.variants import VARIANTS
 
@@ -86,3 +86,15 @@ def test_report_is_written(matrix):
     assert doc["faults"] == len(FAULTS) and doc["variants"] == len(VARIANTS)
     md = (root / "mutation-score.md").read_text(encoding="utf-8")
     assert all(f"`{name}`" in md for name in [*FAULTS, *VARIANTS])
+
+
+def test_an_any_of_fault_is_caught_by_one_of_its_requirements():
+    """Only a fault whose bug shows as whichever requirement the drawing reaches first is
+    caught by one of them; every other fault must fail all it documents."""
+    both = Case("fault", "f", (), 1.0, ("explore",), ("EXPL-01", "EXPL-02"))
+    either = Case("fault", "f", (), 1.0, ("explore",), ("EXPL-01", "EXPL-02"), any_of=True)
+    assert missed(both, ["EXPL-01"]) == ["EXPL-02"]
+    assert missed(either, ["EXPL-01"]) == [] and missed(either, ["EXPL-02", "ENV-01"]) == []
+    assert missed(either, ["ENV-01"]) == ["EXPL-01", "EXPL-02"]
+    cases = {c.name: c for c in all_cases()}
+    assert [n for n, c in cases.items() if c.any_of] == [n for n, f in FAULTS.items() if f.any_of]

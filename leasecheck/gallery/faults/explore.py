@@ -18,7 +18,7 @@ from typing import Any
 
 from leasecheck.reference_server.idempotency import Idempotency
 from leasecheck.reference_server.leases import Runtime
-from leasecheck.reference_server.store import IdempotencyRecord, Lease, Tx
+from leasecheck.reference_server.store import IdempotencyRecord, Lease, License, Policy, Tx
 
 #: How many characters of a fingerprint or an Idempotency-Key the truncating faults keep
 #: (a VARCHAR(64) column, or an index on a prefix).
@@ -102,3 +102,128 @@ class ReconnectRevivesCheckedIn(ReconnectRevives):
     """
 
     revives = "checked_in"
+
+
+class CheckoutEndsDeviceElsewhere(Runtime):
+    """A device's checkout under one license ends its live leases under every other license.
+
+    One device, one seat vendor-wide: a lease table keyed by fingerprint alone.
+    Missed by AUTH-02 (it uses another license's token, not its device) and CAP-06
+    (one license); EXPL-02 finds a heartbeat or checkin of a certainly live lease refused
+    (checkin_refused), or EXPL-01 the ended lease's seat given to another device (over_grant),
+    whichever the drawing reaches first.
+    """
+
+    def allocate_seat(self, tx: Tx, lic: License, policy: Policy, identity: str, seats: int, now: float) -> Lease:
+        lease = super().allocate_seat(tx, lic, policy, identity, seats, now)
+        tx.conn.execute(  # BUG: the device's leases of other licenses are taken away
+            "UPDATE leases SET ended_at = ?, end_reason = 'checked_in' "
+            "WHERE identity = ? AND license_id != ? AND ended_at IS NULL",
+            (now, identity, lic.id),
+        )
+        return lease
+
+
+class CheckinEndsDeviceElsewhere(Runtime):
+    """A device's checkin under one license ends its live leases under every other license.
+
+    "Deactivate the machine" done by fingerprint alone: every seat the machine holds
+    is given back. Missed by AUTH-02 (it checks in with another license's token, not
+    its device), CHK-* and CAP-06 (one license each); EXPL-02 finds a heartbeat or
+    checkin of a certainly live lease refused (its license's lease ended elsewhere), or
+    EXPL-01 the seat it held given to another device, whichever the drawing reaches first.
+    """
+
+    def end_lease(self, tx: Tx, lease: Lease, now: float) -> Lease:
+        ended = super().end_lease(tx, lease, now)
+        tx.conn.execute(  # BUG: the device's leases of other licenses are given back too
+            "UPDATE leases SET ended_at = ?, end_reason = 'checked_in' "
+            "WHERE identity = ? AND license_id != ? AND ended_at IS NULL",
+            (now, lease.identity, lease.license_id),
+        )
+        return ended
+
+
+#: The longest key the faulty cache stores (memcached's limit on a key, in bytes).
+CACHE_KEY_LIMIT = 250
+
+
+class LongKeysNotRemembered(Idempotency):
+    """Keys longer than a cache's key limit are silently not stored: a replay of one is done again.
+
+    memcached refuses keys over 250 bytes and a client that ignores the error
+    remembers nothing. Missed by every replay scenario (their keys are short
+    UUIDs); EXPL-01 finds a replay answered with another lease once the first had ended
+    (replay_mismatch).
+    """
+
+    def remember(self, tx: Tx, license_id: str, endpoint: str, key: str, body: Any, data: Any, now: float) -> None:
+        if len(key.encode("utf-8")) > CACHE_KEY_LIMIT:
+            return  # BUG: the cache's refusal of a long key is ignored
+        super().remember(tx, license_id, endpoint, key, body, data, now)
+
+
+class KeysScopedToLicenseVersion(Idempotency):
+    """Stored answers are keyed by the license's entitlement_version, which every status change bumps.
+
+    A cache namespace per license version: a suspend and reinstate forget every
+    key. Missed by the replay scenarios (no status change between a request and
+    its replay) and STAT-01/02 (no replay); EXPL-01 finds a key answered twice
+    (key_reuse_accepted: the second use, after a status change, done again).
+    """
+
+    def versioned(self, tx: Tx, license_id: str) -> str:
+        lic = tx.license(license_id)
+        return license_id if lic is None else f"{license_id}@{lic.entitlement_version}"  # BUG: not the license alone
+
+    def lookup(self, tx: Tx, license_id: str, endpoint: str, key: str, now: float) -> IdempotencyRecord | None:
+        return super().lookup(tx, self.versioned(tx, license_id), endpoint, key, now)
+
+    def remember(self, tx: Tx, license_id: str, endpoint: str, key: str, body: Any, data: Any, now: float) -> None:
+        super().remember(tx, self.versioned(tx, license_id), endpoint, key, body, data, now)
+
+
+#: The other runtime endpoint that takes an Idempotency-Key.
+OTHER_ENDPOINT = {"checkout": "checkin", "checkin": "checkout"}
+
+
+class KeysAcrossEndpoints(Idempotency):
+    """A key stored by one endpoint is replayed by the other: a checkin with a checkout's key ends nothing.
+
+    Records are looked up by (license, key) and bodies compared only within one
+    endpoint. Missed by the replay and key-reuse scenarios (each stays on one
+    endpoint); EXPL-01 finds a checkout with a checkin's key answered success where
+    no order explains it (the checkin's stored answer, e.g. inactive_license_granted after
+    a revoke), and ENV-01 the replayed answer without a lease_token.
+    """
+
+    def lookup(self, tx: Tx, license_id: str, endpoint: str, key: str, now: float) -> IdempotencyRecord | None:
+        own = super().lookup(tx, license_id, endpoint, key, now)
+        return own or super().lookup(tx, license_id, OTHER_ENDPOINT[endpoint], key, now)  # BUG: any endpoint
+
+    def refuse_changed_body(self, record: IdempotencyRecord, body: Any) -> None:
+        if record.endpoint == _endpoint_of(body):  # BUG: another endpoint's record is replayed unchecked
+            super().refuse_changed_body(record, body)
+
+
+def _endpoint_of(body: Any) -> str:
+    """Which endpoint a runtime body was sent to (a checkin's body names its lease)."""
+    return "checkin" if isinstance(body, dict) and "lease_token" in body else "checkout"
+
+
+class SeatsCountedSinceStatusChange(Runtime):
+    """The seat count starts again at every status change: leases held through a suspension are not counted.
+
+    A seats-in-use counter reset when a license is re-provisioned on reinstate
+    (here: only leases issued since the license's last status change count).
+    Missed by STAT-02 (one checkout after reinstate, seats to spare) and the
+    capacity scenarios (no status change); EXPL-01 finds more leases held than
+    seats (over_grant) once a pool filled before a suspension is filled again after
+    the reinstate.
+    """
+
+    def seats_in_use(self, tx: Tx, license_id: str, now: float) -> int:
+        lic = tx.license(license_id)
+        since = lic.updated_at if lic is not None else 0.0
+        # BUG: the leases issued before the last status change are forgotten
+        return _live_leases(tx, "license_id = ? AND expires_at > ? AND issued_at >= ?", license_id, now, since)
