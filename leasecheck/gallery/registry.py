@@ -419,15 +419,6 @@ _FAULTS = (
         "hold no seat and a refilled pool grants more leases than it has seats",
         Parts(runtime=explore.SeatsCountedSinceStatusChange),
     ),
-    Fault(
-        "checkin-ends-device-elsewhere",
-        "explore",
-        ("EXPL-01", "EXPL-02"),
-        "a device's checkin under one license ends its live leases under every other license, so those "
-        "leases' heartbeats and checkins are refused before their lease_expires_at",
-        Parts(runtime=explore.CheckinEndsDeviceElsewhere),
-        any_of=True,
-    ),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _FAULTS}

@@ -124,26 +124,6 @@ class CheckoutEndsDeviceElsewhere(Runtime):
         return lease
 
 
-class CheckinEndsDeviceElsewhere(Runtime):
-    """A device's checkin under one license ends its live leases under every other license.
-
-    "Deactivate the machine" done by fingerprint alone: every seat the machine holds
-    is given back. Missed by AUTH-02 (it checks in with another license's token, not
-    its device), CHK-* and CAP-06 (one license each); EXPL-02 finds a heartbeat or
-    checkin of a certainly live lease refused (its license's lease ended elsewhere), or
-    EXPL-01 the seat it held given to another device, whichever the drawing reaches first.
-    """
-
-    def end_lease(self, tx: Tx, lease: Lease, now: float) -> Lease:
-        ended = super().end_lease(tx, lease, now)
-        tx.conn.execute(  # BUG: the device's leases of other licenses are given back too
-            "UPDATE leases SET ended_at = ?, end_reason = 'checked_in' "
-            "WHERE identity = ? AND license_id != ? AND ended_at IS NULL",
-            (now, lease.identity, lease.license_id),
-        )
-        return ended
-
-
 #: The longest key the faulty cache stores (memcached's limit on a key, in bytes).
 CACHE_KEY_LIMIT = 250
 
