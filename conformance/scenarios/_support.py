@@ -49,7 +49,11 @@ def race(
     results: list[Any] = [None] * len(calls)
 
     def worker(slot: int) -> None:
-        clients[slot].http.request("GET", "/health")  # each opens its connection before the start line
+        try:
+            clients[slot].http.request("GET", "/health")  # each opens its connection before the start line
+        except BaseException:
+            barrier.abort()  # the others would wait at the start line for this one forever
+            raise
         with permit.use() if permit is not None else contextlib.nullcontext():
             barrier.wait()
             for i in range(slot, len(calls), width):
