@@ -11,7 +11,9 @@ from leasecheck.reference_server.access_log import AccessLine
 
 from .conftest import Wire, wait_until
 
-LINE = re.compile(r'^INFO:     127\.0\.0\.1:\d+ - "GET /(health|no-such-route)\?probe=1 HTTP/1\.1" (200 OK|404 Not Found)$')
+LINE = re.compile(
+    r'^INFO:     127\.0\.0\.1:\d+ - "GET /(health|no-such-route)\?probe=1 HTTP/1\.1" (200 OK|404 Not Found)$'
+)
 
 
 def test_one_line_per_answer_in_uvicorns_words(server: ReferenceServer, wire: type[Wire]) -> None:
