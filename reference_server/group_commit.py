@@ -36,7 +36,7 @@ class _Batch:
 
     def __init__(self) -> None:
         self.members = 0
-        self.done = False
+        self.done = threading.Event()  # set once committed (or rolled back): wakes this batch's writers only
         self.error: BaseException | None = None
 
 
@@ -48,7 +48,7 @@ class GroupCommit:
         self._conn: sqlite3.Connection | None = None
         self._lock_timeout = lock_timeout
         self._lock = threading.Lock()  # the connection and the open batch
-        self._state = threading.Condition()  # `_queued` and every batch's `done`
+        self._state = threading.Lock()  # `_queued`
         self._queued = 0
         self._batch: _Batch | None = None
 
@@ -129,21 +129,13 @@ class GroupCommit:
                     conn.execute("ROLLBACK")
         finally:
             self._batch = None
-            with self._state:
-                batch.done = True
-                self._state.notify_all()
+            batch.done.set()
             self._lock.release()
 
     def _wait(self, conn: sqlite3.Connection, batch: _Batch) -> None:
         """Until `batch` is committed; raise if it was not. A batch whose next writer gave up
         waiting for the lock would stay open: a waiter that finds the lock free commits it."""
-        while True:
-            with self._state:
-                if not batch.done:
-                    self._state.wait(ORPHAN_CHECK_SECONDS)
-                done = batch.done
-            if done:
-                break
+        while not batch.done.wait(ORPHAN_CHECK_SECONDS):
             if self._lock.acquire(blocking=False):
                 if self._batch is batch:
                     self._commit(conn, batch)
