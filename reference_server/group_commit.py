@@ -76,10 +76,9 @@ class GroupCommit:
             self._undo(conn, batch)
             self._finish(conn, batch, joined=False)
             raise
-        try:
-            conn.execute("RELEASE op")
-        except BaseException as exc:
-            batch.error = exc
+        # No RELEASE: the savepoint stays open until the batch's COMMIT ends them all (a
+        # statement less per operation); a later operation's ROLLBACK TO names its own,
+        # the most recent "op", so it still undoes that operation alone.
         self._finish(conn, batch, joined=True)
 
     def _open(self) -> sqlite3.Connection:
