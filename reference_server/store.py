@@ -407,7 +407,7 @@ class Store:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         conn.execute("PRAGMA foreign_keys = ON")
         # FULL: an acknowledged checkout survives power loss, not just a crash.
-        conn.execute(f"PRAGMA synchronous = {os.environ.get('S15_SYNC', 'FULL')}")
+        conn.execute("PRAGMA synchronous = FULL")
         return conn
 
     def _conn(self) -> sqlite3.Connection:
