@@ -2,7 +2,7 @@
 
 Handlers check in the order specs/README.md implies (credentials, then
 Idempotency-Key, then the body) and hand validated input to `Runtime` or
-`Catalogue`, which run their SQLite work in a thread. Every refusal is an
+`Catalogue`, which run their SQLite work in a thread (offload.py). Every refusal is an
 `ApiError` rendered as an error envelope; anything unexpected becomes a 500
 envelope without a stack trace (the traceback goes to the server log).
 
@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
@@ -49,6 +48,7 @@ from .keys import KeyRingFile, load_or_create
 from .leases import Runtime
 from .management import TRANSITIONS, Catalogue
 from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
+from .offload import Offload
 from .settings import Settings
 from .store import License, Store
 from .throttle import throttle_middleware
@@ -87,6 +87,7 @@ class Api:
         self.catalogue = Catalogue(self.store, style, settings.behaviour.default_timeout_minutes)
         self.lease_token_body = LEASE_TOKEN  # what a heartbeat or checkin body may be
         self.metrics = Metrics()
+        self.offload = Offload()  # the thread the store's blocking work runs in (offload.py)
 
     # ------------------------------------------------------------------ input
     async def read_body(self, request: Request) -> bytes:
@@ -126,7 +127,7 @@ class Api:
         known = self.runtime.known_license(credential.strip())  # no thread hop for a key seen before
         if known is not None:
             return known
-        return await run_in_threadpool(self.runtime.authenticate, credential.strip())
+        return await self.offload(self.runtime.authenticate, credential.strip())
 
     def idempotency_key(self, request: Request) -> str:
         """The Idempotency-Key checkout and checkin require; missing or too long is a 400 (IDEM-01, IDEM-02)."""
@@ -143,20 +144,20 @@ class Api:
         lic = await self.authenticate(request)
         key = self.idempotency_key(request)
         body = await self.parse_body(request, CHECKOUT_BODY)
-        answer = await run_in_threadpool(self.runtime.checkout, lic.id, key, body)
+        answer = await self.offload(self.runtime.checkout, lic.id, key, body)
         return self.keyed_answer(answer)
 
     async def heartbeat(self, request: Request) -> Response:
         lic = await self.authenticate(request)
         body = await self.parse_body(request, self.lease_token_body)
-        answer = await run_in_threadpool(self.runtime.heartbeat, lic.id, body["lease_token"])
+        answer = await self.offload(self.runtime.heartbeat, lic.id, body["lease_token"])
         return self.envelopes.signed(answer.data)
 
     async def checkin(self, request: Request) -> Response:
         lic = await self.authenticate(request)
         key = self.idempotency_key(request)
         body = await self.parse_body(request, self.lease_token_body)
-        answer = await run_in_threadpool(self.runtime.checkin, lic.id, key, body)
+        answer = await self.offload(self.runtime.checkin, lic.id, key, body)
         return self.keyed_answer(answer)
 
     def keyed_answer(self, answer: Answer) -> Response:
@@ -174,25 +175,25 @@ class Api:
     async def create_product(self, request: Request) -> Response:
         self._management(request)
         body = await self.parse_body(request, PRODUCT)
-        return self.envelopes.plain(await run_in_threadpool(self.catalogue.create_product, body), 201)
+        return self.envelopes.plain(await self.offload(self.catalogue.create_product, body), 201)
 
     async def create_policy(self, request: Request) -> Response:
         self._management(request)
         body = await self.parse_body(request, POLICY)
         product_id = request.path_params["product_id"]
-        return self.envelopes.plain(await run_in_threadpool(self.catalogue.create_policy, product_id, body), 201)
+        return self.envelopes.plain(await self.offload(self.catalogue.create_policy, product_id, body), 201)
 
     async def create_license(self, request: Request) -> Response:
         self._management(request)
         body = await self.parse_body(request, LICENSE)
-        return self.envelopes.plain(await run_in_threadpool(self.catalogue.create_license, body), 201)
+        return self.envelopes.plain(await self.offload(self.catalogue.create_license, body), 201)
 
     def status_change(self, action: str) -> Handler:
         async def handler(request: Request) -> Response:
             self._management(request)
             await self.parse_body(request, EMPTY, empty_ok=True)
             license_id = request.path_params["license_id"]
-            return self.envelopes.plain(await run_in_threadpool(self.catalogue.change_status, license_id, action))
+            return self.envelopes.plain(await self.offload(self.catalogue.change_status, license_id, action))
 
         return handler
 
@@ -210,7 +211,7 @@ class Api:
 
     async def readyz(self, request: Request) -> Response:
         try:
-            await run_in_threadpool(self._ping)
+            await self.offload(self._ping)
         except sqlite3.Error as exc:
             return self.envelopes.plain({"status": "not_ready", "db": str(exc) or exc.__class__.__name__}, 503)
         return self.envelopes.plain({"status": "ready", "db": "ok"})
@@ -220,7 +221,7 @@ class Api:
             return tx.count_all_live_leases(clock.now())
 
     async def metrics_text(self, request: Request) -> Response:
-        text = self.metrics.render(await run_in_threadpool(self._live_leases))
+        text = self.metrics.render(await self.offload(self._live_leases))
         return Response(text, media_type=CONTENT_TYPE)
 
     # ------------------------------------------------------------------ failures

@@ -36,7 +36,7 @@ class _Batch:
 
     def __init__(self) -> None:
         self.members = 0
-        self.done = False
+        self.done = threading.Event()  # set once committed (or rolled back): wakes this batch's writers only
         self.error: BaseException | None = None
 
 
@@ -48,7 +48,7 @@ class GroupCommit:
         self._conn: sqlite3.Connection | None = None
         self._lock_timeout = lock_timeout
         self._lock = threading.Lock()  # the connection and the open batch
-        self._state = threading.Condition()  # `_queued` and every batch's `done`
+        self._state = threading.Lock()  # `_queued`
         self._queued = 0
         self._batch: _Batch | None = None
 
@@ -76,10 +76,9 @@ class GroupCommit:
             self._undo(conn, batch)
             self._finish(conn, batch, joined=False)
             raise
-        try:
-            conn.execute("RELEASE op")
-        except BaseException as exc:
-            batch.error = exc
+        # No RELEASE: the savepoint stays open until the batch's COMMIT ends them all (a
+        # statement less per operation); a later operation's ROLLBACK TO names its own,
+        # the most recent "op", so it still undoes that operation alone.
         self._finish(conn, batch, joined=True)
 
     def _open(self) -> sqlite3.Connection:
@@ -129,21 +128,13 @@ class GroupCommit:
                     conn.execute("ROLLBACK")
         finally:
             self._batch = None
-            with self._state:
-                batch.done = True
-                self._state.notify_all()
+            batch.done.set()
             self._lock.release()
 
     def _wait(self, conn: sqlite3.Connection, batch: _Batch) -> None:
         """Until `batch` is committed; raise if it was not. A batch whose next writer gave up
         waiting for the lock would stay open: a waiter that finds the lock free commits it."""
-        while True:
-            with self._state:
-                if not batch.done:
-                    self._state.wait(ORPHAN_CHECK_SECONDS)
-                done = batch.done
-            if done:
-                break
+        while not batch.done.wait(ORPHAN_CHECK_SECONDS):
             if self._lock.acquire(blocking=False):
                 if self._batch is batch:
                     self._commit(conn, batch)

@@ -11,7 +11,7 @@ leave no record, so they are evaluated afresh next time.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +29,8 @@ from .store import IdempotencyRecord, Tx
 from .validation import canonical
 
 MAX_KEY_LENGTH = 255
+#: Unicode's control characters (category Cc): C0, DEL and C1, one search instead of a lookup per character.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def key_problem(values: Sequence[bytes], *, optional: bool) -> ApiError | None:
         key = values[0].decode("utf-8")
     except UnicodeDecodeError:
         return _invalid("the Idempotency-Key header is not UTF-8 text")
-    if any(unicodedata.category(c) == "Cc" for c in key):
+    if _CONTROL.search(key):
         return _invalid("the Idempotency-Key header holds control characters")
     if not key.strip():
         return _invalid("the Idempotency-Key header is empty; send a key or no header") if optional else None
@@ -138,8 +140,11 @@ class Idempotency:
     def lookup(self, tx: Tx, license_id: str, endpoint: str, key: str, now: float) -> IdempotencyRecord | None:
         """The answer stored for this key, unless it has outlived the retention (then it is forgotten)."""
         scope = self.scope(license_id)
-        tx.forget_idempotency(scope, endpoint, key, not_before=now - self.ttl_seconds)
-        return tx.idempotency_record(scope, endpoint, key)
+        record = tx.idempotency_record(scope, endpoint, key)  # one statement when it is fresh or absent
+        if record is not None and record.created_at < now - self.ttl_seconds:
+            tx.forget_idempotency(scope, endpoint, key, not_before=now - self.ttl_seconds)
+            return None
+        return record
 
     def refuse_changed_body(self, record: IdempotencyRecord, body: Any) -> None:
         """A key reused with another body is refused, never replayed (IDEM-05)."""

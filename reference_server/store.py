@@ -170,35 +170,64 @@ def _names(cls: type) -> tuple[str, ...]:
     return names
 
 
+#: Columns whose stored text is JSON, and the one stored as an integer but read as a bool.
+_CONVERTED = {"metadata": "json", "data": "json", "require_heartbeat": "bool"}
+
+
+def columns(cls: type) -> str:
+    """The column list that selects a row class's fields in field order (`SELECT {columns(Lease)} ...`):
+    rows are then built by position, not by a name lookup per field."""
+    listed = _COLUMNS.get(cls)
+    if listed is None:
+        listed = _COLUMNS[cls] = ", ".join(_names(cls))
+    return listed
+
+
+_COLUMNS: dict[type, str] = {}
+
+
+_CONVERSIONS: dict[type, tuple[tuple[int, str], ...]] = {}
+
+
+def _conversions(cls: type) -> tuple[tuple[int, str], ...]:
+    found = _CONVERSIONS.get(cls)
+    if found is None:
+        found = _CONVERSIONS[cls] = tuple((i, _CONVERTED[n]) for i, n in enumerate(_names(cls)) if n in _CONVERTED)
+    return found
+
+
 def _to_row(cls: type[Row], row: sqlite3.Row | None) -> Row | None:
+    """A row class from a row selected with `columns(cls)`."""
     if row is None:
         return None
-    values = {}
-    for name in _names(cls):
-        v = row[name]
-        if name in _JSON_COLUMNS and v is not None:
-            v = json.loads(v)
-        elif name == "require_heartbeat":
-            v = bool(v)
-        values[name] = v
-    return cls(**values)
+    values = list(row)
+    for i, kind in _conversions(cls):
+        v = values[i]
+        if kind == "bool":
+            values[i] = bool(v)
+        elif v is not None:
+            values[i] = json.loads(v)
+    return cls(*values)
 
 
 def _params(obj: Any) -> dict[str, Any]:
-    out = {}
-    for f in fields(obj):
-        v = getattr(obj, f.name)
-        if f.name in _JSON_COLUMNS and v is not None:
-            v = json.dumps(v, ensure_ascii=False)
-        out[f.name] = v
+    out = {name: getattr(obj, name) for name in _names(type(obj))}
+    for name in _JSON_COLUMNS.intersection(out):
+        if out[name] is not None:
+            out[name] = json.dumps(out[name], ensure_ascii=False)
     return out
 
 
+_INSERTS: dict[tuple[str, type], str] = {}
+
+
 def _insert(conn: sqlite3.Connection, table: str, obj: Any) -> None:
-    p = _params(obj)
-    cols = ", ".join(p)
-    marks = ", ".join(f":{c}" for c in p)
-    conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", p)
+    sql = _INSERTS.get((table, type(obj)))
+    if sql is None:
+        names = _names(type(obj))
+        marks = ", ".join(f":{c}" for c in names)
+        sql = _INSERTS[(table, type(obj))] = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"
+    conn.execute(sql, _params(obj))
 
 
 class Tx:
@@ -213,7 +242,7 @@ class Tx:
 
     # -------------------------------------------------------------- catalogue
     def product(self, product_id: str) -> Product | None:
-        return _to_row(Product, self._one("SELECT * FROM products WHERE id = ?", product_id))
+        return _to_row(Product, self._one(f"SELECT {columns(Product)} FROM products WHERE id = ?", product_id))
 
     def product_code_taken(self, code: str) -> bool:
         return self._one("SELECT 1 FROM products WHERE code = ?", code) is not None
@@ -222,7 +251,7 @@ class Tx:
         _insert(self.conn, "products", product)
 
     def policy(self, policy_id: str) -> Policy | None:
-        return _to_row(Policy, self._one("SELECT * FROM policies WHERE id = ?", policy_id))
+        return _to_row(Policy, self._one(f"SELECT {columns(Policy)} FROM policies WHERE id = ?", policy_id))
 
     def policy_code_taken(self, product_id: str, code: str) -> bool:
         return self._one("SELECT 1 FROM policies WHERE product_id = ? AND code = ?", product_id, code) is not None
@@ -231,10 +260,10 @@ class Tx:
         _insert(self.conn, "policies", policy)
 
     def license(self, license_id: str) -> License | None:
-        return _to_row(License, self._one("SELECT * FROM licenses WHERE id = ?", license_id))
+        return _to_row(License, self._one(f"SELECT {columns(License)} FROM licenses WHERE id = ?", license_id))
 
     def license_by_key_hash(self, key_hash: str) -> License | None:
-        return _to_row(License, self._one("SELECT * FROM licenses WHERE key_hash = ?", key_hash))
+        return _to_row(License, self._one(f"SELECT {columns(License)} FROM licenses WHERE key_hash = ?", key_hash))
 
     def insert_license(self, lic: License) -> None:
         _insert(self.conn, "licenses", lic)
@@ -260,7 +289,7 @@ class Tx:
         return _to_row(
             Lease,
             self._one(
-                "SELECT * FROM leases WHERE license_id = ? AND identity = ? AND ended_at IS NULL AND expires_at > ?"
+                f"SELECT {columns(Lease)} FROM leases WHERE license_id = ? AND identity = ? AND ended_at IS NULL AND expires_at > ?"
                 " ORDER BY issued_at LIMIT 1",
                 license_id,
                 identity,
@@ -293,7 +322,7 @@ class Tx:
     def lease(self, token: str) -> Lease | None:
         """The lease with this token, in whatever state and under whichever license:
         the runtime's `find_lease` step decides whose it is (AUTH-02)."""
-        return _to_row(Lease, self._one("SELECT * FROM leases WHERE token = ?", token))
+        return _to_row(Lease, self._one(f"SELECT {columns(Lease)} FROM leases WHERE token = ?", token))
 
     def insert_lease(self, lease: Lease) -> None:
         _insert(self.conn, "leases", lease)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from leasecheck.core.client import OMIT, hardware_binding, new_key
+from leasecheck.reference_server.idempotency import Idempotency
+from leasecheck.reference_server.store import IdempotencyRecord, Store
 
 
 def _fill(p, n):
@@ -113,3 +115,19 @@ def test_errors_are_not_stored(provision, management):
     management.set_status(p.license_id, "reinstate")
     again = p.client.checkout(body, idempotency_key=key)
     assert again.status == 200 and again.header("Idempotent-Replayed") is None
+
+
+def test_a_record_past_the_retention_is_forgotten_and_a_fresh_one_kept(tmp_path):
+    """The lookup reads once and deletes only a stale record (one statement on the common path)."""
+    store = Store(tmp_path / "i.db")
+    store.initialise()
+    idem = Idempotency(ttl_seconds=60.0, conflict_status=409)
+    with store.write() as tx:
+        tx.idempotency_put(IdempotencyRecord("lic_1", "checkout", "k", "fp", 200, {"a": 1}, 1000.0))
+    with store.write() as tx:
+        kept = idem.lookup(tx, "lic_1", "checkout", "k", now=1059.0)
+    assert kept is not None and kept.data == {"a": 1}
+    with store.write() as tx:
+        assert idem.lookup(tx, "lic_1", "checkout", "k", now=1061.0) is None
+    with store.read() as tx:
+        assert tx.idempotency_record("lic_1", "checkout", "k") is None  # deleted, not just skipped
