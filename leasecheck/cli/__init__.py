@@ -17,25 +17,38 @@ from leasecheck import __version__
 
 from .errors import UsageFailure, guarded
 
-__all__ = ["COMMANDS", "UsageFailure", "cli", "main"]
+__all__ = ["COMMANDS", "SECTIONS", "UsageFailure", "cli", "main"]
 
 
-#: Every command: name -> (module:attribute, one-line help). `leasecheck --help` reads
-#: the help from here, so listing the commands imports none of them.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("leasecheck.cli.serve:serve", "Run the bundled reference lease server."),
-    "conformance": ("leasecheck.cli.conformance:conformance", "Run the conformance suite against a target."),
-    "doctor": ("leasecheck.cli.conformance:doctor", "Check a target before a run."),
-    "plan": ("leasecheck.cli.plan:plan", "Print the licenses an inventory-mode run needs, and what a file covers."),
-    "load": ("leasecheck.cli.load:load", "Drive a lease API with a locust PROFILE, then judge the history."),
-    "spec": ("leasecheck.cli.spec:spec_group", "The spec's own tools: schema export and checks."),
-    "cleanup": ("leasecheck.cli.cleanup:cleanup", "Finish the cleanup of a run that was killed."),
-    "diff": ("leasecheck.cli.diff:diff", "Compare two runs: what was fixed, what broke."),
-    "keygen": ("leasecheck.cli.bundle:keygen_command", "Create an Ed25519 key for signing results."),
-    "bundle": ("leasecheck.cli.bundle:bundle_command", "Sign a run's reports into a publishable bundle."),
-    "verify": ("leasecheck.cli.bundle:verify_command", "Check a results bundle."),
-    "gallery": ("leasecheck.cli.gallery:gallery", "Run every fault and honest variant against the suite."),
+#: Every command, in the sections `leasecheck --help` shows them in: name ->
+#: (module:attribute, one-line help). The help is read from here, so listing the
+#: commands imports none of them.
+SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "Test a server": {
+        "conformance": ("leasecheck.cli.conformance:conformance", "Run the conformance suite against a target."),
+        "load": ("leasecheck.cli.load:load", "Drive a lease API with a locust PROFILE, then judge the history."),
+        "serve": ("leasecheck.cli.serve:serve", "Run the bundled reference lease server."),
+    },
+    "Before a run": {
+        "doctor": ("leasecheck.cli.conformance:doctor", "Check a target before a run."),
+        "plan": ("leasecheck.cli.plan:plan", "Print the licenses an inventory-mode run needs, and what a file covers."),
+    },
+    "After a run": {
+        "diff": ("leasecheck.cli.diff:diff", "Compare two runs: what was fixed, what broke."),
+        "cleanup": ("leasecheck.cli.cleanup:cleanup", "Finish the cleanup of a run that was killed."),
+    },
+    "Publish results": {
+        "keygen": ("leasecheck.cli.bundle:keygen_command", "Create an Ed25519 key for signing results."),
+        "bundle": ("leasecheck.cli.bundle:bundle_command", "Sign a run's reports into a publishable bundle."),
+        "verify": ("leasecheck.cli.bundle:verify_command", "Check a results bundle."),
+    },
+    "The suite's own tools": {
+        "spec": ("leasecheck.cli.spec:spec_group", "The spec's own tools: schema export and checks."),
+        "gallery": ("leasecheck.cli.gallery:gallery", "Run every fault and honest variant against the suite."),
+    },
 }
+#: Every command by name, whatever its section.
+COMMANDS: dict[str, tuple[str, str]] = {name: row for rows in SECTIONS.values() for name, row in rows.items()}
 
 
 class LazyGroup(click.Group):
@@ -53,8 +66,9 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with formatter.section("Commands"):
-            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
+        for title, rows in SECTIONS.items():
+            with formatter.section(title):
+                formatter.write_dl([(name, short) for name, (_, short) in rows.items()])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from leasecheck.cli import COMMANDS, cli
+from leasecheck.cli import COMMANDS, SECTIONS, cli
 
 #: What a command's machinery pulls in; none of it is needed to print a command's help.
 HEAVY = ("pytest", "locust", "schemathesis", "starlette", "uvicorn", "httpx", "jsonschema", "nacl", "yaml", "gevent")
@@ -39,6 +39,15 @@ def test_help_lists_every_command_and_imports_none():
     for name in COMMANDS:
         assert f"  {name}" in out
     assert "HEAVY []" in out
+
+
+def test_help_shows_each_command_once_under_its_section():
+    out = _modules_after(["--help"])
+    assert sum(map(len, SECTIONS.values())) == len(COMMANDS)  # no name in two sections
+    at = [out.index(f"\n{title}:\n") for title in SECTIONS]
+    assert at == sorted(at)
+    for (title, rows), start, end in zip(SECTIONS.items(), at, [*at[1:], len(out)], strict=True):
+        assert all(f"  {name}  " in out[start:end] for name in rows), title
 
 
 def test_every_registered_command_loads_and_has_help():

@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 from leasecheck.core.history import History, Op
 
@@ -92,35 +92,21 @@ class _Device:
     left: int = 0  # heartbeats before checkin
 
 
+@dataclass(slots=True)
 class _Req:
     """One request in flight; `at` is the server instant it takes effect."""
 
-    __slots__ = ("at", "body", "dev", "dropped", "follow", "key", "kind", "lost", "sent", "token")
-
-    def __init__(
-        self,
-        at: float,
-        kind: str,
-        dev: _Device,
-        sent: float,
-        *,
-        key: str | None = None,
-        body: str | None = None,
-        token: str | None = None,
-        lost: bool = False,
-        dropped: bool = False,
-        follow: bool = True,
-    ) -> None:
-        self.at = at
-        self.kind = kind
-        self.dev = dev
-        self.sent = sent
-        self.key = key
-        self.body = body
-        self.token = token
-        self.lost = lost  # the answer never arrives
-        self.dropped = dropped  # ... and the server never saw it
-        self.follow = follow  # the device acts on the answer
+    at: float
+    kind: str
+    dev: _Device
+    sent: float
+    _: KW_ONLY
+    key: str | None = None
+    body: str | None = None
+    token: str | None = None
+    lost: bool = False  # the answer never arrives
+    dropped: bool = False  # ... and the server never saw it
+    follow: bool = True  # the device acts on the answer
 
 
 class _Sim:
