@@ -99,14 +99,15 @@ def request_count(stats_json: Path) -> int:
 
 def steady_window(history_csv: Path) -> tuple[float, int, float, int]:
     """(t0, requests by t0, t1, requests by t1) from locust's per-second history:
-    from one second after the first answer to the last second before the stop,
-    so start-up (imports, provisioning, spawning) and shutdown are left out."""
+    from one second after the first answer to one second before the last, so
+    start-up (imports, provisioning, spawning), the idle tail (a seat-race user
+    stops at its plan's end, before locust's --run-time) and shutdown are left out."""
     rows = []
     with history_csv.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             if row["Name"] == "Aggregated":
                 rows.append((float(row["Timestamp"]), int(row["Total Request Count"])))
-    busy = [r for r in rows if r[1] > 0]
+    busy = [b for a, b in itertools.pairwise(rows) if b[1] > a[1]]
     if len(busy) < 4:
         raise SystemExit(f"too few seconds of traffic in {history_csv}; give more --seconds")
     (t0, n0), (t1, n1) = busy[1], busy[-2]
