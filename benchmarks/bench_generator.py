@@ -1,25 +1,33 @@
 """Benchmark: the load generator's own cost, leasecheck's seat-race user against
-a plain locust `FastHttpUser`, in one run.
+a plain locust `FastHttpUser`, in one run, at the same request rate.
 
 Both run as `python -m locust --headless` processes of their own, one after
 the other, against the same bundled reference server, with the same users
 for the same time:
 
-- **plain**: a bare `FastHttpUser` looping checkout -> heartbeat -> checkin
-  with the same headers and bodies, recording nothing;
 - **seat-race**: `load/profiles/seat_race/locustfile.py` as `leasecheck load
-  seat-race` runs it (self-provisioned, as under plain `locust -f`): every
+  seat-race` runs it (its config handed over in LEASECHECK_LOAD_CONFIG): every
   attempt turned into an `Exchange`, classified, recorded into the history the
-  checker judges, latency into HdrHistograms, shards written at the end.
+  checker judges, latency into HdrHistograms, shards written at the end;
+- **plain**: a bare `FastHttpUser` looping checkout -> heartbeat -> checkin
+  with the same headers and bodies, recording nothing, paced with locust's
+  `constant_throughput` to the request rate the seat-race run reached.
 
-For each it prints requests/s and the locust process's CPU (user+sys, sampled
-with psutil) per request over the steady part of the run (locust's own
-per-second request counts, start-up and shutdown left out), and the ratio of
-the two CPU figures: the number to read (requests/s moves with the server and
-the machine). It also prints how many operations the seat-race shards hold
-against locust's request count: recording must stay complete.
+A generator's CPU per request carries its idle cost (locust's greenlet loop,
+stats, timers), spread over however many requests it sent: compared at
+different rates the figures say more about the rates than about the
+generators. So the plain run is paced to the seat-race run's rate, and the
+pair is measured at two rates: the seat-race profile's own retry jitter
+(denied clients retry at once: as fast as the server answers) and a slower
+one (`--jitters`). For each run it prints requests/s, the locust process's
+CPU (user+sys, sampled with psutil) per request over the steady part of the
+run (locust's own per-second request counts, start-up and shutdown left
+out), the server's and the whole machine's CPU, which of them was the
+bottleneck, and the ratio of the two CPU figures: the number to read. It
+also prints how many operations the seat-race shards hold against locust's
+request count: recording must stay complete.
 
-    python benchmarks/bench_generator.py [--seconds 10] [--users 100]
+    python benchmarks/bench_generator.py [--seconds 10] [--users 100] [--jitters 0.05,1]
 
 Not a test: it prints numbers and never fails on speed.
 """
@@ -43,15 +51,22 @@ import psutil
 from bench_license import bench_license  # beside this script
 
 from leasecheck.core.server_process import ReferenceServer
+from leasecheck.load.config import CONFIG_ENV
+from leasecheck.load.profiles.seat_race import PROFILE
+from leasecheck.load.provision import build_config
+from leasecheck.load.runtime.plan import LEAD_SECONDS
 
 #: Seconds of start-up (imports, provisioning, spawning) left out of the measured window.
 WARMUP_SECONDS = 4.0
 SAMPLE_SECONDS = 0.2
+#: A process at this share of one core is taken to be the bottleneck (each is one Python thread).
+SATURATED = 0.9
 SEAT_RACE = Path(__file__).resolve().parent.parent / "load" / "profiles" / "seat_race" / "locustfile.py"
+CYCLE_REQUESTS = 3  # the plain user's task: checkout, heartbeat, checkin
 
 PLAIN_LOCUSTFILE = """
 import json, os, uuid
-from locust import constant, task
+from locust import constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
 
 RUNTIME = "/api/v1/license/floating"
@@ -59,7 +74,7 @@ KEY = os.environ["BENCH_LICENSE_KEY"]
 
 
 class Plain(FastHttpUser):
-    wait_time = constant(0)
+    wait_time = constant_throughput(float(os.environ["BENCH_CYCLES_PER_USER"]))
 
     @task
     def cycle(self):
@@ -84,102 +99,166 @@ def request_count(stats_json: Path) -> int:
 
 def steady_window(history_csv: Path) -> tuple[float, int, float, int]:
     """(t0, requests by t0, t1, requests by t1) from locust's per-second history:
-    from one second after the first answer to the last second before the stop,
-    so start-up (imports, provisioning, spawning) and shutdown are left out."""
+    from one second after the first answer to one second before the last, so
+    start-up (imports, provisioning, spawning), the idle tail (a seat-race user
+    stops at its plan's end, before locust's --run-time) and shutdown are left out."""
     rows = []
     with history_csv.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             if row["Name"] == "Aggregated":
                 rows.append((float(row["Timestamp"]), int(row["Total Request Count"])))
-    busy = [r for r in rows if r[1] > 0]
+    busy = [b for a, b in itertools.pairwise(rows) if b[1] > a[1]]
     if len(busy) < 4:
         raise SystemExit(f"too few seconds of traffic in {history_csv}; give more --seconds")
     (t0, n0), (t1, n1) = busy[1], busy[-2]
     return t0, n0, t1, n1
 
 
-def cpu_at(samples: list[tuple[float, float]], t: float) -> float:
-    """The process's CPU seconds at time t, interpolated between samples."""
+def at(samples: list[tuple[float, float]], t: float) -> float:
+    """A cumulative sample (CPU seconds) at time t, interpolated between samples."""
     for (ta, ca), (tb, cb) in itertools.pairwise(samples):
         if ta <= t <= tb:
             return ca + (cb - ca) * (t - ta) / max(tb - ta, 1e-9)
     return samples[-1][1] if t > samples[-1][0] else samples[0][1]
 
 
+def tree_cpu(proc: psutil.Process) -> float:
+    """CPU seconds of a process and its live children (the server's workers)."""
+    total = 0.0
+    for p in (proc, *proc.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def machine_cpu() -> float:
+    """Busy CPU seconds of the whole machine, all cores."""
+    t = psutil.cpu_times()
+    return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+
 def run_locust(
-    locustfile: Path, host: str, out: Path, users: int, seconds: float, env: dict[str, str]
+    locustfile: Path, srv: ReferenceServer, out: Path, users: int, seconds: float, env: dict[str, str]
 ) -> dict[str, float]:
-    """One headless locust process, its CPU sampled (psutil) against its own per-second request counts."""
-    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(users), "--host", host]
-    cmd += ["-r", str(users), "-t", f"{seconds + WARMUP_SECONDS:g}s", "--only-summary"]
+    """One headless locust process, its CPU, the server's and the machine's sampled
+    (psutil) against locust's own per-second request counts."""
+    assert srv.base_url is not None and srv.pid is not None
+    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(users)]
+    cmd += ["--host", srv.base_url, "-r", str(users), "-t", f"{seconds + WARMUP_SECONDS:g}s", "--only-summary"]
     cmd += ["--csv", str(out / "locust"), "--csv-full-history", "--json-file", str(out / "stats")]
-    samples: list[tuple[float, float]] = []
+    server = psutil.Process(srv.pid)
+    gen: list[tuple[float, float]] = []
+    srv_cpu: list[tuple[float, float]] = []
+    all_cpu: list[tuple[float, float]] = []
     with (out / "locust.log").open("wb") as log:
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         ps = psutil.Process(proc.pid)
         while proc.poll() is None:
+            now = time.time()
             with contextlib.suppress(psutil.Error):
                 t = ps.cpu_times()
-                samples.append((time.time(), t.user + t.system))
+                gen.append((now, t.user + t.system))
+            srv_cpu.append((now, tree_cpu(server)))
+            all_cpu.append((now, machine_cpu()))
             time.sleep(SAMPLE_SECONDS)
     if proc.returncode not in (0, 1):  # 1: locust saw failures, which its counts still cover
         tail = (out / "locust.log").read_text("utf-8", "replace")[-2000:]
         raise SystemExit(f"locust exited {proc.returncode}:\n{tail}")
     t0, n0, t1, n1 = steady_window(out / "locust_stats_history.csv")
-    requests, cpu = n1 - n0, cpu_at(samples, t1) - cpu_at(samples, t0)
+    span, requests = t1 - t0, n1 - n0
+    cpu = at(gen, t1) - at(gen, t0)
     return {
         "requests": requests,
-        "rps": requests / (t1 - t0),
-        "cpu_share": cpu / (t1 - t0),
+        "rps": requests / span,
+        "cpu_share": cpu / span,
+        "server_share": (at(srv_cpu, t1) - at(srv_cpu, t0)) / span,
+        "machine_share": (at(all_cpu, t1) - at(all_cpu, t0)) / span / (os.cpu_count() or 1),
         "cpu_us_per_request": 1e6 * cpu / max(requests, 1),
         "exit": proc.returncode,
         "total": request_count(out / "stats.json"),
     }
 
 
+def bottleneck(r: dict[str, float]) -> str:
+    """What held the rate: a process at a whole core, every core busy, or nothing (paced)."""
+    if r["cpu_share"] >= SATURATED:
+        return "generator"
+    if r["server_share"] >= SATURATED:
+        return "server"
+    if r["machine_share"] >= 0.95:
+        return "machine (every core busy)"
+    return "neither (paced or waiting)"
+
+
 def recorded_ops(shards: Path) -> int:
     return sum(json.loads(p.read_text(encoding="utf-8"))["ops"] for p in shards.glob("*.metrics.json"))
+
+
+def race_run(srv: ReferenceServer, root: Path, users: int, seconds: float, jitter: float, env: dict[str, str]):
+    """The seat-race locustfile with `retry_jitter` set, provisioned the way `leasecheck load` does."""
+    assert srv.base_url is not None
+    shards = root / "shards"
+    config = build_config(
+        profile=PROFILE,
+        target=srv.base_url,
+        token=srv.management_token,
+        users=users,
+        duration=seconds + WARMUP_SECONDS - LEAD_SECONDS,
+        minute_seconds=1.0,
+        params={**PROFILE.defaults(), "retry_jitter": jitter},
+        slos=[],
+        shard_dir=str(shards),
+    )
+    conf = config.write_private(root / "config.json")
+    r = run_locust(SEAT_RACE, srv, root, users, seconds, {**env, CONFIG_ENV: str(conf)})
+    return r, recorded_ops(shards)
+
+
+def show(name: str, r: dict[str, float]) -> None:
+    print(
+        f"  {name:21s} {r['rps']:7.1f} req/s, generator {100 * r['cpu_share']:3.0f} % of a core "
+        f"({r['cpu_us_per_request']:6.1f} us CPU/request), server {100 * r['server_share']:3.0f} %, "
+        f"machine {100 * r['machine_share']:3.0f} %: bottleneck {bottleneck(r)} (exit {r['exit']})"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--users", type=int, default=100)
+    ap.add_argument("--jitters", default="0.05,1", help="seat-race retry_jitter per rate, comma separated")
     args = ap.parse_args()
+    jitters = [float(j) for j in args.jitters.split(",")]
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
-    with tempfile.TemporaryDirectory(prefix="leasecheck-bench-") as tmp, ReferenceServer(minute_seconds=1.0) as srv:
-        assert srv.base_url is not None
-        root = Path(tmp)
-        key = bench_license(srv, seats=args.users * 2)
-        plain_file = root / "plain_locustfile.py"
-        plain_file.write_text(PLAIN_LOCUSTFILE, encoding="utf-8")
-        (root / "plain").mkdir()
-        (root / "race").mkdir()
-        plain = run_locust(
-            plain_file, srv.base_url, root / "plain", args.users, args.seconds, {**base_env, "BENCH_LICENSE_KEY": key}
-        )
-        shards = root / "race" / "shards"
-        race_env = {
-            **base_env,
-            "LEASECHECK_TARGET": srv.base_url,
-            "LEASECHECK_MANAGEMENT_TOKEN": srv.management_token,
-            "LEASECHECK_LOAD_SHARDS": str(shards),
-            "LEASECHECK_MINUTE_SECONDS": "1",
-        }
-        race = run_locust(SEAT_RACE, srv.base_url, root / "race", args.users, args.seconds, race_env)
-        ops = recorded_ops(shards)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"target: bundled reference server (1 worker); {args.users} users, {args.seconds:g} s each, one process each")
-    for name, r in (("plain FastHttpUser", plain), ("leasecheck seat-race", race)):
-        print(
-            f"{name:21s} {r['rps']:8.1f} requests/s at {100 * r['cpu_share']:3.0f} % of a core: "
-            f"{r['cpu_us_per_request']:7.1f} us CPU/request (exit {r['exit']})"
-        )
-    print(
-        f"recorded: {ops} operations in the seat-race history for {race['total']} requests locust counted"
-        " (a request cancelled in flight at the stop is in the history, not in locust's count)"
-    )
-    print(f"ratio: seat-race CPU per request = {race['cpu_us_per_request'] / plain['cpu_us_per_request']:.2f}x plain's")
+    ratios = []
+    with tempfile.TemporaryDirectory(prefix="leasecheck-bench-") as tmp, ReferenceServer(minute_seconds=1.0) as srv:
+        key = bench_license(srv, seats=args.users * 2)
+        plain_file = Path(tmp) / "plain_locustfile.py"
+        plain_file.write_text(PLAIN_LOCUSTFILE, encoding="utf-8")
+        for i, jitter in enumerate(jitters):
+            root = Path(tmp) / f"rate{i}"
+            (root / "race").mkdir(parents=True)
+            (root / "plain").mkdir()
+            race, ops = race_run(srv, root / "race", args.users, args.seconds, jitter, base_env)
+            pace = race["rps"] / CYCLE_REQUESTS / args.users
+            plain_env = {**base_env, "BENCH_LICENSE_KEY": key, "BENCH_CYCLES_PER_USER": repr(pace)}
+            plain = run_locust(plain_file, srv, root / "plain", args.users, args.seconds, plain_env)
+            ratio = race["cpu_us_per_request"] / plain["cpu_us_per_request"]
+            ratios.append(ratio)
+            print(f"rate {i + 1}: seat-race retry_jitter={jitter:g}; plain paced to its rate")
+            show("leasecheck seat-race", race)
+            show("plain FastHttpUser", plain)
+            print(
+                f"  recorded: {ops} operations in the seat-race history for {race['total']} requests locust counted"
+                " (a request cancelled in flight at the stop is in the history, not in locust's count)"
+            )
+            print(f"  ratio: seat-race CPU per request = {ratio:.2f}x plain's at {race['rps']:.0f} req/s")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print("ratios: " + ", ".join(f"{r:.2f}x" for r in ratios))
 
 
 if __name__ == "__main__":

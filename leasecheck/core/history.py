@@ -17,6 +17,7 @@ management ops, clock bounds and minimal witnesses — is
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -119,9 +120,11 @@ def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = No
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def binding_ref(request_body: bytes | None) -> str | None:
     """A short, stable name for the device a checkout binds: its fingerprint, or
-    for container requests the container identity fields."""
+    for container requests the container identity fields. Cached: a load user
+    sends the same checkout body again and again, and this parses it."""
     try:
         body = json.loads(request_body or b"")
     except ValueError:
@@ -140,8 +143,12 @@ def binding_ref(request_body: bytes | None) -> str | None:
     return "dev#" + hashlib.sha256(raw.encode()).hexdigest()[:10]
 
 
+#: Built once: `json.dumps` with options builds a new encoder on every call.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def _digest(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    return hashlib.sha256(_CANONICAL_JSON.encode(data).encode()).hexdigest()[:16]
 
 
 def management_op(
@@ -192,8 +199,8 @@ class History:
 
     def dump(self, path: Path) -> None:
         with path.open("w", encoding="utf-8") as fh:
-            for op in self.ops:
-                fh.write(json.dumps(asdict(op)) + "\n")
+            for op in self.ops:  # an Op holds scalars only: its __dict__ is asdict's answer, without the deep copy
+                fh.write(json.dumps(vars(op)) + "\n")
 
     @classmethod
     def load(cls, *paths: Path) -> History:

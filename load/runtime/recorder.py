@@ -68,6 +68,7 @@ class Recorder:
         self.loop_lag: list[tuple[float, float]] = []
         self.marks: list[dict[str, Any]] = []
         self.meta: dict[str, Any] = {}
+        self._written: tuple[Path, int] | None = None  # the history file `dump` last wrote, and its ops
 
     # ------------------------------------------------------------ recording
     def bucket(self, t: float) -> int:
@@ -142,8 +143,14 @@ class Recorder:
 
     # ------------------------------------------------------------- shards
     def dump(self, shard_dir: Path) -> None:
+        """Write this process's shard. Locust ends a local run with test_stop and then
+        quitting, and each writes the shard: the history is written again only if it
+        grew in between (it is most of the shard), the metrics always."""
         shard_dir.mkdir(parents=True, exist_ok=True)
-        self.history.dump(shard_dir / f"{self.tag}.history.jsonl")
+        path = shard_dir / f"{self.tag}.history.jsonl"
+        if self._written != (path, len(self.history)):
+            self.history.dump(path)
+            self._written = (path, len(self.history))
         write_metrics(shard_dir, self.tag, self.metrics())
 
     def metrics(self) -> dict[str, Any]:
