@@ -35,7 +35,9 @@ class LicenseGrant:
     seats: int
     timeout_minutes: int
     group: str = ""  # the profile's role for it, e.g. "ratio-10"
-    created: list[float] | None = None  # [sent, received] of its create_license call (local clock)
+    #: [sent, received] of its create_license call (the provisioning process's clock), then the
+    #: answer's meta.timestamp (server clock) where it carried one.
+    created: list[float] | None = None
 
 
 @dataclass

@@ -14,8 +14,9 @@ import time
 import uuid
 from typing import Any
 
-from leasecheck.core.client import ApiError, Http, LeaseClient, Management, hardware_binding
+from leasecheck.core.client import ApiError, Exchange, Http, LeaseClient, Management, hardware_binding
 from leasecheck.core.errors import UsageError
+from leasecheck.core.history import answer_stamp
 from leasecheck.core.redact import register_secret
 from leasecheck.load.config import LicenseGrant, LoadConfig
 from leasecheck.load.profiles.profile import LicenseNeed, Profile
@@ -41,9 +42,18 @@ def provision(management: Management, profile_name: str, needs: list[LicenseNeed
                 floating_timeout_minutes=need.timeout_minutes,
                 metadata=meta,
             )
-            sent = time.time()
-            lic, key = management.create_license(product["id"], policy["id"], metadata=meta)
-            created = [sent, time.time()]  # the model checker's create_license op
+            answers: list[Exchange] = []
+            management.http.observers.append(answers.append)
+            try:
+                sent = time.time()
+                lic, key = management.create_license(product["id"], policy["id"], metadata=meta)
+                received = time.time()
+            finally:
+                management.http.observers.remove(answers.append)
+            # The model checker's create_license op: its instants on this (the master's) clock, and the
+            # server's stamp of the answer, which places it on the server's clock (`clocks.created_window`).
+            stamp = answer_stamp(answers[-1]) if answers else None
+            created = [sent, received] if stamp is None else [sent, received, stamp]
             register_secret(key)
             timeout = int(policy.get("floating_timeout_minutes", need.timeout_minutes))
             grants.append(

@@ -93,12 +93,7 @@ def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = No
             expires = parse_rfc3339(data["lease_expires_at"])
         except ValueError:
             expires = None
-    server_time = None
-    if isinstance(meta, dict) and isinstance(meta.get("timestamp"), str):
-        try:
-            server_time = parse_rfc3339(meta["timestamp"])
-        except ValueError:
-            server_time = None
+    server_time = answer_stamp(ex)
     request_id = meta.get("request_id") if isinstance(meta, dict) else None
     return Op(
         kind=ex.operation or "?",
@@ -118,6 +113,18 @@ def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = No
         request_id=request_id if isinstance(request_id, str) else None,
         answer_digest=_digest(data) if ex.ok and data else None,
     )
+
+
+def answer_stamp(ex: Exchange) -> float | None:
+    """The answer's `meta.timestamp` (server clock, epoch), or None: what puts an
+    exchange on the server's clock whatever the client's clock reads."""
+    meta = ex.json.get("meta") if isinstance(ex.json, dict) else None
+    if isinstance(meta, dict) and isinstance(meta.get("timestamp"), str):
+        try:
+            return parse_rfc3339(meta["timestamp"])
+        except ValueError:
+            return None
+    return None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -315,18 +322,6 @@ def check_seats(
                 )
             in_violation = over
     return violations
-
-
-def held_intervals(history: Iterable[Op], license: str, *, tolerance: float = 0.05) -> list[tuple[float, float, str]]:
-    """(start, end, lease) for every interval a lease of `license` was certainly
-    held, by the same rule `check_seats` counts with (load reports plot seat use
-    from it). An end of `inf` means nothing in the history ended the lease."""
-    leases: dict[str, list[Op]] = {}
-    for op in history:
-        if op.kind in LEASE_OPS and op.lease is not None and op.license == license:
-            leases.setdefault(op.lease, []).append(op)
-    out = [(iv[0], iv[1], lease) for lease, ops in leases.items() for iv in _merge(_certain_intervals(ops, tolerance))]
-    return sorted(out)
 
 
 def _merge(intervals: list[tuple[float, float, Op]]) -> list[tuple[float, float, Op]]:

@@ -163,3 +163,25 @@ def align(
             op.received_at += late
     report.aligned = True
     return report
+
+
+def created_window(created: Sequence[float], report: ClockReport) -> tuple[float, float] | None:
+    """A license's creation (`[sent, received(, stamp)]` on the provisioning
+    process's clock) as a (sent, received) window on the judge's timeline.
+
+    Aligned ops are on the server's clock, and the master that provisioned
+    was not measured (it records no lease ops), so its own instants cannot be
+    compared with them. The answer's `meta.timestamp` can: whatever the master's
+    offset, `stamp - received <= offset <= stamp - sent`, so the creation took
+    effect on the server's clock within `stamp ± (received - sent)`. Without a
+    stamp there is no honest place for it: None (the checker then judges the
+    license without its creation, from its seat count alone). Unaligned (one
+    clock for every process), the instants stand as recorded.
+    """
+    sent, received = float(created[0]), float(created[1])
+    if not report.aligned:
+        return sent, received
+    if len(created) < 3:
+        return None
+    stamp, rtt = float(created[2]), received - sent
+    return stamp - rtt, stamp + rtt

@@ -9,13 +9,15 @@ breached. The judge never asks which profile it is judging.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from leasecheck.core.history import History
 
 from .generator import Load, on_time_share, process_load
-from .occupancy import Occupancy, occupancies
+from .occupancy import Occupancy, Sweep, occupancies
 from .shards import MergedRun
 from .slo import Slo
 from .window import Window, window
@@ -62,8 +64,12 @@ class Findings:
     breached: list[str] = field(default_factory=list)
 
 
-def observe_run(run: MergedRun, record: dict[str, Any], slos: list[Slo]) -> Observation:
-    """Measure what every run has, from the shards and the run record beside them."""
+def observe_run(
+    run: MergedRun, record: dict[str, Any], slos: list[Slo], held: Mapping[str, Sweep] | None = None
+) -> Observation:
+    """Measure what every run has, from the shards and the run record beside them.
+    `held`: the model checker's certainly-held sweep per license (`Verdict.held`),
+    which the seat occupancy is read from (none given: no seat was counted held)."""
     meta = run.meta
     # The plan's instants, on the timeline the ops were aligned to (the workers kept them on their own clocks).
     shift = run.clocks.plan_offset if meta.get("epoch") else 0.0
@@ -73,14 +79,14 @@ def observe_run(run: MergedRun, record: dict[str, Any], slos: list[Slo]) -> Obse
     if early is not None and epoch < float(early["t"]) < end:
         end = float(early["t"])
     capacity = {lic["name"]: int(lic["seats"]) for lic in record["licenses"]}
-    last_seen = max((op.received_at for op in run.history), default=end)
+    last_seen = max(map(attrgetter("received_at"), run.history.ops), default=end)
     w = window(run, epoch, end)
     return Observation(
         run=run,
         window=w,
         generator=process_load(run, epoch, end),
         on_time_share=on_time_share(w.offered, w.issued),
-        occupancy=occupancies(run.history, capacity, until=max(last_seen, end)),
+        occupancy=occupancies(held or {}, capacity, until=max(last_seen, end)),
         licenses=record["licenses"],
         params=record["params"],
         slos=slos,

@@ -1,16 +1,21 @@
-"""Seats in use over time, by the checker's own certainty rule.
+"""Seats in use over time, as the model checker counted them.
 
-`core.history.held_intervals` says when each lease was certainly held; here
-they become a step function per license (for the seats-vs-capacity plot,
-the race's peak and the churn's time-average seat use).
+The checker's over-grant rule sweeps, per license, the intervals each lease
+was certainly held (`core.model.leases`); with `check_history(held=True)` it
+hands that sweep back (`Verdict.held`), and here it becomes the step function
+a report plots (seats vs capacity, the race's peak, the churn's time-average
+seat use). One rule, one computation: what the plot shows as held is exactly
+what the verdict counted, on the checker's timeline (the run's aligned clock).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from leasecheck.core.history import LEASE_OPS, Op, held_intervals
+#: (instants, counts from each instant on), ends before starts at a tie: `core.model.check.Steps`.
+Sweep = tuple[list[float], list[int]]
 
 
 @dataclass
@@ -18,9 +23,14 @@ class Occupancy:
     license: str
     capacity: int
     steps: list[tuple[float, int]]  # (instant, leases held from then on)
+    starts: list[float] = field(default_factory=list)  # sorted: each instant a lease became certainly held
 
     def peak(self) -> int:
         return max((n for _, n in self.steps), default=0)
+
+    def grants(self, start: float, end: float) -> int:
+        """Leases that became certainly held in [start, end)."""
+        return bisect_left(self.starts, end) - bisect_left(self.starts, start)
 
     def mean(self, start: float, end: float) -> float:
         """Time-average of seats held over [start, end)."""
@@ -38,29 +48,26 @@ class Occupancy:
         return total / (end - start)
 
 
-def occupancies(history: Iterable[Op], capacity: Mapping[str, int], *, until: float) -> dict[str, Occupancy]:
-    """`occupancy` for every license in `capacity`, the history read once
-    (a run over a thousand licenses would otherwise read it a thousand times)."""
-    by_license: dict[str, list[Op]] = {name: [] for name in capacity}
-    for op in history:
-        if op.kind in LEASE_OPS and op.lease is not None and op.license in by_license:
-            by_license[op.license].append(op)
-    return {name: occupancy(by_license[name], name, seats, until=until) for name, seats in capacity.items()}
+def occupancies(held: Mapping[str, Sweep], capacity: Mapping[str, int], *, until: float) -> dict[str, Occupancy]:
+    """An `Occupancy` for every license in `capacity` from the checker's sweeps
+    (a license the history never touched holds nothing)."""
+    return {name: occupancy(held.get(name, ([], [])), name, seats, until=until) for name, seats in capacity.items()}
 
 
-def occupancy(history: Iterable[Op], license: str, capacity: int, *, until: float) -> Occupancy:
-    """`until` closes intervals nothing in the history ended (end of observation)."""
-    events: list[tuple[float, int]] = []
-    for start, end, _lease in held_intervals(history, license):
-        events.append((start, 1))
-        events.append((min(end, until), -1))
-    events.sort(key=lambda e: (e[0], e[1]))  # ends before starts at a tie, as the checker does
+def occupancy(sweep: Sweep, license: str, capacity: int, *, until: float) -> Occupancy:
+    """`until` closes intervals nothing in the history ended (end of observation):
+    an instant after it is taken at it. One step per instant (its last count)."""
     steps: list[tuple[float, int]] = []
+    starts: list[float] = []
     level = 0
-    for t, delta in events:
-        level += delta
+    for t, n in zip(*sweep, strict=True):
+        if n > level:
+            starts.append(t)
+        level = n
+        if t > until:
+            t = until
         if steps and steps[-1][0] == t:
-            steps[-1] = (t, level)
+            steps[-1] = (t, n)
         else:
-            steps.append((t, level))
-    return Occupancy(license, capacity, steps)
+            steps.append((t, n))
+    return Occupancy(license, capacity, steps, starts)

@@ -34,6 +34,7 @@ from leasecheck.core.history import Violation, management_op
 from leasecheck.core.model import Clock, Verdict, as_history_violation, check_history
 from leasecheck.load import profiles
 from leasecheck.load.analysis.bulk import paused_gc
+from leasecheck.load.analysis.clocks import created_window
 from leasecheck.load.analysis.observation import Observation, observe_run
 from leasecheck.load.analysis.occupancy import Occupancy
 from leasecheck.load.analysis.shards import MergedRun, ShardInfo, merge
@@ -88,10 +89,11 @@ def _judge_merged(
     run: MergedRun, record: dict[str, Any], slos: list[Slo], facts: Facts, align_clocks: bool
 ) -> Judgement:
     profile = profiles.get(record["profile"])
-    seen = observe_run(run, record, slos)
     # Blind (align_clocks=False): every clock taken to agree with the server's, as before measuring.
     blind = None if align_clocks else Clock(offset=0.0, bound=0.0)
-    violations = [as_history_violation(v) for v in model_verdict(seen, blind).violations]
+    verdict = model_verdict(run, record, blind)
+    seen = observe_run(run, record, slos, verdict.held)  # seats in use: what the checker counted held
+    violations = [as_history_violation(v) for v in verdict.violations]
     violations.sort(key=lambda v: LISTED.index(v.kind) if v.kind in LISTED else len(LISTED))  # as summaries list them
     found = profile.findings(seen)
     invalid = run_validity(seen, facts) + found.invalid
@@ -111,22 +113,25 @@ def _judge_merged(
     return Judgement(code, summary, seen.run, seen.occupancy, profile)
 
 
-def model_verdict(seen: Observation, clock: Clock | None = None) -> Verdict:
+def model_verdict(run: MergedRun, record: dict[str, Any], clock: Clock | None = None) -> Verdict:
     """The run's history judged by the model checker, with each license's
-    creation (seats, lease timeout) as the management op it was. `clock`
+    creation (seats, lease timeout) as the management op it was, and each
+    license's certainly-held sweep kept for the seat occupancy. `clock`
     overrides the checker's own estimate of the client-server offset."""
+    minute = float(record["minute_seconds"])
     creates = []
-    for lic in seen.licenses:
-        if lic.get("created"):
-            sent, received = lic["created"]
-            timeout = int(lic["timeout_minutes"]) * seen.minute_seconds
+    for lic in record["licenses"]:
+        placed = created_window(lic["created"], run.clocks) if lic.get("created") else None
+        if placed is not None:
+            sent, received = placed
+            timeout = int(lic["timeout_minutes"]) * minute
             creates.append(
                 management_op(
                     "create_license", lic["name"], sent, received, 201, seats=int(lic["seats"]), timeout=timeout
                 )
             )
-    capacity = {lic["name"]: int(lic["seats"]) for lic in seen.licenses}
-    return check_history([*creates, *seen.history.ops], capacity=capacity, clock=clock)
+    capacity = {lic["name"]: int(lic["seats"]) for lic in record["licenses"]}
+    return check_history([*creates, *run.history.ops], capacity=capacity, clock=clock, held=True)
 
 
 def run_validity(seen: Observation, facts: Facts) -> list[str]:

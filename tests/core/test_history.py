@@ -111,17 +111,6 @@ def test_histories_merge_across_processes(tmp_path: Path):
     assert len(check_seats(merged, {"L": 1})) == 1
 
 
-def test_held_intervals_follow_the_checker_certainty_rule():
-    from leasecheck.core.history import held_intervals
-
-    h = [grant("a", 0, 0.5), grant("b", 0, 0.6, expires=3.0), checkin("a", 1.0, 1.2)]
-    got = held_intervals(h, "L", tolerance=0.0)
-    assert [(s, e, lease) for s, e, lease in got] == [
-        (0.5, 1.0, "a"),
-        (0.6, 2.7, "b"),
-    ]  # b: expiry less half its round trip
-
-
 # ------------------------------------------------------- the model's recording
 def test_old_history_lines_load_with_the_new_fields_defaulted(tmp_path: Path):
     old = (

@@ -119,3 +119,29 @@ def test_processes_sharing_one_clock_are_not_widened_so_a_1_ms_double_grant_is_p
     legal = _handover(-0.001)  # w1's grant answered 1 ms after w0's checkin was sent: a legal handover
     align(legal, shared=True)
     assert check_history(_ops(legal), capacity={"L": 1}).ok
+
+
+def test_a_license_created_by_a_master_with_a_fast_clock_is_placed_by_the_answers_stamp():
+    from leasecheck.load.analysis.clocks import created_window
+
+    parts = _two_processes(-0.3)
+    report = align(parts)
+    # Created at 999.0 on the server's clock (stamped 999.005); the master's clock, 5 s fast, read 1004.0 .. 1004.01.
+    placed = created_window([1004.0, 1004.01, 999.005], report)
+    assert placed is not None and placed[0] <= 999.0 <= placed[1] and placed[1] - placed[0] <= 0.021
+    assert created_window([1004.0, 1004.01], report) is None  # no stamp: no honest place on the server's clock
+    assert created_window([1004.0, 1004.01, 999.005], align(parts, enabled=False)) == (1004.0, 1004.01)
+
+
+def test_the_judge_judges_a_run_with_its_licenses_created_by_a_skewed_master():
+    from leasecheck.core.history import History
+    from leasecheck.load.analysis.shards import MergedRun
+    from leasecheck.load.verdict.judge import model_verdict
+
+    parts = _two_processes(-0.3)
+    run = MergedRun(history=History(_ops(parts)), shards=[], clocks=align(parts))
+    for created in ([1004.0, 1004.01, 999.005], [1004.0, 1004.01]):
+        lic = {"name": "L", "license_id": "L", "seats": 1, "timeout_minutes": 1, "group": "", "created": created}
+        verdict = model_verdict(run, {"minute_seconds": 60.0, "licenses": [lic]})
+        assert verdict.ok, verdict.render()
+        assert verdict.held["L"][1] and max(verdict.held["L"][1]) == 1  # one seat, handed back and forth

@@ -28,6 +28,7 @@ import psutil
 
 from leasecheck.core.server_process import ReferenceServer
 from leasecheck.gallery import process
+from leasecheck.load.config import read_run_record
 from leasecheck.load.verdict.judge import Facts, judge
 
 from .conftest import LEASECHECK, MINUTE_SECONDS, LoadRun
@@ -140,6 +141,10 @@ def test_skewed_workers_are_aligned_and_clean_on_the_reference_server(tmp_path, 
     bounds = {p["offset_ms"]: p["bound_ms"] for p in clocks["processes"]}
     for want, got in zip(sorted(-1000 * k for k in SKEWS), offsets, strict=True):
         assert abs(got - want) <= bounds[got] + 1.0, (want, got, bounds)
+
+    # the master provisioned: each creation carries the server's stamp, which places it on the aligned timeline
+    licenses = read_run_record(run.out / "shards")["licenses"]
+    assert licenses and all(len(lic["created"]) == 3 for lic in licenses), licenses
 
     # the very same shards, judged as if the workers' clocks agreed: a false over-allocation
     blind = judge(run.out / "shards", [], Facts(processes=2), align_clocks=False)

@@ -38,6 +38,9 @@ from .refused import lease_refusals, status_refusals
 from .seats import capacity_refusals, over_grants
 from .witness import KINDS, REFUSAL, UNSAFE, Violation
 
+#: A step function: instants, and the count from each instant on (ties: ends first).
+Steps = tuple[list[float], list[int]]
+
 
 @dataclass
 class Verdict:
@@ -52,6 +55,9 @@ class Verdict:
     model: Model
     seconds: float = 0.0
     unjudged_licenses: list[str] = field(default_factory=list)  # no seat count known
+    #: Per license, leases certainly held over time as (instants, counts) steps
+    #: on the judge's timeline (only with `check_history(..., held=True)`).
+    held: dict[str, Steps] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -97,6 +103,7 @@ def check_history(
     capacity: Mapping[str, int] | None = None,
     clock: Clock | Mapping[str | None, Clock] | None = None,
     workers: int | None = None,
+    held: bool = False,
 ) -> Verdict:
     """Judge every op of `history` against the contract model.
 
@@ -106,13 +113,16 @@ def check_history(
     the offset estimated from the answers' `meta.timestamp` (see `clock.py`).
     `workers`: processes to judge with (default: the cores, for a history
     big enough to pay for them; see `parallel.py`); the verdict is the same.
+    `held`: also return each license's count of leases certainly held over
+    time (`Verdict.held`), the over-grant rule's own sweep: what a report
+    plots as seats in use is then exactly what the checker counted.
     """
     # The checker allocates a few small objects per op and frees none until it
     # returns; the cyclic collector would rescan them all many times over.
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _check(history, model or Model(), capacity, clock, workers)
+        return _check(history, model or Model(), capacity, clock, workers, held)
     finally:
         if paused:
             gc.enable()
@@ -126,6 +136,7 @@ class Found:
     counts: Counter[str]
     licenses: int
     unjudged: list[str]
+    held: dict[str, Steps] = field(default_factory=dict)
 
 
 def _check(
@@ -134,6 +145,7 @@ def _check(
     capacity: Mapping[str, int] | None,
     clock: Clock | Mapping[str | None, Clock] | None,
     workers: int | None,
+    held: bool = False,
 ) -> Verdict:
     started = time.perf_counter()
     ops = history.ops if isinstance(history, History) else list(history)
@@ -146,7 +158,7 @@ def _check(
 
     def judge(part: set[str] | None) -> Found:
         only = None if part is None else partition.indices(cols, part)
-        return judge_part(Index(ops, timeline, model, cols, only), capacity)
+        return judge_part(Index(ops, timeline, model, cols, only), capacity, held)
 
     found = parallel.run(judge, parts)
     violations = [v for f in found for v in f.violations]
@@ -161,11 +173,13 @@ def _check(
         model=model,
         seconds=time.perf_counter() - started,
         unjudged_licenses=sorted(u for f in found for u in f.unjudged),
+        held={name: steps for f in found for name, steps in f.held.items()},
     )
 
 
-def judge_part(idx: Index, capacity: Mapping[str, int] | None) -> Found:
-    """Every rule over the indexed ops: per license, then across licenses."""
+def judge_part(idx: Index, capacity: Mapping[str, int] | None, held: bool = False) -> Found:
+    """Every rule over the indexed ops: per license, then across licenses
+    (`held`: keep each license's certainly-held steps)."""
     reporter = Reporter(idx.model.max_reports)
     owner = owners(idx)
     lend_foreign(idx, owner)
@@ -175,13 +189,17 @@ def judge_part(idx: Index, capacity: Mapping[str, int] | None) -> Found:
             if name != home:
                 foreign.setdefault(name, set()).add(ref)
     unjudged = []
+    steps: dict[str, Steps] = {}
     for name, lf in idx.licenses.items():
         seats = capacity.get(name) if capacity is not None and name in capacity else lf.seats
         if seats is None and (lf.leases or lf.checkout_refusals):
             unjudged.append(name)
-        judge_license(LicenseContext(idx, lf, reporter, seats, foreign.get(name)))
+        ctx = LicenseContext(idx, lf, reporter, seats, foreign.get(name), keep_held=held)
+        judge_license(ctx)
+        if held:
+            steps[name] = ctx.certain_steps
     cross_license(idx, owner, reporter)
-    return Found(reporter.violations, reporter.counts, len(idx.licenses), unjudged)
+    return Found(reporter.violations, reporter.counts, len(idx.licenses), unjudged, steps)
 
 
 def judge_license(ctx: LicenseContext) -> None:

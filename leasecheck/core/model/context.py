@@ -51,8 +51,10 @@ class LicenseContext:
         reporter: Reporter,
         seats: int | None,
         foreign: set[str] | None = None,
+        keep_held: bool = False,
     ) -> None:
         self.idx = idx
+        self.keep_held = keep_held
         self.lf = lf
         self.name = lf.name
         self.reporter = reporter

@@ -32,9 +32,10 @@ INF = math.inf
 def over_grants(ctx: LicenseContext) -> None:
     """Sweep the certain intervals; report each episode of more than N held.
     Leaves the certain count's step function on `ctx.certain_steps` when the
-    license has refusals to judge."""
+    license has refusals to judge or the caller asked for it (`keep_held`:
+    a load report's seat occupancy is this function, not a second rule)."""
     n = ctx.seats
-    steps = bool(ctx.lf.checkout_refusals)
+    steps = bool(ctx.lf.checkout_refusals) or ctx.keep_held
     if n is None and not steps:
         return
     starts: list[float] = []

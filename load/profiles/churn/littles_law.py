@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leasecheck.core.history import History, held_intervals
+from leasecheck.core.history import History
 from leasecheck.load.analysis.occupancy import Occupancy
 
 
@@ -37,7 +37,7 @@ def analyse_churn(
     seat_time = expected_seats(params, minute_seconds) / rate if rate else 0.0
     start = epoch + min(3 * float(params["hold_leases"]) * lease + lease, (end - epoch) / 2)
     seconds = max(end - start, 1e-9)
-    granted = sum(1 for s, _e, _l in held_intervals(history, occ.license) if start <= s < end)
+    granted = occ.grants(start, end)
     arrivals = sum(
         1 for op in history if op.kind == "checkout" and op.license == occ.license and start <= op.sent_at < end
     )

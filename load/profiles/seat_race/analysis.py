@@ -11,13 +11,20 @@ from leasecheck.load.analysis.occupancy import Occupancy
 
 def contention(history: History, licenses: list[dict[str, Any]], occ: dict[str, Occupancy]) -> dict[str, Any]:
     """Per license: contenders, seats, what they got, and the peak certainly held."""
+    # One pass over the whole history (a million ops), no per-op property or per-license rescan.
     users: dict[str, set[str]] = {}
     outcome: dict[str, Counter[str]] = {}
-    for op in history:
-        if op.kind == "checkout":
-            users.setdefault(op.license, set()).add(op.worker or "?")
-            key = "granted" if op.ok else ("no answer" if op.status is None else str(op.status))
-            outcome.setdefault(op.license, Counter())[key] += 1
+    for op in history.ops:
+        if op.kind != "checkout":
+            continue
+        name, status = op.license, op.status
+        got = users.get(name)
+        if got is None:
+            got = users[name] = set()
+            outcome[name] = Counter()
+        got.add(op.worker or "?")
+        key = "no answer" if status is None else ("granted" if 200 <= status < 300 else str(status))
+        outcome[name][key] += 1
     rows = []
     for lic in licenses:
         name, seats = lic["name"], lic["seats"]

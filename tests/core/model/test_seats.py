@@ -210,3 +210,20 @@ def test_capacity_given_by_the_caller_judges_a_license_without_create_op():
     assert check_history(b.history).ok  # seats unknown
     assert check_history(b.history).unjudged_licenses == ["L"]
     assert check_history(b.history, capacity={"L": 1}).counts == {"over_grant": 1}
+
+
+def test_held_returns_the_over_grant_sweep_a_report_plots_as_seats_in_use():
+    b = HistoryBuilder()
+    b.create(seats=2)
+    a = b.checkout("a", 0, 1, expires=60)
+    bb = b.checkout("b", 0, 1.5, expires=60)
+    ci = b.checkin("a", 10, 10.2)
+    assert check_history(b.history).held == {}  # only on request
+    v = check_history(b.history, held=True)
+    times, counts = v.held["L"]
+    ops = b.ops
+    slack = v.timeline.slack
+    # a: from its grant's receive to the send of its checkin; b: to its expiry less the slack.
+    assert times[:3] == [ops[a].received_at, ops[bb].received_at, ops[ci].sent_at]
+    assert counts == [1, 2, 1, 0]
+    assert times[3] == pytest.approx(ops[bb].expires_at + v.timeline.expiry_shift - slack)  # type: ignore[operator]
