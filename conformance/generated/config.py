@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from leasecheck.core.client import license_auth
 from leasecheck.specs import OPENAPI_PATH, openapi
 
-from .operations import CHECKIN_OP, CHECKOUT_OP, HEARTBEAT_OP, IDEMPOTENCY_KEY_MAX
+from .operations import CHECKIN_OP, CHECKOUT_OP, HEARTBEAT_OP, IDEMPOTENCY_KEY_MAX, SYSTEM
 
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
@@ -82,10 +82,14 @@ def schemathesis_config(
     checks["positive_data_acceptance"]["expected-statuses"] = ["2xx", "429", "5xx"]
 
     def op(op_id: str, **check_overrides: list[str]) -> dict[str, Any]:
-        return {
+        entry: dict[str, Any] = {
             "include-operation-id": op_id,
             "checks": {name: {"expected-statuses": v} for name, v in check_overrides.items()},
         }
+        if op_id in SYSTEM:
+            # No input to draw: fuzzing would send the one request coverage sends already.
+            entry["phases"] = {"fuzzing": {"enabled": False}}
+        return entry
 
     operations = [
         # Over capacity (403/409, CAP-02) and business validation (422: no binding identity,
@@ -96,6 +100,7 @@ def schemathesis_config(
         op(CHECKIN_OP, positive_data_acceptance=["2xx", "404", "409", "422", "429", "5xx"]),
         # readyz documents 503 (not ready); it is not a server error there.
         op("readyz", not_a_server_error=["2xx", "3xx", "4xx", "503"]),
+        *(op(op_id) for op_id in SYSTEM if op_id != "readyz"),
     ]
     return {
         "seed": seed,
