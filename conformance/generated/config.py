@@ -9,7 +9,7 @@ than found on disk so that nothing in the working directory changes a run:
   `lease_token` into heartbeat and checkin); management is excluded;
 - repeatable: a fixed seed, `generation.deterministic`, no example
   database, no shrinking, no cache, a bounded `max-examples` and number of
-  stateful steps, one worker. The same seed sends the same requests for the
+  stateful steps. The same seed sends the same requests for the
   same source only: hypothesis also draws values from the literals of every
   loaded module outside site-packages (its "local constants"), so a string
   added to any leasecheck module, or an editable rather than a plain install,
@@ -27,19 +27,22 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from leasecheck.core.client import license_auth
 from leasecheck.specs import OPENAPI_PATH, openapi
 
-from .operations import CHECKIN_OP, CHECKOUT_OP, HEARTBEAT_OP, IDEMPOTENCY_KEY_MAX
+from .operations import CHECKIN_OP, CHECKOUT_OP, HEARTBEAT_OP, IDEMPOTENCY_KEY_MAX, SYSTEM
 
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
 
 STATEFUL_MAX_STEPS = 6
+#: The phases that test each operation on its own, and all of them.
+UNIT_PHASES = ("examples", "coverage", "fuzzing")
+PHASES = (*UNIT_PHASES, "stateful")
 #: Checks run (each has a rule in triage.RULES); everything else schemathesis offers is off.
 CHECKS = (
     "not_a_server_error",
@@ -59,9 +62,18 @@ OFF = ("use_after_free", "ensure_resource_availability", "object_level_authoriza
 
 
 def schemathesis_config(
-    *, base_url: str, license_key: str, request_timeout: float, seed: int, max_examples: int
+    *,
+    base_url: str,
+    license_key: str,
+    request_timeout: float,
+    seed: int,
+    max_examples: int,
+    workers: int = 1,
+    phases: tuple[str, ...] = PHASES,
 ) -> dict[str, Any]:
-    """The schemathesis configuration for one run against `base_url` with one license."""
+    """The schemathesis configuration for one run against `base_url` with one license;
+    `workers`: operations tested at once (the stateful phase is one sequence at a time);
+    `phases`: those that run (each of PHASES either way sends what it sends alone)."""
     negative = ["400", "401", "413", "422", "429", "5xx"]
     checks: dict[str, Any] = {name: {"enabled": False} for name in OFF}
     checks.update({name: {"enabled": True} for name in CHECKS})
@@ -70,10 +82,14 @@ def schemathesis_config(
     checks["positive_data_acceptance"]["expected-statuses"] = ["2xx", "429", "5xx"]
 
     def op(op_id: str, **check_overrides: list[str]) -> dict[str, Any]:
-        return {
+        entry: dict[str, Any] = {
             "include-operation-id": op_id,
             "checks": {name: {"expected-statuses": v} for name, v in check_overrides.items()},
         }
+        if op_id in SYSTEM:
+            # No input to draw: fuzzing would send the one request coverage sends already.
+            entry["phases"] = {"fuzzing": {"enabled": False}}
+        return entry
 
     operations = [
         # Over capacity (403/409, CAP-02) and business validation (422: no binding identity,
@@ -84,13 +100,14 @@ def schemathesis_config(
         op(CHECKIN_OP, positive_data_acceptance=["2xx", "404", "409", "422", "429", "5xx"]),
         # readyz documents 503 (not ready); it is not a server error there.
         op("readyz", not_a_server_error=["2xx", "3xx", "4xx", "503"]),
+        *(op(op_id) for op_id in SYSTEM if op_id != "readyz"),
     ]
     return {
         "seed": seed,
         "suppress-health-check": ["all"],  # a slow target must not turn into a generation error
         "cache": {"enabled": False},  # the on-disk cache replays earlier runs: not repeatable
         "base-url": base_url,
-        "workers": 1,
+        "workers": workers,
         "continue-on-failure": True,
         "request-timeout": request_timeout,
         # No NUL characters: many honest stores cannot hold them (PostgreSQL text), and the
@@ -104,11 +121,13 @@ def schemathesis_config(
             "allow-x00": False,
         },
         "phases": {
+            **{name: {"enabled": False} for name in PHASES if name not in phases},
             "stateful": {
+                **({} if "stateful" in phases else {"enabled": False}),
                 "max-steps": STATEFUL_MAX_STEPS,
                 # only the document's own links, none inferred
                 "inference": {"algorithms": []},
-            }
+            },
         },
         "auth": {"openapi": {"licenseAuth": {"api_key": license_auth(license_key)["Authorization"]}}},
         "checks": checks,
@@ -147,8 +166,9 @@ def fresh_key(generated: str) -> str:
 
 
 @contextmanager
-def fresh_idempotency_keys(schema: object) -> Iterator[None]:
-    """Replace a valid generated Idempotency-Key with a fresh one before every call of `schema`.
+def fresh_idempotency_keys(*schemas: object, pace: Callable[[], object] | None = None) -> Iterator[None]:
+    """Replace a valid generated Idempotency-Key with a fresh one before every call of `schemas`
+    (after `pace`, the run's rate cap, which every request of the run shares).
 
     Generated keys collide ("0", "00", ...): the same key with another body is
     rightly refused (IDEM-05), which would show up as false failures. A key the
@@ -159,7 +179,11 @@ def fresh_idempotency_keys(schema: object) -> Iterator[None]:
     from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
     def before_call(context: Any, case: Any, kwargs: Any) -> None:
-        if case.operation.schema is not schema or case.headers is None:
+        if not any(case.operation.schema is s for s in schemas):
+            return
+        if pace is not None:
+            pace()
+        if case.headers is None:
             return
         for name in list(case.headers):
             if name.lower() == "idempotency-key":

@@ -2,8 +2,11 @@
 
 `run_generated` loads the schema (config.py) and runs it through the
 schemathesis engine, the one its CLI uses, with every phase (examples,
-coverage, fuzzing, stateful sequences through the OpenAPI links), one
-worker and a wall-clock guard that stops it. Findings are judged afterwards
+coverage, fuzzing, stateful sequences through the OpenAPI links), under the
+run's rate cap (`--max-rps`) and a wall-clock guard that stops it; one worker
+against a near target, several against a far one (`senders`). Each
+operation's cases come from the fixed seed whichever worker runs it, so the
+same requests go out either way, only interleaved differently. Findings are judged afterwards
 from what every scenario recorded (recorded.py), in this order: what each
 request exercised, schemathesis's failures (triage.py), requests left
 unanswered, the own checks over the whole run (invariants.py).
@@ -15,23 +18,29 @@ exchanges are; the leases the run still holds are checked in when it ends.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from leasecheck.conformance import early
 from leasecheck.conformance.target import LicenseFixture, Target
 from leasecheck.core.envelope import Inspector
+from leasecheck.core.pacing import Pacer
 
-from .config import fresh_idempotency_keys, load_schema, operation_ids, schemathesis_config
+from .config import PHASES, UNIT_PHASES, fresh_idempotency_keys, load_schema, operation_ids, schemathesis_config
 from .exercised import count_exercised
 from .invariants import check_run
+from .laps import Laps
 from .observation import Observation
 from .recorded import collect, first_line
 from .run import GeneratedRun
+from .serial_ast import serial_ast_parse
 from .triage import Context, Reported, triage, unanswered
 
 if TYPE_CHECKING:
+    from schemathesis.engine.core import EventStream
     from schemathesis.engine.events import NonFatalError
     from schemathesis.engine.recorder import ScenarioRecorder
     from schemathesis.schemas import BaseSchema
@@ -41,27 +50,43 @@ BUDGET_SECONDS = 60.0
 
 
 def run_generated(
-    target: Target, fixture: LicenseFixture, *, seed: int, max_examples: int, budget_seconds: float = BUDGET_SECONDS
+    target: Target,
+    fixture: LicenseFixture,
+    *,
+    seed: int,
+    max_examples: int,
+    budget_seconds: float = BUDGET_SECONDS,
+    workers: int | None = None,
 ) -> GeneratedRun:
-    """Run schemathesis once against `target` with `fixture`'s key and judge everything it saw."""
+    """Run schemathesis once against `target` with `fixture`'s key and judge everything it saw.
+    `workers`: requests in flight at once (None: as many as suit the target)."""
     run = GeneratedRun(fixture=fixture, provisioned=target.management is not None, seed=seed, max_examples=max_examples)
+    run.workers = workers or senders(target)
     started = time.monotonic()
+    clock = Laps()
     timeout = target.settings.request_timeout
-    schema = load_schema(
-        schemathesis_config(
-            base_url=target.base_url,
-            license_key=fixture.license_key,
-            request_timeout=timeout,
-            seed=seed,
-            max_examples=max_examples,
-        )
+    config = functools.partial(
+        schemathesis_config,
+        base_url=target.base_url,
+        license_key=fixture.license_key,
+        request_timeout=timeout,
+        seed=seed,
+        max_examples=max_examples,
+        workers=run.workers,
     )
-    labels = operation_ids(schema)
-    recorders = _execute(schema, run, budget_seconds)
+    # Near: one engine, its phases one after another. Far: the stateful sequences (one at a
+    # time, however many workers) beside the other phases, on an engine of their own.
+    plan = [PHASES] if run.workers == 1 else [UNIT_PHASES, ("stateful",)]
+    schemas = [load_schema(config(phases=phases)) for phases in plan]
+    labels = operation_ids(schemas[0])
+    clock.lap("schema")
+    recorders = _execute(schemas, run, budget_seconds, clock, target.pacer)
     run.wall_seconds = time.monotonic() - started
     run.observations, reported = collect(recorders, labels)
     judge(Context(run, target.base_url, timeout), reported)
     _share(target, run.observations)
+    clock.lap("judge")
+    run.timings = clock.laps
     return run
 
 
@@ -73,32 +98,66 @@ def judge(ctx: Context, reported: Sequence[Reported]) -> None:
     check_run(ctx.run)
 
 
-def _execute(schema: BaseSchema, run: GeneratedRun, budget_seconds: float) -> list[tuple[str, ScenarioRecorder]]:
-    """Drive the engine to its end (or the budget), noting errors and whether it stopped early;
-    return each finished scenario's (phase, recorder)."""
-    from schemathesis.engine import events, from_schema
+def senders(target: Target) -> int:
+    """Requests in flight at once: one against a near target (only the CPU to share, and
+    the suite's other scenarios share it), as many as the early pool's against a far one
+    (each worker's requests wait out the round trips beside the others'): early.width."""
+    return early.width(target.settings.concurrency, target.clock.best_round_trip)
+
+
+def _execute(
+    schemas: Sequence[BaseSchema], run: GeneratedRun, budget_seconds: float, clock: Laps, pacer: Pacer | None
+) -> list[tuple[str, ScenarioRecorder]]:
+    """Drive each schema's engine to its end (or the budget), side by side, noting errors,
+    whether one stopped early and what each phase cost (`clock`; a phase beside the first
+    engine's is noted with "(beside)"); return each finished scenario's (phase, recorder)."""
+    from schemathesis.engine import from_schema
 
     recorders: list[tuple[str, ScenarioRecorder]] = []
-    with fresh_idempotency_keys(schema):
-        stream = from_schema(schema).execute()
-        timer = threading.Timer(budget_seconds, stream.stop)  # the engine checks its stop event between cases
-        timer.daemon = True
-        timer.start()
+    pace = pacer.acquire if pacer is not None else None
+    with fresh_idempotency_keys(*schemas, pace=pace), serial_ast_parse(run.workers > 1):
+        streams = [from_schema(schema).execute() for schema in schemas]
+        timers = [threading.Timer(budget_seconds, s.stop) for s in streams]  # checked between cases
+        laps = [clock, *(Laps(suffix=" (beside)") for _ in streams[1:])]
+        beside = [
+            threading.Thread(target=_drive, args=(s, run, recorders, lap), name="generated-beside", daemon=True)
+            for s, lap in zip(streams[1:], laps[1:], strict=True)
+        ]
+        for t in (*timers, *beside):
+            t.daemon = True
+            t.start()
         try:
-            for event in stream:
-                if isinstance(event, events.ScenarioFinished):
-                    recorders.append((event.phase.value, event.recorder))
-                elif isinstance(event, events.NonFatalError):
-                    line = f"{event.label}: {event.info.title}: {first_line(event.info.message)}"
-                    # A request the server never answered is a finding (INPUT-04), not a broken run.
-                    (run.network_errors if _is_network(event) else run.errors).append(line)
-                elif isinstance(event, events.FatalError):
-                    run.errors.append(f"fatal: {event.exception!r}")
-                elif isinstance(event, events.EngineFinished):
-                    run.stopped_early = event.stop_reason.value not in ("completed",)
+            _drive(streams[0], run, recorders, clock)
+            for b in beside:
+                b.join()
         finally:
-            timer.cancel()
+            for t in timers:
+                t.cancel()
+    for lap in laps[1:]:
+        clock.laps.update(lap.laps)
     return recorders
+
+
+def _drive(stream: EventStream, run: GeneratedRun, recorders: list[tuple[str, ScenarioRecorder]], clock: Laps) -> None:
+    """Consume one engine's events into the run (list appends are atomic: two drivers share them)."""
+    from schemathesis.engine import events
+
+    for event in stream:
+        if isinstance(event, events.PhaseStarted):
+            clock.lap("engine")  # its set-up, and what lies between phases
+        elif isinstance(event, events.PhaseFinished):
+            clock.lap(event.phase.name.value)
+        elif isinstance(event, events.ScenarioFinished):
+            recorders.append((event.phase.value, event.recorder))
+        elif isinstance(event, events.NonFatalError):
+            line = f"{event.label}: {event.info.title}: {first_line(event.info.message)}"
+            # A request the server never answered is a finding (INPUT-04), not a broken run.
+            (run.network_errors if _is_network(event) else run.errors).append(line)
+        elif isinstance(event, events.FatalError):
+            run.errors.append(f"fatal: {event.exception!r}")
+        elif isinstance(event, events.EngineFinished):
+            run.stopped_early = run.stopped_early or event.stop_reason.value not in ("completed",)
+    clock.lap("engine")
 
 
 def _is_network(event: NonFatalError) -> bool:

@@ -75,6 +75,9 @@ class GeneratedRun:
     wall_seconds: float = 0.0
     seed: int = 0
     max_examples: int = 0
+    workers: int = 1  # schemathesis workers: requests in flight at once
+    #: Wall and CPU seconds per stretch (schema, engine, each phase, judge): laps.py.
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def auth(self) -> str:
@@ -109,7 +112,9 @@ class GeneratedRun:
         return {
             "seed": self.seed,
             "max_examples": self.max_examples,
+            "workers": self.workers,
             "wall_seconds": round(self.wall_seconds, 3),
+            "timings": self.timings,
             "cases_run": len(self.observations),
             "cases_by_phase": dict(phases),
             "statuses": {op: dict(sorted(c.items())) for op, c in sorted(statuses.items())},

@@ -62,3 +62,19 @@ def test_key_hook_is_registered_only_for_the_run_and_leaves_invalid_keys_alone()
         hook(None, other, {})
         assert other.headers["Idempotency-Key"] == "0"
     assert len(GLOBAL_HOOK_DISPATCHER.get_all_by_name("before_call")) == before
+
+
+def test_fuzzing_skips_the_system_operations_which_take_no_input():
+    schema = load_schema(config())
+    ops = {schema.get_operation_id(r.ok()): r.ok() for r in schema.get_all_operations() if hasattr(r, "ok")}
+    fuzzing = {op_id: schema.config.phases_for(operation=op).fuzzing.enabled for op_id, op in ops.items()}
+    assert fuzzing == {**{op_id: True for op_id in RUNTIME}, **{op_id: False for op_id in SYSTEM}}
+
+
+def test_a_far_run_splits_the_phases_between_two_engines():
+    units, stateful = (
+        load_schema(config(phases=("examples", "coverage", "fuzzing"))),
+        load_schema(config(phases=("stateful",))),
+    )
+    assert units.config.phases.stateful.enabled is False and units.config.phases.coverage.enabled
+    assert stateful.config.phases.stateful.enabled and stateful.config.phases.coverage.enabled is False
