@@ -29,10 +29,10 @@ from .expect import Expect, RequirementFailed
 from .needs import needs_of
 from .plan import Plan
 from .progress import ProgressPlugin
-from .results import finish_run
+from .results import finish_run, stop_server
 from .session import provided_settings
 from .settings import Settings, SettingsError
-from .start import StartFailed, plan_lines, start_target
+from .start import StartFailed, launch_bundled, plan_lines, start_target
 from .state import RunState
 from .target import LicenseFixture, NotRunnable, Target
 from .verdict import TestResult
@@ -56,6 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
     stopping.clear()  # a new run in this process starts unstopped
     st = config.stash[STATE_KEY] = RunState(settings)
     config.pluginmanager.register(ProgressPlugin(st.judged, _area), "leasecheck-progress")
+    if not config.option.collectonly:  # `leasecheck plan` collects only: it starts no server
+        launch_bundled(st)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -207,7 +209,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The verdict is the last line a user reads: after pytest's own summary."""
+    """The verdict is the last line a user reads: after pytest's own summary. A bundled
+    server launched at configure but never stopped (no session ran) is stopped here."""
+    if STATE_KEY in config.stash and state_of(config).server is not None:
+        stop_server(state_of(config))
     line = state_of(config).closing_line if STATE_KEY in config.stash else None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if line and reporter is not None:

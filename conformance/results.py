@@ -39,10 +39,10 @@ def finish_run(st: RunState, exitstatus: int) -> int | None:
     session that still gets here)."""
     cleanup = _end_on_target(st)
     if st.setup_error:
-        _stop(st)
+        stop_server(st)
         return EXIT_SETTINGS
     if exitstatus in (3, 4) and not st.tests:  # internal or usage error: pytest reports it
-        _stop(st)
+        stop_server(st)
         return None
     released = cleanup.leases_checked_in if cleanup is not None else 0
     s = st.settings
@@ -66,7 +66,7 @@ def finish_run(st: RunState, exitstatus: int) -> int | None:
     if s.report_dir is not None:
         write_reports(Path(s.report_dir), results)
         st.summary_lines.append(f"reports: {Path(s.report_dir).resolve()}")
-    _stop(st)
+    stop_server(st)
     return EXIT_PASSED if outcome == "passed" else EXIT_FAILED
 
 
@@ -81,7 +81,8 @@ def _end_on_target(st: RunState) -> CleanupReport | None:
         return CleanupReport(problems=[f"cleanup stopped: {exc.__class__.__name__}: {exc}"])
 
 
-def _stop(st: RunState) -> None:
+def stop_server(st: RunState) -> None:
+    """Close the run's connections and stop the bundled server, if either is there."""
     if st.target is not None:
         st.target.close()
     if st.server is not None:

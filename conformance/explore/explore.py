@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from leasecheck.conformance.target import Target
 from leasecheck.core.history import History
+from leasecheck.core.interrupts import stopping
 from leasecheck.core.model import REFUSAL, UNSAFE
 
 from .choose import Chooser
@@ -103,13 +104,25 @@ def explore(target: Target, *, seed: int, budget: float) -> Exploration:
     timeouts = tuple(max(1, math.ceil(t / target.settings.minute - 1e-9)) for t in LEASE_SECONDS)
     lock = threading.Lock()
     failed: list[tuple[int, Pool, Program, Judged, dict[int, int]]] = []
+    #: What stopped a program's thread because the run is ending (interrupted: no new
+    #: request leaves): raised by `explore` itself, in the timeline's thread, which keeps
+    #: it as the script's error. Left to the program's thread, it was printed as a
+    #: traceback per thread after an interrupted run's verdict.
+    errors: list[BaseException] = []
     wave = 0
-    while time.time() < deadline and not failed:
+    while time.time() < deadline and not failed and not errors:
         # A wave of programs at once, sharing one coverage count, so the run as a whole
         # keeps reaching combinations it has not visited.
 
         def one(index: int) -> None:
-            pool, program, verdict, run = _program(target, seed, index, timeouts, deadline, out.coverage)
+            try:
+                pool, program, verdict, run = _program(target, seed, index, timeouts, deadline, out.coverage)
+            except BaseException as exc:
+                if not (stopping.is_set() or target.transport.closing):
+                    raise
+                with lock:
+                    errors.append(exc)
+                return
             with lock:
                 out.programs += 1
                 out.ops += verdict.verdict.ops
@@ -129,6 +142,8 @@ def explore(target: Target, *, seed: int, budget: float) -> Exploration:
         for t in threads:
             t.join()
         wave += 1
+    if errors:
+        raise errors[0]
     if failed:
         index, pool, program, verdict, step_of = min(failed, key=lambda f: f[0])
         for direction in (UNSAFE, REFUSAL):

@@ -86,6 +86,9 @@ class ReferenceServer:
         self.port: int | None = None
         self.base_url: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._offset = 0  # where this launch's lines begin in the log (a restart appends)
+        self._launched_at = 0.0
+        self._ready = False
 
     # ------------------------------------------------------------------ state
     @property
@@ -139,9 +142,15 @@ class ReferenceServer:
 
     def start(self) -> ReferenceServer:
         """Launch and wait until ready; raises ServerStartError with the log tail."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> ReferenceServer:
+        """Start the process and return at once; `wait_ready` waits for it. A caller with
+        work of its own meanwhile (the conformance run collects its scenarios) overlaps
+        the server's start-up (its imports, its database) with that work."""
         if self.running:
             raise RuntimeError("server is already running")
-        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         env = {**os.environ, **self.env, TOKEN_ENV: self.management_token}
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
@@ -153,14 +162,25 @@ class ReferenceServer:
                 start_new_session=True,  # own process group: kill() reaches every worker
                 preexec_fn=_die_with_parent,
             )
-        deadline = time.monotonic() + self.ready_timeout
+        self._launched_at = time.monotonic()
+        return self
+
+    def wait_ready(self) -> ReferenceServer:
+        """Wait until the launched server listens and answers /readyz, within
+        `ready_timeout` of its launch; raises ServerStartError with the log tail."""
+        if self._proc is None:
+            raise RuntimeError("server was not launched")
+        if self._ready:
+            return self
+        deadline = self._launched_at + self.ready_timeout
         try:
-            self.base_url = self._wait_for_listening(offset, deadline)
+            self.base_url = self._wait_for_listening(self._offset, deadline)
             self.port = int(self.base_url.rsplit(":", 1)[1])
             self._wait_for_ready(deadline)
         except ServerStartError:
             self.kill()
             raise
+        self._ready = True
         return self
 
     def _fail(self, why: str) -> ServerStartError:
@@ -213,6 +233,7 @@ class ReferenceServer:
         self._kill_group()  # stragglers, while the unreaped leader still holds the group id
         self._proc.wait()
         self._proc = None
+        self._ready = False
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (graceful), then SIGKILL to the whole group after `timeout`."""

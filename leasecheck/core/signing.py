@@ -18,6 +18,7 @@ one SDK's rule.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -92,6 +93,11 @@ class PublishedKey:
     status: str
 
     def verify_key(self) -> VerifyKey:
+        return self._verify_key
+
+    @functools.cached_property
+    def _verify_key(self) -> VerifyKey:
+        """Decoded once per published key (every signed answer of a run is verified with it)."""
         raw = base64.b64decode(self.public_key, validate=True)
         if len(raw) != 32:
             raise ValueError(f"public key {self.kid!r} is {len(raw)} bytes, not 32")
@@ -127,8 +133,12 @@ class KeyRing:
     def kids(self) -> list[str]:
         return list(self._keys)
 
-    def verify(self, envelope: Mapping[str, Any], sdk: str = "typescript") -> PublishedKey:
-        """Verify like the SDK `sdk` does; return the key used or raise SignatureError."""
+    def verify(
+        self, envelope: Mapping[str, Any], sdk: str = "typescript", _seen: dict[bytes, str | None] | None = None
+    ) -> PublishedKey:
+        """Verify like the SDK `sdk` does; return the key used or raise SignatureError.
+        `_seen` (verify_each_sdk): outcomes by signed bytes, so bytes two SDKs share are
+        checked once."""
         sig = envelope.get("signature")
         if not isinstance(sig, Mapping):
             raise SignatureError("envelope has no signature object")
@@ -146,21 +156,39 @@ class KeyRing:
             raise SignatureError(f"signature.value is not base64: {exc}") from None
         if "data" not in envelope:
             raise SignatureError("envelope has no data member")
-        try:
-            key.verify_key().verify(sdk_bytes(envelope["data"], sdk), raw_sig)
-        except (BadSignatureError, ValueError) as exc:
+        failure = self._check(key, envelope["data"], sdk, raw_sig, _seen)
+        if failure is not None:
             who = "the SDKs do" if sdk == "typescript" else f"the {SDKS[sdk]} does"
-            raise SignatureError(
-                f"signature by {kid!r} does not verify over data serialised as {who} ({exc.__class__.__name__})"
-            ) from None
+            raise SignatureError(f"signature by {kid!r} does not verify over data serialised as {who} ({failure})")
         return key
+
+    @staticmethod
+    def _check(
+        key: PublishedKey, data: Any, sdk: str, raw_sig: bytes, seen: dict[bytes, str | None] | None
+    ) -> str | None:
+        """None when the signature holds over `sdk`'s bytes of `data`, else the failure's class name."""
+        try:
+            signed = sdk_bytes(data, sdk)
+        except ValueError as exc:
+            return exc.__class__.__name__
+        if seen is not None and signed in seen:
+            return seen[signed]
+        try:
+            key.verify_key().verify(signed, raw_sig)
+            failure = None
+        except (BadSignatureError, ValueError) as exc:
+            failure = exc.__class__.__name__
+        if seen is not None:
+            seen[signed] = failure
+        return failure
 
     def verify_each_sdk(self, envelope: Mapping[str, Any]) -> dict[str, str | None]:
         """For every official SDK: None when it verifies the envelope, else why not."""
         out: dict[str, str | None] = {}
+        seen: dict[bytes, str | None] = {}  # TypeScript and Ruby sign the same bytes; ASCII data, all three
         for sdk in SDKS:
             try:
-                self.verify(envelope, sdk)
+                self.verify(envelope, sdk, seen)
                 out[sdk] = None
             except SignatureError as exc:
                 out[sdk] = str(exc)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import unicodedata
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 
 from leasecheck.conformance.report import render_html, render_junit
-from leasecheck.conformance.report.exchange import curl_command, display_body, pretty_json
+from leasecheck.conformance.report.exchange import INVISIBLE_CATEGORIES, curl_command, display_body, pretty_json
 from leasecheck.conformance.report.spec_text import LEVEL_MEANING, requirement_text, sources
 from leasecheck.core.redact import find_secrets
 from leasecheck.specs import requirements
@@ -110,6 +111,13 @@ def test_invisible_characters_are_shown_escaped_and_readable_ones_are_not():
     text = display_body('{"code":"line\u2028sep","name":"日本語 größe 😀"}').text
     assert "\\u2028" in text and "\u2028" not in text
     assert "日本語 größe 😀" in text
+
+
+def test_every_invisible_character_of_the_plane_is_escaped_and_no_other():
+    """Characters are looked up as they occur (not one class built at import): the same set."""
+    chars = [chr(c) for c in range(0x80, 0x10000) if not 0xD800 <= c < 0xE000]
+    want = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in INVISIBLE_CATEGORIES else c for c in chars)
+    assert pretty_json("".join(chars)) == f'"{want}"'
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from leasecheck.conformance.plugin import state_of
+from leasecheck.conformance.results import stop_server
+from leasecheck.conformance.session import ProvidedSettings, pytest_args
 from leasecheck.conformance.settings import Settings
-from leasecheck.conformance.start import StartFailed, plan_lines, server_version, start_target
+from leasecheck.conformance.start import StartFailed, launch_bundled, plan_lines, server_version, start_target
 from leasecheck.conformance.state import RunState
 from leasecheck.core.server_process import ReferenceServer
 
@@ -56,3 +59,36 @@ def test_the_plan_says_how_gently_the_run_will_push() -> None:
     assert "up to 8 simultaneous requests (reduced from the default 48)" in gentle[0]
     assert "at most 5 requests/s on average" in gentle[1]
     assert "no cap" in plan_lines(Settings())[1]
+
+
+def test_the_bundled_server_launched_early_is_the_one_the_run_uses() -> None:
+    """launch_bundled (at pytest_configure) starts the process and returns at once;
+    start_target waits for that same process to be ready, it does not start another."""
+    st = RunState(Settings.load({}, environ={}))
+    launch_bundled(st)
+    server = st.server
+    assert server is not None and server.pid is not None and server.base_url is None  # not waited for yet
+    try:
+        launch_bundled(st)
+        assert st.server is server  # launched once
+        target = start_target(st)
+        assert st.server is server and target.base_url == server.base_url
+        assert target.keyring.kids()
+        target.close()
+    finally:
+        stop_server(st)
+    assert st.server is None and not server.running
+
+
+def test_a_collection_only_session_launches_no_server() -> None:
+    """`leasecheck plan` collects the scenarios (pytest --collect-only): no server starts."""
+    seen: list[object] = []
+
+    class Watch:
+        @pytest.hookimpl(trylast=True)
+        def pytest_collection_finish(self, session: pytest.Session) -> None:
+            seen.append(state_of(session.config).server)
+
+    args = [*pytest_args(keyword="test_zero_seats", terminal=False), "--collect-only"]
+    pytest.main(args, plugins=[ProvidedSettings(Settings.load({}, environ={})), Watch()])
+    assert seen == [None]

@@ -58,3 +58,27 @@ def test_tampered_data_verifies_nowhere():
 def test_sign_uses_the_typescript_rule():
     data = {"x": "é"}
     assert RING.verify({"data": data, "signature": sign(data, KEY, "k1")}).kid == "k1"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        envelope({"code": "日本語"}),
+        envelope({"code": "日本語"}, "python"),
+        envelope({"code": "export-pdf", "n": 1.0}),
+        {**envelope({"code": "a"}), "data": {"code": "b"}},
+        {**envelope({"code": "a"}), "data": {"x": float("nan")}},
+    ],
+    ids=["raw", "escaped", "ascii", "tampered", "not-json"],
+)
+def test_each_sdk_at_once_says_what_each_sdk_alone_says(env):
+    """verify_each_sdk checks bytes two SDKs share once: the same verdict and reason per SDK."""
+
+    def alone(sdk):
+        try:
+            RING.verify(env, sdk)
+        except SignatureError as exc:
+            return str(exc)
+        return None
+
+    assert RING.verify_each_sdk(env) == {sdk: alone(sdk) for sdk in SDKS}
