@@ -114,8 +114,10 @@ def log_config() -> dict[str, Any]:
 
 
 def say(line: str) -> None:
-    """A line on stdout, flushed at once: whoever started the server waits for it."""
-    print(line, flush=True)
+    """A line on stdout, in one write and flushed at once: whoever started the server
+    waits for it, reading the log while other threads write to it too."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
 
 def connection_settings(settings: Settings) -> ConnectionSettings:

@@ -40,7 +40,10 @@ def default_key_file(db_path: Path) -> Path:
     return db_path.with_name(db_path.stem + ".keys.json")
 
 
-_LISTENING = re.compile(r"leasecheck reference server listening on (http://\S+)")
+#: The whole announcement, ended by its newline: the log is read while the server
+#: writes it, and a line caught half-written ("...127.0.0.1:" or a port cut short)
+#: must not be taken for the address.
+_LISTENING = re.compile(r"leasecheck reference server listening on (http://[^\s/]+:\d+)\r?\n")
 _POLL_SECONDS = 0.02
 
 
