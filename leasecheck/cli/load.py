@@ -242,12 +242,6 @@ def load(
         minute_seconds if minute_seconds is not None else (60.0 if target else 1.0), "--minute-seconds"
     )
     n_users = users if users is not None else profile.default_users
-    if n_users < 1:
-        _fail("--users must be at least 1")
-    if processes < 0:
-        _fail("--processes must be 0 or more")
-    if server_workers < 1:
-        _fail("--server-workers must be at least 1")
     int_at_least(n_users, 1, "--users", MAX_USERS)
     int_at_least(processes, 0, "--processes", MAX_PROCESSES)
     int_at_least(server_workers, 1, "--server-workers", MAX_PROCESSES)

@@ -74,6 +74,24 @@ class Exchange:
     idempotency_key: str | None = None
     throttled: int = 0  # 429 answers waited out before this one (see Backoff)
 
+    @classmethod
+    def outgoing(
+        cls, method: str, path: str, headers: dict[str, str], body: bytes | None, operation: str | None
+    ) -> Exchange:
+        """A request about to go out, sent now and not yet answered: the one way the
+        conformance client and the load users begin recording an exchange."""
+        sent = time.time()
+        return cls(
+            method=method,
+            path=path,
+            request_headers=headers,
+            request_body=body,
+            sent_at=sent,
+            received_at=sent,
+            operation=operation,
+            idempotency_key=headers.get("Idempotency-Key"),
+        )
+
     @property
     def elapsed(self) -> float:
         return self.received_at - self.sent_at
@@ -259,17 +277,7 @@ class Http:
         """One attempt on the wire."""
         if self._before_request is not None:
             self._before_request()
-        sent = time.time()
-        ex = Exchange(
-            method=method,
-            path=path,
-            request_headers=hdrs,
-            request_body=body,
-            sent_at=sent,
-            received_at=sent,
-            operation=operation,
-            idempotency_key=hdrs.get("Idempotency-Key"),
-        )
+        ex = Exchange.outgoing(method, path, hdrs, body, operation)
         try:
             kwargs: dict[str, Any] = {"headers": hdrs, "content": body}
             if timeout is not None:

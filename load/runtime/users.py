@@ -155,16 +155,7 @@ class LeaseUser(FastHttpUser):
         headers = {"Authorization": f"License {req.grant.key}", "Content-Type": "application/json"}
         if req.key is not None:
             headers["Idempotency-Key"] = req.key
-        ex = Exchange(
-            method="POST",
-            path=PATHS[req.kind],
-            request_headers=headers,
-            request_body=payload,
-            sent_at=time.time(),
-            received_at=0.0,
-            operation=req.kind,
-            idempotency_key=req.key,
-        )
+        ex = Exchange.outgoing("POST", PATHS[req.kind], headers, payload, req.kind)
         try:
             answer = self.client.request(
                 "POST",

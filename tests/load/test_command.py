@@ -18,7 +18,7 @@ from leasecheck.load.profiles import discover, get
         (["nosuch"], "unknown profile 'nosuch'"),
         (["step", "--slo", "p99<50"], "needs a unit"),
         (["churn", "--duration", "soon"], "--duration 'soon'"),
-        (["churn", "--users", "0"], "--users must be at least 1"),
+        (["churn", "--users", "0"], "--users must be from 1 to 100000, not 0"),
         (["churn", "--param", "rate"], "write KEY=VALUE"),
         (["churn", "--param", "speed=3"], "has no parameter 'speed'"),
         (["churn", "--param", "rate=fast"], "not a valid float"),
@@ -26,7 +26,7 @@ from leasecheck.load.profiles import discover, get
         (["thundering-herd", "--duration", "2s"], "thundering-herd needs --duration of at least"),
         (["churn", "--target", "ftp://x"], "scheme 'ftp' is not supported"),
         (["churn", "--target", "http://127.0.0.1:9"], "needs --management-token"),
-        (["churn", "--processes", "-1"], "--processes must be 0 or more"),
+        (["churn", "--processes", "-1"], "--processes must be from 0 to"),
         (["churn", "--judge", "/nonexistent/dir"], "no run.json there"),
     ],
 )
