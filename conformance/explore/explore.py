@@ -9,6 +9,15 @@ what was found (unsafe successes, wrongful refusals), to a short program
 that still fails on a replay, and that program with its model verdict is
 the witness.
 
+A program's history is judged as it grows, after rounds 8, 16, 32, ...
+(so the judging costs at most about one more judgement of the whole), and
+the wave ends as soon as one is unexplainable: a budget is a bound, not a
+duration, and a fault found in ten seconds does not wait out ninety. This is
+sound because a round ends only when all its answers are in: a prefix of
+complete operations that the model cannot explain stays unexplainable
+whatever follows it (a later operation starts after every earlier one has
+ended, so it can explain none of them).
+
 Why not hypothesis's stateful testing: its shrinker replays examples
 without a bound on time, and here every replay costs real seconds of the
 target's lease windows; the delta debugging in `shrink.py` works on the
@@ -47,6 +56,8 @@ MAX_ROUNDS = 200
 LEASE_SECONDS = (1.0, 3.0)
 #: The time a shrink gets (a failing run only): enough for a few dozen short replays.
 SHRINK_SECONDS = 15.0
+#: The round after which a program's history is first judged while it runs; then after twice as many.
+FIRST_CHECK_ROUNDS = 8
 
 
 @dataclass
@@ -110,13 +121,14 @@ def explore(target: Target, *, seed: int, budget: float) -> Exploration:
     #: traceback per thread after an interrupted run's verdict.
     errors: list[BaseException] = []
     wave = 0
+    found = threading.Event()  # a program of the wave failed: the others end at their next round
     while time.time() < deadline and not failed and not errors:
         # A wave of programs at once, sharing one coverage count, so the run as a whole
         # keeps reaching combinations it has not visited.
 
         def one(index: int) -> None:
             try:
-                pool, program, verdict, run = _program(target, seed, index, timeouts, deadline, out.coverage)
+                pool, program, verdict, run = _program(target, seed, index, timeouts, deadline, out.coverage, found)
             except BaseException as exc:
                 if not (stopping.is_set() or target.transport.closing):
                     raise
@@ -132,6 +144,7 @@ def explore(target: Target, *, seed: int, budget: float) -> Exploration:
                 out.skipped += run.skipped
                 if not verdict.ok:
                     failed.append((index, pool, program, verdict, run.step_of))
+                    found.set()
 
         threads = [
             threading.Thread(target=one, args=(wave * PARALLEL + n,), name=f"explore-{n}", daemon=True)
@@ -160,24 +173,35 @@ def _program(
     timeouts: tuple[int, ...],
     deadline: float,
     seen: Counter[tuple[str, str, str]],
+    found: threading.Event,
 ) -> tuple[Pool, Program, Judged, Run]:
-    """Program `index` of `seed`: drawn step by step from the state it reaches, then judged."""
+    """Program `index` of `seed`: drawn step by step from the state it reaches, judged as it
+    grows; it ends at the budget, at MAX_ROUNDS, once its history is unexplainable, or once
+    another program of its wave found one (`found`)."""
     rng = random.Random(f"{seed}:{index}")
     seats = tuple(rng.choice(SEATS) for _ in LEASE_SECONDS)
     history = History()
     pool = provision(target, history, seats, timeouts)
     run = Run(target, pool, history, deadline=deadline)
     chooser = Chooser(rng, management=True, coverage=seen)
+    check_at, verdict = FIRST_CHECK_ROUNDS, None
     try:
-        for _ in range(MAX_ROUNDS):
-            if time.time() >= deadline:
+        for n in range(1, MAX_ROUNDS + 1):
+            if time.time() >= deadline or found.is_set():
                 break
             for rnd in chooser.next_rounds(run):
                 run.round(rnd)
                 chooser.note_revoke(rnd)
+            verdict = None  # the history grew
+            if n == check_at:
+                check_at *= 2
+                verdict = judge(history)
+                if not verdict.ok:
+                    found.set()
+                    break
     finally:
         run.close()
-    return pool, tuple(run.executed), judge(history), run
+    return pool, tuple(run.executed), verdict or judge(history), run
 
 
 def _witness(
