@@ -83,7 +83,7 @@ def run_generated(
     recorders = _execute(schemas, run, budget_seconds, clock, target.pacer)
     run.wall_seconds = time.monotonic() - started
     run.observations, reported = collect(recorders, labels)
-    judge(Context(run, target.base_url, timeout), reported)
+    judge(Context(run, target.new_http), reported)
     _share(target, run.observations)
     clock.lap("judge")
     run.timings = clock.laps

@@ -33,11 +33,14 @@ class Reported:
 
 @dataclass(frozen=True)
 class Context:
-    """What a rule may consult: the run so far, and the target to ask once more (AUTH-03)."""
+    """What a rule may consult: the run so far, and the target to ask once more (AUTH-03).
+
+    `connect` opens a connection to the target the way the run's own scenarios do
+    (`Target.new_http`: its TLS trust, proxy, timeout and `--max-rps` gate), so the one
+    request a rule sends is a request of the run like any other."""
 
     run: GeneratedRun
-    base_url: str
-    timeout: float
+    connect: Callable[[], Http]
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,7 @@ def _accepted_with_key(run: GeneratedRun, o: Observation, key: str | None) -> li
 def resend_without_credentials(o: Observation, ctx: Context) -> Exchange:
     """The request of `o` once more, through the suite's own client: no credentials, a fresh key."""
     ctype = o.sent_header("content-type")
-    with Http(ctx.base_url, timeout=ctx.timeout) as http:
+    with ctx.connect() as http:
         return http.request(
             o.exchange.method,
             o.exchange.path,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +20,7 @@ from leasecheck.conformance.generated.triage import (
     triage,
     unanswered,
 )
+from leasecheck.core.client import Http
 from leasecheck.core.server_process import ReferenceServer
 
 from .conftest import lease, observation, requirements, run_of
@@ -29,7 +31,7 @@ UNREACHABLE = "http://127.0.0.1:9"  # rules that must not send anything get nowh
 def decide(check: str, run: GeneratedRun, index: int = -1, base_url: str = UNREACHABLE) -> Verdict:
     o = run.observations[index]
     reported = Reported(check, "Title", "what schemathesis said", o.case_id)
-    return RULES[check].decide(reported, o, Context(run, base_url, 5.0))
+    return RULES[check].decide(reported, o, Context(run, functools.partial(Http, base_url, timeout=5.0)))
 
 
 def test_every_enabled_check_has_a_rule_and_every_rule_names_judged_requirements():
@@ -147,7 +149,7 @@ def test_triage_records_findings_tolerations_and_what_it_cannot_place():
     )
     first, second = (o.case_id for o in run.observations)
     triage(
-        Context(run, UNREACHABLE, 5.0),
+        Context(run, functools.partial(Http, UNREACHABLE, timeout=5.0)),
         [
             Reported("not_a_server_error", "Server error", "500 on checkout", first),
             Reported("status_code_conformance", "Undocumented status", "503", second),
