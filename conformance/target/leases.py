@@ -104,18 +104,20 @@ def give_back(
     management_token: str | None,
     revoke_licenses: bool,
     settle: Callable[[], object],
+    width: int,
 ) -> CleanupReport:
-    """Check in what the run holds and revoke what it created, on a connection of the
-    cleanup's own (`http`); `settle()` waits until the requests still in flight have
-    landed, so that a lease granted meanwhile is checked in too."""
+    """Check in what the run holds and revoke what it created, `width` requests at a
+    time, on a connection of the cleanup's own (`http`); `settle()` waits until the
+    requests still in flight have landed, so that a lease granted meanwhile is checked
+    in too."""
     report = CleanupReport()
     first = tracker.held()
-    report.merge(check_in(http, first, tracker.ledger))
+    report.merge(check_in(http, first, tracker.ledger, width=width))
     if revoke_licenses:
-        report.merge(revoke(http, tracker.created(), management_token, tracker.ledger))
+        report.merge(revoke(http, tracker.created(), management_token, tracker.ledger, width=width))
     settle()
     seen = {token for token, _, _ in first}
-    report.merge(check_in(http, [h for h in tracker.held() if h[0] not in seen], tracker.ledger))
+    report.merge(check_in(http, [h for h in tracker.held() if h[0] not in seen], tracker.ledger, width=width))
     return report
 
 

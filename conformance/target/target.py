@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from leasecheck.conformance.settings import Settings
+from leasecheck.core import cleanup
 from leasecheck.core.cleanup import CleanupReport, cleanup_http
 from leasecheck.core.client import Exchange, Http, LeaseClient, Management, Observer, System
 from leasecheck.core.envelope import Finding, Inspector
@@ -177,6 +178,7 @@ class Target:
                     management_token=self.management_token,
                     revoke_licenses=revoke_licenses,
                     settle=lambda: self.wait_idle(s.request_timeout + 1.0),
+                    width=min(cleanup.WIDTH, s.concurrency),
                 )
             )
         self.tracker.close_ledger(complete=report.complete)

@@ -10,6 +10,7 @@ license. Licenses from an inventory are never revoked: they are not ours.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
 from typing import TypeVar
 
@@ -23,6 +24,11 @@ from .ledger import Ledger
 DEAD_LEASE = (404, 409, 410, 422)
 #: Answers to a revoke meaning there is nothing (more) to revoke.
 NOTHING_TO_REVOKE = (404, 409, 410)
+#: Cleanup requests in flight at once. A run leaves a few dozen licenses and leases behind;
+#: one after another, a server 150 ms away took 10 s to revoke 63 licenses. Eight at once
+#: hide the round trips and stay far below any --concurrency a race scenario uses; the
+#: run's rate cap (`Pacer`) still spaces them.
+WIDTH = 8
 
 T = TypeVar("T")
 #: One item's outcome: (done, already final, the problem line if neither).
@@ -59,41 +65,53 @@ class CleanupReport:
         )
 
 
-def _settle(items: Iterable[T], act: Callable[[T], Outcome], record: Callable[[T], None] | None) -> Settled:
-    """Act on every item and count the outcomes; `record` notes each settled item (in the ledger).
+def _settle(
+    items: Iterable[T], act: Callable[[T], Outcome], record: Callable[[T], None] | None, width: int
+) -> Settled:
+    """Act on every item, `width` at a time, and count the outcomes; `record` notes each
+    settled item (in the ledger) as soon as its answer is in, so a run killed during its
+    cleanup leaves a ledger that lists only what is still to do.
 
     One loop serves checkins and revokes: both end in done, already final, or
-    a problem line, and only a settled item is written off in the ledger.
+    a problem line (listed in the items' order), and only a settled item is
+    written off in the ledger.
     """
-    done, already, problems = 0, 0, []
-    for item in items:
-        ok, final, problem = act(item)
-        if ok or final:
-            done, already = done + ok, already + (not ok)
-            if record is not None:
-                record(item)
-        else:
-            problems.append(problem)
-    return done, already, problems
+    todo = list(items)
+    done, already, problems = 0, 0, {}
+    with ThreadPoolExecutor(max_workers=max(1, min(width, len(todo) or 1)), thread_name_prefix="cleanup") as pool:
+        futures = {pool.submit(act, item): n for n, item in enumerate(todo)}
+        for future in as_completed(futures):
+            n = futures[future]
+            ok, final, problem = future.result()
+            if ok or final:
+                done, already = done + ok, already + (not ok)
+                if record is not None:
+                    record(todo[n])
+            else:
+                problems[n] = problem
+    return done, already, [problems[n] for n in sorted(problems)]
 
 
-def check_in(http: Http, leases: Iterable[tuple[str, str, str | None]], ledger: Ledger | None) -> CleanupReport:
-    """Check in every (token, license key, license id); record each ended lease in the ledger."""
+def check_in(
+    http: Http, leases: Iterable[tuple[str, str, str | None]], ledger: Ledger | None, *, width: int = WIDTH
+) -> CleanupReport:
+    """Check in every (token, license key, license id), `width` at a time; record each
+    ended lease in the ledger."""
 
     def act(lease: tuple[str, str, str | None]) -> Outcome:
         ex = LeaseClient(http, lease[1]).checkin(lease[0])
         return ex.ok, ex.status in DEAD_LEASE, f"lease {lease_ref(lease[0])}: checkin answered {ex.error or ex.status}"
 
     done, already, problems = _settle(
-        leases, act, None if ledger is None else (lambda lease: ledger.lease_ended(lease[0]))
+        leases, act, None if ledger is None else (lambda lease: ledger.lease_ended(lease[0])), width
     )
     return CleanupReport(leases_checked_in=done, leases_already_ended=already, problems=problems)
 
 
 def revoke(
-    http: Http, license_ids: Iterable[str], management_token: str | None, ledger: Ledger | None
+    http: Http, license_ids: Iterable[str], management_token: str | None, ledger: Ledger | None, *, width: int = WIDTH
 ) -> CleanupReport:
-    """Revoke every license; record each in the ledger."""
+    """Revoke every license, `width` at a time; record each in the ledger."""
     ids = list(license_ids)
     if ids and not management_token:
         return CleanupReport(problems=[f"{len(ids)} licenses not revoked: no management token"])
@@ -112,7 +130,7 @@ def revoke(
             f"license {lid}: revoke answered {ex.error or ex.status}",
         )
 
-    done, already, problems = _settle(ids, act, None if ledger is None else ledger.revoked)
+    done, already, problems = _settle(ids, act, None if ledger is None else ledger.revoked, width)
     return CleanupReport(licenses_revoked=done, licenses_already_final=already, problems=problems)
 
 
@@ -131,4 +149,4 @@ def cleanup_http(
     )
 
 
-__all__ = ["CleanupReport", "check_in", "cleanup_http", "revoke"]
+__all__ = ["WIDTH", "CleanupReport", "check_in", "cleanup_http", "revoke"]

@@ -75,6 +75,7 @@ def test_give_back_checks_in_every_lease_and_revokes_only_what_the_run_created(
             management_token=server.management_token,
             revoke_licenses=True,
             settle=lambda: settled.append(True),
+            width=2,
         )
         assert (report.leases_checked_in, report.licenses_revoked, report.complete) == (2, 1, True)
         assert settled == [True]
