@@ -65,9 +65,7 @@ class CleanupReport:
         )
 
 
-def _settle(
-    items: Iterable[T], act: Callable[[T], Outcome], record: Callable[[T], None] | None, width: int
-) -> Settled:
+def _settle(items: Iterable[T], act: Callable[[T], Outcome], record: Callable[[T], None] | None, width: int) -> Settled:
     """Act on every item, `width` at a time, and count the outcomes; `record` notes each
     settled item (in the ledger) as soon as its answer is in, so a run killed during its
     cleanup leaves a ledger that lists only what is still to do.
