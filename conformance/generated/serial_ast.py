@@ -20,22 +20,38 @@ from contextlib import contextmanager
 from typing import Any
 
 _LOCK = threading.RLock()
+#: Guards the patch itself: how many `serial_ast_parse` blocks are open, and what to restore.
+_STATE = threading.Lock()
+_open = 0
+_original: Any = None
+
+
+def _parse(*args: Any, **kwargs: Any) -> Any:
+    with _LOCK:
+        return _original(*args, **kwargs)
 
 
 @contextmanager
 def serial_ast_parse(enabled: bool = True) -> Iterator[None]:
-    """While open (and `enabled`), `ast.parse` runs under one lock."""
+    """While open (and `enabled`), `ast.parse` runs under one lock.
+
+    The patch is process-wide, so it is counted: the first block to open installs
+    it and the last to close takes it away, whatever order blocks of several runs
+    (threads) close in; a block that closes first never unpatches the others."""
+    global _open, _original
     if not enabled:
         yield
         return
-    original = ast.parse
-
-    def parse(*args: Any, **kwargs: Any) -> Any:
-        with _LOCK:
-            return original(*args, **kwargs)
-
-    ast.parse = parse
+    with _STATE:
+        if _open == 0:
+            _original = ast.parse
+            ast.parse = _parse
+        _open += 1
     try:
         yield
     finally:
-        ast.parse = original
+        with _STATE:
+            _open -= 1
+            if _open == 0:
+                ast.parse = _original
+                _original = None
