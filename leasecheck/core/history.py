@@ -22,7 +22,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,7 @@ _sent, _received, _start = attrgetter("sent_at"), attrgetter("received_at"), ite
 MANAGEMENT_OPS = ("create_license", "suspend", "reinstate", "revoke")
 
 
-@dataclass
+@dataclass(slots=True)
 class Op:
     """One operation as the client saw it. No secrets: leases are refs.
 
@@ -48,6 +48,11 @@ class Op:
     `timeout` (floating timeout, seconds), `suspend`/`reinstate`/`revoke` only
     their license and times. Every field added after the first release has a
     default, so older callers and older history files keep working.
+
+    Slotted: a load run's judge holds a million Ops, builds them from rows,
+    shifts their instants and reads them column by column. Without a
+    `__dict__` each is half the memory, built faster, and every field read is
+    a fixed offset instead of a dict lookup (benchmarks/bench_merge.py).
     """
 
     kind: str  # checkout | heartbeat | checkin | create_license | suspend | reinstate | revoke
@@ -185,6 +190,11 @@ def management_op(
     )
 
 
+#: An Op's fields in declaration order, and a getter of them as one row (a tuple).
+OP_FIELDS = tuple(f.name for f in fields(Op))
+op_row = attrgetter(*OP_FIELDS)
+
+
 class History:
     """An append-only list of Ops; can be written as JSON lines and merged."""
 
@@ -206,8 +216,8 @@ class History:
 
     def dump(self, path: Path) -> None:
         with path.open("w", encoding="utf-8") as fh:
-            for op in self.ops:  # an Op holds scalars only: its __dict__ is asdict's answer, without the deep copy
-                fh.write(json.dumps(vars(op)) + "\n")
+            for op in self.ops:  # an Op holds scalars only: asdict's answer without its deep copy
+                fh.write(json.dumps(dict(zip(OP_FIELDS, op_row(op), strict=True))) + "\n")
 
     @classmethod
     def load(cls, *paths: Path) -> History:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 #: (instants, counts from each instant on), ends before starts at a tie: `core.model.check.Steps`.
 Sweep = tuple[list[float], list[int]]
@@ -26,7 +27,7 @@ class Occupancy:
     starts: list[float] = field(default_factory=list)  # sorted: each instant a lease became certainly held
 
     def peak(self) -> int:
-        return max((n for _, n in self.steps), default=0)
+        return max(map(itemgetter(1), self.steps), default=0)
 
     def grants(self, start: float, end: float) -> int:
         """Leases that became certainly held in [start, end)."""

@@ -14,27 +14,24 @@ still read, by name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
 from itertools import starmap
-from operator import attrgetter
 from pathlib import Path
 
 import msgpack
 
-from leasecheck.core.history import History, Op
+from leasecheck.core.history import OP_FIELDS, History, Op, op_row
 
 from .bulk import paused_gc
 
-#: An Op as a row: its fields in declaration order.
-FIELDS = tuple(f.name for f in fields(Op))
-_row = attrgetter(*FIELDS)
+#: An Op as a row: its fields in declaration order (`core.history.OP_FIELDS`).
+FIELDS = OP_FIELDS
 SUFFIX = ".history.msgpack"
 JSONL_SUFFIX = ".history.jsonl"  # a shard a process wrote itself (`History.dump`)
 
 
 def encode_rows(ops: Sequence[Op]) -> bytes:
     """One batch as it travels and as it is stored: a msgpack array of rows."""
-    return bytes(msgpack.packb(list(map(_row, ops))))
+    return bytes(msgpack.packb(list(map(op_row, ops))))
 
 
 def header(names: Sequence[str] = FIELDS) -> bytes:
@@ -45,7 +42,7 @@ def header(names: Sequence[str] = FIELDS) -> bytes:
 def read_ops(path: Path) -> list[Op]:
     """A packed shard's ops, in the order they were recorded."""
     with path.open("rb") as fh, paused_gc():
-        batches = msgpack.Unpacker(fh, raw=False)
+        batches = msgpack.Unpacker(fh, raw=False, use_list=False)  # rows as tuples: cheaper than lists
         head = next(batches, None)
         if head is None:
             return []

@@ -16,14 +16,17 @@ costs a fraction of a pass.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from itertools import compress
 from operator import ne
 
 from .columns import Columns
 
 
-def groups(cols: Columns) -> dict[str, str]:
-    """license -> a representative of its group (licenses a shared token joins)."""
+def groups(cols: Columns, names: Iterable[str] | None = None) -> dict[str, str]:
+    """license -> a representative of its group (licenses a shared token joins).
+    `names`: every license of the history, in the order of their first op, if
+    the caller has them already (one pass over a million ops saved)."""
     lic, lease, status = cols.license, cols.lease, cols.status
     first = dict(zip(reversed(lease), reversed(lic), strict=True))  # token -> first license naming it
     first.pop(None, None)
@@ -42,14 +45,14 @@ def groups(cols: Columns) -> dict[str, str]:
         a, b = root(lic[i]), root(first[lease[i]])
         if a != b:
             parent[a] = b
-    return {name: root(name) for name in dict.fromkeys(lic)}
+    return {name: root(name) for name in (dict.fromkeys(lic) if names is None else names)}
 
 
 def split(cols: Columns, parts: int) -> list[set[str]]:
     """Up to `parts` license sets of about equal op counts, each a union of groups."""
     sizes = Counter(cols.license)
     by_group: dict[str, list[str]] = {}
-    for name, g in groups(cols).items():
+    for name, g in groups(cols, sizes).items():  # a Counter keeps its keys in first-op order
         by_group.setdefault(g, []).append(name)
     weighted = sorted(((sum(sizes[n] for n in names), names) for names in by_group.values()), reverse=True)
     n = max(1, min(parts, len(weighted)))
