@@ -4,7 +4,6 @@ receive instants, never from wall-clock time."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,17 +29,7 @@ def _licenses(server: ReferenceServer, n: int) -> list[tuple[str, str]]:
     assert server.base_url is not None
     with Http(server.base_url) as http:
         m = Management(http, server.management_token)
-        code = f"c-{uuid.uuid4().hex[:8]}"
-        product = m.create_product("cleanup test", code)
-        policy = m.create_policy(
-            product["id"],
-            name="p",
-            code=code,
-            license_type="subscription",
-            max_floating_users=1,
-            floating_timeout_minutes=30,
-        )
-        made = [m.create_license(product["id"], policy["id"]) for _ in range(n)]
+        made = [m.floating_license(1, 30, name="cleanup test")[2:] for _ in range(n)]
     return [(lic["id"], key) for lic, key in made]
 
 

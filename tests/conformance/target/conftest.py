@@ -4,7 +4,6 @@ the package's tests, and a loopback port nobody listens at (connection refused).
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -42,15 +41,5 @@ def settings_for(server: ReferenceServer, **values: object) -> Settings:
 
 def make_license(management: Management, seats: int = 2, timeout_minutes: int = 5) -> tuple[str, str]:
     """A license made outside the run (as an operator makes an inventory's): (id, key)."""
-    code = f"t-{uuid.uuid4().hex[:8]}"
-    product = management.create_product("leasecheck test", code)
-    policy = management.create_policy(
-        product["id"],
-        name="p",
-        code=code,
-        license_type="subscription",
-        max_floating_users=seats,
-        floating_timeout_minutes=timeout_minutes,
-    )
-    lic, key = management.create_license(product["id"], policy["id"])
+    _, _, lic, key = management.floating_license(seats, timeout_minutes, name="leasecheck test")
     return lic["id"], key
