@@ -22,6 +22,7 @@ import httpx
 from .interrupts import held
 from .pacing import Backoff
 from .redact import redact_headers, redact_text
+from .timeutil import parse_rfc3339
 
 RUNTIME = "/api/v1/license/floating"
 CHECKOUT = f"{RUNTIME}/checkout"
@@ -114,6 +115,18 @@ class Exchange:
     def data(self) -> Any:
         body = self.json
         return body.get("data") if isinstance(body, dict) else None
+
+    @property
+    def stamp(self) -> float | None:
+        """`meta.timestamp` (server clock, epoch) or None; parsed once: clock bounds and Op both read it."""
+        if not hasattr(self, "_stamp"):
+            meta = self.json.get("meta") if isinstance(self.json, dict) else None
+            raw = meta.get("timestamp") if isinstance(meta, dict) else None
+            try:
+                self._stamp = parse_rfc3339(raw) if isinstance(raw, str) else None
+            except ValueError:
+                self._stamp = None
+        return self._stamp
 
     @property
     def error_code(self) -> str | None:

@@ -88,18 +88,25 @@ class Op:
 
 def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = None, worker: str | None = None) -> Op:
     """Turn a recorded exchange into an Op. `lease_token` names the lease a
-    heartbeat/checkin addressed; for checkouts it is read from the answer."""
-    data = ex.data if isinstance(ex.data, dict) else {}
-    meta = ex.json.get("meta") if isinstance(ex.json, dict) else None
-    token = data.get("lease_token") if ex.operation == "checkout" else lease_token
+    heartbeat/checkin addressed; for checkouts it is read from the answer.
+    (The answer is parsed once, by the exchange, and each member read once:
+    a load run turns every one of its answers into an Op.)"""
+    data = ex.data
+    if not isinstance(data, dict):
+        data = {}
+    body = ex.json
+    meta = body.get("meta") if isinstance(body, dict) else None
+    ok, checkout = ex.ok, ex.operation == "checkout"
+    token = data.get("lease_token") if checkout else lease_token
     expires = None
-    if ex.ok and isinstance(data.get("lease_expires_at"), str) and ex.operation != "checkin":
+    raw_expiry = data.get("lease_expires_at")
+    if ok and isinstance(raw_expiry, str) and ex.operation != "checkin":
         try:
-            expires = parse_rfc3339(data["lease_expires_at"])
+            expires = parse_rfc3339(raw_expiry)
         except ValueError:
             expires = None
-    server_time = answer_stamp(ex)
     request_id = meta.get("request_id") if isinstance(meta, dict) else None
+    device_id = data.get("device_id")
     return Op(
         kind=ex.operation or "?",
         license=license,
@@ -108,28 +115,28 @@ def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = No
         status=ex.status,
         lease=lease_ref(token) if isinstance(token, str) else None,
         expires_at=expires,
-        server_time=server_time,
+        server_time=ex.stamp,
         idempotency_key=ex.idempotency_key,
-        body_digest=hashlib.sha256(ex.request_body or b"").hexdigest()[:16],
+        body_digest=body_digest(ex.request_body or b""),
         error_code=ex.error_code,
         worker=worker,
-        device=binding_ref(ex.request_body) if ex.operation == "checkout" else None,
-        device_id=data.get("device_id") if isinstance(data.get("device_id"), str) else None,
+        device=binding_ref(ex.request_body) if checkout else None,
+        device_id=device_id if isinstance(device_id, str) else None,
         request_id=request_id if isinstance(request_id, str) else None,
-        answer_digest=_digest(data) if ex.ok and data else None,
+        answer_digest=_digest(data) if ok and data else None,
     )
 
 
 def answer_stamp(ex: Exchange) -> float | None:
-    """The answer's `meta.timestamp` (server clock, epoch), or None: what puts an
-    exchange on the server's clock whatever the client's clock reads."""
-    meta = ex.json.get("meta") if isinstance(ex.json, dict) else None
-    if isinstance(meta, dict) and isinstance(meta.get("timestamp"), str):
-        try:
-            return parse_rfc3339(meta["timestamp"])
-        except ValueError:
-            return None
-    return None
+    """The answer's `meta.timestamp` (server clock, epoch), or None (`Exchange.stamp`)."""
+    return ex.stamp
+
+
+@functools.lru_cache(maxsize=4096)
+def body_digest(request_body: bytes) -> str:
+    """The short digest an Op names its request body by. Cached: a load user sends
+    the same checkout body (its binding) and heartbeat body (its lease) again and again."""
+    return hashlib.sha256(request_body).hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=4096)

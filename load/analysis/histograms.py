@@ -17,5 +17,9 @@ def new_histogram(figures: int = 3) -> HdrHistogram:
     return HdrHistogram(LOWEST_US, HIGHEST_US, figures)
 
 
-def record_latency(hist: HdrHistogram, seconds: float) -> None:
-    hist.record_value(min(max(int(seconds * 1e6), LOWEST_US), HIGHEST_US))
+def record_latency(seconds: float, *hists: HdrHistogram) -> None:
+    """One latency into each of `hists` (an answer goes into its endpoint's total
+    and into its second's bucket), clamped to the range once."""
+    value = min(max(int(seconds * 1e6), LOWEST_US), HIGHEST_US)
+    for hist in hists:
+        hist.record_value(value)

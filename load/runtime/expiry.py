@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 from leasecheck.core.client import Exchange
-from leasecheck.core.timeutil import parse_rfc3339
 
 _FRACTION = re.compile(r"[.,](\d+)")
 
@@ -60,15 +59,13 @@ class ServerClock:
 
 
 def _stamp(ex: Exchange) -> tuple[float, float] | None:
-    """The server's stamp on this answer and its resolution, seconds."""
-    meta = ex.json.get("meta") if isinstance(ex.json, dict) else None
-    raw = meta.get("timestamp") if isinstance(meta, dict) else None
-    if isinstance(raw, str):
-        try:
-            frac = _FRACTION.search(raw)
-            return parse_rfc3339(raw), 10.0 ** -len(frac.group(1)) if frac else 1.0
-        except ValueError:
-            pass
+    """The server's stamp on this answer and its resolution, seconds. The stamp
+    is the exchange's own (`Exchange.stamp`, parsed once: the history reads it too)."""
+    at = ex.stamp
+    if at is not None:
+        raw = ex.json["meta"]["timestamp"]  # a stamp was parsed: meta.timestamp is its text
+        frac = _FRACTION.search(raw)
+        return at, 10.0 ** -len(frac.group(1)) if frac else 1.0
     date = ex.header("date")
     if date:
         try:

@@ -106,27 +106,26 @@ class Recorder:
         op = None
         if ex.operation in LEASE_OPS:
             op = self.history.record(ex, license, lease_token=lease_token, worker=user)
-        self.attempt_outcomes.setdefault(label, Counter())[outcome] += 1
+        _counter(self.attempt_outcomes, label)[outcome] += 1
         if ex.header("idempotent-replayed") == "true":
             self.replays[label] += 1
         b = self._bucket(ex.received_at, label)
         b.outcomes[outcome] += 1
         if ex.status is not None:
             latency = ex.received_at - (started_at if started_at is not None else ex.sent_at)
-            record_latency(self._histogram(self.latency, label), latency)
-            record_latency(b.latency, latency)
+            record_latency(latency, self._histogram(self.latency, label), b.latency)
         return op
 
     def logical(
         self, label: str, outcome: str, attempts: int, latency: float | None = None, t: float | None = None
     ) -> None:
         """One logical operation (its retries included) ended with `outcome` at `t`."""
-        self.logical_outcomes.setdefault(label, Counter())[outcome] += 1
+        _counter(self.logical_outcomes, label)[outcome] += 1
         b = self._bucket(time.time() if t is None else t, label)
         b.logical[outcome] += 1
-        self.attempts.setdefault(label, Counter())[attempts] += 1
+        _counter(self.attempts, label)[attempts] += 1
         if latency is not None and attempts > 1:
-            record_latency(self._histogram(self.retried_latency, label), latency)
+            record_latency(latency, self._histogram(self.retried_latency, label))
 
     def shed(self, label: str, t: float) -> None:
         """An arrival the generator did not send because too many were in flight."""
@@ -182,6 +181,15 @@ class Recorder:
             "loop_lag": self.loop_lag,
             "marks": self.marks,
         }
+
+
+def _counter(table: dict[str, Counter[Any]], label: str) -> Counter[Any]:
+    """This label's counter, made on first use only (a `setdefault` builds, and
+    throws away, a Counter on every answer)."""
+    c = table.get(label)
+    if c is None:
+        c = table[label] = Counter()
+    return c
 
 
 def write_metrics(shard_dir: Path, tag: str, doc: dict[str, Any]) -> None:

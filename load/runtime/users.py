@@ -11,6 +11,7 @@ left to the core; nothing here looks inside an answer except through
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
@@ -43,6 +44,13 @@ ANY_STATUS = frozenset(range(100, 600))
 CLOCK = ServerClock()
 
 
+@functools.lru_cache(maxsize=4096)
+def binding_payload(fingerprint: str) -> bytes:
+    """A checkout body as sent, the hardware binding of `fingerprint`. Cached: a user
+    checks out with the same binding again and again (a denied one every few ms)."""
+    return _COMPACT_JSON.encode(hardware_binding(fingerprint)).encode("utf-8")
+
+
 @dataclass
 class Lease:
     """A lease this client holds. The token stays in memory; records name it by lease_ref."""
@@ -52,12 +60,17 @@ class Lease:
     expires_at: float  # the acknowledged lease_expires_at (server clock)
     fingerprint: str
 
+    @functools.cached_property
+    def payload(self) -> bytes:
+        """The body of its every heartbeat and checkin, encoded once per lease."""
+        return _COMPACT_JSON.encode({"lease_token": self.token}).encode("utf-8")
+
     def request(self, kind: str, *, key: str | None, label: str) -> Request:
         """A heartbeat or checkin of this lease, as acknowledged so far."""
         return Request(
             kind,
             self.grant,
-            {"lease_token": self.token},
+            self.payload,
             key=key,
             label=label,
             lease_token=self.token,
@@ -72,7 +85,7 @@ class Request:
 
     kind: str  # checkout | heartbeat | checkin
     grant: LicenseGrant
-    body: dict[str, Any]
+    payload: bytes  # the JSON body as sent
     key: str | None  # the Idempotency-Key (heartbeats send none)
     label: str  # what locust and the report call it, e.g. "checkout (return)"
     lease_token: str | None = None
@@ -151,7 +164,7 @@ class LeaseUser(FastHttpUser):
     def send(self, req: Request, *, started_at: float | None = None) -> Result:
         """One attempt. Cancelled in flight (the run ended) it is recorded with no
         answer, so a checkin that may have reached the server still ends certainty."""
-        payload = _COMPACT_JSON.encode(req.body).encode("utf-8")
+        payload = req.payload
         headers = {"Authorization": f"License {req.grant.key}", "Content-Type": "application/json"}
         if req.key is not None:
             headers["Idempotency-Key"] = req.key
@@ -230,7 +243,7 @@ class LeaseUser(FastHttpUser):
         backoff: float = 0.0,
     ) -> tuple[Result, Lease | None]:
         fp = fingerprint or self.fingerprint
-        req = Request("checkout", grant, hardware_binding(fp), key=new_key(), label=label)
+        req = Request("checkout", grant, binding_payload(fp), key=new_key(), label=label)
         res = self.logical(req, started_at=started_at, max_attempts=max_attempts, backoff=backoff)
         token = res.exchange.lease_token if res.ok else None
         if token is None or res.op is None or res.op.expires_at is None:
