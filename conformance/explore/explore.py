@@ -93,12 +93,14 @@ class Exploration:
     set_aside: int = 0  # stored answers replayed after a status change (judge.py)
     not_run: str | None = None
     seconds: float = 0.0
+    cut_short: int = 0  # programs a finding ended before the budget and MAX_ROUNDS did
 
     def summary(self) -> str:
         return (
             f"seed {self.seed}: {self.programs} programs, {self.ops} operations in {self.seconds:.1f} s "
             f"(budget {self.budget:g} s, and a failure's shrinking; {self.rounds} rounds, {self.waited:.1f} s spent "
             f"waiting for time boundaries over all programs), {len(self.coverage)} combinations of operation, status and state visited"
+            + (f"; {self.cut_short} of the programs ended early by the finding" if self.cut_short else "")
         )
 
 
@@ -128,7 +130,9 @@ def explore(target: Target, *, seed: int, budget: float) -> Exploration:
 
         def one(index: int) -> None:
             try:
-                pool, program, verdict, run = _program(target, seed, index, timeouts, deadline, out.coverage, found)
+                pool, program, verdict, run, cut = _program(
+                    target, seed, index, timeouts, deadline, out.coverage, found
+                )
             except BaseException as exc:
                 if not (stopping.is_set() or target.transport.closing):
                     raise
@@ -137,6 +141,7 @@ def explore(target: Target, *, seed: int, budget: float) -> Exploration:
                 return
             with lock:
                 out.programs += 1
+                out.cut_short += cut
                 out.ops += verdict.verdict.ops
                 out.set_aside += len(verdict.set_aside)
                 out.waited += run.waited
@@ -174,20 +179,23 @@ def _program(
     deadline: float,
     seen: Counter[tuple[str, str, str]],
     found: threading.Event,
-) -> tuple[Pool, Program, Judged, Run]:
+) -> tuple[Pool, Program, Judged, Run, bool]:
     """Program `index` of `seed`: drawn step by step from the state it reaches, judged as it
     grows; it ends at the budget, at MAX_ROUNDS, once its history is unexplainable, or once
-    another program of its wave found one (`found`)."""
+    another program of its wave found one (`found`; the last value says so: cut short)."""
     rng = random.Random(f"{seed}:{index}")
     seats = tuple(rng.choice(SEATS) for _ in LEASE_SECONDS)
     history = History()
     pool = provision(target, history, seats, timeouts)
     run = Run(target, pool, history, deadline=deadline)
     chooser = Chooser(rng, management=True, coverage=seen)
-    check_at, verdict = FIRST_CHECK_ROUNDS, None
+    check_at, verdict, cut = FIRST_CHECK_ROUNDS, None, False
     try:
         for n in range(1, MAX_ROUNDS + 1):
-            if time.time() >= deadline or found.is_set():
+            if time.time() >= deadline:
+                break
+            if found.is_set():
+                cut = True
                 break
             for rnd in chooser.next_rounds(run):
                 run.round(rnd)
@@ -198,10 +206,11 @@ def _program(
                 verdict = judge(history)
                 if not verdict.ok:
                     found.set()
+                    cut = n < MAX_ROUNDS
                     break
     finally:
         run.close()
-    return pool, tuple(run.executed), verdict or judge(history), run
+    return pool, tuple(run.executed), verdict or judge(history), run, cut
 
 
 def _witness(

@@ -42,8 +42,9 @@ def test_a_found_fault_ends_the_exploration_before_its_budget(faulty: Target) ->
     result = explore(faulty, seed=1, budget=BUDGET)
     finding = result.findings.get(UNSAFE)
     assert finding is not None, result.summary()
-    # Ended by the finding: the budget was not spent (the run's own clock, not a speed claim).
-    assert result.seconds < BUDGET, result.summary()
+    # Ended by the finding: its programs stopped before the budget and MAX_ROUNDS did, and the
+    # budget was not spent (the run's own clock, not a speed claim).
+    assert result.cut_short > 0 and result.seconds < BUDGET, result.summary()
     assert "checkout" in finding.describe(result.seed)
 
 
@@ -55,4 +56,4 @@ def test_an_honest_server_is_explored_for_the_whole_budget() -> None:
         finally:
             t.close()
     assert result.programs > 0 and not result.findings, result.summary()
-    assert result.seconds >= 3.0, result.summary()  # no early end without a finding
+    assert result.seconds >= 3.0 and result.cut_short == 0, result.summary()  # no early end without a finding
