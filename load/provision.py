@@ -16,7 +16,6 @@ from typing import Any
 
 from leasecheck.core.client import ApiError, Exchange, Http, LeaseClient, Management, hardware_binding
 from leasecheck.core.errors import UsageError
-from leasecheck.core.history import answer_stamp
 from leasecheck.core.redact import register_secret
 from leasecheck.load.config import LicenseGrant, LoadConfig
 from leasecheck.load.profiles.profile import LicenseNeed, Profile
@@ -52,7 +51,7 @@ def provision(management: Management, profile_name: str, needs: list[LicenseNeed
                 management.http.observers.remove(answers.append)
             # The model checker's create_license op: its instants on this (the master's) clock, and the
             # server's stamp of the answer, which places it on the server's clock (`clocks.created_window`).
-            stamp = answer_stamp(answers[-1]) if answers else None
+            stamp = answers[-1].stamp if answers else None
             created = [sent, received] if stamp is None else [sent, received, stamp]
             register_secret(key)
             timeout = int(policy.get("floating_timeout_minutes", need.timeout_minutes))

@@ -25,9 +25,9 @@ DEAD_LEASE = (404, 409, 410, 422)
 #: Answers to a revoke meaning there is nothing (more) to revoke.
 NOTHING_TO_REVOKE = (404, 409, 410)
 #: Cleanup requests in flight at once. A run leaves a few dozen licenses and leases behind;
-#: one after another, a server 150 ms away took 10 s to revoke 63 licenses. Eight at once
-#: hide the round trips and stay far below any --concurrency a race scenario uses; the
-#: run's rate cap (`Pacer`) still spaces them.
+#: one after another, the end of a run against a server 150 ms away (63 revokes, 11
+#: checkins) took 18 s, eight at once 2.5 s. Eight stay far below any --concurrency a race
+#: scenario uses, and the run's rate cap (`Pacer`) still spaces them.
 WIDTH = 8
 
 T = TypeVar("T")

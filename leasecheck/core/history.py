@@ -127,11 +127,6 @@ def op_from_exchange(ex: Exchange, license: str, *, lease_token: str | None = No
     )
 
 
-def answer_stamp(ex: Exchange) -> float | None:
-    """The answer's `meta.timestamp` (server clock, epoch), or None (`Exchange.stamp`)."""
-    return ex.stamp
-
-
 @functools.lru_cache(maxsize=4096)
 def body_digest(request_body: bytes) -> str:
     """The short digest an Op names its request body by. Cached: a load user sends
