@@ -5,6 +5,7 @@ a subclass from the module of its area; every variant is an honest Behaviour."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 import subprocess
 import sys
@@ -12,9 +13,12 @@ import sys
 import pytest
 
 from leasecheck.gallery import matrix
-from leasecheck.gallery.registry import FAULTS, UnknownCase, fault, variant, warning_line
+from leasecheck.gallery.faults import Bug, bug, bug_of
+from leasecheck.gallery.registry import AREAS, FAULTS, UnknownCase, fault, variant, warning_line
 from leasecheck.gallery.variants import VARIANTS
 from leasecheck.reference_server.app import Parts
+from leasecheck.reference_server.leases import Runtime
+from leasecheck.reference_server.management import DEFAULT_TIMEOUT_MINUTES
 from leasecheck.reference_server.settings import Behaviour, Settings
 from leasecheck.specs import catalogue, requirements
 
@@ -46,6 +50,43 @@ def test_every_fault_is_one_part_from_the_module_of_its_area(name):
     assert issubclass(part, getattr(default, swapped[0]))
     assert part.__module__ == f"leasecheck.gallery.faults.{f.area}"
     assert f.variant in VARIANTS
+
+
+def test_a_fault_is_its_marked_class():
+    """The table holds every class marked `@bug` in faults/, described by its docstring's first paragraph."""
+    marked = {
+        bug_of(cls).name: cls  # type: ignore[union-attr]
+        for module in AREAS
+        for cls in vars(module).values()
+        if isinstance(cls, type) and cls.__module__ == module.__name__ and bug_of(cls)
+    }
+    assert set(marked) == set(FAULTS)
+    for name, cls in marked.items():
+        f = FAULTS[name]
+        assert getattr(f.parts, _swapped(f)) is cls
+        first = " ".join(inspect.cleandoc(cls.__doc__ or "").split("\n\n")[0].split())
+        assert first.lower().startswith(f.description.lower()) and "\n" not in f.description
+    # A description that quotes the server's default stays true to it.
+    assert f"({DEFAULT_TIMEOUT_MINUTES} minutes)" in FAULTS["policy-timeout-ignored"].description
+
+
+def test_an_unmarked_subclass_of_a_fault_is_not_a_fault():
+    """`bug_of` reads a class's own mark: a helper base's subclass must be marked itself."""
+
+    @bug("toy", "CAP-02")
+    class Toy(Runtime):
+        """A toy."""
+
+    class Child(Toy):
+        pass
+
+    assert bug_of(Toy) == Bug("toy", ("CAP-02",)) and bug_of(Child) is None
+
+
+def _swapped(f) -> str:
+    default = Parts()
+    (slot,) = [p.name for p in dataclasses.fields(Parts) if getattr(f.parts, p.name) is not getattr(default, p.name)]
+    return slot
 
 
 def test_variants_choose_differently_and_honestly():

@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import dataclass
 
 from leasecheck.core.history import History, Op
 
@@ -94,13 +94,12 @@ class _Device:
 
 @dataclass(slots=True)
 class _Req:
-    """One request in flight; `at` is the server instant it takes effect."""
+    """One request in flight. The instant it takes effect on the server is its
+    key in the event heap, not a field: one number, one home."""
 
-    at: float
     kind: str
     dev: _Device
     sent: float
-    _: KW_ONLY
     key: str | None = None
     body: str | None = None
     token: str | None = None
@@ -131,7 +130,7 @@ class _Sim:
         lost = self.rng.random() < self.w.p_lost
         dropped = lost and self.rng.random() < 0.5
         at = sent + self.rng.uniform(lo, hi)
-        req = _Req(at, kind, dev, sent, lost=lost, dropped=dropped, follow=follow, **kw)
+        req = _Req(kind, dev, sent, lost=lost, dropped=dropped, follow=follow, **kw)
         heapq.heappush(self.heap, (at, self.seq, req))
 
     def checkout(self, dev: _Device, sent: float, key: str | None = None) -> None:
@@ -175,16 +174,16 @@ class _Sim:
                 self.checkout(dev, rng.uniform(0, 1.0))
         heap = self.heap
         while heap:
-            req = heapq.heappop(heap)[2]
+            at, _seq, req = heapq.heappop(heap)
             if req.dropped:
                 self.answer_lost(req)
                 continue
-            self.process(req)
+            self.process(req, at)
         return self.ops
 
     # ------------------------------------------------------------ processing
-    def process(self, req: _Req) -> None:
-        srv, dev, now = self.server, req.dev, req.at
+    def process(self, req: _Req, now: float) -> None:
+        srv, dev = self.server, req.dev
         if req.kind == "checkout":
             a = srv.checkout(dev.license, dev.name, req.key or "", req.body, now)
         elif req.kind == "heartbeat":

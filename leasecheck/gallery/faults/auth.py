@@ -14,9 +14,14 @@ from leasecheck.reference_server.app import Api
 from leasecheck.reference_server.leases import Runtime
 from leasecheck.reference_server.store import Lease, Tx
 
+from . import bug
 
+
+@bug("idempotency-before-auth", "AUTH-03", "IDEM-07")
 class IdempotencyBeforeAuth(Api):
-    """An idempotency cache in front of authentication, keyed by Idempotency-Key and body only."""
+    """An idempotency cache in front of authentication, keyed by Idempotency-Key and body only: anyone replaying a key
+    gets the stored lease.
+    """
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -41,8 +46,9 @@ class IdempotencyBeforeAuth(Api):
         return await self.cached("checkin", request, super().checkin)
 
 
+@bug("lease-token-cross-license", "AUTH-02")
 class TokensAcrossLicenses(Runtime):
-    """A lease is looked up by its token alone."""
+    """A lease is looked up by its token alone, so another license can heartbeat or check in someone else's lease."""
 
     def find_lease(self, tx: Tx, license_id: str, token: str) -> Lease | None:
         return tx.lease(token)  # BUG: whichever license's lease it is

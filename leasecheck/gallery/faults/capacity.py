@@ -13,11 +13,14 @@ from leasecheck.reference_server.idempotency import Answer
 from leasecheck.reference_server.leases import Runtime
 from leasecheck.reference_server.store import Lease, License, Policy, Tx
 
-from . import RACE_WINDOW_SECONDS
+from . import RACE_WINDOW_SECONDS, bug
 
 
+@bug("race-check-then-insert", "CAP-04", race=True)
 class CheckThenInsert(Runtime):
-    """Seats are counted in a read transaction of their own, before the one that inserts."""
+    """The seat count and the lease insert run in separate transactions (time-of-check to time-of-use): simultaneous
+    checkouts all see a free seat.
+    """
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -38,15 +41,17 @@ class CheckThenInsert(Runtime):
         return super().seats_in_use(tx, license_id, now) if counted is None else counted
 
 
+@bug("off-by-one-capacity", "CAP-02", "CAP-04")
 class OffByOne(Runtime):
-    """The pool is full only when the seats in use exceed the limit."""
+    """The pool counts as full only when seats in use exceed the limit (> instead of >=): N seats grant N + 1 leases."""
 
     def allocate_seat(self, tx: Tx, lic: License, policy: Policy, identity: str, seats: int, now: float) -> Lease:
         return super().allocate_seat(tx, lic, policy, identity, seats + 1, now)  # BUG: same as `in_use > seats`
 
 
+@bug("zero-seats-unlimited", "CAP-05")
 class ZeroMeansUnlimited(Runtime):
-    """max_floating_users 0 read as "no limit"."""
+    """max_floating_users 0 read as 'no limit', a common configuration convention."""
 
     def seats(self, policy: Policy) -> int:
         if policy.max_floating_users == 0:
@@ -54,16 +59,20 @@ class ZeroMeansUnlimited(Runtime):
         return super().seats(policy)
 
 
+@bug("over-capacity-429", "CAP-02")
 class OverCapacityIs429(Runtime):
-    """A full pool answered like a rate limit."""
+    """A full pool is answered 429 Too Many Requests, so clients retry instead of giving up."""
 
     def over_capacity(self, seats: int) -> ApiError:
         refusal = super().over_capacity(seats)
         return ApiError(429, refusal.code, refusal.message)  # BUG: clients are told to retry a 429
 
 
+@bug("reconnect-takes-extra-seat", "CAP-06")
 class ReconnectTakesExtraSeat(Runtime):
-    """A reconnecting device gets its lease back, and a seat row nobody ever frees."""
+    """A device checking out again gets its old lease back, but the reconnect also registered a new seat (FlexNet: an
+    extra seat consumed on reconnect).
+    """
 
     def held_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> Lease | None:
         held = super().held_lease(tx, license_id, identity, now)

@@ -9,19 +9,24 @@ from leasecheck.reference_server.idempotency import Answer
 from leasecheck.reference_server.leases import Runtime
 from leasecheck.reference_server.store import Lease, Tx
 
+from . import bug
 
+
+@bug("checkin-does-not-free", "LIFE-03", "CHK-01")
 class CheckinKeepsSeat(Runtime):
-    """Checkin answers 200 and never ends the lease."""
+    """Checkin answers 200 but never ends the lease, so its seat stays held until it expires."""
 
     def end_lease(self, tx: Tx, lease: Lease, now: float) -> Lease:
         return lease  # BUG: no tx.end_lease(...): the seat stays held until the lease expires
 
 
+@bug("checkin-decrements-twice", "CHK-02", "EXP-05")
 class SeatCounter(Runtime):
-    """Seats in use as a counter that every checkin decrements, even of a lease that holds none.
+    """Seats in use are a counter that every checkin decrements, even of a lease already checked in or expired.
 
     Simulated as live leases minus the extra decrements, kept in a table of the
-    fault's own (the server's tables stay as they are)."""
+    fault's own (the server's tables stay as they are).
+    """
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -52,8 +57,11 @@ class SeatCounter(Runtime):
         return self.lease_data(lic, self.policy_of(tx, lic), lease, now, with_token=False)
 
 
+@bug("lease-not-found-400", "CHK-03", "LIFE-03")
 class UnknownLeaseIs400(Runtime):
-    """An unknown or ended lease is answered 400, as if the request were malformed."""
+    """An unknown or ended lease is answered 400 (as LicenseSpring's device_not_found), which tells the client its
+    request was malformed.
+    """
 
     @staticmethod
     def _as_400(exc: ApiError) -> ApiError:

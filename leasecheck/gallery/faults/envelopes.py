@@ -11,7 +11,10 @@ from leasecheck.reference_server.errors import ApiError
 from leasecheck.reference_server.leases import Runtime
 from leasecheck.reference_server.store import Lease, License, Policy
 
+from . import bug
 
+
+@bug("missing-field-in-data", "ENV-01", "LIFE-02")
 class LeaseViewWithoutDevice(Runtime):
     """The heartbeat and checkin view of a lease forgets the required device_id."""
 
@@ -22,8 +25,9 @@ class LeaseViewWithoutDevice(Runtime):
         return data
 
 
+@bug("error-not-enveloped", "ENV-02", "ENV-01")
 class FrameworkErrors(Envelopes):
-    """Errors leave as the web framework's default body."""
+    """Errors leave as the web framework's default body {"detail": ...}: no error.code to branch on, no request id."""
 
     def error(self, exc: ApiError, request_id: str | None = None) -> Response:
         return json_response({"detail": exc.message}, exc.status, exc.headers)  # BUG

@@ -20,6 +20,8 @@ from leasecheck.reference_server.idempotency import Idempotency
 from leasecheck.reference_server.leases import Runtime
 from leasecheck.reference_server.store import IdempotencyRecord, Lease, License, Policy, Tx
 
+from . import bug
+
 #: How many characters of a fingerprint or an Idempotency-Key the truncating faults keep
 #: (a VARCHAR(64) column, or an index on a prefix).
 KEPT_CHARACTERS = 64
@@ -30,8 +32,10 @@ def _live_leases(tx: Tx, where: str, *args: Any) -> int:
     return int(row[0])
 
 
+@bug("checkin-key-body-not-compared", "EXPL-01")
 class CheckinBodyNotCompared(Idempotency):
-    """A checkin key reused for another lease replays the first checkin; that lease is never ended.
+    """Only checkout bodies are compared with the stored record: a checkin key reused for another lease replays the
+    first checkin, and the second lease is never ended.
 
     Missed by IDEM-05 (it reuses checkout keys only) and IDEM-10 (same body); EXPL-01
     finds key_reuse_accepted: two checkin successes for one key with different bodies.
@@ -43,8 +47,10 @@ class CheckinBodyNotCompared(Idempotency):
         super().refuse_changed_body(record, body)
 
 
+@bug("idempotency-keys-truncated", "EXPL-02")
 class KeysTruncated(Idempotency):
-    """Keys are stored in a 64-character column: long keys that differ only at the end collide.
+    """Idempotency-Keys are stored in a 64-character column: two long keys that differ only at the end collide, and the
+    second request is refused as a reused key.
 
     Missed by every scenario (their keys are short UUIDs); EXPL-02 finds the
     refusal of a fresh key as a reused one (the largest-length keys exploration sends).
@@ -57,8 +63,10 @@ class KeysTruncated(Idempotency):
         super().remember(tx, license_id, endpoint, key[:KEPT_CHARACTERS], body, data, now)
 
 
+@bug("fingerprint-truncated", "EXPL-01")
 class FingerprintTruncated(Runtime):
-    """Fingerprints are kept to 64 characters: devices whose long fingerprints share a prefix are one device.
+    """Fingerprints are kept to 64 characters, so two devices whose long fingerprints share a prefix are one device and
+    the second gets the first's lease.
 
     Missed by every scenario (fingerprints are short UUIDs) and by the generated
     requests (one checkout each); EXPL-01 finds one lease for two devices.
@@ -94,8 +102,10 @@ class ReconnectRevives(Runtime):
         return lease
 
 
+@bug("reconnect-revives-checked-in", "EXPL-01")
 class ReconnectRevivesCheckedIn(ReconnectRevives):
-    """A device checking out again after its checkin gets the checked-in lease back, revived.
+    """A device checking out again after its checkin gets the checked-in lease_token back, revived, so a token its
+    holder gave up is live again.
 
     Missed by CAP-06 (live leases only), LIFE-03 (a heartbeat after checkin) and IDEM-09 (a
     replay with the old key); EXPL-01 finds the lease its checkin certainly ended accepted again.
@@ -104,8 +114,10 @@ class ReconnectRevivesCheckedIn(ReconnectRevives):
     revives = "checked_in"
 
 
+@bug("checkout-ends-device-elsewhere", "EXPL-01", "EXPL-02", any_of=True)
 class CheckoutEndsDeviceElsewhere(Runtime):
-    """A device's checkout under one license ends its live leases under every other license.
+    """A device's checkout under one license ends its live leases under every other license, so those leases' heartbeats
+    and checkins are refused before their lease_expires_at and their seats given away.
 
     One device, one seat vendor-wide: a lease table keyed by fingerprint alone.
     Missed by AUTH-02 (it uses another license's token, not its device) and CAP-06
@@ -128,8 +140,10 @@ class CheckoutEndsDeviceElsewhere(Runtime):
 CACHE_KEY_LIMIT = 250
 
 
+@bug("long-keys-not-remembered", "EXPL-01")
 class LongKeysNotRemembered(Idempotency):
-    """Keys longer than a cache's key limit are silently not stored: a replay of one is done again.
+    """Idempotency-Keys longer than a cache's 250-byte key limit are silently not stored, so a replay of one is done
+    again and answers another lease once the first has ended.
 
     memcached refuses keys over 250 bytes and a client that ignores the error
     remembers nothing. Missed by every replay scenario (their keys are short
@@ -143,8 +157,10 @@ class LongKeysNotRemembered(Idempotency):
         super().remember(tx, license_id, endpoint, key, body, data, now)
 
 
+@bug("keys-scoped-to-license-version", "EXPL-01")
 class KeysScopedToLicenseVersion(Idempotency):
-    """Stored answers are keyed by the license's entitlement_version, which every status change bumps.
+    """Stored answers are keyed by the license's entitlement_version, which a suspend or reinstate bumps, so a replay
+    after a status change is done again and answers another lease.
 
     A cache namespace per license version: a suspend and reinstate forget every
     key. Missed by the replay scenarios (no status change between a request and
@@ -167,8 +183,10 @@ class KeysScopedToLicenseVersion(Idempotency):
 OTHER_ENDPOINT = {"checkout": "checkin", "checkin": "checkout"}
 
 
+@bug("keys-replayed-across-endpoints", "EXPL-01")
 class KeysAcrossEndpoints(Idempotency):
-    """A key stored by one endpoint is replayed by the other: a checkin with a checkout's key ends nothing.
+    """Stored answers are looked up by license and key alone, so a checkin sent with a checkout's key replays that
+    checkout's answer and ends nothing.
 
     Records are looked up by (license, key) and bodies compared only within one
     endpoint. Missed by the replay and key-reuse scenarios (each stays on one
@@ -191,8 +209,10 @@ def _endpoint_of(body: Any) -> str:
     return "checkin" if isinstance(body, dict) and "lease_token" in body else "checkout"
 
 
+@bug("seats-counted-since-status-change", "EXPL-01")
 class SeatsCountedSinceStatusChange(Runtime):
-    """The seat count starts again at every status change: leases held through a suspension are not counted.
+    """The seats-in-use count starts again at a suspend or reinstate, so leases held through a suspension hold no seat
+    and a refilled pool grants more leases than it has seats.
 
     A seats-in-use counter reset when a license is re-provisioned on reinstate
     (here: only leases issued since the license's last status change count).

@@ -18,32 +18,42 @@ from leasecheck.reference_server.leases import Runtime
 from leasecheck.reference_server.store import IdempotencyRecord
 from leasecheck.reference_server.validation import binding_identity
 
-from . import RACE_WINDOW_SECONDS
+from . import RACE_WINDOW_SECONDS, bug
 
 
+@bug("idempotency-keys-global", "IDEM-07")
 class GlobalKeys(Idempotency):
-    """One key space for every customer."""
+    """Idempotency-Keys live in one space for all customers, so another license's key replays its answer."""
 
     def scope(self, license_id: str) -> str:
         return "*"  # BUG: not scoped to the license
 
 
+@bug("key-reuse-replayed", "IDEM-05")
 class BodyNotCompared(Idempotency):
-    """A reused key replays its first answer whatever the body."""
+    """A key reused with a different body replays the first answer instead of being refused (the body is never
+    compared).
+    """
 
     def refuse_changed_body(self, record: IdempotencyRecord, body: Any) -> None:
         pass  # BUG: the body is never compared with the one the key was first used with
 
 
+@bug("replay-creates-new-lease", "IDEM-03", "IDEM-08", "IDEM-09", variant="new-seat-per-fingerprint")
 class RunsAgain(Idempotency):
-    """A stored answer only guards against a changed body; a replay does the work again."""
+    """A replayed checkout runs again instead of returning the stored answer; each checkout takes its own seat, so every
+    retry takes another.
+    """
 
     def replay(self, record: IdempotencyRecord, work: Callable[[], dict[str, Any]]) -> Answer:
         return Answer(work())  # BUG: runs again instead of returning record.data
 
 
+@bug("missing-key-accepted", "IDEM-01", "IDEM-02")
 class MissingKeyMadeUp(Api):
-    """Checkout and checkin without an Idempotency-Key get one the server makes up."""
+    """Checkout and checkin without an Idempotency-Key are accepted with a key the server makes up, so a client's retry
+    takes or frees another seat.
+    """
 
     def idempotency_key(self, request: Request) -> str:
         if not request.headers.get("idempotency-key"):
@@ -51,8 +61,9 @@ class MissingKeyMadeUp(Api):
         return super().idempotency_key(request)
 
 
+@bug("replay-unsigned", "IDEM-04", "SIG-01")
 class UnsignedReplays(Envelopes):
-    """A replay returns the cached body, stored before it was signed."""
+    """A replay returns the cached body, which was stored before it was signed."""
 
     def signed(self, data: Any, *, replayed: bool = False) -> Response:
         if replayed:  # BUG: no signature on the replay path
@@ -60,8 +71,11 @@ class UnsignedReplays(Envelopes):
         return super().signed(data)
 
 
+@bug("idempotency-insert-race", "IDEM-08", race=True)
 class KeyCheckThenInsert(Runtime):
-    """The key is looked up in a read transaction of its own, before the one that stores it."""
+    """The key is looked up outside the transaction that stores it: simultaneous duplicates all miss, and every one but
+    the first crashes on the unique key (500).
+    """
 
     def checkout(self, license_id: str, key: str, body: dict[str, Any]) -> Answer:
         scope = self.idempotency.scope(license_id)

@@ -8,16 +8,20 @@ from typing import Any
 from leasecheck.reference_server.app import Api
 from leasecheck.reference_server.validation import Spec
 
+from . import bug
 
+
+@bug("malformed-json-500", "INPUT-01")
 class MalformedJsonCrashes(Api):
-    """A body that is not JSON raises an uncaught parse error."""
+    """A body that is not JSON raises an uncaught parse error: 500, which clients retry."""
 
     def decode_json(self, raw: bytes) -> Any:
         return json.loads(raw)  # BUG: a syntax error escapes as a 500
 
 
+@bug("unknown-fields-accepted", "INPUT-02")
 class UnknownFieldsDropped(Api):
-    """Unknown request fields are silently ignored."""
+    """Unknown request fields are silently ignored, so a typo such as 'fingerprnt' goes unnoticed."""
 
     def check_fields(self, value: Any, spec: Spec) -> dict[str, Any]:
         if isinstance(value, dict):
@@ -25,9 +29,11 @@ class UnknownFieldsDropped(Api):
         return super().check_fields(value, spec)
 
 
+@bug("wrong-types-coerced", "INPUT-03")
 class LaxTypes(Api):
-    """A lax parser, as in frameworks that bind form values: a JSON null reads as absent (which
-    is honest), but numbers and booleans become strings and "yes"/"no"/1/0 become booleans."""
+    """A lax parser reads a null as absent (honest) but turns numbers and booleans into strings and "yes"/"no" into
+    booleans, so a client sending the wrong type never hears of it.
+    """
 
     def check_fields(self, value: Any, spec: Spec) -> dict[str, Any]:
         if isinstance(value, dict):

@@ -7,9 +7,12 @@ import time
 
 from leasecheck.reference_server.leases import Runtime
 
+from . import bug
 
+
+@bug("guessable-lease-tokens", "LIFE-06")
 class SequentialTokens(Runtime):
-    """Lease tokens are the time in milliseconds and a counter."""
+    """Lease tokens are the time in milliseconds and a counter: short, ordered and guessable."""
 
     _counter = itertools.count()
 

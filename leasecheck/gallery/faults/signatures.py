@@ -12,6 +12,8 @@ from nacl.signing import SigningKey
 from leasecheck.core.signing import ALG, public_key_b64, sign
 from leasecheck.reference_server.envelopes import Envelopes
 
+from . import bug
+
 
 class SignsOtherBytes(Envelopes):
     """Signs `data` serialised with `dumps`, not the compact arrival-order JSON the SDKs verify."""
@@ -28,20 +30,32 @@ class SignsOtherBytes(Envelopes):
         }
 
 
+@bug("sign-sorted-keys", "SIG-01")
 class SignsSortedKeys(SignsOtherBytes):
+    """Data is signed serialised with sorted keys, the SDKs verify keys in arrival order."""
+
     dumps: ClassVar[dict[str, Any]] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
 
 
+@bug("sign-ascii-escaped", "SIG-03")
 class SignsAsciiEscaped(SignsOtherBytes):
+    """Data is signed as Python's json.dumps default prints it: non-ASCII escaped as \\uXXXX, which the SDKs do not do;
+    only answers holding such text fail.
+    """
+
     dumps: ClassVar[dict[str, Any]] = {"separators": (",", ":")}
 
 
+@bug("sign-pretty-printed", "SIG-01")
 class SignsPrettyPrinted(SignsOtherBytes):
+    """Data is signed pretty-printed (indented), the SDKs verify compact JSON."""
+
     dumps: ClassVar[dict[str, Any]] = {"indent": 2, "ensure_ascii": False}
 
 
+@bug("unpublished-signing-key", "SIG-01")
 class SignsWithUnpublishedKey(Envelopes):
-    """Answers signed by a stale key baked into the build, under the published key's kid."""
+    """Answers are signed by a stale key baked into the build, under the kid of the published key."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -51,8 +65,11 @@ class SignsWithUnpublishedKey(Envelopes):
         return sign(data, self.stale, self.keys.active().kid)  # BUG: not the published key
 
 
+@bug("wrong-kid", "SIG-02")
 class SignsWithWrongKid(Envelopes):
-    """The kid derived one way when signing and another when publishing."""
+    """The kid is derived one way when signing (a hash of the base64 text) and another when publishing (a hash of the
+    raw key), so no published key has it.
+    """
 
     def signature(self, data: Any) -> dict[str, str]:
         active = self.keys.active()

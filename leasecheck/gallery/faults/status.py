@@ -7,7 +7,10 @@ from dataclasses import replace
 from leasecheck.reference_server.leases import Runtime
 from leasecheck.reference_server.store import License
 
+from . import bug
 
+
+@bug("suspended-still-checks-out", "STAT-01")
 class SuspensionIgnored(Runtime):
     """The status check refuses revoked and expired licenses but forgets suspended ones."""
 

@@ -8,9 +8,14 @@ from starlette.responses import Response
 from leasecheck.reference_server.app import Api
 from leasecheck.reference_server.errors import unauthorized
 
+from . import bug
 
+
+@bug("public-keys-behind-auth", "SYS-04", "SIG-02")
 class PublicKeysBehindAuth(Api):
-    """GET /api/v1/system/public-keys requires credentials."""
+    """GET /api/v1/system/public-keys requires credentials, so a client cannot fetch the keys to verify its first
+    answer.
+    """
 
     async def public_keys(self, request: Request) -> Response:
         _scheme, _, credential = request.headers.get("authorization", "").partition(" ")
