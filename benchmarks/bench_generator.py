@@ -1,7 +1,7 @@
 """Benchmark: the load generator's own cost, leasecheck's seat-race user against
-a plain locust `FastHttpUser`, in one run, at the same request rate.
+plain locust `FastHttpUser`s, in one run.
 
-Both run as `python -m locust --headless` processes of their own, one after
+Each runs as a `python -m locust --headless` process of its own, one after
 the other, against the same bundled reference server, with the same users
 for the same time:
 
@@ -9,23 +9,32 @@ for the same time:
   seat-race` runs it (its config handed over in LEASECHECK_LOAD_CONFIG): every
   attempt turned into an `Exchange`, classified, recorded into the history the
   checker judges, latency into HdrHistograms, shards written at the end;
-- **plain**: a bare `FastHttpUser` looping checkout -> heartbeat -> checkin
-  with the same headers and bodies, recording nothing, paced with locust's
-  `constant_throughput` to the request rate the seat-race run reached.
+- **plain, same traffic**: a bare `FastHttpUser` playing the same race (the
+  same licenses and ratios, rounds on a shared grid, a denied client retrying
+  after up to `retry_jitter`, a winner heartbeating every third of its lease,
+  checking in and out again) and recording nothing. It reads statuses itself
+  as the seat-race user does, so a denial is not locust's error path: the
+  cheapest plain user for this traffic. The ratio against it is what
+  leasecheck adds to a request;
+- **plain cycle, paced**: a bare `FastHttpUser` looping checkout -> heartbeat
+  -> checkin, paced with locust's `constant_throughput` to the request rate
+  the seat-race run reached (the issue's first baseline). A seat race is a
+  different traffic shape: most of its requests are denials, each followed
+  by a timer of its own, where the cycle sleeps once per three requests.
 
 A generator's CPU per request carries its idle cost (locust's greenlet loop,
 stats, timers), spread over however many requests it sent: compared at
 different rates the figures say more about the rates than about the
-generators. So the plain run is paced to the seat-race run's rate, and the
-pair is measured at two rates: the seat-race profile's own retry jitter
-(denied clients retry at once: as fast as the server answers) and a slower
-one (`--jitters`). For each run it prints requests/s, the locust process's
-CPU (user+sys, sampled with psutil) per request over the steady part of the
-run (locust's own per-second request counts, start-up and shutdown left
-out), the server's and the whole machine's CPU, which of them was the
-bottleneck, and the ratio of the two CPU figures: the number to read. It
-also prints how many operations the seat-race shards hold against locust's
-request count: recording must stay complete.
+generators. So the plain runs match the seat-race run's rate, by the same
+traffic or by pacing, and the set is measured at the seat-race profile's own
+retry jitter (denied clients retry at once: as fast as the server answers)
+and a slower one (`--jitters`). For each run it prints requests/s, the locust
+process's CPU (user+sys, sampled with psutil) per request over the steady
+part of the run (locust's own per-second request counts, start-up and
+shutdown left out), the server's and the whole machine's CPU, which of them
+was the bottleneck, and the ratios of the CPU figures: the numbers to read.
+It also prints how many operations the seat-race shards hold against
+locust's request count: recording must stay complete.
 
     python benchmarks/bench_generator.py [--seconds 10] [--users 100] [--jitters 0.05,1]
 
@@ -46,6 +55,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 from bench_license import bench_license  # beside this script
@@ -91,10 +101,85 @@ class Plain(FastHttpUser):
         self.client.post(RUNTIME + "/checkin", data=token, headers={**auth, "Idempotency-Key": uuid.uuid4().hex})
 """
 
+PLAIN_RACE_LOCUSTFILE = """
+import json, os, random, time, uuid
+import gevent
+from locust import constant, task
+from locust.contrib.fasthttp import FastHttpUser
+
+RUNTIME = "/api/v1/license/floating"
+CONFIG = json.loads(open(os.environ["BENCH_RACE_CONFIG"], encoding="utf-8").read())
+P, LICENSES, MINUTE = CONFIG["params"], CONFIG["licenses"], float(CONFIG["minute_seconds"])
+USERS = iter(range(1 << 30))
+
+
+def sleep_until(t):
+    gevent.sleep(max(0.0, t - time.time()))
+
+
+class PlainRace(FastHttpUser):
+    wait_time = constant(0)
+
+    def on_start(self):
+        self.client.client.valid_response_codes = frozenset(range(100, 600))  # a denial is no error
+        i = next(USERS)
+        lic = LICENSES[i % len(LICENSES)]
+        self.auth = {"Authorization": "License " + lic["key"], "Content-Type": "application/json"}
+        self.lease_seconds = lic["timeout_minutes"] * MINUTE
+        self.binding = json.dumps({"fingerprint": f"plain-{i}", "hostname": "leasecheck-host", "os": "linux",
+                                   "is_vm": False, "is_container": False, "app_version": "1.0.0"})
+
+    def post(self, path, body, key):
+        headers = {**self.auth, "Idempotency-Key": uuid.uuid4().hex} if key else self.auth
+        with self.client.post(RUNTIME + path, data=body, headers=headers, catch_response=True) as r:
+            r.success()
+            return r.status_code, r.content
+
+    def checkout(self):
+        status, content = self.post("/checkout", self.binding, True)
+        return json.dumps({"lease_token": json.loads(content)["data"]["lease_token"]}) if status == 200 else None
+
+    @task
+    def race(self):
+        period = float(P["round_seconds"])
+        start = -(-time.time() // period) * period
+        sleep_until(start)
+        round_end = start + period
+        lease = None
+        while lease is None and time.time() < round_end:
+            lease = self.checkout()
+            if lease is None:
+                sleep_until(min(time.time() + random.uniform(0, float(P["retry_jitter"])), round_end))
+        while lease is not None:
+            until = time.time() + random.uniform(float(P["hold_min"]), float(P["hold_max"])) * period
+            alive = True
+            while alive:
+                beat = time.time() + self.lease_seconds / 3
+                if beat >= until:
+                    sleep_until(until)
+                    break
+                sleep_until(beat)
+                alive = not 400 <= self.post("/heartbeat", lease, False)[0] < 500
+            if alive:
+                self.post("/checkin", lease, True)
+            lease = self.checkout() if time.time() < round_end else None
+"""
+
 
 def request_count(stats_json: Path) -> int:
     """Every request locust counted in the run, from its final `--json-file` stats."""
     return sum(int(e["num_requests"]) for e in json.loads(stats_json.read_text(encoding="utf-8")))
+
+
+def request_mix(stats_json: Path) -> str:
+    """Requests per endpoint over the whole run ("checkout 80 %, heartbeat 5 %, ..."), so a
+    reader sees that runs compared as the same traffic sent the same kinds of request."""
+    counts: dict[str, int] = {}
+    for e in json.loads(stats_json.read_text(encoding="utf-8")):
+        kind = next((k for k in ("checkout", "heartbeat", "checkin") if k in e["name"]), e["name"])
+        counts[kind] = counts.get(kind, 0) + int(e["num_requests"])
+    total = max(sum(counts.values()), 1)
+    return ", ".join(f"{k} {100 * n / total:.0f} %" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def steady_window(history_csv: Path) -> tuple[float, int, float, int]:
@@ -140,7 +225,7 @@ def machine_cpu() -> float:
 
 def run_locust(
     locustfile: Path, srv: ReferenceServer, out: Path, users: int, seconds: float, env: dict[str, str]
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """One headless locust process, its CPU, the server's and the machine's sampled
     (psutil) against locust's own per-second request counts."""
     assert srv.base_url is not None and srv.pid is not None
@@ -177,10 +262,11 @@ def run_locust(
         "cpu_us_per_request": 1e6 * cpu / max(requests, 1),
         "exit": proc.returncode,
         "total": request_count(out / "stats.json"),
+        "mix": request_mix(out / "stats.json"),
     }
 
 
-def bottleneck(r: dict[str, float]) -> str:
+def bottleneck(r: dict[str, Any]) -> str:
     """What held the rate: a process at a whole core, every core busy, or nothing (paced)."""
     if r["cpu_share"] >= SATURATED:
         return "generator"
@@ -195,10 +281,10 @@ def recorded_ops(shards: Path) -> int:
     return sum(json.loads(p.read_text(encoding="utf-8"))["ops"] for p in shards.glob("*.metrics.json"))
 
 
-def race_run(srv: ReferenceServer, root: Path, users: int, seconds: float, jitter: float, env: dict[str, str]):
-    """The seat-race locustfile with `retry_jitter` set, provisioned the way `leasecheck load` does."""
+def race_config(srv: ReferenceServer, root: Path, users: int, seconds: float, jitter: float) -> Path:
+    """A seat-race run's config with `retry_jitter` set, its licenses freshly provisioned
+    the way `leasecheck load` does (a run before may still hold leases on its own)."""
     assert srv.base_url is not None
-    shards = root / "shards"
     config = build_config(
         profile=PROFILE,
         target=srv.base_url,
@@ -208,19 +294,33 @@ def race_run(srv: ReferenceServer, root: Path, users: int, seconds: float, jitte
         minute_seconds=1.0,
         params={**PROFILE.defaults(), "retry_jitter": jitter},
         slos=[],
-        shard_dir=str(shards),
+        shard_dir=str(root / "shards"),
     )
-    conf = config.write_private(root / "config.json")
+    return config.write_private(root / "config.json")
+
+
+def race_run(srv: ReferenceServer, root: Path, users: int, seconds: float, jitter: float, env: dict[str, str]):
+    """The seat-race locustfile as `leasecheck load seat-race` runs it; and the operations its shards hold."""
+    conf = race_config(srv, root, users, seconds, jitter)
     r = run_locust(SEAT_RACE, srv, root, users, seconds, {**env, CONFIG_ENV: str(conf)})
-    return r, recorded_ops(shards)
+    return r, recorded_ops(root / "shards")
 
 
-def show(name: str, r: dict[str, float]) -> None:
+def plain_race_run(
+    srv: ReferenceServer, root: Path, plain_file: Path, users: int, seconds: float, jitter: float, env: dict[str, str]
+) -> dict[str, Any]:
+    """The same traffic from a bare FastHttpUser recording nothing, on licenses of its own."""
+    conf = race_config(srv, root, users, seconds, jitter)
+    return run_locust(plain_file, srv, root, users, seconds, {**env, "BENCH_RACE_CONFIG": str(conf)})
+
+
+def show(name: str, r: dict[str, Any]) -> None:
     print(
         f"  {name:21s} {r['rps']:7.1f} req/s, generator {100 * r['cpu_share']:3.0f} % of a core "
         f"({r['cpu_us_per_request']:6.1f} us CPU/request), server {100 * r['server_share']:3.0f} %, "
         f"machine {100 * r['machine_share']:3.0f} %: bottleneck {bottleneck(r)} (exit {r['exit']})"
     )
+    print(f"  {'':21s} requests: {r['mix']}")
 
 
 def main() -> None:
@@ -234,31 +334,39 @@ def main() -> None:
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"target: bundled reference server (1 worker); {args.users} users, {args.seconds:g} s each, one process each")
-    ratios = []
+    ratios: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory(prefix="leasecheck-bench-") as tmp, ReferenceServer(minute_seconds=1.0) as srv:
         key = bench_license(srv, seats=args.users * 2)
         plain_file = Path(tmp) / "plain_locustfile.py"
         plain_file.write_text(PLAIN_LOCUSTFILE, encoding="utf-8")
+        plain_race_file = Path(tmp) / "plain_race_locustfile.py"
+        plain_race_file.write_text(PLAIN_RACE_LOCUSTFILE, encoding="utf-8")
         for i, jitter in enumerate(jitters):
             root = Path(tmp) / f"rate{i}"
-            (root / "race").mkdir(parents=True)
-            (root / "plain").mkdir()
+            for d in ("race", "plain-race", "plain"):
+                (root / d).mkdir(parents=True)
             race, ops = race_run(srv, root / "race", args.users, args.seconds, jitter, base_env)
+            same = plain_race_run(srv, root / "plain-race", plain_race_file, args.users, args.seconds, jitter, base_env)
             pace = race["rps"] / CYCLE_REQUESTS / args.users
             plain_env = {**base_env, "BENCH_LICENSE_KEY": key, "BENCH_CYCLES_PER_USER": repr(pace)}
             plain = run_locust(plain_file, srv, root / "plain", args.users, args.seconds, plain_env)
-            ratio = race["cpu_us_per_request"] / plain["cpu_us_per_request"]
-            ratios.append(ratio)
-            print(f"rate {i + 1}: seat-race retry_jitter={jitter:g}; plain paced to its rate")
+            vs_same = race["cpu_us_per_request"] / same["cpu_us_per_request"]
+            vs_cycle = race["cpu_us_per_request"] / plain["cpu_us_per_request"]
+            ratios.append((vs_same, vs_cycle))
+            print(f"rate {i + 1}: seat-race retry_jitter={jitter:g}")
             show("leasecheck seat-race", race)
-            show("plain FastHttpUser", plain)
+            show("plain, same traffic", same)
+            show("plain cycle, paced", plain)
             print(
                 f"  recorded: {ops} operations in the seat-race history for {race['total']} requests locust counted"
                 " (a request cancelled in flight at the stop is in the history, not in locust's count)"
             )
-            print(f"  ratio: seat-race CPU per request = {ratio:.2f}x plain's at {race['rps']:.0f} req/s")
+            print(
+                f"  ratio: seat-race CPU per request = {vs_same:.2f}x the plain user's on the same traffic"
+                f" (what leasecheck adds), {vs_cycle:.2f}x the paced plain cycle's"
+            )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print("ratios: " + ", ".join(f"{r:.2f}x" for r in ratios))
+    print("ratios (same traffic / paced cycle): " + ", ".join(f"{a:.2f}x / {b:.2f}x" for a, b in ratios))
 
 
 if __name__ == "__main__":
