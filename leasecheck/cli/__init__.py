@@ -20,33 +20,45 @@ from .errors import UsageFailure, guarded
 __all__ = ["COMMANDS", "SECTIONS", "UsageFailure", "cli", "main"]
 
 
-#: Every command, in the sections `leasecheck --help` shows them in: name ->
-#: (module:attribute, one-line help). The help is read from here, so listing the
-#: commands imports none of them.
-SECTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "Test a server": {
-        "conformance": ("leasecheck.cli.conformance:conformance", "Run the conformance suite against a target."),
-        "load": ("leasecheck.cli.load:load", "Drive a lease API with a locust PROFILE, then judge the history."),
-        "serve": ("leasecheck.cli.serve:serve", "Run the bundled reference lease server."),
-    },
-    "Before a run": {
-        "doctor": ("leasecheck.cli.conformance:doctor", "Check a target before a run."),
-        "plan": ("leasecheck.cli.plan:plan", "Print the licenses an inventory-mode run needs, and what a file covers."),
-    },
-    "After a run": {
-        "diff": ("leasecheck.cli.diff:diff", "Compare two runs: what was fixed, what broke."),
-        "cleanup": ("leasecheck.cli.cleanup:cleanup", "Finish the cleanup of a run that was killed."),
-    },
-    "Publish results": {
-        "keygen": ("leasecheck.cli.bundle:keygen_command", "Create an Ed25519 key for signing results."),
-        "bundle": ("leasecheck.cli.bundle:bundle_command", "Sign a run's reports into a publishable bundle."),
-        "verify": ("leasecheck.cli.bundle:verify_command", "Check a results bundle."),
-    },
-    "The suite's own tools": {
-        "spec": ("leasecheck.cli.spec:spec_group", "The spec's own tools: schema export and checks."),
-        "gallery": ("leasecheck.cli.gallery:gallery", "Run every fault and honest variant against the suite."),
-    },
-}
+#: Every command, in the sections `leasecheck --help` shows them in, written
+#: the way it prints them: a section's title, then one row per command, `name
+#: module:attribute (under leasecheck.cli) one-line help`. The help is read from
+#: here, so listing the commands imports none of them.
+TABLE = """
+Test a server
+  conformance  conformance:conformance  Run the conformance suite against a target.
+  load         load:load                Drive a lease API with a locust PROFILE, then judge the history.
+  serve        serve:serve              Run the bundled reference lease server.
+Before a run
+  doctor       conformance:doctor       Check a target before a run.
+  plan         plan:plan                Print the licenses an inventory-mode run needs, and what a file covers.
+After a run
+  diff         diff:diff                Compare two runs: what was fixed, what broke.
+  cleanup      cleanup:cleanup          Finish the cleanup of a run that was killed.
+Publish results
+  keygen       bundle:keygen_command    Create an Ed25519 key for signing results.
+  bundle       bundle:bundle_command    Sign a run's reports into a publishable bundle.
+  verify       bundle:verify_command    Check a results bundle.
+The suite's own tools
+  spec         spec:spec_group          The spec's own tools: schema export and checks.
+  gallery      gallery:gallery          Run every fault and honest variant against the suite.
+"""
+
+
+def sections(table: str) -> dict[str, dict[str, tuple[str, str]]]:
+    """Section title -> command name -> ("leasecheck.cli.module:attribute", help)."""
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    rows: dict[str, tuple[str, str]] = {}
+    for line in table.strip().splitlines():
+        if not line.startswith(" "):
+            rows = out.setdefault(line, {})
+            continue
+        name, target, short = line.split(maxsplit=2)
+        rows[name] = (f"leasecheck.cli.{target}", short)
+    return out
+
+
+SECTIONS = sections(TABLE)
 #: Every command by name, whatever its section.
 COMMANDS: dict[str, tuple[str, str]] = {name: row for rows in SECTIONS.values() for name, row in rows.items()}
 

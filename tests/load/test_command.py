@@ -4,6 +4,7 @@ re-judges shards written by plain `locust -f`."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 
@@ -11,25 +12,27 @@ import pytest
 
 from leasecheck.load.profiles import discover, get
 
+#: `leasecheck load` arguments | what the one line on stderr must say. Written as
+#: the command line a user types, split with shlex.
+BAD_INPUT = """
+nosuch                            | unknown profile 'nosuch'
+step --slo p99<50                 | needs a unit
+churn --duration soon             | --duration 'soon'
+churn --users 0                   | --users must be from 1 to 100000, not 0
+churn --param rate                | write KEY=VALUE
+churn --param speed=3             | has no parameter 'speed'
+churn --param rate=fast           | not a valid float
+seat-race --rate 5                | --rate applies to the open-loop profiles
+thundering-herd --duration 2s     | thundering-herd needs --duration of at least
+churn --target ftp://x            | scheme 'ftp' is not supported
+churn --target http://127.0.0.1:9 | needs --management-token
+churn --processes -1              | --processes must be from 0 to
+churn --judge /nonexistent/dir    | no run.json there
+"""
+CASES = [(shlex.split(args), why.strip()) for args, why in (row.split("|") for row in BAD_INPUT.strip().splitlines())]
 
-@pytest.mark.parametrize(
-    "args, why",
-    [
-        (["nosuch"], "unknown profile 'nosuch'"),
-        (["step", "--slo", "p99<50"], "needs a unit"),
-        (["churn", "--duration", "soon"], "--duration 'soon'"),
-        (["churn", "--users", "0"], "--users must be from 1 to 100000, not 0"),
-        (["churn", "--param", "rate"], "write KEY=VALUE"),
-        (["churn", "--param", "speed=3"], "has no parameter 'speed'"),
-        (["churn", "--param", "rate=fast"], "not a valid float"),
-        (["seat-race", "--rate", "5"], "--rate applies to the open-loop profiles"),
-        (["thundering-herd", "--duration", "2s"], "thundering-herd needs --duration of at least"),
-        (["churn", "--target", "ftp://x"], "scheme 'ftp' is not supported"),
-        (["churn", "--target", "http://127.0.0.1:9"], "needs --management-token"),
-        (["churn", "--processes", "-1"], "--processes must be from 0 to"),
-        (["churn", "--judge", "/nonexistent/dir"], "no run.json there"),
-    ],
-)
+
+@pytest.mark.parametrize("args, why", CASES, ids=[" ".join(args) for args, _ in CASES])
 def test_bad_input_is_one_line_and_exit_2(args, why, leasecheck):
     proc = leasecheck("load", *args, timeout=60)
     assert proc.returncode == 2, proc.stderr

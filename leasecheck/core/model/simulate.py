@@ -163,7 +163,7 @@ class _Sim:
             seats = rng.randint(*w.seats)
             mgr = _Device(lic, "mgr", f"mgr{n}", self.offset())
             self.server.create(lic, seats, w.timeout)
-            self.record("create_license", mgr, -0.02, -0.01, -0.015, Answer(201), seats=seats)
+            self.record(_Req("create_license", mgr, -0.02), -0.01, -0.015, Answer(201), seats=seats)
             if rng.random() < w.p_status:
                 t = rng.uniform(0.2, 0.7) * w.duration
                 self.send("suspend", mgr, t)
@@ -199,13 +199,13 @@ class _Sim:
             return
         lo, hi = self.w.latency
         received = now + self.rng.uniform(lo, hi)
-        self.record(req.kind, dev, req.sent, received, now, a, req=req)
+        self.record(req, received, now, a)
         if req.follow:
             self.next(req, a, received)
 
     def answer_lost(self, req: _Req) -> None:
         received = req.sent + self.w.client_timeout
-        self.record(req.kind, req.dev, req.sent, received, None, None, req=req)
+        self.record(req, received, None, None)
         if req.follow and req.kind in ("checkout", "heartbeat", "checkin"):
             # Retry with the same key (or heartbeat again) once the client gives up.
             if req.kind == "checkout":
@@ -214,31 +214,24 @@ class _Sim:
                 self.send(req.kind, req.dev, received + 0.05, key=req.key, body=req.body, token=req.token)
 
     def record(
-        self,
-        kind: str,
-        dev: _Device,
-        sent: float,
-        received: float,
-        at: float | None,
-        a: Answer | None,
-        *,
-        req: _Req | None = None,
-        seats: int | None = None,
+        self, req: _Req, received: float, at: float | None, a: Answer | None, *, seats: int | None = None
     ) -> None:
+        """The op `req` makes, answered by `a` at server time `at` (None, None: no answer)."""
+        kind, dev = req.kind, req.dev
         off = dev.offset
         ok = a is not None and a.ok
         self.ops.append(
             Op(
                 kind=kind,
                 license=dev.license,
-                sent_at=T0 + sent - off,
+                sent_at=T0 + req.sent - off,
                 received_at=T0 + received - off,
                 status=None if a is None else a.status,
-                lease=(a.lease if ok and a is not None and kind == "checkout" else (req.token if req else None)),
+                lease=a.lease if ok and a is not None and kind == "checkout" else req.token,
                 expires_at=None if a is None or a.expires is None or kind == "checkin" else _ms(T0 + a.expires),
                 server_time=None if at is None else _ms(T0 + at),
-                idempotency_key=req.key if req else None,
-                body_digest=req.body if req else None,
+                idempotency_key=req.key,
+                body_digest=req.body,
                 error_code=None if a is None else a.code,
                 worker=dev.worker,
                 device=dev.name if kind == "checkout" else None,
