@@ -14,6 +14,11 @@ than found on disk so that nothing in the working directory changes a run:
   loaded module outside site-packages (its "local constants"), so a string
   added to any leasecheck module, or an editable rather than a plain install,
   changes what is generated;
+- hypothesis's own files (which characters UTF-8 can encode, computed once:
+  about 2 s and 200 MB the first time; those local constants) live in a
+  cache of leasecheck's (`hypothesis_home`), not in `.hypothesis/` of
+  whatever directory the run started in, so they are computed once per
+  machine and a run leaves nothing in the working directory;
 - `continue-on-failure`: one failing case never hides the next;
 - the statuses each check accepts: positive checkout 2xx/403/409/422 (over
   capacity, business validation; the own LIFE-01 check narrows them), positive
@@ -26,9 +31,11 @@ than found on disk so that nothing in the working directory changes a run:
 from __future__ import annotations
 
 import copy
+import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leasecheck.core.client import license_auth
@@ -135,9 +142,33 @@ def schemathesis_config(
     }
 
 
+#: hypothesis's own setting for where it keeps its files; a user's value is kept.
+HYPOTHESIS_HOME_ENV = "HYPOTHESIS_STORAGE_DIRECTORY"
+
+
+def hypothesis_home(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where hypothesis keeps what it computes once: $HYPOTHESIS_STORAGE_DIRECTORY, else
+    $XDG_CACHE_HOME/leasecheck/hypothesis, else ~/.cache/leasecheck/hypothesis. None with
+    no home directory to put it in (hypothesis's default, the working directory, stays)."""
+    env = os.environ if environ is None else environ
+    if env.get(HYPOTHESIS_HOME_ENV):
+        return Path(env[HYPOTHESIS_HOME_ENV])
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "leasecheck" / "hypothesis"
+    try:
+        return Path.home() / ".cache" / "leasecheck" / "hypothesis"
+    except (RuntimeError, KeyError):  # no $HOME and no passwd entry
+        return None
+
+
 def load_schema(config: dict[str, Any]) -> BaseSchema:
     """Our OpenAPI document under `config`, without the management operations."""
     import schemathesis
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    home = hypothesis_home()
+    if home is not None:
+        set_hypothesis_home_dir(home)  # before anything is generated: see the module's docstring
 
     # From the document already parsed (specs.openapi, libyaml): schemathesis's own YAML
     # parse of the same file is pure Python and cost 0.6 s of CPU per run. A copy, since

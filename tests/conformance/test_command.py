@@ -20,17 +20,23 @@ from leasecheck.core.server_process import ReferenceServer
 LEASECHECK = [sys.executable, "-m", "leasecheck.cli"]
 
 
-def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """The CLI in a subprocess, with no LEASECHECK_* settings but those given."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
     full_env.update(env or {})
-    return subprocess.run([*LEASECHECK, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
+    return subprocess.run([*LEASECHECK, *args], capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
 def bundled_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
-    out = tmp_path_factory.mktemp("bundled")
-    return run("conformance", "--report-dir", str(out)), out
+    """One run from a directory of its own (`work`, beside `reports`), with a cache of its own."""
+    base = tmp_path_factory.mktemp("bundled")
+    out, work, cache = base / "reports", base / "work", base / "cache"
+    work.mkdir()
+    env = {"XDG_CACHE_HOME": str(cache), "HYPOTHESIS_STORAGE_DIRECTORY": ""}
+    return run("conformance", "--report-dir", str(out), env=env, cwd=work), out
 
 
 def test_bundled_run_passes_and_writes_three_reports(bundled_run):
@@ -46,6 +52,16 @@ def test_bundled_run_passes_and_writes_three_reports(bundled_run):
         if r["level"] == "MUST":
             assert r["outcome"] == "passed", f"{rid} should be proven against the reference server: {r}"
     assert results["leases_released_at_end"] >= 0
+
+
+def test_a_run_leaves_nothing_in_its_working_directory(bundled_run):
+    """hypothesis's files (the UTF-8 character table it computes once) go to leasecheck's
+    cache, not to `.hypothesis/` wherever the run was started."""
+    proc, out = bundled_run
+    assert proc.returncode == 0
+    work, cache = out.parent / "work", out.parent / "cache"
+    assert list(work.iterdir()) == []
+    assert (cache / "leasecheck" / "hypothesis" / "unicode_data").is_dir()
 
 
 def test_bundled_run_reports_which_official_sdks_verify(bundled_run):
