@@ -74,12 +74,19 @@ SATURATED = 0.9
 SEAT_RACE = Path(__file__).resolve().parent.parent / "load" / "profiles" / "seat_race" / "locustfile.py"
 CYCLE_REQUESTS = 3  # the plain user's task: checkout, heartbeat, checkin
 
-PLAIN_LOCUSTFILE = """
-import json, os, uuid
-from locust import constant_throughput, task
+#: What both plain locustfiles share: locust itself, and from leasecheck only the paths and
+#: the checkout body (constants, nothing on the request path).
+PLAIN_PRELUDE = """
+import json, os, random, time, uuid
+import gevent
+from locust import constant, constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
+from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, hardware_binding
+"""
 
-RUNTIME = "/api/v1/license/floating"
+PLAIN_LOCUSTFILE = (
+    PLAIN_PRELUDE
+    + """
 KEY = os.environ["BENCH_LICENSE_KEY"]
 
 
@@ -89,25 +96,20 @@ class Plain(FastHttpUser):
     @task
     def cycle(self):
         auth = {"Authorization": "License " + KEY, "Content-Type": "application/json"}
-        body = {"fingerprint": "fp-" + uuid.uuid4().hex, "hostname": "leasecheck-host", "os": "linux",
-                "is_vm": False, "is_container": False, "app_version": "1.0.0"}
-        with self.client.post(RUNTIME + "/checkout", data=json.dumps(body), catch_response=True,
+        with self.client.post(CHECKOUT, data=json.dumps(hardware_binding()), catch_response=True,
                               headers={**auth, "Idempotency-Key": uuid.uuid4().hex}) as r:
             r.success()
             if r.status_code != 200:
                 return
             token = json.dumps({"lease_token": json.loads(r.content)["data"]["lease_token"]})
-        self.client.post(RUNTIME + "/heartbeat", data=token, headers=auth)
-        self.client.post(RUNTIME + "/checkin", data=token, headers={**auth, "Idempotency-Key": uuid.uuid4().hex})
+        self.client.post(HEARTBEAT, data=token, headers=auth)
+        self.client.post(CHECKIN, data=token, headers={**auth, "Idempotency-Key": uuid.uuid4().hex})
 """
+)
 
-PLAIN_RACE_LOCUSTFILE = """
-import json, os, random, time, uuid
-import gevent
-from locust import constant, task
-from locust.contrib.fasthttp import FastHttpUser
-
-RUNTIME = "/api/v1/license/floating"
+PLAIN_RACE_LOCUSTFILE = (
+    PLAIN_PRELUDE
+    + """
 CONFIG = json.loads(open(os.environ["BENCH_RACE_CONFIG"], encoding="utf-8").read())
 P, LICENSES, MINUTE = CONFIG["params"], CONFIG["licenses"], float(CONFIG["minute_seconds"])
 USERS = iter(range(1 << 30))
@@ -126,17 +128,16 @@ class PlainRace(FastHttpUser):
         lic = LICENSES[i % len(LICENSES)]
         self.auth = {"Authorization": "License " + lic["key"], "Content-Type": "application/json"}
         self.lease_seconds = lic["timeout_minutes"] * MINUTE
-        self.binding = json.dumps({"fingerprint": f"plain-{i}", "hostname": "leasecheck-host", "os": "linux",
-                                   "is_vm": False, "is_container": False, "app_version": "1.0.0"})
+        self.binding = json.dumps(hardware_binding(f"plain-{i}"))
 
     def post(self, path, body, key):
         headers = {**self.auth, "Idempotency-Key": uuid.uuid4().hex} if key else self.auth
-        with self.client.post(RUNTIME + path, data=body, headers=headers, catch_response=True) as r:
+        with self.client.post(path, data=body, headers=headers, catch_response=True) as r:
             r.success()
             return r.status_code, r.content
 
     def checkout(self):
-        status, content = self.post("/checkout", self.binding, True)
+        status, content = self.post(CHECKOUT, self.binding, True)
         return json.dumps({"lease_token": json.loads(content)["data"]["lease_token"]}) if status == 200 else None
 
     @task
@@ -159,11 +160,12 @@ class PlainRace(FastHttpUser):
                     sleep_until(until)
                     break
                 sleep_until(beat)
-                alive = not 400 <= self.post("/heartbeat", lease, False)[0] < 500
+                alive = not 400 <= self.post(HEARTBEAT, lease, False)[0] < 500
             if alive:
-                self.post("/checkin", lease, True)
+                self.post(CHECKIN, lease, True)
             lease = self.checkout() if time.time() < round_end else None
 """
+)
 
 
 def request_count(stats_json: Path) -> int:

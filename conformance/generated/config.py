@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leasecheck.core.client import license_auth
+from leasecheck.core.userdirs import user_dir
 from leasecheck.specs import OPENAPI_PATH, openapi
 
 from .operations import CHECKIN_OP, CHECKOUT_OP, HEARTBEAT_OP, IDEMPOTENCY_KEY_MAX, SYSTEM
@@ -153,16 +154,16 @@ def hypothesis_home(environ: Mapping[str, str] | None = None) -> Path | None:
     env = os.environ if environ is None else environ
     if env.get(HYPOTHESIS_HOME_ENV):
         return Path(env[HYPOTHESIS_HOME_ENV])
-    if env.get("XDG_CACHE_HOME"):
-        return Path(env["XDG_CACHE_HOME"]) / "leasecheck" / "hypothesis"
     try:
-        return Path.home() / ".cache" / "leasecheck" / "hypothesis"
+        return user_dir("XDG_CACHE_HOME", env) / "hypothesis"
     except (RuntimeError, KeyError):  # no $HOME and no passwd entry
         return None
 
 
 def load_schema(config: dict[str, Any]) -> BaseSchema:
-    """Our OpenAPI document under `config`, without the management operations."""
+    """Our OpenAPI document under `config`, without the management operations. Every run
+    builds its schemas here before generating anything, so this is also where hypothesis
+    is pointed at `hypothesis_home`."""
     import schemathesis
     from hypothesis.configuration import set_hypothesis_home_dir
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .userdirs import user_dir
+
 FORMAT_VERSION = 1
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -49,10 +51,8 @@ def state_dir(explicit: Path | None = None, environ: Mapping[str, str] | None = 
         base = Path(explicit)
     elif env.get("LEASECHECK_STATE_DIR"):
         base = Path(env["LEASECHECK_STATE_DIR"])
-    elif env.get("XDG_STATE_HOME"):
-        base = Path(env["XDG_STATE_HOME"]) / "leasecheck"
     else:
-        base = Path.home() / ".local" / "state" / "leasecheck"
+        base = user_dir("XDG_STATE_HOME", env)
     return base.expanduser() / "runs"
 
 
