@@ -1,0 +1,48 @@
+"""utf8_table: the table we write is hypothesis's own, and hypothesis reads it instead of
+computing it. Each side runs in a process of its own with a fresh hypothesis home, since
+hypothesis keeps the table in memory once it has it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+#: Prints the table hypothesis answers for UTF-8 and how much the process's peak memory grew
+#: meanwhile (memory, not time: computing the table holds a tuple per code point).
+PROBE = """
+import json, resource, sys
+from hypothesis.configuration import set_hypothesis_home_dir
+set_hypothesis_home_dir(sys.argv[1])
+from leasecheck.conformance.generated.utf8_table import seed_utf8_table
+from hypothesis.internal.charmap import intervals_from_codec
+seeded = seed_utf8_table() if sys.argv[2] == "seed" else None
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+encodable, non_roundtrip = intervals_from_codec("utf-8")
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before  # kB
+print(json.dumps({"seeded": str(seeded), "encodable": list(encodable.intervals),
+                  "non_roundtrip": list(non_roundtrip.intervals), "grown_mb": grown / 1024}))
+"""
+
+
+def probe(home: Path, mode: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", PROBE, str(home), mode], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_the_seeded_table_is_what_hypothesis_computes_and_hypothesis_reads_it(tmp_path: Path):
+    computed = probe(tmp_path / "computed", "compute")
+    seeded = probe(tmp_path / "seeded", "seed")
+    assert seeded["seeded"].startswith(str(tmp_path / "seeded"))  # written into the home hypothesis uses
+    assert (seeded["encodable"], seeded["non_roundtrip"]) == (computed["encodable"], computed["non_roundtrip"])
+    # Computing holds a tuple per code point (well over 100 MB); reading the file, a few kB.
+    assert computed["grown_mb"] > 50, computed["grown_mb"]
+    assert seeded["grown_mb"] < 5, seeded["grown_mb"]
+
+
+def test_a_table_already_there_is_left_alone(tmp_path: Path):
+    first = probe(tmp_path, "seed")
+    assert first["seeded"] != "None"
+    again = probe(tmp_path, "seed")
+    assert again["seeded"] == "None"  # hypothesis's file (here: ours) is not rewritten
