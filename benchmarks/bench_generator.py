@@ -36,7 +36,12 @@ was the bottleneck, and the ratios of the CPU figures: the numbers to read.
 It also prints how many operations the seat-race shards hold against
 locust's request count: recording must stay complete.
 
-    python benchmarks/bench_generator.py [--seconds 10] [--users 100] [--jitters 0.05,1]
+The three runs alternate (seat-race, plain, cycle; again; ...) for `--rounds`
+rounds per rate, and the median of the rounds' ratios is the figure: on a
+shared VM one run's ratio moves by a third between runs, and alternating
+keeps a change in the machine's load from passing for one between generators.
+
+    python benchmarks/bench_generator.py [--seconds 10] [--users 100] [--jitters 0.05,1] [--rounds 3]
 
 Not a test: it prints numbers and never fails on speed.
 """
@@ -50,6 +55,7 @@ import itertools
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -330,13 +336,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--users", type=int, default=100)
     ap.add_argument("--jitters", default="0.05,1", help="seat-race retry_jitter per rate, comma separated")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (race, plain, cycle) per rate")
     args = ap.parse_args()
     jitters = [float(j) for j in args.jitters.split(",")]
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"target: bundled reference server (1 worker); {args.users} users, {args.seconds:g} s each, one process each")
-    ratios: list[tuple[float, float]] = []
+    print(
+        f"target: bundled reference server (1 worker); {args.users} users, {args.seconds:g} s each, one process each, "
+        f"{args.rounds} alternating rounds per rate"
+    )
+    medians: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory(prefix="leasecheck-bench-") as tmp, ReferenceServer(minute_seconds=1.0) as srv:
         key = bench_license(srv, seats=args.users * 2)
         plain_file = Path(tmp) / "plain_locustfile.py"
@@ -344,31 +354,51 @@ def main() -> None:
         plain_race_file = Path(tmp) / "plain_race_locustfile.py"
         plain_race_file.write_text(PLAIN_RACE_LOCUSTFILE, encoding="utf-8")
         for i, jitter in enumerate(jitters):
-            root = Path(tmp) / f"rate{i}"
-            for d in ("race", "plain-race", "plain"):
-                (root / d).mkdir(parents=True)
-            race, ops = race_run(srv, root / "race", args.users, args.seconds, jitter, base_env)
-            same = plain_race_run(srv, root / "plain-race", plain_race_file, args.users, args.seconds, jitter, base_env)
-            pace = race["rps"] / CYCLE_REQUESTS / args.users
-            plain_env = {**base_env, "BENCH_LICENSE_KEY": key, "BENCH_CYCLES_PER_USER": repr(pace)}
-            plain = run_locust(plain_file, srv, root / "plain", args.users, args.seconds, plain_env)
-            vs_same = race["cpu_us_per_request"] / same["cpu_us_per_request"]
-            vs_cycle = race["cpu_us_per_request"] / plain["cpu_us_per_request"]
-            ratios.append((vs_same, vs_cycle))
             print(f"rate {i + 1}: seat-race retry_jitter={jitter:g}")
-            show("leasecheck seat-race", race)
-            show("plain, same traffic", same)
-            show("plain cycle, paced", plain)
+            ratios: list[tuple[float, float]] = []
+            for n in range(args.rounds):
+                root = Path(tmp) / f"rate{i}" / f"round{n}"
+                ratios.append(one_round(srv, root, key, plain_file, plain_race_file, args, jitter, base_env))
+                print(f"  round {n + 1}: {ratios[-1][0]:.2f}x the plain user's, {ratios[-1][1]:.2f}x the paced cycle's")
+            vs_same = statistics.median(r[0] for r in ratios)
+            vs_cycle = statistics.median(r[1] for r in ratios)
+            medians.append((vs_same, vs_cycle))
             print(
-                f"  recorded: {ops} operations in the seat-race history for {race['total']} requests locust counted"
-                " (a request cancelled in flight at the stop is in the history, not in locust's count)"
-            )
-            print(
-                f"  ratio: seat-race CPU per request = {vs_same:.2f}x the plain user's on the same traffic"
-                f" (what leasecheck adds), {vs_cycle:.2f}x the paced plain cycle's"
+                f"  ratio (median of {len(ratios)} rounds): seat-race CPU per request = {vs_same:.2f}x the plain "
+                f"user's on the same traffic (what leasecheck adds), {vs_cycle:.2f}x the paced plain cycle's"
             )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print("ratios (same traffic / paced cycle): " + ", ".join(f"{a:.2f}x / {b:.2f}x" for a, b in ratios))
+    print("median ratios (same traffic / paced cycle): " + ", ".join(f"{a:.2f}x / {b:.2f}x" for a, b in medians))
+
+
+def one_round(
+    srv: ReferenceServer,
+    root: Path,
+    key: str,
+    plain_file: Path,
+    plain_race_file: Path,
+    args: argparse.Namespace,
+    jitter: float,
+    base_env: dict[str, str],
+) -> tuple[float, float]:
+    """The seat-race run, then the two plain runs matched to it; prints them; the two ratios."""
+    for d in ("race", "plain-race", "plain"):
+        (root / d).mkdir(parents=True)
+    race, ops = race_run(srv, root / "race", args.users, args.seconds, jitter, base_env)
+    same = plain_race_run(srv, root / "plain-race", plain_race_file, args.users, args.seconds, jitter, base_env)
+    pace = race["rps"] / CYCLE_REQUESTS / args.users
+    plain_env = {**base_env, "BENCH_LICENSE_KEY": key, "BENCH_CYCLES_PER_USER": repr(pace)}
+    plain = run_locust(plain_file, srv, root / "plain", args.users, args.seconds, plain_env)
+    show("leasecheck seat-race", race)
+    show("plain, same traffic", same)
+    show("plain cycle, paced", plain)
+    print(
+        f"  {'':21s} recorded: {ops} operations in the seat-race history for {race['total']} requests locust"
+        " counted (a request cancelled in flight at the stop is in the history, not in locust's count)"
+    )
+    return race["cpu_us_per_request"] / same["cpu_us_per_request"], race["cpu_us_per_request"] / plain[
+        "cpu_us_per_request"
+    ]
 
 
 if __name__ == "__main__":
