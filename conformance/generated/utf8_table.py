@@ -48,7 +48,8 @@ def seed_utf8_table() -> Path | None:
     path = table_path()
     if path is None or path.exists():
         return None
-    with contextlib.suppress(OSError):
+    tmp: str | None = None
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".utf8-table-")
         os.close(fd)
@@ -56,4 +57,8 @@ def seed_utf8_table() -> Path | None:
             f.write(json.dumps([ENCODABLE, []]).encode())
         os.replace(tmp, path)  # atomic: a run beside this one reads all of it or none
         return path
-    return None
+    except OSError:  # not writable: hypothesis computes the table, as it did before
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return None

@@ -46,3 +46,10 @@ def test_a_table_already_there_is_left_alone(tmp_path: Path):
     assert first["seeded"] != "None"
     again = probe(tmp_path, "seed")
     assert again["seeded"] == "None"  # hypothesis's file (here: ours) is not rewritten
+
+
+def test_a_home_that_cannot_be_written_leaves_the_table_to_hypothesis(tmp_path: Path):
+    (tmp_path / "a-file").write_text("not a directory")
+    unwritable = probe(tmp_path / "a-file" / "home", "seed")  # no directory can be made under a file
+    assert unwritable["seeded"] == "None"
+    assert unwritable["encodable"] == [[0, 0xD7FF], [0xE000, 0x10FFFF]]  # hypothesis computed it itself
