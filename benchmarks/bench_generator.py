@@ -396,9 +396,8 @@ def one_round(
         f"  {'':21s} recorded: {ops} operations in the seat-race history for {race['total']} requests locust"
         " counted (a request cancelled in flight at the stop is in the history, not in locust's count)"
     )
-    return race["cpu_us_per_request"] / same["cpu_us_per_request"], race["cpu_us_per_request"] / plain[
-        "cpu_us_per_request"
-    ]
+    cost = race["cpu_us_per_request"]
+    return cost / same["cpu_us_per_request"], cost / plain["cpu_us_per_request"]
 
 
 if __name__ == "__main__":

@@ -14,12 +14,9 @@ than found on disk so that nothing in the working directory changes a run:
   loaded module outside site-packages (its "local constants"), so a string
   added to any leasecheck module, or an editable rather than a plain install,
   changes what is generated;
-- hypothesis's own files (which characters UTF-8 can encode, which it would
-  compute at about 2 s and 200 MB and we write for it, `utf8_table.py`;
-  those local constants) live in a
-  cache of leasecheck's (`hypothesis_home`), not in `.hypothesis/` of
-  whatever directory the run started in, so they are computed once per
-  machine and a run leaves nothing in the working directory;
+- hypothesis's own files (the UTF-8 table, which we write for it; those
+  local constants) live in leasecheck's cache, not in `.hypothesis/` of
+  whatever directory the run started in (`hypothesis_files.py`);
 - `continue-on-failure`: one failing case never hides the next;
 - the statuses each check accepts: positive checkout 2xx/403/409/422 (over
   capacity, business validation; the own LIFE-01 check narrows them), positive
@@ -32,19 +29,16 @@ than found on disk so that nothing in the working directory changes a run:
 from __future__ import annotations
 
 import copy
-import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leasecheck.core.client import license_auth
-from leasecheck.core.userdirs import user_dir
 from leasecheck.specs import OPENAPI_PATH, openapi
 
+from .hypothesis_files import prepare_hypothesis
 from .operations import CHECKIN_OP, CHECKOUT_OP, HEARTBEAT_OP, IDEMPOTENCY_KEY_MAX, SYSTEM
-from .utf8_table import seed_utf8_table
 
 if TYPE_CHECKING:
     from schemathesis.schemas import BaseSchema
@@ -145,34 +139,13 @@ def schemathesis_config(
     }
 
 
-#: hypothesis's own setting for where it keeps its files; a user's value is kept.
-HYPOTHESIS_HOME_ENV = "HYPOTHESIS_STORAGE_DIRECTORY"
-
-
-def hypothesis_home(environ: Mapping[str, str] | None = None) -> Path | None:
-    """Where hypothesis keeps what it computes once: $HYPOTHESIS_STORAGE_DIRECTORY, else
-    $XDG_CACHE_HOME/leasecheck/hypothesis, else ~/.cache/leasecheck/hypothesis. None with
-    no home directory to put it in (hypothesis's default, the working directory, stays)."""
-    env = os.environ if environ is None else environ
-    if env.get(HYPOTHESIS_HOME_ENV):
-        return Path(env[HYPOTHESIS_HOME_ENV])
-    try:
-        return user_dir("XDG_CACHE_HOME", env) / "hypothesis"
-    except (RuntimeError, KeyError):  # no $HOME and no passwd entry
-        return None
-
-
 def load_schema(config: dict[str, Any]) -> BaseSchema:
     """Our OpenAPI document under `config`, without the management operations. Every run
     builds its schemas here before generating anything, so this is also where hypothesis
-    is pointed at `hypothesis_home`."""
+    is given its home (hypothesis_files.py)."""
     import schemathesis
-    from hypothesis.configuration import set_hypothesis_home_dir
 
-    home = hypothesis_home()
-    if home is not None:
-        set_hypothesis_home_dir(home)  # before anything is generated: see the module's docstring
-    seed_utf8_table()  # 1.6 s and 200 MB a fresh machine no longer pays (utf8_table.py)
+    prepare_hypothesis()
 
     # From the document already parsed (specs.openapi, libyaml): schemathesis's own YAML
     # parse of the same file is pure Python and cost 0.6 s of CPU per run. A copy, since

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 from leasecheck.conformance.generated.config import (
     fresh_idempotency_keys,
     fresh_key,
-    hypothesis_home,
     load_schema,
     operation_ids,
     schemathesis_config,
@@ -80,11 +78,3 @@ def test_a_far_run_splits_the_phases_between_two_engines():
     )
     assert units.config.phases.stateful.enabled is False and units.config.phases.coverage.enabled
     assert stateful.config.phases.stateful.enabled and stateful.config.phases.coverage.enabled is False
-
-
-def test_hypothesis_keeps_its_files_in_leasecheck_s_cache_not_the_working_directory():
-    assert hypothesis_home({"HYPOTHESIS_STORAGE_DIRECTORY": "/mine"}) == Path("/mine")  # the user's own choice
-    assert hypothesis_home({"XDG_CACHE_HOME": "/c"}) == Path("/c/leasecheck/hypothesis")
-    assert hypothesis_home({"HYPOTHESIS_STORAGE_DIRECTORY": "", "XDG_CACHE_HOME": ""}) == (
-        Path.home() / ".cache" / "leasecheck" / "hypothesis"
-    )

@@ -1,6 +1,7 @@
-"""utf8_table: the table we write is hypothesis's own, and hypothesis reads it instead of
-computing it. Each side runs in a process of its own with a fresh hypothesis home, since
-hypothesis keeps the table in memory once it has it."""
+"""hypothesis_files: hypothesis's home is leasecheck's cache; the UTF-8 table we write is
+hypothesis's own, and hypothesis reads it instead of computing it. Each side of a table
+check runs in a process of its own with a fresh hypothesis home, since hypothesis keeps the
+table in memory once it has it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from leasecheck.conformance.generated.hypothesis_files import hypothesis_home
+
 #: Prints the table hypothesis answers for UTF-8 and how many code points it tried to get
 #: it: computing the table tries every one (`chr(i)` for each, counted by a `chr` put in
 #: the module's globals, which its builtin lookups find first); reading a file tries none.
@@ -16,7 +19,7 @@ PROBE = """
 import builtins, json, sys
 from hypothesis.configuration import set_hypothesis_home_dir
 set_hypothesis_home_dir(sys.argv[1])
-from leasecheck.conformance.generated.utf8_table import seed_utf8_table
+from leasecheck.conformance.generated.hypothesis_files import seed_utf8_table
 from hypothesis.internal import charmap
 seeded = seed_utf8_table() if sys.argv[2] == "seed" else None
 tried = 0
@@ -58,3 +61,11 @@ def test_a_home_that_cannot_be_written_leaves_the_table_to_hypothesis(tmp_path: 
     assert unwritable["seeded"] == "None"
     assert unwritable["tried"] == sys.maxunicode + 1  # hypothesis computed it itself
     assert unwritable["encodable"] == [[0, 0xD7FF], [0xE000, 0x10FFFF]]
+
+
+def test_hypothesis_keeps_its_files_in_leasecheck_s_cache_not_the_working_directory():
+    assert hypothesis_home({"HYPOTHESIS_STORAGE_DIRECTORY": "/mine"}) == Path("/mine")  # the user's own choice
+    assert hypothesis_home({"XDG_CACHE_HOME": "/c"}) == Path("/c/leasecheck/hypothesis")
+    assert hypothesis_home({"HYPOTHESIS_STORAGE_DIRECTORY": "", "XDG_CACHE_HOME": ""}) == (
+        Path.home() / ".cache" / "leasecheck" / "hypothesis"
+    )
