@@ -92,10 +92,18 @@ def _add_option(parser: Any, **_: Any) -> None:
 
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
-    # gevent's loop caches "now" and the hub was made early (urllib3's import opens
-    # a socket); after seconds of imports on a busy machine that cached time is
-    # stale, and locust's --run-time timer, armed from it, fired seconds early.
-    gevent.get_hub().loop.update_now()
+    try:
+        _init(environment, runner)
+    finally:
+        # gevent's loop caches "now", and nothing yields to the hub between the
+        # imports, this listener's own warm-ups and the moment locust arms its
+        # --run-time timer from that cached time. Stale by the seconds this
+        # took on a busy machine, the timer fires that much early (a short run
+        # can end before its first request). Refreshed last, it is current.
+        gevent.get_hub().loop.update_now()
+
+
+def _init(environment: Any, runner: Any) -> None:
     _state.role = _role(runner)
     # The history checks every timestamp with the spec's date-time rule, whose
     # module loads jsonschema on first use (about half a second of CPU). Paid
