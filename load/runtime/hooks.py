@@ -92,18 +92,6 @@ def _add_option(parser: Any, **_: Any) -> None:
 
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
-    try:
-        _init(environment, runner)
-    finally:
-        # gevent's loop caches "now", and nothing yields to the hub between the
-        # imports, this listener's own warm-ups and the moment locust arms its
-        # --run-time timer from that cached time. Stale by the seconds this
-        # took on a busy machine, the timer fires that much early (a short run
-        # can end before its first request). Refreshed last, it is current.
-        gevent.get_hub().loop.update_now()
-
-
-def _init(environment: Any, runner: Any) -> None:
     _state.role = _role(runner)
     # The history checks every timestamp with the spec's date-time rule, whose
     # module loads jsonschema on first use (about half a second of CPU). Paid
@@ -121,6 +109,11 @@ def _init(environment: Any, runner: Any) -> None:
     gevent.spawn(_sample_loop_lag)
     if _state.role != "worker":
         gevent.spawn(_write_progress, environment)
+    # Last: gevent's loop caches "now", and nothing yields to the hub between the
+    # imports, the warm-ups above and the moment locust arms its --run-time timer
+    # from that cached time. Stale by the seconds they took on a busy machine, the
+    # timer fires that much early (a short run can end before its first request).
+    gevent.get_hub().loop.update_now()
 
 
 @events.test_start.add_listener
