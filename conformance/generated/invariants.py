@@ -7,10 +7,18 @@ arrived, and hold however often the links were applied (link values are
 applied only part of the time, so heartbeat and checkin see many tokens no
 checkout returned). Only valid requests (problems.py) are judged; every token
 any checkout returned counts as issued.
+
+An answer binds a later request only if it arrived before that request was
+sent (`answered_before`). Requests that overlap, as a far run's phases do
+side by side, may have been applied by the server in either order: a
+heartbeat sent while a checkin was still unanswered may honestly answer 200
+after the checkin's 200 arrived, and a checkout sent before a refusal was
+answered may hold a seat the refusal saw taken.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from typing import Any
 
@@ -37,20 +45,14 @@ def check_run(run: GeneratedRun) -> None:
 # ------------------------------------------------------------------ LIFE-01
 def checkout_answers(run: GeneratedRun) -> None:
     """LIFE-01: a valid checkout with a binding identity is not refused as invalid (422), and
-    not refused as full (403/409) while fewer leases than seats were ever granted on a license
-    the suite made (tokens granted plus unanswered checkouts bound what may be held)."""
+    not refused as full (403/409) while fewer leases than seats could be held on a license the
+    suite made: the distinct tokens granted to checkouts sent before the refusal arrived, plus
+    the checkouts sent by then that were never answered (any of them may hold a seat)."""
     seats = run.fixture.seats or 0
-    tokens: set[str] = set()
-    unanswered = 0
-    for o in run.observations:
-        if o.operation != CHECKOUT_OP or not o.documented_method:
-            continue
-        if o.status is None:
-            unanswered += 1
-            continue
-        token = o.exchange.lease_token
-        if o.status == 200 and token is not None:
-            tokens.add(token)
+    checkouts = [o for o in run.observations if o.operation == CHECKOUT_OP and o.documented_method]
+    held = _SeatsPossiblyHeld(checkouts)
+    for o in checkouts:
+        if o.status is None or (o.status == 200 and o.exchange.lease_token is not None):
             continue
         if not valid(o, run.auth):
             continue
@@ -62,14 +64,45 @@ def checkout_answers(run: GeneratedRun) -> None:
                 f"{o.describe()}: a schema-valid checkout with a binding identity was refused as invalid (422)",
                 o.exchange,
             )
-        elif o.status in (403, 409) and run.provisioned and len(tokens) + unanswered < seats:
-            run.fail(
-                "LIFE-01",
-                "checkout: refused with free seats",
-                f"{o.describe()}: refused although at most {len(tokens) + unanswered} of {seats} seats "
-                "were ever granted on this license",
-                o.exchange,
-            )
+        elif o.status in (403, 409) and run.provisioned:
+            could_hold = held.by(o.exchange.received_at)
+            if could_hold < seats:
+                run.fail(
+                    "LIFE-01",
+                    "checkout: refused with free seats",
+                    f"{o.describe()}: refused although at most {could_hold} of {seats} seats "
+                    "were ever granted on this license",
+                    o.exchange,
+                )
+
+
+class _SeatsPossiblyHeld:
+    """How many seats the checkouts sent by a moment may hold: distinct tokens granted, plus
+    checkouts never answered."""
+
+    def __init__(self, checkouts: list[Observation]) -> None:
+        grants = sorted(
+            (o.exchange.sent_at, o.exchange.lease_token)
+            for o in checkouts
+            if o.status == 200 and o.exchange.lease_token is not None
+        )
+        self._grant_sent = [sent for sent, _ in grants]
+        tokens: set[str | None] = set()
+        self._distinct: list[int] = []  # distinct tokens among the first i+1 grants
+        for _, token in grants:
+            tokens.add(token)
+            self._distinct.append(len(tokens))
+        self._unanswered_sent = sorted(o.exchange.sent_at for o in checkouts if o.status is None)
+
+    def by(self, moment: float) -> int:
+        granted = bisect_right(self._grant_sent, moment)
+        return (self._distinct[granted - 1] if granted else 0) + bisect_right(self._unanswered_sent, moment)
+
+
+def answered_before(answer_received_at: float, o: Observation) -> bool:
+    """Whether an answer that arrived at `answer_received_at` had arrived when `o` was sent,
+    so the server applied its request first (otherwise the two overlapped)."""
+    return answer_received_at <= o.exchange.sent_at
 
 
 def has_identity(body: Any) -> bool:
@@ -96,8 +129,10 @@ class Lifecycle:
     def __init__(self, run: GeneratedRun) -> None:
         self.run = run
         self.issued: set[str] = set()
-        self.ended: set[str] = set()  # checked in (200) since a checkout last returned them
-        self.expiry: dict[str, float] = {}
+        #: token -> when the first 200 to its checkin arrived (since a checkout last returned it)
+        self.ended: dict[str, float] = {}
+        #: token -> (when the answer arrived, the lease_expires_at it gave), per answer
+        self.expiry: dict[str, list[tuple[float, float]]] = {}
         self.keys = Counter(o.sent_header("idempotency-key") for o in run.observations)
         self.license = LicenseIdentity(run)
 
@@ -110,7 +145,7 @@ class Lifecycle:
         data = o.exchange.data
         granted: dict[str, Any] | None = data if o.status == 200 and isinstance(data, dict) else None
         if o.operation == CHECKOUT_OP and granted is not None:
-            self._issued(granted)  # whatever the request looked like
+            self._issued(granted, o.exchange.received_at)  # whatever the request looked like
         if not valid(o, self.run.auth):
             return
         if granted is not None:
@@ -126,14 +161,14 @@ class Lifecycle:
         else:
             self._second_checkin(o, token)
             if granted is not None:
-                self.ended.add(token)
+                self.ended.setdefault(token, o.exchange.received_at)
 
-    def _issued(self, data: dict[str, Any]) -> None:
+    def _issued(self, data: dict[str, Any], answered_at: float) -> None:
         token = data.get("lease_token")
         if isinstance(token, str):
             self.issued.add(token)
-            self.ended.discard(token)  # returned again by a checkout: treat as live, judge nothing
-            self._raise(token, data.get("lease_expires_at"))
+            self.ended.pop(token, None)  # returned again by a checkout: treat as live, judge nothing
+            self._raise(token, data.get("lease_expires_at"), answered_at)
 
     def _never_issued(self, o: Observation, granted: dict[str, Any] | None) -> None:
         """CHK-03: heartbeat and checkin refuse a lease_token no checkout returned."""
@@ -146,8 +181,10 @@ class Lifecycle:
             )
 
     def _after_checkin(self, o: Observation, token: str, granted: dict[str, Any] | None) -> None:
-        """LIFE-03: a lease whose checkin answered 200 cannot be heartbeated."""
-        if token not in self.ended:
+        """LIFE-03: a lease whose checkin answered 200 cannot be heartbeated (by a heartbeat sent
+        after that answer arrived: one sent before may have been applied first)."""
+        ended_at = self.ended.get(token)
+        if ended_at is None or not answered_before(ended_at, o):
             return
         self.run.exercised["LIFE-03"] += 1
         if granted is not None:
@@ -163,19 +200,20 @@ class Lifecycle:
         if granted is None:
             return
         given = granted.get("lease_expires_at")
-        if token in self.expiry and isinstance(given, str):
+        new = _epoch(given)
+        known = [t for at, t in self.expiry.get(token, ()) if answered_before(at, o)]
+        if known and isinstance(given, str):
             self.run.exercised["TIME-02"] += 1
-            new = _epoch(given)
-            if new is not None and new < self.expiry[token] - EXPIRY_ROUNDING:
+            if new is not None and new < max(known) - EXPIRY_ROUNDING:
                 self.run.fail(
                     "TIME-02",
                     "heartbeat: expiry moved earlier",
                     f"{o.describe()}: lease_expires_at {given} is "
-                    f"{self.expiry[token] - new:.3f} s earlier than one already given",
+                    f"{max(known) - new:.3f} s earlier than one already given",
                     o.exchange,
                 )
         if token not in self.ended:
-            self._raise(token, given)
+            self._raise(token, given, o.exchange.received_at)
 
     def _second_checkin(self, o: Observation, token: str) -> None:
         """CHK-02: a second checkin of an ended lease, with a new key, answers 200, 404, 409 or 422."""
@@ -190,11 +228,11 @@ class Lifecycle:
                 o.exchange,
             )
 
-    def _raise(self, token: str, value: Any) -> None:
-        """Remember the latest expiry given for `token`."""
+    def _raise(self, token: str, value: Any, answered_at: float) -> None:
+        """Remember an expiry given for `token`, and when its answer arrived."""
         t = _epoch(value)
         if t is not None:
-            self.expiry[token] = max(self.expiry.get(token, t), t)
+            self.expiry.setdefault(token, []).append((answered_at, t))
 
 
 # ------------------------------------------------------------------ LIFE-05

@@ -43,9 +43,11 @@ def observation(
     raw: bytes | None = None,
     mode: str = "positive",
     probe: bool = False,
+    at: tuple[float, float] = (0.0, 0.0),
 ) -> Observation:
     """A runtime request (`label`: checkout, heartbeat, checkin) and its answer: `data` for a
-    success envelope, else an error envelope; `status` None for no answer."""
+    success envelope, else an error envelope; `status` None for no answer. `at`: when it was
+    sent and when its answer arrived (the same moment for all by default: none overlap)."""
     headers = {"Content-Type": "application/json"}
     if auth is not None:
         headers["Authorization"] = auth
@@ -60,8 +62,8 @@ def observation(
         path=PATH[label],
         request_headers=headers,
         request_body=payload,
-        sent_at=0.0,
-        received_at=0.0,
+        sent_at=at[0],
+        received_at=at[1],
         status=status,
         response_headers={"content-type": "application/json"} if status is not None else {},
         response_body=json.dumps(answer).encode() if status is not None else b"",
