@@ -96,23 +96,29 @@ def test_unanswered_checkouts_count_as_possibly_granted():
     assert not run.findings
 
 
-def test_requests_that_overlapped_are_not_judged_by_each_other():
-    # A far run's phases side by side: a heartbeat and a second one sent while the checkin
-    # was unanswered, answered after its 200; a refusal answered while a grant sent before
-    # it was still on its way. An honest server may have applied either first.
-    run = run_of(
+EXPIRES_20, EXPIRES_15 = "2026-01-01T00:00:20.000Z", "2026-01-01T00:00:15.000Z"
+
+
+def lease_story(late_heartbeat: tuple[float, float], grant: tuple[float, float], refusal: tuple[float, float]):
+    """Checkout A, a heartbeat of it, its checkin, a late heartbeat of A with an earlier expiry;
+    a grant to C and a refusal on a 2-seat license: sent and answered at the times given, in
+    the order the answers arrived (as `recorded.collect` orders them)."""
+    observations = [
         observation("checkout", 200, {"fingerprint": "a"}, data=lease("llt_A"), at=(0.0, 1.0)),
-        observation(
-            "heartbeat", 200, {"lease_token": "llt_A"}, data=lease(expires="2026-01-01T00:00:20.000Z"), at=(2.0, 3.0)
-        ),
+        observation("heartbeat", 200, {"lease_token": "llt_A"}, data=lease(expires=EXPIRES_20), at=(2.0, 3.0)),
         observation("checkin", 200, {"lease_token": "llt_A"}, data=lease(), at=(4.0, 5.0)),
-        observation(
-            "heartbeat", 200, {"lease_token": "llt_A"}, data=lease(expires="2026-01-01T00:00:15.000Z"), at=(2.5, 6.0)
-        ),
-        observation("checkout", 409, {"fingerprint": "b"}, at=(6.5, 7.0)),
-        observation("checkout", 200, {"fingerprint": "c"}, data=lease("llt_C"), at=(6.0, 8.0)),
-        seats=2,
-    )
+        observation("heartbeat", 200, {"lease_token": "llt_A"}, data=lease(expires=EXPIRES_15), at=late_heartbeat),
+        observation("checkout", 200, {"fingerprint": "c"}, data=lease("llt_C"), at=grant),
+        observation("checkout", 409, {"fingerprint": "b"}, at=refusal),
+    ]
+    return run_of(*sorted(observations, key=lambda o: o.exchange.received_at), seats=2)
+
+
+def test_requests_that_overlapped_are_not_judged_by_each_other():
+    # A far run's phases side by side: the late heartbeat sent while the checkin was
+    # unanswered, answered after its 200; the refusal answered while the grant, sent before
+    # it, was still on its way. An honest server may have applied either first.
+    run = lease_story(late_heartbeat=(2.5, 6.0), grant=(6.0, 8.0), refusal=(6.5, 7.0))
     check_run(run)
     assert not run.findings
     assert run.exercised["LIFE-03"] == 0
@@ -120,22 +126,10 @@ def test_requests_that_overlapped_are_not_judged_by_each_other():
 
 
 def test_the_same_requests_one_after_another_are_judged():
-    run = run_of(
-        observation("checkout", 200, {"fingerprint": "a"}, data=lease("llt_A"), at=(0.0, 1.0)),
-        observation(
-            "heartbeat", 200, {"lease_token": "llt_A"}, data=lease(expires="2026-01-01T00:00:20.000Z"), at=(2.0, 3.0)
-        ),
-        observation("checkin", 200, {"lease_token": "llt_A"}, data=lease(), at=(4.0, 5.0)),
-        observation(
-            "heartbeat", 200, {"lease_token": "llt_A"}, data=lease(expires="2026-01-01T00:00:15.000Z"), at=(5.0, 6.0)
-        ),
-        observation("checkout", 200, {"fingerprint": "c"}, data=lease("llt_C"), at=(6.0, 6.5)),
-        observation("checkout", 409, {"fingerprint": "b"}, at=(6.4, 7.0)),
-        seats=3,
-    )
+    run = lease_story(late_heartbeat=(5.0, 6.0), grant=(7.5, 8.0), refusal=(6.5, 7.0))
     check_run(run)
     assert {f.kind: f.requirement for f in run.findings} == {
         "heartbeat: 200 after checkin": "LIFE-03",
         "heartbeat: expiry moved earlier": "TIME-02",  # 15 s after 20 s was given
-        "checkout: refused with free seats": "LIFE-01",  # at most 2 of 3 seats could be held
+        "checkout: refused with free seats": "LIFE-01",  # C was asked for only after: 1 of 2 seats held
     }
