@@ -60,7 +60,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
-from bench_license import bench_license  # beside this script
+from bench_license import bench_license, served_management  # beside this script
 
 from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, hardware_binding
 from leasecheck.core.server_process import ReferenceServer
@@ -205,40 +205,27 @@ def generate(mode: str, url: str, key: str, clients: int, seconds: float) -> Non
     print(json.dumps({"requests": requests, "errors": errors[:3], "seconds": wall}))
 
 
-def logic(clients: int, seconds: float) -> None:
+def logic(db_path: str, key: str, clients: int, seconds: float) -> None:
     """The lease work alone: the reference server's `Runtime` in `clients` threads, no HTTP,
-    over a fresh SQLite file; print {"requests", "errors", "seconds", "cpu"} as JSON."""
+    over the SQLite file of a server that provisioned `key` and stopped; print
+    {"requests", "errors", "seconds", "cpu"} as JSON."""
     from leasecheck.reference_server.app import create_app
     from leasecheck.reference_server.settings import Settings
 
-    with tempfile.TemporaryDirectory() as tmp:
-        api = create_app(Settings(db_path=Path(tmp) / "logic.db", management_token="bench")).state.api
-        product = api.catalogue.create_product({"name": "bench", "code": "bench"})
-        policy = api.catalogue.create_policy(
-            product["id"],
-            {
-                "name": "bench",
-                "code": "bench",
-                "license_type": "perpetual",
-                "max_floating_users": clients * 2,
-                "floating_timeout_minutes": 10,
-            },
-        )
-        grant = api.catalogue.create_license({"product_id": product["id"], "policy_id": policy["id"]})
-        runtime = api.runtime
-        license_id = runtime.authenticate(grant["license_key"]).id
+    runtime = create_app(Settings(db_path=Path(db_path), management_token="unused")).state.api.runtime
+    license_id = runtime.authenticate(key).id
 
-        def cycle(i: int) -> int:
-            answer = runtime.checkout(license_id, uuid.uuid4().hex, hardware_binding())
-            token = answer.data["lease_token"]
-            runtime.heartbeat(license_id, token)
-            runtime.checkin(license_id, uuid.uuid4().hex, {"lease_token": token})
-            return 3
+    def cycle(i: int) -> int:
+        answer = runtime.checkout(license_id, uuid.uuid4().hex, hardware_binding())
+        token = answer.data["lease_token"]
+        runtime.heartbeat(license_id, token)
+        runtime.checkin(license_id, uuid.uuid4().hex, {"lease_token": token})
+        return 3
 
-        run_threads(clients, min(seconds, 0.5), cycle)  # warm-up
-        cpu0 = time.process_time()  # every thread of this process
-        requests, wall = run_threads(clients, seconds, cycle)
-        cpu = time.process_time() - cpu0
+    run_threads(clients, min(seconds, 0.5), cycle)  # warm-up
+    cpu0 = time.process_time()  # every thread of this process
+    requests, wall = run_threads(clients, seconds, cycle)
+    cpu = time.process_time() - cpu0
     print(json.dumps({"requests": requests, "errors": [], "seconds": wall, "cpu": cpu}))
 
 
@@ -284,7 +271,7 @@ def main() -> None:
     if args.generate:
         mode, url, key, clients, seconds = args.generate
         if mode == "logic":
-            logic(int(clients), float(seconds))
+            logic(url, key, int(clients), float(seconds))
         else:
             generate(mode, url, key, int(clients), float(seconds))
         return
@@ -295,22 +282,26 @@ def main() -> None:
         trivial, turl = start_trivial(Path(tmp))
         stack, surl = start_stack(Path(tmp))
         try:
-            key = bench_license(srv, seats=args.clients * 2)
+            key = bench_license(served_management(srv), seats=args.clients * 2)
+            # The logic runs' license is made the same way, by a server on their own file that then stops.
+            logic_db = Path(tmp) / "logic.db"
+            with ReferenceServer(db_path=logic_db, minute_seconds=60.0) as provisioner:
+                logic_key = bench_license(served_management(provisioner), seats=args.clients * 2)
             plan = {
-                "trivial": ("trivial", turl, trivial.pid, args.clients),
-                "stack": ("trivial", surl, stack.pid, args.clients),
-                "lease": ("cycle", srv.base_url, srv.pid, args.clients),
-                "logic": ("logic", "-", 0, args.clients),
-                "logic-1": ("logic", "-", 0, 1),  # no other thread to contend with
+                "trivial": ("trivial", turl, key, trivial.pid, args.clients),
+                "stack": ("trivial", surl, key, stack.pid, args.clients),
+                "lease": ("cycle", srv.base_url, key, srv.pid, args.clients),
+                "logic": ("logic", str(logic_db), logic_key, 0, args.clients),
+                "logic-1": ("logic", str(logic_db), logic_key, 0, 1),  # no other thread to contend with
             }
-            for mode, url, pid, clients in plan.values():  # the servers' warm-up (a logic run warms itself)
+            for mode, url, k, pid, clients in plan.values():  # the servers' warm-up (a logic run warms itself)
                 if mode != "logic":
-                    measure(mode, url, key, pid, clients, 1.0)
+                    measure(mode, url, k, pid, clients, 1.0)
             for _ in range(args.rounds):
                 rounds.append(
                     {
-                        name: measure(mode, url, key, pid, clients, args.seconds)
-                        for name, (mode, url, pid, clients) in plan.items()
+                        name: measure(mode, url, k, pid, clients, args.seconds)
+                        for name, (mode, url, k, pid, clients) in plan.items()
                     }
                 )
         finally:

@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from bench_license import bench_license  # beside this script
+from bench_license import bench_license, served_management  # beside this script
 
 from leasecheck.core.server_process import ReferenceServer
 from leasecheck.load.config import CONFIG_ENV
@@ -348,7 +348,7 @@ def main() -> None:
     )
     medians: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory(prefix="leasecheck-bench-") as tmp, ReferenceServer(minute_seconds=1.0) as srv:
-        key = bench_license(srv, seats=args.users * 2)
+        key = bench_license(served_management(srv), seats=args.users * 2)
         plain_file = Path(tmp) / "plain_locustfile.py"
         plain_file.write_text(PLAIN_LOCUSTFILE, encoding="utf-8")
         plain_race_file = Path(tmp) / "plain_race_locustfile.py"
