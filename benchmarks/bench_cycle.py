@@ -164,13 +164,18 @@ class Conn:
 
 def run_threads(clients: int, seconds: float, step: Callable[[int], int]) -> tuple[int, float]:
     """`clients` threads each calling `step(i)` (it returns how many requests it made) for
-    `seconds`; the total count and the wall time."""
+    `seconds`; the total count and the wall time. A step that raises stops the run with its
+    reason (a thread that died would otherwise only lower the rate)."""
     stop = time.monotonic() + seconds
     counts = [0] * clients
+    failures: list[str] = []
 
     def loop(i: int) -> None:
-        while time.monotonic() < stop:
-            counts[i] += step(i)
+        try:
+            while time.monotonic() < stop:
+                counts[i] += step(i)
+        except Exception as exc:
+            failures.append(f"{type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
     t0 = time.perf_counter()
@@ -178,6 +183,8 @@ def run_threads(clients: int, seconds: float, step: Callable[[int], int]) -> tup
         t.start()
     for t in threads:
         t.join()
+    if failures:
+        raise SystemExit(f"{len(failures)} of {clients} threads stopped, the first with {failures[0]}")
     return sum(counts), time.perf_counter() - t0
 
 
@@ -250,7 +257,9 @@ def measure(mode: str, url: str, key: str, server_pid: int, clients: int, second
     requests/s and the CPU per request of what was measured."""
     cpu0 = tree_cpu(server_pid) if mode != "logic" else 0.0
     gen = [sys.executable, __file__, "--generate", mode, url, key, str(clients), str(seconds)]
-    out = subprocess.run(gen, capture_output=True, text=True, check=True, timeout=seconds + 120)
+    out = subprocess.run(gen, capture_output=True, text=True, timeout=seconds + 120)
+    if out.returncode != 0:
+        raise SystemExit(f"the {mode} run exited {out.returncode}: {out.stderr.strip()[-1500:]}")
     result = json.loads(out.stdout)
     cpu = result["cpu"] if mode == "logic" else tree_cpu(server_pid) - cpu0
     result["rps"] = result["requests"] / result["seconds"]
