@@ -71,7 +71,7 @@ def checkout_answers(run: GeneratedRun) -> None:
                     "LIFE-01",
                     "checkout: refused with free seats",
                     f"{o.describe()}: refused although at most {could_hold} of {seats} seats "
-                    "were ever granted on this license",
+                    "could be held on this license when the refusal arrived",
                     o.exchange,
                 )
 
