@@ -26,8 +26,8 @@ from leasecheck.conformance.accepted import ENDED_LEASE_WRITE
 from leasecheck.core.timeutil import parse_rfc3339
 
 from .observation import Observation
-from .operations import ALWAYS_ALLOWED, CHECKOUT_OP, HEARTBEAT_OP, RUNTIME
-from .problems import valid
+from .operations import ALWAYS_ALLOWED, CHECKIN_OP, CHECKOUT_OP, HEARTBEAT_OP, RUNTIME
+from .problems import beyond_common_length, valid
 from .run import GeneratedRun
 
 #: A container checkout's identity fields (any one binds it).
@@ -47,17 +47,24 @@ def checkout_answers(run: GeneratedRun) -> None:
     """LIFE-01: a valid checkout with a binding identity is not refused as invalid (422), and
     not refused as full (403/409) while fewer leases than seats could be held on a license the
     suite made: the distinct tokens granted to checkouts sent before the refusal arrived, plus
-    the checkouts sent by then that were never answered (any of them may hold a seat)."""
+    the checkouts sent by then that were never answered (any of them may hold a seat).
+
+    A checkout by an identity that may still hold a lease is not judged here: the facts leave
+    a second checkout by a holder open, and CAP-06 accepts its refusal with 403, 409 or 422.
+    Nor is a 422 to a value longer than `COMMON_LENGTH`: a server may limit lengths (facts)."""
     seats = run.fixture.seats or 0
     checkouts = [o for o in run.observations if o.operation == CHECKOUT_OP and o.documented_method]
     held = _SeatsPossiblyHeld(checkouts)
+    holders = _IdentitiesPossiblyHolding(run, checkouts)
     for o in checkouts:
         if o.status is None or (o.status == 200 and o.exchange.lease_token is not None):
             continue
         if not valid(o, run.auth):
             continue
         _, body = o.sent_json()
-        if o.status == 422 and has_identity(body):
+        if holders.may_hold(o):
+            continue
+        if o.status == 422 and has_identity(body) and beyond_common_length(o) is None:
             run.fail(
                 "LIFE-01",
                 "checkout: 422 for a binding identity",
@@ -99,6 +106,38 @@ class _SeatsPossiblyHeld:
         return (self._distinct[granted - 1] if granted else 0) + bisect_right(self._unanswered_sent, moment)
 
 
+class _IdentitiesPossiblyHolding:
+    """Whether a checkout's binding identity may hold a lease when the checkout arrives: a
+    checkout by the same identity was sent before its answer arrived, and was granted or never
+    answered, and no checkin of the token it was granted had answered 200 before it was sent.
+    Expiry is not counted on: a lease may have been extended, or revived, since."""
+
+    def __init__(self, run: GeneratedRun, checkouts: list[Observation]) -> None:
+        self._by_identity: dict[tuple[str, ...], list[Observation]] = {}
+        for o in checkouts:
+            granted = o.status == 200 and o.exchange.lease_token is not None
+            if granted or o.status is None:
+                identity = identity_of(o.sent_json()[1])
+                if identity is not None:
+                    self._by_identity.setdefault(identity, []).append(o)
+        self._ended: dict[str, float] = {}  # token -> when the first 200 to its checkin arrived
+        for o in run.observations:
+            token = o.lease_token_sent() if o.operation == CHECKIN_OP and o.status == 200 else None
+            if token is not None:
+                self._ended[token] = min(self._ended.get(token, o.exchange.received_at), o.exchange.received_at)
+
+    def may_hold(self, o: Observation) -> bool:
+        identity = identity_of(o.sent_json()[1])
+        for g in self._by_identity.get(identity, ()) if identity is not None else ():
+            if g is o or g.exchange.sent_at > o.exchange.received_at:
+                continue
+            token = g.exchange.lease_token
+            ended = self._ended.get(token) if token is not None else None
+            if ended is None or not answered_before(ended, o):
+                return True
+        return False
+
+
 def answered_before(answer_received_at: float, o: Observation) -> bool:
     """Whether an answer that arrived at `answer_received_at` had arrived when `o` was sent,
     so the server applied its request first (otherwise the two overlapped)."""
@@ -108,16 +147,23 @@ def answered_before(answer_received_at: float, o: Observation) -> bool:
 def has_identity(body: Any) -> bool:
     """A binding identity by the facts: a fingerprint for hardware, a container field for containers.
     Blank strings do not count (honest servers may read them as absent)."""
-    if not isinstance(body, dict):
-        return False
+    return identity_of(body) is not None
 
-    def given(name: str) -> bool:
+
+def identity_of(body: Any) -> tuple[str, ...] | None:
+    """The binding identity a checkout body names (`has_identity`), as a key; None without one."""
+    if not isinstance(body, dict):
+        return None
+
+    def given(name: str) -> str | None:
         v = body.get(name)
-        return isinstance(v, str) and v.strip() != ""
+        return v if isinstance(v, str) and v.strip() != "" else None
 
     if body.get("is_container") is True:
-        return any(given(f) for f in CONTAINER_FIELDS)
-    return given("fingerprint")
+        fields = tuple(given(f) or "" for f in CONTAINER_FIELDS)
+        return ("container", *fields) if any(fields) else None
+    fingerprint = given("fingerprint")
+    return ("hardware", fingerprint) if fingerprint is not None else None
 
 
 # ------------------------------------------------------------------ the lease life cycle

@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from leasecheck.conformance.accepted import COMMON_LENGTH, LENGTH_LIMIT_REFUSAL
 from leasecheck.core.client import Exchange, Http, new_key
 
 from .observation import Observation
 from .operations import ACCEPTS, ALWAYS_ALLOWED, KEYED
-from .problems import only_nulls, problems
+from .problems import beyond_common_length, only_nulls, problems
 from .run import GeneratedRun
 
 
@@ -166,6 +167,12 @@ def acceptance(r: Reported, o: Observation, ctx: Context) -> Verdict:
     request as sent is not valid (the auth header dropped or replaced, schemathesis#2779)."""
     if problems(o, ctx.run.auth):
         return Tolerate("positive_data_acceptance: the request as sent is not valid (schemathesis#2779)")
+    long = beyond_common_length(o) if o.status in LENGTH_LIMIT_REFUSAL else None
+    if long is not None:
+        return Tolerate(
+            f"positive_data_acceptance: {o.status} for {long}: a server may limit lengths "
+            f"(facts), this spec asks only for {COMMON_LENGTH}"
+        )
     return Fail(ACCEPTS[o.operation]) if o.operation in ACCEPTS else None
 
 

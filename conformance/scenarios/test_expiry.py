@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from leasecheck.conformance.accepted import DEAD_LEASE, ENDED_LEASE_WRITE
+from leasecheck.conformance.accepted import DEAD_LEASE, ENDED_LEASE_WRITE, REVIVAL_REFUSED
 from leasecheck.conformance.needs import License
 from leasecheck.core.client import Exchange, hardware_binding
 from leasecheck.core.history import History
@@ -204,7 +204,7 @@ def test_no_revival_behind_a_full_pool(target, expect, timeline):
     b = s.ex["b"]  # A was granted, so the script went on to B
     expect.status("EXP-01", b, [200], "checkout after the only lease expired")
     hb_a, hb_b, c = s.ex["hb_a"], s.ex["hb_b"], s.ex["c"]
-    expect.status("EXP-03", hb_a, DEAD_LEASE, "heartbeat of an expired lease whose seat another lease holds")
+    expect.status("EXP-03", hb_a, REVIVAL_REFUSED, "heartbeat of an expired lease whose seat another lease holds")
     if surely_while_live(target, hb_b, b):
         expect.status("EXP-03", hb_b, [200], "heartbeat of the lease that took the expired lease's seat")
     holder = hb_b if hb_b.ok else b

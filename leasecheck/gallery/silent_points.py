@@ -34,7 +34,11 @@ SILENT_POINTS: tuple[SilentPoint, ...] = (
     ),
     SilentPoint(
         "a fingerprint that already holds a lease",
-        {"the held lease again": ("default",), "another seat": ("new-seat-per-fingerprint",)},
+        {
+            "the held lease again": ("default",),
+            "another seat": ("new-seat-per-fingerprint",),
+            "refused while the lease is held (422 FINGERPRINT_TAKEN)": ("holder-refused",),
+        },
     ),
     SilentPoint(
         "of an expired, unknown or checked-in lease returns",
@@ -44,7 +48,8 @@ SILENT_POINTS: tuple[SilentPoint, ...] = (
             "refused 422": ("dead-lease-422",),
             "checkin of an ended lease: 200, freeing nothing": ("checkin-ended-no-op",),
             "an expired lease stays dead": ("default",),
-            "an expired lease revived while its seat is free": ("revive-when-free",),
+            "an expired lease revived while its seat is free": ("revive-when-free", "revival-counts-seats"),
+            "a revival into a full pool refused as over capacity (403)": ("revival-counts-seats",),
         },
     ),
     SilentPoint(
@@ -52,6 +57,7 @@ SILENT_POINTS: tuple[SilentPoint, ...] = (
         {
             "a changed body refused 422": ("default",),
             "a changed body refused 409": ("status-403",),
+            "a changed body refused 400": ("key-conflict-400",),
             "keys kept a day": ("default",),
             "keys kept two minutes": ("keys-kept-briefly",),
             "a concurrent duplicate waits for the first and gets its answer": ("default",),
@@ -64,6 +70,7 @@ SILENT_POINTS: tuple[SilentPoint, ...] = (
             "10 minutes when a policy names none": ("default",),
             "30 minutes when a policy names none": ("default-timeout-30",),
             "a heartbeat is valid up to lease_expires_at": ("default",),
+            "a heartbeat in the last 5 % of the lease refused": ("late-heartbeat-cutoff",),
             "a heartbeat just after lease_expires_at revives a lease whose seat is free": ("revive-when-free",),
         },
     ),
@@ -95,3 +102,10 @@ SILENT_POINTS: tuple[SilentPoint, ...] = (
         },
     ),
 )
+
+#: Variants whose choice the facts allow outside their silent section: the variant -> words of
+#: the facts that allow it (matched case-insensitively, like `SilentPoint.facts`).
+ALLOWED_ELSEWHERE: dict[str, str] = {
+    "offset-timestamps": "RFC 3339 date-time",
+    "short-limits": "A server may impose limits",
+}

@@ -16,10 +16,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from starlette.requests import Request
+
+from leasecheck.reference_server import clock
 from leasecheck.reference_server.app import Api
 from leasecheck.reference_server.errors import IDEMPOTENCY_IN_PROGRESS, ApiError
-from leasecheck.reference_server.idempotency import Idempotency
+from leasecheck.reference_server.idempotency import Answer, Idempotency
 from leasecheck.reference_server.leases import Runtime
+from leasecheck.reference_server.settings import Settings
+from leasecheck.reference_server.store import Lease, Policy, Tx
 from leasecheck.reference_server.validation import Field, Spec
 
 #: ZeroMQ's Z85 alphabet: 85 printable characters, so 128 random bits fit in 20 of them.
@@ -82,3 +87,82 @@ class InFlightRefused(Idempotency):
         finally:
             with self._lock:
                 self._in_flight.discard(slot)
+
+
+class RefusesHolder(Runtime):
+    """A second checkout by an identity that holds a live lease is refused 422 FINGERPRINT_TAKEN
+    (Keygen's answer for a machine already activated); CAP-06 accepts it, the facts leave it open."""
+
+    def held_lease(self, tx: Tx, license_id: str, identity: str, now: float) -> Lease | None:
+        if tx.live_lease_for_identity(license_id, identity, now) is not None:
+            raise ApiError(422, "FINGERPRINT_TAKEN", "this fingerprint already holds a lease of this license")
+        return None
+
+
+class RevivalCountsSeats(Runtime):
+    """An expired lease is revived while a seat is free; into a full pool the heartbeat gets
+    the over-capacity refusal, the answer a checkout would get (EXP-03, EXP-04)."""
+
+    def revive_or_refuse(self, tx: Tx, lease: Lease, policy: Policy, now: float) -> Lease:
+        try:
+            return super().revive_or_refuse(tx, lease, policy, now)
+        except ApiError:
+            if lease.end_reason == "expired":
+                raise self.over_capacity(policy.max_floating_users or 0) from None
+            raise
+
+
+class ConflictIs400(Idempotency):
+    """A key reused with another body is refused 400 IDEMPOTENCY_CONFLICT (a bad request of the
+    client's, the way Stripe answers a changed body); the facts leave the status open."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Idempotency:
+        return cls(settings.idempotency_ttl_seconds, 400, settings.behaviour.idempotency_conflict_code)
+
+
+#: The share of a lease's duration, before lease_expires_at, in which `LateHeartbeatRefused`
+#: refuses a heartbeat: the margin the model and TIME-04 leave a server.
+LATE_HEARTBEAT_MARGIN = 0.05
+
+
+class LateHeartbeatRefused(Runtime):
+    """A heartbeat in the last 5 % of its lease is refused as a dead lease (too close to call);
+    the seat stays held until lease_expires_at, and a checkin still ends it. The facts leave
+    open how close to expiry a heartbeat may come; TIME-04 asks only up to 95 %."""
+
+    def heartbeat(self, license_id: str, token: str) -> Answer:
+        with self.store.read() as tx:
+            lease = self.find_lease(tx, license_id, token)
+            lic = tx.license(license_id)
+            policy = self.policy_of(tx, lic) if lic is not None else None
+        now = clock.now()
+        if lease is not None and policy is not None and self.is_live(lease, now):
+            duration = policy.floating_timeout_minutes * self.settings.minute_seconds
+            if now >= lease.expires_at - LATE_HEARTBEAT_MARGIN * duration:
+                raise self.dead_lease()
+        return super().heartbeat(license_id, token)
+
+
+#: `ShortLimits`' own limits: what this spec asks every server to take (COMMON_LENGTH) and a
+#: little more, far below the reference server's 255 and 256.
+SHORT_KEY_LIMIT, SHORT_FIELD_LIMIT = 64, 128
+
+
+class ShortLimits(Api):
+    """Idempotency-Keys up to 64 characters (longer: 400 IDEMPOTENCY_KEY_TOO_LONG) and binding
+    fields up to 128 (longer: 422 FIELD_TOO_LONG): limits of the server's own, which the facts
+    allow, refused with errors of its own."""
+
+    def idempotency_key(self, request: Request) -> str:
+        key = super().idempotency_key(request)
+        if len(key) > SHORT_KEY_LIMIT:
+            raise ApiError(400, "IDEMPOTENCY_KEY_TOO_LONG", f"Idempotency-Key is longer than {SHORT_KEY_LIMIT}")
+        return key
+
+    def check_fields(self, value: Any, spec: Spec) -> dict[str, Any]:
+        fields = super().check_fields(value, spec)
+        for name, v in fields.items():
+            if name != "lease_token" and isinstance(v, str) and len(v) > SHORT_FIELD_LIMIT:
+                raise ApiError(422, "FIELD_TOO_LONG", f"{name} is longer than {SHORT_FIELD_LIMIT} characters")
+        return fields

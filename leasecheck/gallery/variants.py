@@ -75,6 +75,21 @@ VARIANTS: dict[str, Variant] = {
             Behaviour(revive_expired_when_free=True),
             "a heartbeat revives an expired lease while a seat is free (EXP-04)",
         ),
+        Variant(
+            "holder-refused",
+            Behaviour(),
+            "a second checkout by a fingerprint that holds a lease is refused 422 FINGERPRINT_TAKEN (CAP-06)",
+            steps={"runtime": "RefusesHolder"},
+        ),
+        Variant(
+            "revival-counts-seats",
+            Behaviour(
+                revive_expired_when_free=True, over_capacity_status=403, over_capacity_code="ACTIVATION_LIMIT_EXCEEDED"
+            ),
+            "a heartbeat revives an expired lease while a seat is free, and into a full pool gets the "
+            "over-capacity refusal, 403 (EXP-03, EXP-04)",
+            steps={"runtime": "RevivalCountsSeats"},
+        ),
         # Whole seconds blur every instant by up to one: minutes of 3 s keep the suite's tolerances.
         Variant(
             "offset-timestamps",
@@ -151,6 +166,25 @@ VARIANTS: dict[str, Variant] = {
             Behaviour(),
             "a duplicate checkout or checkin while the first is in flight is refused 409 (the default waits)",
             steps={"idempotency": "InFlightRefused"},
+        ),
+        Variant(
+            "late-heartbeat-cutoff",
+            Behaviour(),
+            "a heartbeat in the last 5 % of its lease is refused as a dead lease (TIME-04 asks up to 95 %)",
+            steps={"runtime": "LateHeartbeatRefused"},
+        ),
+        Variant(
+            "short-limits",
+            Behaviour(),
+            "Idempotency-Keys up to 64 characters and binding fields up to 128, longer ones refused "
+            "with errors of the server's own (400, 422); the reference takes 255 and 256",
+            steps={"api": "ShortLimits"},
+        ),
+        Variant(
+            "key-conflict-400",
+            Behaviour(),
+            "a key reused with another body is refused 400 IDEMPOTENCY_CONFLICT (IDEM-05; 422 by default)",
+            steps={"idempotency": "ConflictIs400"},
         ),
         Variant(
             "keys-kept-briefly",

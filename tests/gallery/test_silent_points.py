@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from leasecheck.gallery.silent_points import SILENT_POINTS
+from leasecheck.gallery.silent_points import ALLOWED_ELSEWHERE, SILENT_POINTS
 from leasecheck.gallery.variants import VARIANTS
 
 from ..conftest import SHARED_REFERENCE
@@ -36,12 +36,17 @@ def silent_bullets(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def bullets() -> list[str]:
+def facts_text() -> str:
     path = SHARED_REFERENCE / "licensekit-floating-facts.md"
     if not path.is_file():
         pytest.skip(f"no shared copy of the facts at {path} (CI has one; a user's clone may not)")
-    found = silent_bullets(path.read_text(encoding="utf-8"))
-    assert found, f"no bullets under {SECTION!r} in {path}"
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def bullets(facts_text: str) -> list[str]:
+    found = silent_bullets(facts_text)
+    assert found, f"no bullets under {SECTION!r} in the facts"
     return found
 
 
@@ -70,7 +75,14 @@ def test_every_point_has_at_least_two_choices_each_made_by_a_variant():
 
 def test_every_variant_makes_some_choice():
     named = {v for p in SILENT_POINTS for vs in p.choices.values() for v in vs}
-    assert set(VARIANTS) - named <= {"offset-timestamps"}, "a variant that maps to no silent point"
+    assert set(VARIANTS) - named <= set(ALLOWED_ELSEWHERE), "a variant that maps to no silent point"
+
+
+def test_every_choice_allowed_elsewhere_is_a_variant_and_in_the_facts(facts_text):
+    assert set(ALLOWED_ELSEWHERE) <= set(VARIANTS)
+    flat = re.sub(r"\s+", " ", facts_text).lower()
+    for variant, words in ALLOWED_ELSEWHERE.items():
+        assert words.lower() in flat, f"{variant}: {words!r} is not in the facts"
 
 
 def test_the_bullets_are_read_whole(tmp_path: Path):

@@ -93,6 +93,8 @@ class RefusalWords:
     FINGERPRINT_TAKEN). They are checked in this order; see `refusals.py`.
     """
 
+    #: the request's input refused (a length limit of the server's own, facts): not judged
+    input: tuple[str, ...] = ("TOO_LONG", "TOO_LARGE", "LENGTH", "VALIDATION")
     key: tuple[str, ...] = ("IDEMPOTEN",)
     capacity: tuple[str, ...] = ("LIMIT", "SEAT", "CAPACITY", "NOT_AVAILABLE", "ALL_IN_USE")
     license: tuple[str, ...] = ("LICENSE", "INACTIVE", "SUSPENDED", "REVOKED")

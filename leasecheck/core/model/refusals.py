@@ -5,8 +5,9 @@ chose (honest servers differ there). To know which rule applies, the checker
 reads what the refusal claims: over capacity, license state, lease ended, a
 key conflict, a state conflict of some kind, or something the model does not
 hold (device, policy, version). The error code decides when it says something
-(the `RefusalWords`, checked in order key → capacity → license → lease →
-conflict → unmodelled); otherwise the status:
+(the `RefusalWords`, checked in order input → key → capacity → license →
+lease → conflict → unmodelled; a refusal of the input itself, such as a value
+beyond the server's own length limit, is not judged); otherwise the status:
 
 | status            | claim without a telling code                           |
 |-------------------|--------------------------------------------------------|
@@ -46,6 +47,8 @@ def claim_of(status: int, code: str | None, words: RefusalWords) -> Claim:
         return Claim.NONE
     if code:
         c = code.upper()
+        if any(w in c for w in words.input):
+            return Claim.NONE
         for claim, ws in (
             (Claim.KEY_CONFLICT, words.key),
             (Claim.CAPACITY, words.capacity),

@@ -71,7 +71,7 @@ def random_choices(rng: random.Random) -> Choices:
         ended_status=rng.choice((404, 409, 410, 422)),
         capacity_status=rng.choice((403, 409)),
         capacity_code=rng.choice(("FLOATING_LIMIT_EXCEEDED", "ACTIVATION_LIMIT_EXCEEDED", "SEATS_EXHAUSTED")),
-        conflict_status=rng.choice((409, 422)),
+        conflict_status=rng.choice((400, 409, 422)),
         checkin_of_ended_ok=rng.random() < 0.5,
         suspension_ends_leases=rng.random() < 0.5,
         store_errors=rng.random() < 0.5,

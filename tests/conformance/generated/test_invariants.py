@@ -96,6 +96,42 @@ def test_unanswered_checkouts_count_as_possibly_granted():
     assert not run.findings
 
 
+@pytest.mark.parametrize("status", [403, 409, 422])
+def test_a_holder_checking_out_again_may_be_refused(status):
+    """CAP-06 accepts a refusal of a second checkout by an identity that holds a lease (the
+    facts leave it open): not LIFE-01, while its lease may be held; judged again once the
+    checkin of that lease had answered 200 before the refusal was sent."""
+    container = {"is_container": True, "pod_name": "p"}
+    run = run_of(
+        observation("checkout", 200, {"fingerprint": "a"}, data=lease("llt_A"), at=(0.0, 1.0)),
+        observation("checkout", status, {"fingerprint": "a"}, at=(2.0, 3.0)),
+        observation("checkout", None, container, at=(2.0, 2.5)),
+        observation("checkout", status, container, at=(2.6, 3.0)),
+        observation("checkin", 200, {"lease_token": "llt_A"}, data=lease(), at=(4.0, 5.0)),
+        observation("checkout", status, {"fingerprint": "a"}, at=(6.0, 7.0)),
+        seats=5,
+    )
+    checkout_answers(run)
+    assert [run.observations.index(o) for o in _refused(run)] == [5]
+
+
+def test_a_value_beyond_the_common_length_may_be_refused_422():
+    """A server may limit lengths (facts): 422 to a fingerprint or key longer than the spec's
+    COMMON_LENGTH is no LIFE-01; the same 422 to a short one is."""
+    run = run_of(
+        observation("checkout", 422, {"fingerprint": "f" * 65}),
+        observation("checkout", 422, {"fingerprint": "a"}, key="k" * 65),
+        observation("checkout", 422, {"fingerprint": "f" * 64}),
+    )
+    checkout_answers(run)
+    assert [run.observations.index(o) for o in _refused(run)] == [2]
+
+
+def _refused(run):
+    """The observations the run's findings name as their last evidence."""
+    return [next(o for o in run.observations if o.exchange is f.evidence[-1]) for f in run.findings]
+
+
 EXPIRES_20, EXPIRES_15 = "2026-01-01T00:00:20.000Z", "2026-01-01T00:00:15.000Z"
 
 

@@ -73,6 +73,25 @@ VALID = {"fingerprint": "a"}
         ("unsupported_method", observation("checkout", 200, VALID), Fail("INPUT-05")),
         ("positive_data_acceptance", observation("checkout", 400, VALID), Fail("LIFE-01")),
         ("positive_data_acceptance", observation("checkin", 400, {"lease_token": "t"}), Fail("CHK-03")),
+        # a server may limit lengths (facts): a 400/422 to a value beyond COMMON_LENGTH is honest
+        (
+            "positive_data_acceptance",
+            observation("checkout", 400, {"fingerprint": "f" * 65}),
+            Tolerate(
+                "positive_data_acceptance: 400 for fingerprint of 65 characters: a server may limit "
+                "lengths (facts), this spec asks only for 64"
+            ),
+        ),
+        (
+            "positive_data_acceptance",
+            observation("checkin", 422, {"lease_token": "t"}, key="k" * 200),
+            Tolerate(
+                "positive_data_acceptance: 422 for an Idempotency-Key of 200 characters: a server may "
+                "limit lengths (facts), this spec asks only for 64"
+            ),
+        ),
+        ("positive_data_acceptance", observation("checkout", 400, {"fingerprint": "f" * 64}), Fail("LIFE-01")),
+        ("positive_data_acceptance", observation("checkout", 409, {"fingerprint": "f" * 65}), Fail("LIFE-01")),
         (
             "positive_data_acceptance",
             observation("checkout", 401, VALID, auth="License lk_replaced"),

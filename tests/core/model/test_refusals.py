@@ -29,6 +29,11 @@ W = RefusalWords()
         (409, None, Claim.CONFLICT),
         (403, None, Claim.UNKNOWN),
         (422, "SOMETHING_ELSE", Claim.UNKNOWN),
+        # a refusal of the input itself (a length limit of the server's own) is not judged
+        (422, "FINGERPRINT_TOO_LONG", Claim.NONE),
+        (422, "IDEMPOTENCY_KEY_TOO_LONG", Claim.NONE),
+        (422, "VALIDATION_ERROR", Claim.NONE),
+        (409, "FIELD_LENGTH_LIMIT", Claim.NONE),
         (400, "LEASE_NOT_FOUND", Claim.NONE),
         (401, None, Claim.NONE),
         (429, None, Claim.NONE),
