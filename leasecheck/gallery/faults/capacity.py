@@ -79,3 +79,13 @@ class ReconnectTakesExtraSeat(Runtime):
         if held is not None:  # BUG: a seat row for the reconnect, never handed out, never freed
             tx.insert_lease(replace(held, token=self.new_token(), issued_at=now))
         return held
+
+
+@bug("one-seat-short", "CAP-01")
+class OneSeatShort(Runtime):
+    """The pool counts as full one lease early (in_use + 1 >= seats, a reserved seat nobody asked for): N seats grant
+    N - 1 leases, and a single-seat license none.
+    """
+
+    def allocate_seat(self, tx: Tx, lic: License, policy: Policy, identity: str, seats: int, now: float) -> Lease:
+        return super().allocate_seat(tx, lic, policy, identity, seats - 1, now)  # BUG: one seat kept back

@@ -19,6 +19,7 @@ from leasecheck.reference_server.store import IdempotencyRecord
 from leasecheck.reference_server.validation import binding_identity
 
 from . import RACE_WINDOW_SECONDS, bug
+from .checkin import SeatCounter
 
 
 @bug("idempotency-keys-global", "IDEM-07")
@@ -90,3 +91,14 @@ class KeyCheckThenInsert(Runtime):
             data = self.grant_lease(tx, license_id, identity, now)
             self.idempotency.remember(tx, license_id, "checkout", key, body, data, now)
             return Answer(data)
+
+
+@bug("checkin-key-not-remembered", "IDEM-10")
+class CheckinKeyNotRemembered(SeatCounter):
+    """Checkin is taken for naturally idempotent, so its Idempotency-Key is never stored, and seats in use are a
+    counter every checkin decrements: a retried checkin runs again and frees a second seat.
+    """
+
+    def checkin(self, license_id: str, key: str, body: dict[str, Any]) -> Answer:
+        with self.store.write() as tx:  # BUG: no idempotency record; the retry is done again
+            return Answer(self.release_lease(tx, license_id, body["lease_token"], clock.now()))

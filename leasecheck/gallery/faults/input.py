@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 from leasecheck.reference_server.app import Api
-from leasecheck.reference_server.validation import Spec
+from leasecheck.reference_server.idempotency import Answer
+from leasecheck.reference_server.leases import Runtime
+from leasecheck.reference_server.validation import CONTAINER_FIELDS, Spec
 
 from . import bug
 
@@ -47,3 +49,15 @@ def _coerce(value: Any, kind: str) -> Any:
     if kind == "boolean" and isinstance(value, (str, int)) and not isinstance(value, bool):
         return str(value).lower() in ("1", "true", "yes", "on")  # BUG: "no" and "yes" are not booleans
     return value
+
+
+@bug("empty-container-shared", "INPUT-07")
+class EmptyContainerShared(Runtime):
+    """A container binding with no cluster, namespace, pod or container id is accepted as the default pod, so every
+    such client shares one seat and hands each other its lease.
+    """
+
+    def checkout(self, license_id: str, key: str, body: dict[str, Any]) -> Answer:
+        if body.get("is_container") and not any(body.get(f) for f in CONTAINER_FIELDS):
+            body = {**body, "pod_name": "default"}  # BUG: no identity is not an identity
+        return super().checkout(license_id, key, body)
