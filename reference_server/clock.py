@@ -12,7 +12,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-#: The last instant RFC 3339 (four-digit years) can name.
+#: The first and the last instant RFC 3339 (four-digit years) can name, to the millisecond.
+MIN_INSTANT = -62135596800.0
 MAX_INSTANT = 253402300799.999
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
@@ -32,7 +33,13 @@ def rfc3339(instant: float, style: str = "millis_z") -> str:
 
     The year is always four digits: `%Y` prints year 301 as `301` on glibc,
     which is not RFC 3339 (`date-fullyear = 4DIGIT`), so it is formatted here.
+
+    An instant outside what four-digit years can name is written as the nearest
+    one that is: it can only come from stored data (a row written by a server
+    that rounded 9999-12-31T23:59:59.9995Z up to year 10000), and an answer
+    that cannot be written at all would be a 500 for every later request on it.
     """
+    instant = min(max(instant, MIN_INSTANT), MAX_INSTANT)
     dt = EPOCH + timedelta(milliseconds=round(instant * 1000))
     # Attributes, not strftime: every answer's meta carries one, and strftime cost a
     # twentieth of a lease request's CPU.
@@ -43,7 +50,12 @@ def rfc3339(instant: float, style: str = "millis_z") -> str:
 
 
 def parse_rfc3339(text: str) -> float:
-    """Epoch seconds for an RFC 3339 date-time; ValueError with a reason otherwise."""
+    """Epoch seconds for an RFC 3339 date-time; ValueError with a reason otherwise.
+
+    The result is rounded to the millisecond, and from 9999-12-31T23:59:59.9995Z on
+    that rounds past the last instant RFC 3339 can name: it is clamped to
+    `MAX_INSTANT`, which is what such a date-time reads as to the millisecond.
+    """
     if not _RFC3339.match(text):
         raise ValueError("must be an RFC 3339 date-time such as 2030-01-31T00:00:00Z")
     head, frac_tz = text[:19], text[19:]
@@ -56,6 +68,6 @@ def parse_rfc3339(text: str) -> float:
     tz = "+00:00" if frac_tz in ("Z", "z") else frac_tz
     try:
         dt = datetime.fromisoformat(head.replace("t", "T") + frac + tz)
-        return round(dt.astimezone(UTC).timestamp(), 3)
+        return min(round(dt.astimezone(UTC).timestamp(), 3), MAX_INSTANT)
     except (ValueError, OverflowError):
         raise ValueError("is not a valid date-time") from None
