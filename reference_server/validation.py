@@ -158,12 +158,16 @@ LEASE_TOKEN: Spec = {"lease_token": Field("string", required=True, min_length=1,
 
 
 def binding_identity(body: Mapping[str, Any]) -> str:
-    """Who holds a seat: the fingerprint, or the joined container identity."""
+    """Who holds a seat: the fingerprint, or the container fields together.
+
+    The container fields are written as a JSON list: joined with a separator,
+    a field holding the separator made two containers one identity (one lease
+    for both), and the fields are free text."""
     if body.get("is_container"):
         parts = [str(body.get(f, "")) for f in CONTAINER_FIELDS]
         if not any(parts):
             raise unprocessable("a container binding needs one of " + ", ".join(CONTAINER_FIELDS))
-        return "container:" + "\x1f".join(parts)
+        return "container:" + json.dumps(parts)
     if not body.get("fingerprint"):
         raise unprocessable("missing required field 'fingerprint' (or is_container true with a container identity)")
     return "hardware:" + str(body["fingerprint"])

@@ -87,6 +87,15 @@ def test_container_binding(provision):
     assert p.client.checkout({**body, "pod_name": "pod-1"}).status == 409
 
 
+def test_containers_whose_fields_join_alike_are_two_bindings(provision):
+    # Joined with "\x1f", both were "a\x1fb\x1f\x1f\x1f": the second container got the first one's lease.
+    p = provision(seats=1)
+    first = p.client.checkout({"is_container": True, "cluster_id": "a\x1fb", "namespace": ""})
+    assert first.status == 200, first.describe()
+    second = p.client.checkout({"is_container": True, "cluster_id": "a", "namespace": "b\x1f"})
+    assert second.status == 409, second.describe()
+
+
 def test_signatures_over_awkward_characters(provision, sigwatch, http):
     p = provision(features=AWKWARD)
     out = p.client.checkout()
