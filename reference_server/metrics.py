@@ -1,4 +1,4 @@
-"""Prometheus text for /metrics: requests by route and status, live leases.
+"""Prometheus text for /metrics: requests by route, method and status, live leases.
 
 Request counters are per worker process (each worker counts what it served;
 scrapes land on any worker). The live-lease gauge comes from the database and
@@ -15,6 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
+#: The methods of RFC 9110 and PATCH; any other is counted as "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+
 
 def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
@@ -26,12 +29,17 @@ class Metrics:
         self._requests: Counter[tuple[str, str, int]] = Counter()
 
     def observe(self, route: str, method: str, status: int) -> None:
+        """Count one answer. Every label has a bounded set of values, or each request that
+        made one up (any token is a method to HTTP) would add a counter for good: the
+        route is a template or "unmatched", the status an HTTP status."""
+        if method not in METHODS:
+            method = "other"
         with self._lock:
             self._requests[(route, method, status)] += 1
 
     def render(self, live_leases: int) -> str:
         lines = [
-            "# HELP leasecheck_requests_total Requests answered by this worker process, by route template and status.",
+            "# HELP leasecheck_requests_total Requests answered by this worker process, by route template, method and status.",
             "# TYPE leasecheck_requests_total counter",
         ]
         with self._lock:
