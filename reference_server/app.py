@@ -91,9 +91,16 @@ class Api:
 
     # ------------------------------------------------------------------ input
     async def read_body(self, request: Request) -> bytes:
-        """The raw body, refused with 413 past the size limit (before all of it is read)."""
+        """The raw body, refused with 413 past the size limit (before all of it is read).
+
+        The 413 says `Connection: close` and the connection closes after it
+        (connections.py): the rest of the body is never read, and kept open the
+        connection would read and drop it until the body timeout.
+        """
         limit = self.settings.max_body_bytes
-        too_large = ApiError(413, PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes")
+        too_large = ApiError(
+            413, PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes", headers={"Connection": "close"}
+        )
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise too_large

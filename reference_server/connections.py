@@ -27,6 +27,12 @@ is shut, and what the client still sends is read and dropped for up to
 `LINGER_SECONDS`: closing with unread input would reset the connection and
 could destroy the answer before the client reads it.
 
+The app's answers that end a connection with their request body still
+unread close the same way: uvicorn closes at once after an answer with
+`Connection: close`, which the app sends with a 413 `PAYLOAD_TOO_LARGE`
+(app.Api.read_body: the rest of the body is not read, and the client learns
+at once that it can stop sending) and uvicorn with its own 500.
+
 Where no envelope is possible, and none is sent:
 - a connection that sent no byte when its header timeout passes, or an idle
   one closed to make room: nothing was asked, so it is closed silently (as
@@ -52,7 +58,7 @@ import resource
 import termios
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import h11
 from h11._connection import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
@@ -128,6 +134,29 @@ class HardenedConfig(Config):
         super().__init__(app, http=f"{__name__}:HardenedH11Protocol", **kwargs)
 
 
+class _AnswerTransport:
+    """The connection's transport as one request's cycle sees it: the same, but its
+    close is `HardenedH11Protocol.close_after_answer` (see the module docstring)."""
+
+    __slots__ = ("_protocol", "_transport")
+
+    def __init__(self, protocol: HardenedH11Protocol, transport: asyncio.Transport) -> None:
+        self._protocol = protocol
+        self._transport = transport
+
+    def write(self, data: bytes) -> None:
+        self._transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def close(self) -> None:
+        self._protocol.close_after_answer()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 #: Per server (one per worker process): its idle connections, longest idle first.
 _IDLE: weakref.WeakKeyDictionary[ServerState, dict[HardenedH11Protocol, None]] = weakref.WeakKeyDictionary()
 
@@ -183,10 +212,28 @@ class HardenedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     # ------------------------------------------------------------------ uvicorn hooks
+    def handle_events(self) -> None:
+        cycle = self.cycle
+        super().handle_events()
+        # uvicorn makes each request's cycle here, with the plain transport; its task has not run yet.
+        if self.cycle is not None and self.cycle is not cycle:
+            self.cycle.transport = cast(asyncio.Transport, _AnswerTransport(self, self.transport))
+
     def on_response_complete(self) -> None:
         self._answered += 1
         super().on_response_complete()
+        if self._lingering is not None:
+            self._unset_keepalive_if_required()  # the linger ends the connection, not the keep-alive timer
         self._track()
+
+    def close_after_answer(self) -> None:
+        """uvicorn closes after an answer: at once, or lingering while the request's body is still coming."""
+        if self._lingering is not None:
+            return  # already closing, once the lingering is over
+        if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
+            self._linger()
+        else:
+            self.transport.close()
 
     def shutdown(self) -> None:
         if self._lingering is not None:
@@ -287,13 +334,17 @@ class HardenedH11Protocol(H11Protocol):
         self.cycle.message_event.set()
 
     def _refuse(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        """Write an error envelope, shut the write side, drop input for a while, then close."""
-        self._set_phase(None)
-        self._unset_keepalive_if_required()
-        self.idle.pop(self, None)
+        """Write an error envelope, then close lingering."""
         self.transport.write(
             error_response(status, code, message, timestamp_style=self.limits.timestamp_style, headers=headers)
         )
+        self._linger()
+
+    def _linger(self) -> None:
+        """Shut the write side, drop what the client still sends for a while, then close."""
+        self._set_phase(None)
+        self._unset_keepalive_if_required()
+        self.idle.pop(self, None)
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.transport.resume_reading()

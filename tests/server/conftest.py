@@ -74,8 +74,9 @@ class Wire:
         return socket.create_connection((host, int(port)), timeout=timeout)
 
     @staticmethod
-    def read_to_close(sock: socket.socket, timeout: float) -> bytes:
-        """Everything the server sends until it closes; TimeoutError if it is still open after `timeout`."""
+    def read_to_close(sock: socket.socket, timeout: float, *, reset_ok: bool = True) -> bytes:
+        """Everything the server sends until it closes; TimeoutError if it is still open after `timeout`.
+        With `reset_ok` false, a reset (a close with input unread, which can destroy the answer) fails."""
         deadline = time.monotonic() + timeout
         data = bytearray()
         while True:
@@ -90,6 +91,8 @@ class Wire:
             except TimeoutError:
                 continue
             except ConnectionResetError:
+                if not reset_ok:
+                    raise AssertionError(f"the server reset the connection (sent {bytes(data)[:200]!r})") from None
                 return bytes(data)
             if not chunk:
                 return bytes(data)

@@ -162,3 +162,39 @@ def test_a_broken_chunked_body_gets_a_400_envelope(server, wire):
 def test_well_formed_requests_are_unchanged(server, wire):
     answer = wire.get(server.base_url, "/health")
     assert answer.status == 200 and answer.body["data"] == {"status": "ok"}
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_body_over_the_limit_gets_its_413_and_the_connection_closes(server, wire, framing):
+    # The connection stayed open after the 413, reading and dropping the rest of the body
+    # until the body timeout (30 s); the client, still sending, never learnt it could stop.
+    # Closed at once, with the body unread, it would be reset instead: that can destroy the answer.
+    head = (
+        f"POST /api/v1/products HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {server.management_token}\r\n"
+        "Content-Type: application/json\r\n"
+    )
+    first, piece = b" " * (1 << 20), b" " * 4096  # a mebibyte at once: more than the server reads before it answers
+    if framing == "content-length":
+        head += f"Content-Length: {100 << 20}\r\n\r\n"  # declared over the limit: refused before any body is read
+    else:
+        head += "Transfer-Encoding: chunked\r\n\r\n"  # refused once the body grows past the limit
+        first, piece = (b"%x\r\n%s\r\n" % (len(b), b) for b in (first, piece))
+    stop = threading.Event()
+    with wire.connect(server.base_url) as sock:
+
+        def send_body() -> None:
+            with contextlib.suppress(OSError):
+                sock.sendall(head.encode() + first)
+                while not stop.wait(0.02):  # and more, 200 KB/s, until told to stop
+                    sock.sendall(piece)
+
+        sender = threading.Thread(target=send_body, daemon=True)
+        sender.start()
+        try:
+            raw = wire.read_to_close(sock, 3.0, reset_ok=False)  # under the keep-alive (5 s) and body (30 s) timeouts
+        finally:
+            stop.set()
+            sender.join(SLACK)
+    answer = wire.parse(raw)
+    assert (answer.status, wire.error_code(answer)) == (413, "PAYLOAD_TOO_LARGE"), raw[:300]
+    assert answer.headers["connection"] == "close"
