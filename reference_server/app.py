@@ -71,6 +71,20 @@ log = logging.getLogger("leasecheck.reference_server")
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+def credentials(request: Request, form: str) -> tuple[str, str]:
+    """(scheme, credential) of the request's one Authorization field; 401 when it is sent more than once.
+
+    `request.headers.get` takes the first of several field lines, so a second
+    credential was ignored: which one a request means is ambiguous (proxies
+    and servers differ), as with a repeated Idempotency-Key (key_guard.py).
+    """
+    values = request.headers.getlist("authorization")
+    if len(values) > 1:
+        raise unauthorized(f"the Authorization header was sent {len(values)} times; send it once ({form})")
+    scheme, _, credential = (values[0] if values else "").partition(" ")
+    return scheme, credential.strip()
+
+
 class Api:
     """One worker's view of the server: store, keys, runtime and catalogue."""
 
@@ -128,22 +142,22 @@ class Api:
 
     async def authenticate(self, request: Request) -> License:
         """The license of `Authorization: License <key>`; anything else is a 401 (AUTH-01)."""
-        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "license" or not credential.strip():
+        scheme, credential = credentials(request, "Authorization: License <license-key>")
+        if scheme.lower() != "license" or not credential:
             raise unauthorized("an Authorization: License <license-key> header is required")
-        known = self.runtime.known_license(credential.strip())  # no thread hop for a key seen before
+        known = self.runtime.known_license(credential)  # no thread hop for a key seen before
         if known is not None:
             return known
-        return await self.offload(self.runtime.authenticate, credential.strip())
+        return await self.offload(self.runtime.authenticate, credential)
 
     def idempotency_key(self, request: Request) -> str:
         """The Idempotency-Key checkout and checkin require; missing or too long is a 400 (IDEM-01, IDEM-02)."""
         return require_key(request.headers.get("idempotency-key"))
 
     def _management(self, request: Request) -> None:
-        scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+        scheme, credential = credentials(request, "Authorization: Bearer <management-token>")
         expected = self.settings.management_token.encode("utf-8")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(credential.strip().encode("utf-8"), expected):
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credential.encode("utf-8"), expected):
             raise unauthorized("an Authorization: Bearer <management-token> header with the server's token is required")
 
     # ------------------------------------------------------------------ runtime

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from leasecheck.core.client import CHECKOUT, LeaseClient, hardware_binding, new_key
 
 
@@ -118,3 +120,34 @@ def test_policy_defaults(provision):
     p = provision(timeout_minutes=None, seats=None)
     assert p.policy["floating_timeout_minutes"] == 10
     assert "max_floating_users" not in p.policy
+
+
+def _twice(wire, server, path: str, authorizations: list[str], body: dict):
+    """One POST on a raw socket with each of `authorizations` as an Authorization field line of its own."""
+    payload = json.dumps(body).encode()
+    lines = "".join(f"Authorization: {a}\r\n" for a in authorizations)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{lines}Idempotency-Key: {new_key()}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    )
+    with wire.connect(server.base_url) as sock:
+        sock.sendall(head.encode() + payload)
+        return wire.parse(wire.read_to_close(sock, 10.0))
+
+
+def test_a_repeated_license_authorization_header_is_refused(provision, wire, server):
+    # The first field line won and the others were ignored, where a repeated Idempotency-Key is refused.
+    p = provision(seats=1)
+    for authorizations in ([f"License {p.license_key}"] * 2, [f"License {p.license_key}", "License lk_other"]):
+        answer = _twice(wire, server, CHECKOUT, authorizations, hardware_binding())
+        assert (answer.status, wire.error_code(answer)) == (401, "UNAUTHORIZED"), answer.raw[:400]
+        assert "sent 2 times" in answer.body["error"]["message"]
+    assert p.client.checkout().status == 200  # the only seat was still free
+
+
+def test_a_repeated_management_authorization_header_is_refused(wire, server):
+    bearer = f"Bearer {server.management_token}"
+    answer = _twice(wire, server, "/api/v1/products", [bearer, bearer], {"name": "n", "code": new_key()})
+    assert (answer.status, wire.error_code(answer)) == (401, "UNAUTHORIZED"), answer.raw[:400]
+    answer = _twice(wire, server, "/api/v1/products", [bearer], {"name": "n", "code": new_key()})
+    assert answer.status == 201, answer.raw[:400]
