@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -27,15 +28,30 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+class _TooManyDigits(ValueError):
+    pass
+
+
+def _parse_int(digits: str) -> int:
+    # int() refuses more digits than sys.get_int_max_str_digits() with advice for whoever
+    # runs the server ("use sys.set_int_max_str_digits()"), not for the client that sent them.
+    limit = sys.get_int_max_str_digits()
+    if limit and len(digits) - digits.startswith("-") > limit:
+        raise _TooManyDigits(limit)
+    return int(digits)
+
+
 def parse_json(raw: bytes) -> Any:
     """The parsed body; refuses what JSON or this server cannot represent."""
     try:
         text = raw.decode("utf-8")
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant, parse_int=_parse_int)
     except UnicodeDecodeError:
         raise ApiError(400, INVALID_JSON, "request body is not UTF-8") from None
     except RecursionError:
         raise ApiError(400, INVALID_JSON, "request body is nested too deeply") from None
+    except _TooManyDigits as exc:
+        raise ApiError(400, INVALID_JSON, f"request body holds a number with more than {exc} digits") from None
     except ValueError as exc:
         raise ApiError(400, INVALID_JSON, f"request body is not valid JSON: {exc}") from None
     _check_representable(value)
