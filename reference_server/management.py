@@ -16,7 +16,7 @@ from .errors import CONFLICT, ApiError, not_found, unprocessable
 from .leases import effective_status, key_hash
 from .settings import DEFAULT_TIMEOUT_MINUTES
 from .store import License, Policy, Product, Store
-from .validation import policy_features
+from .validation import check_license_period, policy_features
 
 # action -> (statuses it applies to, resulting status); the target status itself is a no-op.
 TRANSITIONS = {
@@ -154,6 +154,7 @@ class Catalogue:
         return self.policy_view(policy)
 
     def create_license(self, body: dict[str, Any]) -> dict[str, Any]:
+        check_license_period(body)
         raw_key = new_license_key()
         with self.store.write() as tx:
             if tx.product(body["product_id"]) is None:

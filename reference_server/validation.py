@@ -219,6 +219,15 @@ LICENSE: Spec = {
     "metadata": _META,
 }
 
+
+def check_license_period(body: Mapping[str, Any]) -> None:
+    """A license that starts after it expires could never be used: refused (400), naming both
+    fields. The checked body holds instants, so offsets compare as the instants they name."""
+    starts, expires = body.get("starts_at"), body.get("expires_at")
+    if starts is not None and expires is not None and starts > expires:
+        raise bad_request("starts_at must not be later than expires_at")
+
+
 EMPTY: Spec = {}
 
 FEATURE: Spec = {
