@@ -62,6 +62,7 @@ SILENT_POINTS: tuple[SilentPoint, ...] = (
             "keys kept two minutes": ("keys-kept-briefly",),
             "a concurrent duplicate waits for the first and gets its answer": ("default",),
             "a concurrent duplicate refused 409 while the first is in flight": ("in-flight-409",),
+            "a concurrent duplicate asked to retry (503, Retry-After)": ("in-flight-503",),
         },
     ),
     SilentPoint(
@@ -103,9 +104,12 @@ SILENT_POINTS: tuple[SilentPoint, ...] = (
     ),
 )
 
-#: Variants whose choice the facts allow outside their silent section: the variant -> words of
-#: the facts that allow it (matched case-insensitively, like `SilentPoint.facts`).
+#: Variants whose choice the facts allow outside their silent section (the catalogue accepts
+#: several answers there): the variant -> words of the facts that allow it (matched
+#: case-insensitively, like `SilentPoint.facts`).
 ALLOWED_ELSEWHERE: dict[str, str] = {
     "offset-timestamps": "RFC 3339 date-time",
     "short-limits": "A server may impose limits",
+    "revoked-401": "401: missing or invalid license credentials",
+    "no-seats-422": "422: valid JSON that fails business validation",
 }

@@ -20,11 +20,11 @@ from starlette.requests import Request
 
 from leasecheck.reference_server import clock
 from leasecheck.reference_server.app import Api
-from leasecheck.reference_server.errors import IDEMPOTENCY_IN_PROGRESS, ApiError
+from leasecheck.reference_server.errors import FLOATING_NOT_ENABLED, IDEMPOTENCY_IN_PROGRESS, ApiError
 from leasecheck.reference_server.idempotency import Answer, Idempotency
 from leasecheck.reference_server.leases import Runtime
 from leasecheck.reference_server.settings import Settings
-from leasecheck.reference_server.store import Lease, Policy, Tx
+from leasecheck.reference_server.store import Lease, License, Policy, Tx
 from leasecheck.reference_server.validation import Field, Spec
 
 #: ZeroMQ's Z85 alphabet: 85 printable characters, so 128 random bits fit in 20 of them.
@@ -79,14 +79,48 @@ class InFlightRefused(Idempotency):
             busy = slot in self._in_flight
             self._in_flight.add(slot)
         if busy:
-            raise ApiError(
-                409, IDEMPOTENCY_IN_PROGRESS, "a request with this Idempotency-Key is still in flight; retry"
-            )
+            raise self.refusal()
         try:
             yield
         finally:
             with self._lock:
                 self._in_flight.discard(slot)
+
+    def refusal(self) -> ApiError:
+        return ApiError(409, IDEMPOTENCY_IN_PROGRESS, "a request with this Idempotency-Key is still in flight; retry")
+
+
+class InFlightRetryLater(InFlightRefused):
+    """A duplicate while the first request with its key runs is answered 503 with Retry-After (IDEM-08 accepts a
+    request to retry: 429 or 503)."""
+
+    def refusal(self) -> ApiError:
+        return ApiError(
+            503,
+            IDEMPOTENCY_IN_PROGRESS,
+            "a request with this Idempotency-Key is still in flight; retry",
+            headers={"Retry-After": "1"},
+        )
+
+
+class RevokedIs401(Runtime):
+    """A revoked license's key is no longer a credential: 401 LICENSE_REVOKED (STAT-03 accepts 401 or 403; the
+    reference says 403)."""
+
+    def check_license_state(self, lic: License, now: float) -> None:
+        if lic.status == "revoked":
+            raise ApiError(401, "LICENSE_REVOKED", "the license key was revoked")
+        super().check_license_state(lic, now)
+
+
+class NoSeatsIs422(Runtime):
+    """A policy with no floating seats refuses a checkout as a business-validation failure, 422 (CAP-05 and
+    STAT-05 accept 403, 409 or 422; the reference says 403)."""
+
+    def seats(self, policy: Policy) -> int:
+        if not policy.max_floating_users:
+            raise ApiError(422, FLOATING_NOT_ENABLED, "the license's policy grants no floating seats")
+        return super().seats(policy)
 
 
 class RefusesHolder(Runtime):

@@ -187,6 +187,24 @@ VARIANTS: dict[str, Variant] = {
             steps={"idempotency": "ConflictIs400"},
         ),
         Variant(
+            "in-flight-503",
+            Behaviour(),
+            "a duplicate checkout or checkin while the first is in flight is refused 503 with Retry-After",
+            steps={"idempotency": "InFlightRetryLater"},
+        ),
+        Variant(
+            "revoked-401",
+            Behaviour(),
+            "a revoked license's key is answered 401, no longer a credential (STAT-03; 403 by default)",
+            steps={"runtime": "RevokedIs401"},
+        ),
+        Variant(
+            "no-seats-422",
+            Behaviour(),
+            "a policy without floating seats refuses checkout 422 (CAP-05, STAT-05; 403 by default)",
+            steps={"runtime": "NoSeatsIs422"},
+        ),
+        Variant(
             "keys-kept-briefly",
             Behaviour(),
             "Idempotency-Keys are kept 120 s, not a day (retention is the server's choice)",
