@@ -167,6 +167,7 @@ def doctor(config: Path | None, **flags: Any) -> None:
     from leasecheck.core.client import Http, System
     from leasecheck.core.preflight import check_management_token
     from leasecheck.core.probe import TargetUnreachable, probe
+    from leasecheck.core.redact import redact_text as redact
     from leasecheck.core.timeutil import ServerClock
 
     try:
@@ -181,7 +182,7 @@ def doctor(config: Path | None, **flags: Any) -> None:
         """good None: the target did not say (a warning, not a failure)."""
         nonlocal ok
         ok = ok and good is not False
-        click.echo(f"{ {True: 'ok  ', False: 'FAIL', None: 'warn'}[good] }  {what:<16} {detail}")
+        click.echo(f"{ {True: 'ok  ', False: 'FAIL', None: 'warn'}[good] }  {what:<16} {redact(detail)}")
 
     try:
         health = probe(settings.target, timeout=5.0)

@@ -30,7 +30,8 @@ class UsageFailure(click.ClickException):
     exit_code = 2
 
     def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"leasecheck: error: {self.format_message()}", err=True)
+        # A message that quotes an answer or a value cannot carry a secret to the terminal.
+        click.echo(f"leasecheck: error: {redact(self.format_message())}", err=True)
 
 
 def internal_error_log(exc: BaseException) -> Path:
@@ -45,7 +46,7 @@ def usage_line(exc: click.UsageError) -> str:
     """click's usage error (an unknown option, a value of the wrong type) as one line."""
     ctx = exc.ctx
     hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-    return f"leasecheck: error: {exc.format_message()}{hint}"
+    return f"leasecheck: error: {redact(exc.format_message())}{hint}"
 
 
 def guarded(run: Callable[[], object]) -> None:
@@ -65,7 +66,7 @@ def guarded(run: Callable[[], object]) -> None:
         click.echo("leasecheck: aborted", err=True)
         raise SystemExit(1) from None
     except UsageError as exc:
-        click.echo(f"leasecheck: error: {exc}", err=True)
+        click.echo(f"leasecheck: error: {redact(str(exc))}", err=True)
         raise SystemExit(exc.exit_code) from None
     except (SystemExit, KeyboardInterrupt):
         raise

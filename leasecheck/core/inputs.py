@@ -33,8 +33,9 @@ def target_url(text: str, what: str = "--target") -> str:
 
     The URL must be one httpx (the conformance client) and locust can connect to:
     http or https, a host that is a valid IP address or DNS name, a port in 1..65535,
-    no credentials (they would be printed in reports) and no query or fragment."""
-    shown = repr(text)
+    no credentials (they would be printed in reports) and no query or fragment. A message
+    never quotes a password: the URL is shown with its userinfo as `***`."""
+    shown = repr(without_userinfo(text))
     try:
         u = urlsplit(text.strip())
     except ValueError as exc:  # e.g. a bracketed host that is no IPv6 address
@@ -44,7 +45,10 @@ def target_url(text: str, what: str = "--target") -> str:
     if u.scheme.lower() not in ("http", "https"):
         raise BadInput(f"{what} {shown}: scheme {u.scheme!r} is not supported; use http:// or https://")
     if u.username is not None or u.password is not None:
-        raise BadInput(f"{what} {shown} holds credentials; give the token with --management-token instead")
+        raise BadInput(
+            f"{what} {shown} holds credentials (user:password@, not shown); "
+            "give the token with --management-token instead"
+        )
     if u.query or u.fragment or text.strip().endswith(("?", "#")):
         raise BadInput(f"{what} {shown}: a base URL takes no query or fragment")
     host = u.hostname or ""
@@ -66,6 +70,15 @@ def target_url(text: str, what: str = "--target") -> str:
     except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
         raise BadInput(f"{what} {shown} is not a valid URL: {exc}") from None
     return text.strip().rstrip("/")
+
+
+def without_userinfo(text: str) -> str:
+    """`text` with any userinfo (`user:password@`) before its host replaced by `***`,
+    with or without a scheme: what a message may quote of a URL."""
+    start = text.find("//") + 2 if "//" in text else 0
+    end = min((i for i in (text.find(c, start) for c in "/?#") if i != -1), default=len(text))
+    at = text.rfind("@", start, end)
+    return text if at == -1 else f"{text[:start]}***{text[at:]}"
 
 
 def _host_problem(host: str, *, bracketed: bool) -> str | None:

@@ -8,6 +8,7 @@ say "the same lease" without handing out the credential.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -27,10 +28,19 @@ _JSON_SECRET_RE = re.compile(r'("(?:license_key|token|management_token|lease_tok
 
 
 def register_secret(*values: str | None) -> None:
-    """Remember secrets so that `redact_text` removes them wherever they appear."""
+    """Remember secrets so that `redact_text` removes them wherever they appear, also
+    as a message quotes them: escaped, as in a repr of the text or of its bytes
+    (`Illegal header value b'Bearer abc\\ndef'`) or in JSON."""
     for v in values:
         if v and len(v) >= 6:
-            _known.add(v)
+            _known.update(_quoted_forms(v))
+
+
+def _quoted_forms(secret: str) -> set[str]:
+    """The secret and the escaped forms it takes inside a repr or a JSON string."""
+    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    forms.add(repr(secret.encode("utf-8", "backslashreplace"))[2:-1])
+    return {f for f in forms if len(f) >= 6}
 
 
 def lease_ref(token: str | None) -> str | None:

@@ -80,6 +80,20 @@ def test_doctor_names_a_wrong_token_and_accepts_the_right_one(server):
     assert wrong not in refused.output + accepted.output and TOKEN not in refused.output + accepted.output
 
 
+@pytest.mark.parametrize("command", ["conformance", "doctor"])
+def test_a_password_in_the_target_url_is_never_printed(command):
+    ran = leasecheck(command, "--target", "http://user:hunter2pass@127.0.0.1:1", "--management-token", TOKEN)
+    line = ran.one_error_line()
+    assert ran.code == 2 and "'http://***@127.0.0.1:1' holds credentials" in line, line
+    assert "hunter2pass" not in ran.output
+
+
+def test_doctor_never_prints_a_token_it_could_not_send(server):
+    """A token h11 refuses to put in a header used to be quoted whole in the refusal."""
+    ran = leasecheck("doctor", "--target", server.base_url, "--management-token", "SECRETtok\nX-Evil: 1")
+    assert "SECRETtok" not in ran.output and "X-Evil" not in ran.output, ran.output
+
+
 @pytest.mark.parametrize("value", ["inf", "nan", "0", "-1"])
 def test_minute_seconds_must_be_a_finite_positive_number(silent_target, value):
     ran = leasecheck("conformance", "--target", silent_target, "--management-token", TOKEN, f"--minute-seconds={value}")

@@ -57,3 +57,18 @@ def test_writable_dir_creates_it_and_refuses_a_file(tmp_path: Path):
         writable_dir(tmp_path / "f")
     with pytest.raises(BadInput, match="cannot be written"):
         writable_dir(tmp_path / "f" / "below")
+
+
+@pytest.mark.parametrize(
+    "url,shown",
+    [
+        ("http://user:hunter2pass@127.0.0.1:1", "'http://***@127.0.0.1:1' holds credentials"),
+        ("user:hunter2pass@127.0.0.1:1", "'***@127.0.0.1:1' has no scheme"),
+        ("ftp://user:hunter2pass@127.0.0.1:1", "'ftp://***@127.0.0.1:1': scheme 'ftp'"),
+        ("http://a@b:hunter2pass@127.0.0.1:1/x@y", "'http://***@127.0.0.1:1/x@y' holds credentials"),
+    ],
+)
+def test_a_url_with_credentials_is_refused_without_quoting_the_password(url, shown):
+    with pytest.raises(BadInput) as refused:
+        target_url(url)
+    assert shown in str(refused.value) and "hunter2pass" not in str(refused.value)
