@@ -14,7 +14,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from leasecheck.core.inputs import BadInput, int_at_least, non_negative, positive_finite, target_url, writable_dir
+from leasecheck.core.inputs import (
+    BadInput,
+    header_value,
+    int_at_least,
+    non_negative,
+    positive_finite,
+    target_url,
+    writable_dir,
+)
 from leasecheck.core.ledger import RUN_ID_RE
 from leasecheck.specs import catalogue
 
@@ -106,6 +114,8 @@ class Settings:
             raise SettingsError("give either a management token or an inventory, not both")
         if self.management_token is not None and not self.management_token.strip():
             raise SettingsError("--management-token is empty")
+        if self.management_token is not None:
+            header_value(self.management_token)
         self.minute_seconds = positive_finite(self.minute, "--minute-seconds")
         positive_finite(self.request_timeout, "--request-timeout")
         non_negative(self.expiry_tolerance, "--expiry-tolerance")

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from leasecheck.conformance.settings import SettingsError
-from leasecheck.core.inputs import parse_problem
+from leasecheck.core.inputs import header_value_problem, parse_problem
 
 #: An inventory license may have a longer timeout than asked for, up to this many
 #: times (at least one minute): a scenario then waits longer, but still judges right.
@@ -163,6 +163,9 @@ def _entry_problem(entry: Any) -> str | None:
         bad_type = not isinstance(value, types) or isinstance(value, bool)
         if bad_type or _out_of_range(name, value):
             return f"{name} must be {must}, not {_kind(value)}"
+    key_problem = header_value_problem(entry["license_key"])  # sent as `Authorization: License <key>`
+    if key_problem:
+        return f"license_key {key_problem}"
     if "max_floating_users" not in entry:  # absent is not "no limit": a forgotten value would pass for one
         return f'max_floating_users is missing; give the policy\'s value, or "{UNLIMITED}" for a policy without one'
     return None

@@ -9,7 +9,7 @@ import click
 from leasecheck.cli.errors import UsageFailure
 from leasecheck.cli.options import management_token_option
 from leasecheck.core import ledger as ledgers
-from leasecheck.core.inputs import positive_finite, target_url
+from leasecheck.core.inputs import header_value, positive_finite, target_url
 from leasecheck.core.ledger import LedgerError
 from leasecheck.core.redact import register_secret
 
@@ -60,6 +60,9 @@ def cleanup(
     positive_finite(request_timeout, "--request-timeout")
     if target is not None:
         target = target_url(target)
+    if management_token is not None:
+        register_secret(management_token)
+        header_value(management_token)
     try:
         path = ledgers.ledger_path(directory, run_id)
         if not path.is_file() and missing_ok:

@@ -1,7 +1,7 @@
 """The checks of the settings several commands share: one home, one wording.
 
-`conformance`, `doctor`, `load` and `cleanup` all take a target URL, numbers of
-seconds and a report directory. A mistake in any of them is the user's, so
+`conformance`, `doctor`, `load` and `cleanup` all take a target URL, a management
+token, numbers of seconds and a report directory; inventories hold license keys. A mistake in any of them is the user's, so
 each check here raises `BadInput` (a core `UsageError`: one line, exit 2)
 before the first request, instead of letting httpx, a sleep or a `mkdir`
 fail later with a traceback or, worse, a run of failures blamed on the server.
@@ -102,6 +102,42 @@ def _host_problem(host: str, *, bracketed: bool) -> str | None:
     if len(ascii_host) > 253 or not all(_LABEL.match(label) for label in labels):
         return f"{host!r} is not a valid host name (letters, digits and '-', dot-separated labels)"
     return None
+
+
+#: Characters a header value cannot hold, by the name a message gives them.
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a line break (carriage return)", "\t": "a tab", "\x00": "a NUL"}
+
+
+def header_value_problem(text: str) -> str | None:
+    """Why `text` cannot be sent inside an HTTP header (a token after `Bearer `, a license
+    key after `License `), or None. RFC 9110's field-value, ASCII only: visible characters
+    and spaces between them; a control character (a line break would end the header) or a
+    character beyond ASCII (httpx encodes headers as ASCII) is refused. The message names
+    the character's kind and place, never the text: it is a secret."""
+    for i, ch in enumerate(text):
+        if "!" <= ch <= "~" or (ch == " " and 0 < i < len(text) - 1):
+            continue
+        if ch == " ":
+            kind = f"a space at its {'start' if i == 0 else 'end'}"
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            kind = _CONTROL_NAMES.get(ch, f"a control character (U+{ord(ch):04X})")
+        else:
+            kind = "not ASCII"
+        return (
+            f"cannot go in an HTTP header: character {i + 1} is {kind} "
+            "(it must be visible ASCII characters, RFC 9110 field-value)"
+        )
+    return None
+
+
+def header_value(
+    text: str, what: str = "the management token (--management-token or LEASECHECK_MANAGEMENT_TOKEN)"
+) -> str:
+    """`text` if it can be sent in an HTTP header, else `BadInput` saying why (not quoting it)."""
+    problem = header_value_problem(text)
+    if problem:
+        raise BadInput(f"{what} {problem}")
+    return text
 
 
 def positive_finite(value: float, what: str) -> float:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from leasecheck.core.client import Exchange, Http
 from leasecheck.core.errors import UsageError
+from leasecheck.core.inputs import header_value
 from leasecheck.core.redact import register_secret
 
 LIST_PRODUCTS = "/api/v1/products?limit=1"
@@ -46,8 +47,10 @@ def _said(ex: Exchange) -> str:
 
 
 def check_management_token(http: Http, token: str) -> TokenCheck:
-    """Ask the target whether it accepts `token` (see the module docstring)."""
+    """Ask the target whether it accepts `token` (see the module docstring). A token
+    that cannot go in a header at all is `BadInput` before anything is sent."""
     register_secret(token)
+    header_value(token)
     auth = {"Authorization": f"Bearer {token}"}
     read = http.request("GET", LIST_PRODUCTS, headers=auth, operation="preflight")
     if read.status == 200:

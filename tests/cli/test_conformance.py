@@ -29,6 +29,8 @@ GOOD_INVENTORY = "- {name: one-seat, license_key: lk_abc, max_floating_users: 1,
         ("inv.json", '[{"license_key": 5}]', "license 1 (unnamed): license_key must be a non-empty string"),
         ("inv.json", '[{"license_key": "k", "max_floating_user": 1}]', "unknown field(s) max_floating_user"),
         ("inv.json", '[{"license_key": "k", "name": "forgot"}]', "license 1 (forgot): max_floating_users is missing"),
+        ("inv.json", '[{"license_key": "lk_a\\nb", "max_floating_users": 1}]', "character 5 is a line break"),
+        ("inv.json", '[{"license_key": "lk_aé", "max_floating_users": 1}]', "character 5 is not ASCII"),
     ],
 )
 def test_a_garbage_or_misshapen_inventory_is_exit_2_before_any_request(tmp_path, silent_target, name, text, says):
@@ -89,9 +91,21 @@ def test_a_password_in_the_target_url_is_never_printed(command):
 
 
 def test_doctor_never_prints_a_token_it_could_not_send(server):
-    """A token h11 refuses to put in a header used to be quoted whole in the refusal."""
+    """A token h11 refuses to put in a header used to be quoted whole in a 'warn' line, exit 0."""
     ran = leasecheck("doctor", "--target", server.base_url, "--management-token", "SECRETtok\nX-Evil: 1")
     assert "SECRETtok" not in ran.output and "X-Evil" not in ran.output, ran.output
+    assert ran.code == 2 and "character 10 is a line break" in ran.one_error_line()
+
+
+@pytest.mark.parametrize("command", ["conformance", "doctor"])
+@pytest.mark.parametrize("token,says", [("tökén-token", "is not ASCII"), ("abc\ndef-token", "is a line break")])
+def test_a_token_no_header_can_carry_is_exit_2_before_any_request(silent_target, command, token, says):
+    """A non-ASCII token was exit 3 (UnicodeEncodeError); one with a line break ran the
+    whole suite and failed every MUST ("create product failed: LocalProtocolError")."""
+    ran = leasecheck(command, "--target", silent_target, env={"LEASECHECK_MANAGEMENT_TOKEN": token})
+    line = ran.one_error_line()  # not "cannot reach": nothing was sent
+    assert ran.code == 2 and "management token" in line and "cannot go in an HTTP header" in line and says in line
+    assert token not in ran.output and "tök" not in ran.output and "abc\\n" not in ran.output
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "0", "-1"])

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from leasecheck.core.inputs import BadInput, int_at_least, non_negative, positive_finite, target_url, writable_dir
+from leasecheck.core.inputs import (
+    BadInput,
+    header_value,
+    header_value_problem,
+    int_at_least,
+    non_negative,
+    positive_finite,
+    target_url,
+    writable_dir,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +81,27 @@ def test_a_url_with_credentials_is_refused_without_quoting_the_password(url, sho
     with pytest.raises(BadInput) as refused:
         target_url(url)
     assert shown in str(refused.value) and "hunter2pass" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "text,says",
+    [
+        ("tökén", "character 2 is not ASCII"),
+        ("abc\ndef", "character 4 is a line break"),
+        ("abc\r\nX-Evil: 1", "character 4 is a line break (carriage return)"),
+        ("a\tb", "character 2 is a tab"),
+        ("a\x01b", "character 2 is a control character (U+0001)"),
+        (" abc", "character 1 is a space at its start"),
+        ("abc ", "character 4 is a space at its end"),
+    ],
+)
+def test_a_value_no_http_header_can_carry_is_named_without_being_quoted(text, says):
+    with pytest.raises(BadInput, match="cannot go in an HTTP header") as refused:
+        header_value(text, "--management-token")
+    assert str(refused.value).startswith("--management-token ") and says in str(refused.value)
+    assert text not in str(refused.value) and repr(text)[1:-1] not in str(refused.value)
+
+
+def test_visible_ascii_with_inner_spaces_is_a_header_value():
+    for good in ("lc-token_0123.~+/=", "lk_abc def", "!#$%&'*"):
+        assert header_value(good) == good and header_value_problem(good) is None

@@ -3,9 +3,12 @@ a wrong one refused, and the check creates nothing."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from leasecheck.core.client import Http
+from leasecheck.core.inputs import BadInput
 from leasecheck.core.preflight import TokenRefused, check_management_token, require_management_token
 from leasecheck.core.server_process import ReferenceServer
 
@@ -30,3 +33,19 @@ def test_require_raises_a_usage_error_naming_the_token(srv):
         require_management_token(srv.base_url, "not-the-token", timeout=5.0)
     assert "not-the-token" not in str(caught.value)
     assert require_management_token(srv.base_url, srv.management_token, timeout=5.0).accepted is True
+
+
+def _requests_seen(srv) -> int:
+    with Http(srv.base_url) as http:
+        text = http.request("GET", "/metrics").response_body.decode()
+    return sum(int(float(n)) for n in re.findall(r'route="/api/v1/products",method="\w+",status="\d+"\} (\S+)', text))
+
+
+@pytest.mark.parametrize("token,kind", [("tökén-token", "not ASCII"), ("abc\ndef-token", "a line break")])
+def test_a_token_no_header_can_carry_is_bad_input_before_any_request(srv, token, kind):
+    """It used to be a UnicodeEncodeError (exit 3) or an h11 refusal quoting the token."""
+    before = _requests_seen(srv)
+    with pytest.raises(BadInput, match=f"cannot go in an HTTP header: character [0-9]+ is {kind}") as caught:
+        require_management_token(srv.base_url, token, timeout=5.0)
+    assert token not in str(caught.value) and "tök" not in str(caught.value)
+    assert _requests_seen(srv) == before
