@@ -43,6 +43,7 @@ def cleanup(
     something could not be undone (the ledger is kept; run again), 2 on bad
     input."""
     from leasecheck.core.cleanup import check_in, cleanup_http, revoke  # imported when run: --help stays fast
+    from leasecheck.core.preflight import require_management_token
 
     directory = ledgers.state_dir(state_dir)
     if list_runs:
@@ -73,21 +74,24 @@ def cleanup(
                 f"no ledger for run {run_id} in {directory} (already cleaned up, or another --state-dir)"
             )
         state = ledgers.read(path)
-        ledger = ledgers.open_existing(path)
     except LedgerError as exc:
         raise UsageFailure(str(exc)) from None
     if not (target or state.target):
         raise UsageFailure(f"ledger {path} records no target; give --target URL")
     base = target or target_url(str(state.target), what=f"the target recorded in {path}")
-    register_secret(management_token)
     for lic in state.licenses.values():
         register_secret(lic.license_key)
     leases, to_revoke = state.held_leases(), state.to_revoke()
     with cleanup_http(base, timeout=request_timeout, max_rps=max_rps) as http:
         probe = http.request("GET", "/health")
         if probe.error:
-            ledger.close()
             raise UsageFailure(f"cannot reach {base}: {probe.error}")
+        if management_token:  # asked first, as conformance, doctor and load ask (core/preflight.py)
+            require_management_token(base, management_token, timeout=request_timeout)
+        try:
+            ledger = ledgers.open_existing(path)
+        except LedgerError as exc:
+            raise UsageFailure(str(exc)) from None
         report = check_in(http, leases, ledger)
         report.merge(revoke(http, to_revoke, management_token, ledger))
     if report.complete:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from leasecheck.cli.cleanup import cleanup
+from leasecheck.core.client import Http
+from leasecheck.core.ledger import Ledger
 
-from .conftest import leasecheck
+from .conftest import TOKEN, leasecheck
 
 
 def test_list_with_nothing_pending_says_so(tmp_path: Path):
@@ -37,3 +40,24 @@ def test_a_token_no_header_can_carry_is_exit_2(tmp_path: Path):
     line = ran.one_error_line()
     assert ran.code == 2 and "management token" in line and "character 2 is not ASCII" in line, line
     assert "tökén" not in ran.output
+
+
+def _revokes_answered(base_url: str) -> int:
+    with Http(base_url) as http:
+        text = http.request("GET", "/metrics").response_body.decode()
+    return sum(int(float(n)) for n in re.findall(r'route="[^"]*revoke[^"]*",[^}]*\} (\S+)', text))
+
+
+def test_a_wrong_token_is_refused_before_any_revoke(server, tmp_path: Path):
+    """It used to send every revoke, each answered 401, and exit 1 (`ledger kept`)."""
+    ledger = Ledger.create(tmp_path / "runs", "r-wrong-token", {"target": server.base_url})
+    for n in range(3):
+        ledger.license(f"lic_{n}", f"lk_wrong_token_test_{n}", created=True)
+    ledger.close()
+    before = _revokes_answered(server.base_url)
+    wrong = TOKEN[::-1]
+    ran = leasecheck("cleanup", "--run-id", "r-wrong-token", "--state-dir", str(tmp_path), "--management-token", wrong)
+    line = ran.one_error_line()
+    assert ran.code == 2 and "the management token was refused" in line and "401" in line, line
+    assert wrong not in ran.output and _revokes_answered(server.base_url) == before
+    assert (tmp_path / "runs" / "r-wrong-token.jsonl").is_file()  # nothing done: the ledger stays
