@@ -24,7 +24,7 @@ from leasecheck.core.envelope import EVERY_ANSWER
 from leasecheck.specs import requirements
 
 from .needs import Need, ScenarioNeeds, needs_of
-from .session import ProvidedSettings, pytest_args
+from .session import ProvidedSettings, keyword_problem, pytest_args
 from .settings import Settings
 from .target.inventory import TIMEOUT_SLACK, Inventory
 
@@ -54,12 +54,24 @@ class _Collector:
 
 
 def collect(settings: Settings, keyword: str | None = None) -> tuple[list[ScenarioNeeds], set[str]]:
-    """The declarations of every selected scenario, and which of them are timelines."""
+    """The declarations of every selected scenario, and which of them are timelines.
+
+    A `-k` that pytest cannot parse, or one that selects no scenario, is `CollectionFailed`:
+    a run of nothing would judge nothing (and `--only` with it used to pass)."""
+    problem = keyword_problem(keyword)
+    if problem:
+        raise CollectionFailed(problem)
     collector = _Collector(settings)
     args = [*pytest_args(keyword=keyword, terminal=False), "--collect-only"]
-    pytest.main(args, plugins=[ProvidedSettings(settings), collector])
+    code = pytest.main(args, plugins=[ProvidedSettings(settings), collector])
     if collector.errors:
         raise CollectionFailed("cannot collect the scenarios: " + "; ".join(collector.errors[:3]))
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise CollectionFailed(f"cannot collect the scenarios (pytest exit {int(code)}); check -k {keyword!r}")
+    if not collector.needs:
+        where = f" in area(s) {', '.join(settings.only)}" if settings.only else ""
+        what = f"-k {keyword!r}" if keyword else "the selection"
+        raise CollectionFailed(f"{what} selects no scenario{where}: nothing would be judged")
     return collector.needs, collector.timelines
 
 

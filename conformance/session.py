@@ -75,6 +75,23 @@ def pytest_args(*, keyword: str | None = None, verbose: bool = False, terminal: 
     return args
 
 
+def keyword_problem(keyword: str | None) -> str | None:
+    """Why pytest would refuse this `-k` expression, in one line, or None. Checked by
+    pytest's own parser (when the installed pytest has it where 9.x keeps it), before
+    the run starts: pytest would say it only after the target had been asked, in lines."""
+    if not keyword:
+        return None
+    try:
+        from _pytest.mark.expression import Expression
+    except ImportError:  # another pytest: the collection's exit code still says it (plan.collect)
+        return None
+    try:
+        Expression.compile(keyword)
+    except SyntaxError as exc:
+        return f"-k {keyword!r} is not a valid expression: at column {exc.offset}: {exc.msg}"
+    return None
+
+
 def run_pytest(
     settings: Settings,
     *,

@@ -86,6 +86,7 @@ def conformance(
     """Run the conformance suite; exit 0 pass, 1 MUST failure, 2 bad settings or unreachable target."""
     from leasecheck.conformance.bundle import BundleError, build, load_signing_key
     from leasecheck.conformance.diff import ResultsError, diff_files, load_results, render_text
+    from leasecheck.conformance.plan import CollectionFailed, collect
     from leasecheck.conformance.results import default_report_dir
     from leasecheck.conformance.session import run_pytest
     from leasecheck.conformance.settings import Settings, SettingsError
@@ -96,16 +97,18 @@ def conformance(
         settings = Settings.load(flags, config=config)
     except SettingsError as exc:
         _fail(str(exc))
-    if settings.report_dir is None:
-        settings.report_dir = writable_dir(default_report_dir())
     key = None
     try:
         if baseline is not None:
             load_results(baseline)
         if sign_key is not None:
             key = load_signing_key(sign_key)
-    except (ResultsError, BundleError) as exc:
+        if keyword:  # collected as the run will (no request): a bad or empty selection is refused now
+            collect(settings, keyword)
+    except (ResultsError, BundleError, CollectionFailed) as exc:
         _fail(str(exc))
+    if settings.report_dir is None:  # made once everything else is known good: no empty dir left behind
+        settings.report_dir = writable_dir(default_report_dir())
     if settings.target:
         _prepare_state_dir(settings)
         preflight(settings)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -52,11 +53,11 @@ class Ran:
         return lines[0]
 
 
-def leasecheck(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Ran:
-    """`leasecheck ARGS` with no LEASECHECK_* settings but those given."""
+def leasecheck(*args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None) -> Ran:
+    """`leasecheck ARGS` with no LEASECHECK_* settings but those given (in `cwd`, if given)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
     full_env.update(env or {})
-    p = subprocess.run([*LEASECHECK, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
+    p = subprocess.run([*LEASECHECK, *args], capture_output=True, text=True, timeout=timeout, env=full_env, cwd=cwd)
     return Ran(p.returncode, p.stdout, p.stderr)
 
 

@@ -206,3 +206,26 @@ def test_doctor_checks_the_same_flags_the_same_way(silent_target, arg):
     ran = leasecheck("doctor", "--target", silent_target, "--management-token", TOKEN, arg)
     line = ran.one_error_line()
     assert ran.code == 2 and SHARED_MISTAKES[arg] in line, line
+
+
+@pytest.mark.parametrize(
+    "args,says",
+    [
+        (["-k", "(("], "-k '((' is not a valid expression: at column 3"),
+        (["-k", "nosuchscenario"], "-k 'nosuchscenario' selects no scenario: nothing would be judged"),
+        (["--only", "capacity", "-k", "nosuchscenario"], "selects no scenario in area(s) capacity"),
+    ],
+)
+def test_a_selection_of_nothing_is_exit_2_before_any_request(silent_target, tmp_path, args, says):
+    """A bad -k was refused by pytest only after the token preflight, in several lines; one
+    matching nothing ran 0 of 76 and failed (exit 1), or with --only passed (exit 0)."""
+    ran = leasecheck("conformance", "--target", silent_target, "--management-token", TOKEN, *args, cwd=tmp_path)
+    line = ran.one_error_line()  # not "cannot reach": nothing was sent
+    assert ran.code == 2 and says in line, line
+    assert not (tmp_path / "reports").exists()  # no empty reports/<timestamp>/ left behind
+
+
+def test_a_bad_baseline_leaves_no_empty_report_dir(tmp_path):
+    ran = leasecheck("conformance", "--baseline", str(tmp_path / "nope.json"), cwd=tmp_path)
+    assert ran.code == 2 and "no such results file" in ran.one_error_line()
+    assert not (tmp_path / "reports").exists()

@@ -116,6 +116,21 @@ def test_a_bad_inventory_entry_exits_2_with_one_line(tmp_path: Path, entry: dict
     assert proc.returncode == 2 and needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    "args,says",
+    [
+        (["-k", "(("], "-k '((' is not a valid expression: at column 3"),
+        (["--only", "capacity", "-k", "nosuchscenario"], "-k 'nosuchscenario' selects no scenario in area(s) capacity"),
+    ],
+)
+def test_a_selection_of_nothing_exits_2_with_one_line(args: list[str], says: str) -> None:
+    """It used to print pytest's ERROR, then a plan of nothing (or of everything), and exit 0."""
+    proc = run("plan", *args)
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("leasecheck: error: ") and says in lines[0], proc.stderr
+
+
 @pytest.mark.slow
 def test_an_inventory_built_from_the_plan_judges_everything_but_management(tmp_path: Path) -> None:
     """The acceptance test of the plan: provision exactly what it prints on a real
