@@ -140,13 +140,18 @@ def build(report_dir: Path, key: SigningKey, out: Path | None = None) -> Path:
     }
     manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     signature = base64.b64encode(key.sign(manifest_bytes).signature) + b"\n"
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    for name, data in files.items():
-        (out / name).write_bytes(data)
-    (out / MANIFEST).write_bytes(manifest_bytes)
-    (out / SIGNATURE).write_bytes(signature)
+    if out.exists() and not (out.is_dir() and (out / MANIFEST).is_file()):
+        raise BundleError(f"--out {str(out)!r} exists and is not a bundle; not replacing it")
+    try:
+        if out.exists():  # an earlier bundle of these reports: replaced
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        for name, data in files.items():
+            (out / name).write_bytes(data)
+        (out / MANIFEST).write_bytes(manifest_bytes)
+        (out / SIGNATURE).write_bytes(signature)
+    except OSError as exc:
+        raise BundleError(f"cannot write the bundle to {str(out)!r}: {exc.strerror or exc}") from None
     return out
 
 

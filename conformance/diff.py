@@ -278,10 +278,15 @@ def render_junit(d: Diff) -> str:
 def diff_files(old: Path, new: Path, *, junit: Path | None = None, json_out: Path | None = None) -> Diff:
     """Compare two results files, write the optional reports; ResultsError on bad input."""
     d = compare(load_results(old), load_results(new), old, new)
-    if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(render_junit(d), encoding="utf-8")
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(d.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    for flag, path, render in (
+        ("--junit", junit, lambda: render_junit(d)),
+        ("--json", json_out, lambda: json.dumps(d.to_json(), indent=2, ensure_ascii=False) + "\n"),
+    ):
+        if path is None:
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render(), encoding="utf-8")
+        except OSError as exc:
+            raise ResultsError(f"{flag} {str(path)!r} cannot be written: {exc.strerror or exc}") from None
     return d

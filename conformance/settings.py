@@ -167,6 +167,10 @@ def _read_config(path: Path) -> dict[str, Any]:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SettingsError(f"config file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise SettingsError(f"config file {str(path)!r} is a directory") from None
+    except OSError as exc:
+        raise SettingsError(f"config file {str(path)!r} cannot be read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"config file {str(path)!r} is not valid TOML: {exc}") from None
     section = raw.get("leasecheck", raw)
@@ -175,24 +179,59 @@ def _read_config(path: Path) -> dict[str, Any]:
     return {k.replace("-", "_"): v for k, v in section.items()}
 
 
+#: How a message names the value a setting's type wants, by a word of its annotation
+#: (tested in this order: `tuple[str, ...]` holds "str" too).
+_KINDS = (("tuple", "a list of area names"), ("Path", "a path"), ("float", "a number"), ("int", "a whole number"),
+          ("str", "a string"))  # fmt: skip
+#: Settings whose value a message never quotes.
+SECRET_SETTINGS = frozenset({"management_token"})
+
+
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
-    types = {f.name: f.type for f in fields(Settings)}
+    """Each value as its setting's type wants it; a config file's `target = 5` or an
+    env value 'abc' for a number is a `SettingsError` naming the setting and the kind
+    of value it takes (a secret's value is never quoted)."""
+    types = {f.name: str(f.type) for f in fields(Settings)}
     out: dict[str, Any] = {}
     for k, v in values.items():
-        t = str(types.get(k, ""))
+        t = types.get(k, "")
         try:
-            if v is None:
-                out[k] = None
-            elif "float" in t:
-                out[k] = float(v)
-            elif t == "int":
-                out[k] = int(v)
-            elif "Path" in t:
-                out[k] = Path(v)
-            elif "tuple" in t:
-                out[k] = tuple(v.split(",") if isinstance(v, str) else v)
-            else:
-                out[k] = v
+            out[k] = None if v is None else _as(t, v)
         except (TypeError, ValueError):
-            raise SettingsError(f"{k.replace('_', '-')}: {v!r} is not a valid {t or 'value'}") from None
+            kind = next((name for word, name in _KINDS if word in t), "another value")
+            shown = _a(type(v).__name__) if k in SECRET_SETTINGS else repr(v)
+            raise SettingsError(f"{k.replace('_', '-')} must be {kind}, not {shown}") from None
     return out
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def _as(t: str, v: Any) -> Any:
+    """`v` (from a flag, the environment or TOML) as annotation `t` wants it; TypeError or
+    ValueError when it cannot be (a TOML boolean is no number, 2.5 no whole number)."""
+    if isinstance(v, bool) and t != "bool":
+        raise TypeError(t)
+    if "tuple" in t:
+        items = v.split(",") if isinstance(v, str) else v
+        if not isinstance(items, (list, tuple)) or not all(isinstance(x, str) for x in items):
+            raise TypeError(t)
+        return tuple(items)
+    if "Path" in t:
+        if not isinstance(v, (str, Path)):
+            raise TypeError(t)
+        return Path(v)
+    if "float" in t:
+        if not isinstance(v, (str, int, float)):
+            raise TypeError(t)
+        return float(v)
+    if t == "int":
+        if isinstance(v, float) and not v.is_integer():
+            raise ValueError(t)
+        if not isinstance(v, (str, int, float)):
+            raise TypeError(t)
+        return int(v)
+    if "str" in t and not isinstance(v, str):
+        raise TypeError(t)
+    return v

@@ -135,10 +135,12 @@ def load_expected_failures(path: Path) -> list[ExpectedFailure]:
     where = f"expected-failures file {str(path)!r}"
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"{where} is not valid YAML: {parse_problem(exc)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{where} cannot be read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{where} is not valid YAML: {parse_problem(exc)}") from None
+    except ValueError as exc:  # YAML read 2020-13-45 as a date, and no such date exists
+        raise SettingsError(f"{where} holds a date that does not exist ({exc}); write it YYYY-MM-DD") from None
     if isinstance(raw, dict):
         if set(raw) != {"expected_failures"}:
             raise SettingsError(f"{where} must be a list of {{id, reason, expires?}} (or expected_failures: [...])")

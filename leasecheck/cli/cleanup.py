@@ -48,11 +48,19 @@ def cleanup(
     directory = ledgers.state_dir(state_dir)
     if list_runs:
         pending = ledgers.pending_runs(directory)
+        unreadable = []
         for p in pending:
-            st = ledgers.read(p)
+            try:
+                st = ledgers.read(p)
+            except LedgerError as exc:
+                unreadable.append(str(exc))
+                continue
             click.echo(f"{p.stem}  {st.target}  {len(st.held_leases())} leases, {len(st.to_revoke())} licenses pending")
         if not pending:
             click.echo(f"no run is pending cleanup (no ledger in {directory})")
+        if unreadable:  # the others are listed; the first bad line is the error
+            more = f" (and {len(unreadable) - 1} more unreadable ledger(s))" if len(unreadable) > 1 else ""
+            raise UsageFailure(unreadable[0] + more)
         raise SystemExit(0)
     if not run_id:
         raise UsageFailure("cleanup needs --run-id ID (or --list)")

@@ -204,7 +204,7 @@ def read(path: Path) -> LedgerState:
         lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         raise LedgerError(f"no ledger at {path}") from None
-    for raw in lines:
+    for number, raw in enumerate(lines, 1):
         try:
             e = json.loads(raw)
         except ValueError:
@@ -214,6 +214,9 @@ def read(path: Path) -> LedgerState:
             state.torn_lines += 1
             continue
         kind = e.get("event")
+        problem = _event_problem(e)
+        if problem:  # whole JSON, wrong fields: not a torn write; the line itself holds keys, never quoted
+            raise LedgerError(f"ledger {path}, line {number}: {problem}")
         if kind == "run":
             state.header = {k: v for k, v in e.items() if k not in ("v", "event")}
         elif kind == "license":
@@ -225,6 +228,27 @@ def read(path: Path) -> LedgerState:
         elif kind == "revoked" and e.get("license_id") in state.licenses:
             state.licenses[e["license_id"]].revoked = True
     return state
+
+
+#: The fields each event must carry, and whether they may be null.
+_EVENT_FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "license": (("license_id", False), ("license_key", False)),
+    "lease": (("token", False), ("license_id", True), ("license_key", True)),
+    "lease_ended": (("token", False),),
+    "revoked": (("license_id", False),),
+}
+
+
+def _event_problem(e: dict[str, Any]) -> str | None:
+    """Why a ledger line cannot be replayed (a field missing or not a string), or None."""
+    kind = e.get("event")
+    for name, nullable in _EVENT_FIELDS.get(kind, ()) if isinstance(kind, str) else ():
+        value = e.get(name)
+        if not (isinstance(value, str) or (nullable and value is None)):
+            noun = type(value).__name__
+            got = "missing" if name not in e else f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}, not a string"
+            return f"a {kind} event whose {name} is {got}"
+    return None
 
 
 def open_existing(path: Path) -> Ledger:

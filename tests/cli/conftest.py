@@ -73,3 +73,12 @@ def silent_target() -> Iterator[str]:
 def server() -> Iterator[ReferenceServer]:
     with ReferenceServer(minute_seconds=1.0, management_token=TOKEN) as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def one_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report dir of one short real run on the bundled server (for diff and bundle)."""
+    report = tmp_path_factory.mktemp("one-run") / "report"
+    ran = leasecheck("conformance", "--only", "lifecycle", "--report-dir", str(report))
+    assert ran.code == 0 and (report / "results.json").is_file(), ran.output[-2000:]
+    return report

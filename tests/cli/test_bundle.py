@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from leasecheck.cli.bundle import keygen_command
 
+from .conftest import leasecheck
+
 
 def test_keygen_makes_missing_folders_privately(tmp_path: Path):
     key = tmp_path / "does" / "not" / "exist" / "signing.key"
@@ -25,3 +27,24 @@ def test_keygen_never_overwrites(tmp_path: Path):
     assert CliRunner().invoke(keygen_command, [str(key)]).exit_code == 0
     again = CliRunner().invoke(keygen_command, [str(key)])
     assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_a_bundle_dir_that_cannot_be_made_is_exit_2(one_run: Path, tmp_path: Path):
+    """It used to end in a FileNotFoundError (exit 3)."""
+    key = tmp_path / "k.key"
+    assert leasecheck("keygen", str(key)).code == 0
+    ran = leasecheck("bundle", str(one_run), "--sign", str(key), "--out", "/proc/nope")
+    assert ran.code == 2 and "cannot write the bundle to '/proc/nope'" in ran.one_error_line()
+
+
+def test_an_out_dir_that_is_no_bundle_is_never_replaced(one_run: Path, tmp_path: Path):
+    """--out used to be deleted whatever it held, then written."""
+    key, out = tmp_path / "k.key", tmp_path / "mine"
+    assert leasecheck("keygen", str(key)).code == 0
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    ran = leasecheck("bundle", str(one_run), "--sign", str(key), "--out", str(out))
+    assert ran.code == 2 and "exists and is not a bundle" in ran.one_error_line()
+    assert (out / "notes.txt").read_text() == "keep me"
+    for _ in range(2):  # an earlier bundle there is replaced
+        assert leasecheck("bundle", str(one_run), "--sign", str(key), "--out", str(tmp_path / "b")).code == 0

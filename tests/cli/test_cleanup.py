@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from leasecheck.cli.cleanup import cleanup
@@ -61,3 +62,18 @@ def test_a_wrong_token_is_refused_before_any_revoke(server, tmp_path: Path):
     assert ran.code == 2 and "the management token was refused" in line and "401" in line, line
     assert wrong not in ran.output and _revokes_answered(server.base_url) == before
     assert (tmp_path / "runs" / "r-wrong-token.jsonl").is_file()  # nothing done: the ledger stays
+
+
+@pytest.mark.parametrize("args", [["--list"], ["--run-id", "r-torn"]])
+def test_a_malformed_ledger_line_is_exit_2_with_its_line_number(tmp_path: Path, args: list[str]):
+    """A whole JSON line with a wrong field used to be a KeyError (exit 3)."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "r-torn.jsonl").write_text(
+        '{"v":1,"event":"run","run_id":"r-torn","target":"http://127.0.0.1:9"}\n'
+        '{"v":1,"event":"license","license_id":5,"license_key":"lk_secret_in_ledger"}\n'
+    )
+    ran = leasecheck("cleanup", *args, "--state-dir", str(tmp_path))
+    line = ran.one_error_line()
+    assert ran.code == 2 and "r-torn.jsonl, line 2: a license event whose license_id is an int" in line, line
+    assert "lk_secret_in_ledger" not in ran.output

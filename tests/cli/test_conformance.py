@@ -130,6 +130,7 @@ def test_minute_seconds_inf_on_the_bundled_server_is_refused_before_it_starts(tm
         ("- {id: NOPE-99, reason: x}\n", "unknown requirement 'NOPE-99'"),
         ("- {id: CAP-02, reason: x, expire: 2030-01-01}\n", "unknown field(s) expire"),
         ("- {id: CAP-02, reason: x, expires: soon}\n", "expires 'soon' is not a date"),
+        ("- {id: CAP-02, reason: x, expires: 2020-13-45}\n", "holds a date that does not exist"),
     ],
 )
 def test_a_bad_expected_failures_file_is_exit_2_before_the_run(tmp_path, text, says):
@@ -229,3 +230,8 @@ def test_a_bad_baseline_leaves_no_empty_report_dir(tmp_path):
     ran = leasecheck("conformance", "--baseline", str(tmp_path / "nope.json"), cwd=tmp_path)
     assert ran.code == 2 and "no such results file" in ran.one_error_line()
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_config_that_is_a_directory_is_exit_2(tmp_path):
+    ran = leasecheck("conformance", env={"LEASECHECK_CONFIG": str(tmp_path)})
+    assert ran.code == 2 and f"config file '{tmp_path}' is a directory" in ran.one_error_line()

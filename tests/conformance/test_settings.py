@@ -20,3 +20,38 @@ def test_the_exploration_budget_is_a_setting_and_refuses_a_negative_one():
     assert Settings.load(environ={"LEASECHECK_EXPLORE_SECONDS": "2.5"}).explore_seconds == 2.5
     with pytest.raises(SettingsError, match=r"--explore-seconds must be a finite number of 0 or more"):
         Settings.load({"explore_seconds": -1.0}, environ={})
+
+
+@pytest.mark.parametrize(
+    "toml,says",
+    [
+        ("target = 5", "target must be a string, not 5"),
+        ("management_token = 123", "management-token must be a string, not an int"),
+        ("only = [5]", "only must be a list of area names, not [5]"),
+        ("only = 5", "only must be a list of area names, not 5"),
+        ("concurrency = 2.5", "concurrency must be a whole number, not 2.5"),
+        ("concurrency = true", "concurrency must be a whole number, not True"),
+        ("report_dir = 7", "report-dir must be a path, not 7"),
+    ],
+)
+def test_a_config_value_of_the_wrong_type_is_a_settings_error(tmp_path, toml, says):
+    """target = 5 and management_token = 123 used to pass through and end in an AttributeError (exit 3)."""
+    config = tmp_path / "c.toml"
+    config.write_text(f"[leasecheck]\n{toml}\n")
+    with pytest.raises(SettingsError) as refused:
+        Settings.load(config=config, environ={})
+    assert str(refused.value) == says
+    assert "123" not in str(refused.value) or "token" not in toml  # a token's value is never quoted
+
+
+def test_an_env_value_that_is_no_number_says_a_number():
+    with pytest.raises(SettingsError, match=r"^minute-seconds must be a number, not 'abc'$"):
+        Settings.load(environ={"LEASECHECK_MINUTE_SECONDS": "abc"})
+    with pytest.raises(SettingsError, match=r"^seed must be a whole number, not 'x1'$"):
+        Settings.load(environ={"LEASECHECK_SEED": "x1"})
+
+
+def test_a_config_path_that_is_a_directory_is_a_settings_error(tmp_path):
+    """LEASECHECK_CONFIG=/tmp used to be an IsADirectoryError (exit 3)."""
+    with pytest.raises(SettingsError, match=r"^config file '.*' is a directory$"):
+        Settings.load(environ={"LEASECHECK_CONFIG": str(tmp_path)})
