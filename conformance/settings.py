@@ -90,7 +90,13 @@ class Settings:
         unknown = set(values) - names
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        return cls(**_coerce(values)).validated()
+        settings = cls(**_coerce(values))
+        if settings.inventory is not None and settings.target is None:  # a run, not a plan: plan builds its own
+            raise SettingsError(
+                "--inventory needs --target URL: without one the run uses the bundled server, "
+                "which makes its own licenses (the inventory's would not exist there)"
+            )
+        return settings.validated()
 
     def validated(self) -> Settings:
         """Every value and every file checked, before anything is sent (one line each)."""

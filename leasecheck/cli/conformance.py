@@ -25,7 +25,12 @@ def _fail(message: str) -> NoReturn:
     raise UsageFailure(message)
 
 
-def target_options(f: Any) -> Any:
+#: What `--target` says in each command's help: conformance falls back to the bundled server, doctor does not.
+BUNDLED_WITHOUT_TARGET = "none: the bundled server"
+TARGET_REQUIRED = "required"
+
+
+def target_options(f: Any, without_target: str = BUNDLED_WITHOUT_TARGET) -> Any:
     f = click.option(
         "--config",
         "config",
@@ -39,9 +44,7 @@ def target_options(f: Any) -> Any:
         "--inventory", type=click.Path(path_type=Path), help="inventory of pre-made licenses (no management access)"
     )(f)
     f = click.option("--management-token", help="management Bearer token (prefer env LEASECHECK_MANAGEMENT_TOKEN)")(f)
-    f = click.option(
-        "--target", help="base URL of the server under test (env LEASECHECK_TARGET); none: bundled server"
-    )(f)
+    f = click.option("--target", help=f"base URL of the server under test (env LEASECHECK_TARGET); {without_target}")(f)
     return f
 
 
@@ -163,7 +166,7 @@ def _prepare_state_dir(settings: Settings) -> None:
 
 
 @click.command("doctor")
-@target_options
+@lambda f: target_options(f, TARGET_REQUIRED)
 def doctor(config: Path | None, **flags: Any) -> None:
     """Check a target before a run: reachable, keys published, token accepted, clock offset."""
     from leasecheck.conformance.settings import Settings, SettingsError

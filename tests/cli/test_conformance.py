@@ -8,6 +8,7 @@ whole suite had run (issue 12).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -235,3 +236,28 @@ def test_a_bad_baseline_leaves_no_empty_report_dir(tmp_path):
 def test_a_config_that_is_a_directory_is_exit_2(tmp_path):
     ran = leasecheck("conformance", env={"LEASECHECK_CONFIG": str(tmp_path)})
     assert ran.code == 2 and f"config file '{tmp_path}' is a directory" in ran.one_error_line()
+
+
+def test_an_inventory_without_a_target_is_exit_2(tmp_path):
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text(GOOD_INVENTORY)
+    ran = leasecheck("conformance", "--only", "lifecycle", "--inventory", str(inventory), cwd=tmp_path)
+    assert ran.code == 2 and "--inventory needs --target URL" in ran.one_error_line()
+    assert "leasecheck run" not in ran.stdout
+
+
+def test_doctor_help_says_a_target_is_required():
+    """It said "none: bundled server", and doctor refuses to run without one."""
+    ran = leasecheck("doctor", "--help")
+    assert ran.code == 0 and "LEASECHECK_TARGET); required" in " ".join(ran.stdout.split())
+    assert "bundled server" not in " ".join(ran.stdout.split())
+    assert (
+        leasecheck("doctor").one_error_line() == "leasecheck: error: doctor needs --target URL (or LEASECHECK_TARGET)"
+    )
+
+
+def test_the_readme_row_for_an_unknown_area_is_what_the_command_prints():
+    """The row's list of areas lacked explore."""
+    line = leasecheck("conformance", "--only", "nope").one_error_line()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"| `conformance --only nope` | 2 | `{line}` |" in readme

@@ -131,6 +131,17 @@ def test_a_selection_of_nothing_exits_2_with_one_line(args: list[str], says: str
     assert len(lines) == 1 and lines[0].startswith("leasecheck: error: ") and says in lines[0], proc.stderr
 
 
+def test_the_readme_states_the_full_plan_as_plan_prints_it() -> None:
+    """The README said 50 licenses where `leasecheck plan` asks for 51."""
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    proc = run("plan")
+    total = re.search(r"^licenses an inventory needs: (\d+)", proc.stdout, re.M)
+    reaches = re.search(r"reaches (\d+) of (\d+) requirements", proc.stdout)
+    assert proc.returncode == 0 and total and reaches, proc.stdout
+    stated = f"For the full catalogue it asks for {total.group(1)} licenses"
+    assert stated in readme and f"reach {reaches.group(1)} of {reaches.group(2)} requirements" in readme
+
+
 @pytest.mark.slow
 def test_an_inventory_built_from_the_plan_judges_everything_but_management(tmp_path: Path) -> None:
     """The acceptance test of the plan: provision exactly what it prints on a real

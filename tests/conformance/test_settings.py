@@ -55,3 +55,12 @@ def test_a_config_path_that_is_a_directory_is_a_settings_error(tmp_path):
     """LEASECHECK_CONFIG=/tmp used to be an IsADirectoryError (exit 3)."""
     with pytest.raises(SettingsError, match=r"^config file '.*' is a directory$"):
         Settings.load(environ={"LEASECHECK_CONFIG": str(tmp_path)})
+
+
+def test_an_inventory_without_a_target_is_refused(tmp_path):
+    """It used to be ignored: the run went to the bundled server and never read the file."""
+    inventory = tmp_path / "inv.json"
+    inventory.write_text('[{"license_key": "lk_abc", "max_floating_users": 1}]')
+    with pytest.raises(SettingsError, match=r"^--inventory needs --target URL"):
+        Settings.load({"inventory": inventory}, environ={})
+    assert Settings.load({"inventory": inventory, "target": "http://127.0.0.1:9"}, environ={}).inventory == inventory
