@@ -65,6 +65,8 @@ def keygen(path: Path) -> str:
         "seed": base64.b64encode(bytes(key)).decode("ascii"),
         "public_key": public,
     }
+    if Path(path).is_dir():
+        raise BundleError(f"{path} is a directory; give the path of a key file to create")
     try:
         Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -245,6 +247,12 @@ class Verification:
 
 def verify(path: Path, public_key: str | None = None) -> Verification:
     """Check a bundle: signature, file digests, spec digest, internal consistency, no secrets."""
+    if public_key is not None:  # the user's own argument: unusable is exit 2, not "not verified"
+        try:
+            if len(base64.b64decode(public_key, validate=True)) != 32:
+                raise ValueError("not 32 bytes")
+        except ValueError as exc:
+            raise BundleError(f"--public-key is not a base64 Ed25519 public key (32 bytes): {exc}") from None
     v = Verification()
     files = read_bundle(path)
     if MANIFEST not in files or SIGNATURE not in files:

@@ -148,6 +148,8 @@ class Settings:
         from .verdict import load_expected_failures
 
         for what, path in (("inventory", self.inventory), ("expected-failures", self.expected_failures)):
+            if path is not None and Path(path).is_dir():
+                raise SettingsError(f"{what} file {str(path)!r} is a directory")
             if path is not None and not Path(path).is_file():
                 raise SettingsError(f"{what} file {str(path)!r} does not exist")
         if self.inventory is not None:

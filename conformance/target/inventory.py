@@ -109,7 +109,7 @@ class Inventory:
             if problem is None and entry["license_key"] in seen:
                 problem = "the same license_key as an earlier entry"
             if problem:
-                named = f" ({entry.get('name', entry.get('license_id', 'unnamed'))})" if isinstance(entry, dict) else ""
+                named = f" ({_label(entry)})" if isinstance(entry, dict) else ""
                 raise SettingsError(f"{where}, license {i}{named}: {problem}")
             seen.add(entry["license_key"])
             if entry["max_floating_users"] == UNLIMITED:
@@ -179,6 +179,12 @@ def _out_of_range(name: str, value: Any) -> bool:
     if name == "floating_timeout_minutes":
         return bool(value < 1)
     return False
+
+
+def _label(entry: dict[str, Any]) -> str:
+    """How a message names an entry: its name or license_id when that is a string (a
+    mapping or list there could hold a key, and is never printed), else 'unnamed'."""
+    return next((entry[k] for k in ("name", "license_id") if isinstance(entry.get(k), str)), "unnamed")
 
 
 def _kind(value: Any) -> str:

@@ -12,13 +12,17 @@ from leasecheck.cli.errors import UsageFailure
 
 
 @click.command("keygen")
-@click.argument("keyfile", type=click.Path(dir_okay=False, path_type=Path))
-def keygen_command(keyfile: Path) -> None:
+@click.argument("keyfile", type=click.Path(dir_okay=False))  # a str: Path("") would read as "."
+def keygen_command(keyfile: str) -> None:
     """Create an Ed25519 signing key (file mode 0600) and print its public key (base64)."""
     from leasecheck.conformance.bundle import BundleError, keygen
 
+    if not keyfile.strip():
+        raise UsageFailure(
+            "KEYFILE is empty; give the path of a key file to create, e.g. ~/.config/leasecheck/signing.key"
+        )
     try:
-        click.echo(keygen(keyfile))
+        click.echo(keygen(Path(keyfile)))
     except BundleError as exc:
         raise UsageFailure(str(exc)) from None
 
@@ -50,7 +54,7 @@ def bundle_command(keyfile: Path, out: Path | None, report_dir: Path) -> None:
 @click.argument("bundle", type=click.Path(path_type=Path))
 @click.option("--public-key", help="the signer's public key (base64); without it the bundle's own key is used")
 def verify_command(bundle: Path, public_key: str | None) -> None:
-    """Check a results bundle: exit 0 when it verifies, 1 with one line per problem."""
+    """Check a results bundle: exit 0 when it verifies, 1 with one line per problem, 2 on bad input."""
     from leasecheck.conformance.bundle import BundleError, verify
 
     try:

@@ -48,3 +48,22 @@ def test_an_out_dir_that_is_no_bundle_is_never_replaced(one_run: Path, tmp_path:
     assert (out / "notes.txt").read_text() == "keep me"
     for _ in range(2):  # an earlier bundle there is replaced
         assert leasecheck("bundle", str(one_run), "--sign", str(key), "--out", str(tmp_path / "b")).code == 0
+
+
+def test_keygen_refuses_an_empty_path_or_a_directory(tmp_path: Path):
+    """An empty path said "'.' already exists"."""
+    empty = leasecheck("keygen", "")
+    assert empty.code == 2 and "KEYFILE is empty" in empty.one_error_line()
+    folder = CliRunner().invoke(keygen_command, [str(tmp_path)])
+    assert folder.exit_code == 2 and "is a directory" in folder.output and "already exists" not in folder.output
+
+
+def test_verify_refuses_a_public_key_that_is_no_key(one_run: Path, tmp_path: Path):
+    """It printed "NOT VERIFIED" and exited 1, as for a bundle that failed."""
+    key = tmp_path / "k.key"
+    assert leasecheck("keygen", str(key)).code == 0
+    assert leasecheck("bundle", str(one_run), "--sign", str(key), "--out", str(tmp_path / "b")).code == 0
+    for bad, says in (("notbase64!!", "Only base64 data"), ("YWJj", "not 32 bytes")):
+        ran = leasecheck("verify", str(tmp_path / "b"), "--public-key", bad)
+        line = ran.one_error_line()
+        assert ran.code == 2 and "--public-key is not a base64 Ed25519 public key" in line and says in line, line

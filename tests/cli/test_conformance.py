@@ -32,6 +32,7 @@ GOOD_INVENTORY = "- {name: one-seat, license_key: lk_abc, max_floating_users: 1,
         ("inv.json", '[{"license_key": "k", "name": "forgot"}]', "license 1 (forgot): max_floating_users is missing"),
         ("inv.json", '[{"license_key": "lk_a\\nb", "max_floating_users": 1}]', "character 5 is a line break"),
         ("inv.json", '[{"license_key": "lk_aé", "max_floating_users": 1}]', "character 5 is not ASCII"),
+        ("inv.json", '[{"name": {"k": "lk_a"}, "license_key": "k"}]', "license 1 (unnamed): name must be a string"),
     ],
 )
 def test_a_garbage_or_misshapen_inventory_is_exit_2_before_any_request(tmp_path, silent_target, name, text, says):

@@ -64,3 +64,10 @@ def test_an_inventory_without_a_target_is_refused(tmp_path):
     with pytest.raises(SettingsError, match=r"^--inventory needs --target URL"):
         Settings.load({"inventory": inventory}, environ={})
     assert Settings.load({"inventory": inventory, "target": "http://127.0.0.1:9"}, environ={}).inventory == inventory
+
+
+@pytest.mark.parametrize("what", ["inventory", "expected_failures"])
+def test_a_file_setting_that_names_a_directory_says_so(tmp_path, what):
+    """It said "does not exist"."""
+    with pytest.raises(SettingsError, match=rf"^{what.replace('_', '-')} file '{tmp_path}' is a directory$"):
+        Settings(**{what: tmp_path}).validated()
