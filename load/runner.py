@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from leasecheck.core.client import Http
@@ -73,6 +73,8 @@ Echo = Callable[[str], None]
 
 
 def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
+    # locust runs in a temp dir of its own (cwd): every path it is handed must be absolute.
+    settings = replace(settings, report_dir=settings.report_dir.resolve())
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     shard_dir = settings.report_dir / "shards"
     with _target(settings) as (base_url, token, bundled):
@@ -246,7 +248,9 @@ def _run_locust(settings: LoadSettings, config_file: Path, tmp: Path, shard_dir:
     cmd = locust_command(settings, settings.report_dir)
     raw_log = tmp / "locust.log"
     env = {k: v for k, v in os.environ.items() if k != SHARDS_ENV}  # shards go where the judge looks
-    env.update({CONFIG_ENV: str(config_file), "PYTHONUNBUFFERED": "1"})
+    env.update({CONFIG_ENV: str(config_file.resolve()), "PYTHONUNBUFFERED": "1"})
+    if env.get("PYTHONPATH"):  # relative entries would name folders under its cwd, not ours
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in env["PYTHONPATH"].split(os.pathsep))
     deadline = time.monotonic() + settings.duration + 180.0 + (settings.worker_wait if settings.expect_workers else 0)
     progress_file = shard_dir / PROGRESS_FILE
     seen = 0

@@ -230,7 +230,8 @@ def load(
     except SloError as exc:
         _fail(str(exc))
     command = _command_line(profile_name)
-    report_dir = writable_dir(report_dir or _default_report_dir(profile.name))
+    # Absolute from here on: locust runs in a directory of its own, where a relative path names nothing.
+    report_dir = writable_dir(report_dir or _default_report_dir(profile.name)).resolve()
     if judge_dir is not None:
         if not (judge_dir / RUN_RECORD).is_file():
             _fail(f"--judge {str(judge_dir)!r}: no {RUN_RECORD} there (expected a leasecheck shard dir)")

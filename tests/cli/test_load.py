@@ -4,6 +4,8 @@ before locust starts or anything is provisioned."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .conftest import SHARED_MISTAKES, TOKEN, leasecheck
@@ -42,3 +44,21 @@ def test_load_sizes_beyond_the_machine_are_refused_before_anything_starts(tmp_pa
     """--processes 100000 used to fork locust workers until the machine stalled."""
     ran = leasecheck("load", "seat-race", arg, "--report-dir", str(tmp_path))
     assert ran.code == 2 and says in ran.one_error_line()
+
+
+@pytest.mark.parametrize("where", [("--report-dir", "out/seat-race"), ()], ids=["relative", "default"])
+def test_a_relative_or_default_report_dir_is_where_the_run_is_recorded(tmp_path, where):
+    """locust runs in a temp dir of its own: handed the report dir as typed, it wrote
+    its history there (then deleted), and every such run ended "0 of 1 locust
+    processes wrote their history", exit 5, after ~17k requests."""
+    ran = leasecheck("load", "seat-race", "--users", "12", "--duration", "3s", *where, cwd=tmp_path, timeout=180)
+    found = sorted(tmp_path.glob("out/seat-race" if where else "reports/*-load-seat-race"))
+    assert len(found) == 1, ran.output[-3000:]
+    summary = json.loads((found[0] / "summary.json").read_text())
+    assert summary["invariants"]["operations_judged"] > 0, ran.output[-3000:]
+    assert (found[0] / "locust_stats.csv").is_file()
+    if ran.code == 5:  # this machine's generator fell behind; nothing else may make the run invalid
+        assert summary["reasons"] and all("generator" in r for r in summary["reasons"]), ran.output[-3000:]
+    else:
+        assert ran.code == 0 and "seat-race: PASSED" in ran.stdout, ran.output[-3000:]
+    assert f"reports: {found[0].resolve()}" in ran.stdout
