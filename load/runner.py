@@ -5,7 +5,11 @@ with `--processes N` for its own master/worker mode): it monkey-patches the
 process it lives in, and its fork-based `--processes` needs its own main.
 The license keys reach it in a 0600 file in a private temp dir
 (LEASECHECK_LOAD_CONFIG), never in the report dir or on a command line.
-Its output is redacted into `locust.log`.
+Its output is redacted into `locust.log`. An interrupt (Ctrl-C, or SIGTERM
+once the CLI has installed `core/interrupts.py`) kills locust's process
+group, removes that temp dir and revokes the run's licenses on a target
+before it propagates; one arriving while licenses are created waits until
+they all are, so none is left live.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from leasecheck.core import interrupts
 from leasecheck.core.client import Http
 from leasecheck.core.redact import redact_text, register_secret
 from leasecheck.load.analysis.slo import Slo
-from leasecheck.load.config import CONFIG_ENV, PROGRESS_FILE, SHARDS_ENV, write_run_record
+from leasecheck.load.config import CONFIG_ENV, PROGRESS_FILE, SHARDS_ENV, LoadConfig, write_run_record
 from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.provision import ProvisioningFailed, build_config
 from leasecheck.load.reporting.report import write_reports
@@ -79,34 +84,24 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
     shard_dir = settings.report_dir / "shards"
     with _target(settings) as (base_url, token, bundled):
         echo(f"target {base_url}{' (bundled reference server)' if bundled else ''}; provisioning licenses")
+        config: LoadConfig | None = None
         try:
-            config = build_config(
-                profile=settings.profile,
-                target=base_url,
-                token=token,
-                users=settings.users,
-                duration=settings.duration,
-                minute_seconds=settings.minute_seconds,
-                params=dict(settings.params),
-                shard_dir=str(shard_dir),
-                slos=[s.text for s in settings.slos],
-            )
-        except ProvisioningFailed as exc:
-            raise LoadFailure(str(exc)) from None
-        # --processes N: locust forks its workers here, so they read this machine's one clock (judge.py)
-        write_run_record(shard_dir, {**config.record(), "shared_clock": bool(settings.processes)})
-        for lic in config.licenses:
-            echo(
-                f"  license {lic.name}: {lic.seats} seats, lease {lic.timeout_minutes} min"
-                f" x {settings.minute_seconds:g} s"
-            )
-        try:
+            # SIGTERM or Ctrl-C meanwhile (`core/interrupts.py`, installed by the CLI) waits until every
+            # license is created and known, so that the `finally` below revokes them all.
+            with interrupts.held():
+                config = _provision(settings, base_url, token, shard_dir)
+            for lic in config.licenses:
+                echo(
+                    f"  license {lic.name}: {lic.seats} seats, lease {lic.timeout_minutes} min"
+                    f" x {settings.minute_seconds:g} s"
+                )
             with tempfile.TemporaryDirectory(prefix="leasecheck-load-") as tmp:
                 config_file = config.write_private(Path(tmp) / "config.json")
                 exit_code = _run_locust(settings, config_file, Path(tmp), shard_dir, progress)
         finally:
-            if not bundled:  # a guest on someone's server: leave no live license behind
-                _revoke_licenses(base_url, token, [lic.license_id for lic in config.licenses], echo)
+            if config is not None and not bundled:  # a guest on someone's server: leave no live license behind
+                with interrupts.held():  # a second signal during the cleanup waits for it (a third does not)
+                    _revoke_licenses(base_url, token, [lic.license_id for lic in config.licenses], echo)
     target = {
         "url": base_url,
         "bundled": bundled,
@@ -124,6 +119,26 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
     judgement = judge(shard_dir, settings.slos, facts)
     write_reports(settings.report_dir, judgement)
     return judgement
+
+
+def _provision(settings: LoadSettings, base_url: str, token: str, shard_dir: Path) -> LoadConfig:
+    try:
+        config = build_config(
+            profile=settings.profile,
+            target=base_url,
+            token=token,
+            users=settings.users,
+            duration=settings.duration,
+            minute_seconds=settings.minute_seconds,
+            params=dict(settings.params),
+            shard_dir=str(shard_dir),
+            slos=[s.text for s in settings.slos],
+        )
+    except ProvisioningFailed as exc:
+        raise LoadFailure(str(exc)) from None
+    # --processes N: locust forks its workers here, so they read this machine's one clock (judge.py)
+    write_run_record(shard_dir, {**config.record(), "shared_clock": bool(settings.processes)})
+    return config
 
 
 def _workers_missing(settings: LoadSettings) -> str | None:
@@ -194,6 +209,9 @@ def _target(settings: LoadSettings) -> Iterator[tuple[str, str, bool]]:
     except ServerStartError as exc:
         server.close()
         raise LoadFailure(f"the bundled reference server did not start: {str(exc).splitlines()[0]}") from None
+    except BaseException:  # interrupted while it started: stop it all the same
+        server.close()
+        raise
     register_secret(server.management_token)
     try:
         assert server.base_url is not None
@@ -272,8 +290,9 @@ def _run_locust(settings: LoadSettings, config_file: Path, tmp: Path, shard_dir:
                     break
                 with suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=0.5)
-        except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)  # our own child's group (interrupt: leave nothing behind)
+        except BaseException:  # SIGTERM or Ctrl-C (a KeyboardInterrupt): leave no locust behind
+            with suppress(ProcessLookupError):  # unreaped, the group id is still our child's
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             raise
         code = proc.wait()

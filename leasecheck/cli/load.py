@@ -40,13 +40,17 @@ MAX_USERS = 100_000
 
 _SPAN = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
-EXIT_CODES = """\b
+#: Ctrl-C or SIGTERM (how CI stops a job): locust stopped, licenses revoked, temp files gone.
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = f"""\b
 Exit codes:
   0  passed (no violation, valid run, every --slo held)
   2  bad settings, unreachable target, provisioning refused
   3  SLO breached (step: no step met the SLO)
   4  invariant violated (seat over-allocation or one key, two effects)
   5  run invalid (generator was the bottleneck, a worker lost, locust failed)
+  {EXIT_INTERRUPTED}  interrupted by Ctrl-C or SIGTERM (locust stopped, licenses revoked; no verdict)
 """
 
 
@@ -273,12 +277,22 @@ def load(
         master_port=roles.master_port,
         worker_wait=roles.worker_wait,
     )
+    from leasecheck.core import interrupts
+
     progress = _Progress()
     try:
-        judgement = run(settings, echo=lambda s: click.echo(s, err=True), progress=progress)
+        with interrupts.installed():  # SIGTERM ends the run as Ctrl-C does: the runner cleans up
+            judgement = run(settings, echo=lambda s: click.echo(s, err=True), progress=progress)
     except LoadFailure as exc:
         progress.done()
         _fail(str(exc))
+    except KeyboardInterrupt:
+        progress.done()
+        click.echo(
+            "leasecheck: interrupted: locust stopped, the run's licenses revoked (on a --target), no verdict",
+            err=True,
+        )
+        raise SystemExit(EXIT_INTERRUPTED) from None
     progress.done()
     _finish(judgement, report_dir)
 

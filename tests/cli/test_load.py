@@ -5,10 +5,16 @@ before locust starts or anything is provisioned."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
 
+import psutil
 import pytest
 
-from .conftest import SHARED_MISTAKES, TOKEN, leasecheck
+from .conftest import LEASECHECK, SHARED_MISTAKES, TOKEN, leasecheck
 
 
 @pytest.mark.parametrize("arg", [*SHARED_MISTAKES, "--report-dir=/proc/nope"])
@@ -62,3 +68,61 @@ def test_a_relative_or_default_report_dir_is_where_the_run_is_recorded(tmp_path,
     else:
         assert ran.code == 0 and "seat-race: PASSED" in ran.stdout, ran.output[-3000:]
     assert f"reports: {found[0].resolve()}" in ran.stdout
+
+
+def _is_locust(p: psutil.Process) -> bool:
+    try:
+        return "locust" in p.cmdline()
+    except psutil.Error:  # gone meanwhile
+        return False
+
+
+def _wait_for(what: str, deadline: float, condition):
+    """Poll `condition` until it returns something true, or fail at `deadline`."""
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+@pytest.mark.parametrize("signum, on_target", [(signal.SIGTERM, True), (signal.SIGINT, False)], ids=["term", "int"])
+def test_a_signal_mid_run_stops_locust_revokes_and_removes_the_keys(server, tmp_path, signum, on_target):
+    """SIGTERM used to kill `leasecheck load` alone: locust ran on until its -t, the
+    licenses stayed live and the temp dir with their keys stayed on disk."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
+    env["TMPDIR"] = str(tmp)  # the runner's private dir (license keys) is made here
+    args = ["load", "seat-race", "--users", "6", "--duration", "120s", "--report-dir", str(tmp_path / "out")]
+    if on_target:
+        args += ["--target", str(server.base_url), "--minute-seconds", "1"]
+        env["LEASECHECK_MANAGEMENT_TOKEN"] = TOKEN
+    proc = subprocess.Popen([*LEASECHECK, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    locust: list[psutil.Process] = []
+    children: list[psutil.Process] = []
+    try:
+        me = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 90
+        locust = _wait_for("locust to run", deadline, lambda: [c for c in me.children(recursive=True) if _is_locust(c)])
+        _wait_for("the private config", deadline, lambda: list(tmp.glob("leasecheck-load-*/config.json")))
+        children = me.children(recursive=True)  # locust, and the bundled server when there is one
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        leftovers = [c for c in [*locust, *children] if c.is_running()]
+        for child in leftovers:  # a failing run leaves nothing behind for the next test either
+            child.kill()
+    assert proc.returncode == 130, out + err
+    assert not leftovers, f"{[c.pid for c in leftovers]} outlived the run"
+    assert "leasecheck: interrupted" in err, err
+    assert not list(tmp.glob("leasecheck-load-*")), "the temp dir holding the license keys is still there"
+    if on_target:
+        run_id = json.loads((tmp_path / "out" / "shards" / "run.json").read_text())["run_id"]
+        with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
+            rows = db.execute("SELECT status FROM licenses WHERE metadata LIKE ?", (f"%{run_id}%",)).fetchall()
+        assert rows and {r[0] for r in rows} == {"revoked"}, rows
