@@ -26,7 +26,7 @@ from leasecheck.cli.load_roles import Roles, check_roles, role_options
 from leasecheck.cli.options import management_token_option
 from leasecheck.core.inputs import int_at_least, positive_finite, target_url, writable_dir
 from leasecheck.load import profiles
-from leasecheck.load.analysis.slo import Slo, SloError, parse_all
+from leasecheck.load.analysis.slo import Slo, SloError, check_endpoints, parse_all
 from leasecheck.load.config import RUN_RECORD
 from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.verdict.judge import EXIT_INVALID, Judgement
@@ -37,6 +37,9 @@ MAX_PROCESSES = 4 * (os.cpu_count() or 1)
 #: Users are greenlets holding a connection and a history each: past this, the
 #: generator (not the server) is what the run measures, and memory runs out first.
 MAX_USERS = 100_000
+#: The longest --duration: a week (a soak test). Far beyond it locust's own timer overflows
+#: (99999999999h: an OverflowError after the licenses were provisioned).
+MAX_DURATION = 7 * 24 * 3600.0
 
 _SPAN = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
@@ -86,6 +89,8 @@ def parse_span(text: str, what: str = "--duration") -> float:
     seconds = h * 3600 + mi * 60 + s
     if seconds <= 0:
         _fail(f"{what} must be more than 0 seconds")
+    if seconds > MAX_DURATION:
+        _fail(f"{what} must be at most {MAX_DURATION / 3600:g}h ({MAX_DURATION:g} s), not {text.strip()}")
     return seconds
 
 
@@ -231,6 +236,7 @@ def load(
         _work(profile, roles)
     try:
         slos: list[Slo] = parse_all(list(slo_texts) or list(profile.default_slos))
+        check_endpoints(slos, profile.name, profile.endpoints)
     except SloError as exc:
         _fail(str(exc))
     command = _command_line(profile_name)
@@ -346,7 +352,7 @@ def _knobs(profile: Profile) -> None:
         + (f"; --rate sets {profile.rate_param}" if profile.rate_param else "")
     )
     for p in profile.params:
-        click.echo(f"  {p.name:<20} {p.default!s:<10} {p.help}")
+        click.echo(f"  {p.name:<20} {p.default!s:<10} {p.help}" + (f" ({p.bounds()})" if p.bounds() else ""))
     raise SystemExit(0)
 
 

@@ -29,6 +29,8 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 _TIME_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 RATE_METRICS = ("errors", "denials")
+#: The lease API's endpoints: what `checkout:p95<20ms` may name (a profile adds its labels, `Profile.endpoints`).
+ENDPOINTS = ("checkout", "heartbeat", "checkin")
 
 
 class SloError(ValueError):
@@ -91,3 +93,13 @@ def parse(text: str) -> Slo:
 
 def parse_all(texts: tuple[str, ...] | list[str]) -> list[Slo]:
     return [parse(t) for t in texts]
+
+
+def check_endpoints(slos: list[Slo], profile: str, endpoints: tuple[str, ...]) -> None:
+    """An endpoint the profile's traffic never calls has no samples: its SLO would be
+    "breached: observed n/a" after the whole run. Refuse it before the run instead."""
+    for slo in slos:
+        if slo.endpoint is not None and slo.endpoint not in endpoints:
+            raise SloError(
+                f"--slo {slo.text!r}: {profile} has no endpoint {slo.endpoint!r}; its endpoints: {', '.join(endpoints)}"
+            )

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from leasecheck.load.analysis.gates import window_findings
 from leasecheck.load.analysis.observation import Findings, Observation
 from leasecheck.load.analysis.shards import MergedRun
-from leasecheck.load.analysis.slo import Slo
+from leasecheck.load.analysis.slo import ENDPOINTS, Slo
 
 from .params import Param, ParamError, resolve
 
@@ -73,6 +73,7 @@ class Profile(ABC):
     report_section: ClassVar[str | None] = None  # a Jinja template in the folder: this profile's part of report.html
     section_first: ClassVar[bool] = False  # report.html shows the section first (its answer), the run-wide tables after
     window_label: ClassVar[str] = "the measured window"  # what the run-wide figures cover, in the report's words
+    labels: ClassVar[tuple[str, ...]] = ()  # the traffic's own names for an endpoint, e.g. "heartbeat (sync)"
 
     # ------------------------------------------------------------ where it is
     @property
@@ -84,6 +85,11 @@ class Profile(ABC):
     def locustfile(self) -> Path:
         return self.folder / LOCUSTFILE
 
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """What an SLO may name: the lease endpoints and the labels this traffic records."""
+        return ENDPOINTS + self.labels
+
     # ------------------------------------------------------------------ knobs
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -93,9 +99,8 @@ class Profile(ABC):
         return resolve(self.name, self.params, raw)
 
     def validate(self, params: dict[str, Any], *, duration: float, minute_seconds: float) -> None:
-        """Refuse a run that cannot show what the profile measures, saying what would do."""
-        if int(params["timeout_minutes"]) < 1:
-            raise ParamError("--param timeout_minutes must be at least 1")
+        """Refuse a run that cannot show what the profile measures, saying what would do.
+        (Each knob's own range is checked where it is parsed: `params.resolve`.)"""
         lease = int(params["timeout_minutes"]) * minute_seconds
         need = self.shortest_run(params, lease)
         if duration < need:

@@ -52,6 +52,41 @@ def test_load_sizes_beyond_the_machine_are_refused_before_anything_starts(tmp_pa
     assert ran.code == 2 and says in ran.one_error_line()
 
 
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (
+            ("seat-race", "--param", "round_seconds=0"),
+            "--param round_seconds must be a finite number greater than 0, not 0",
+        ),
+        (("seat-race", "--param", "round_seconds=-1"), "--param round_seconds must be a finite number greater than 0"),
+        (
+            ("seat-race", "--param", "retry_jitter=-1"),
+            "--param retry_jitter must be a finite number at least 0, not -1",
+        ),
+        (
+            ("step", "--param", "step_seconds=nan"),
+            "--param step_seconds must be a finite number greater than 0, not nan",
+        ),
+        (("step", "--param", "rate_step=-5"), "--param rate_step must be a finite number at least 0, not -5"),
+        (("step", "--param", "settle_seconds=10"), "--param settle_seconds must be less than step_seconds"),
+        (("churn", "--param", "vanish_share=1.5"), "--param vanish_share must be a finite number from 0 to 1"),
+        (("seat-race", "--duration", "99999999999h"), "--duration must be at most 168h (604800 s), not 99999999999h"),
+        (
+            ("seat-race", "--slo", "nosuchep:p95<20ms"),
+            "seat-race has no endpoint 'nosuchep'; its endpoints: checkout, heartbeat, checkin",
+        ),
+    ],
+)
+def test_knobs_that_would_break_the_run_are_refused_before_the_first_request(silent_target, args, says):
+    """Each used to provision licenses and then send nothing (exit 5), never end, or run
+    the whole profile to an "observed n/a" breach (exit 3). Against a target where
+    nothing listens, a command that sent anything would say "cannot reach" instead."""
+    ran = leasecheck("load", *args, "--target", silent_target, "--management-token", TOKEN)
+    line = ran.one_error_line()
+    assert ran.code == 2 and says in line, line
+
+
 @pytest.mark.parametrize("where", [("--report-dir", "out/seat-race"), ()], ids=["relative", "default"])
 def test_a_relative_or_default_report_dir_is_where_the_run_is_recorded(tmp_path, where):
     """locust runs in a temp dir of its own: handed the report dir as typed, it wrote

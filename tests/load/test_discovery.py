@@ -64,7 +64,9 @@ def test_a_new_profile_is_one_new_folder(server, tmp_path, leasecheck, load_run)
     assert "toy  " in leasecheck("load", "--help", env=env, timeout=60).stdout
     assert "hold_seconds" in leasecheck("load", "toy", "--param", "list", env=env, timeout=60).stdout
     bad = leasecheck("load", "toy", "--param", "hold_seconds=0", env=env, timeout=60)
-    assert bad.returncode == 2 and bad.stderr.strip() == "leasecheck: error: --param hold_seconds must be more than 0"
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "leasecheck: error: --param hold_seconds must be a finite number greater than 0, not 0"
+    )
     missing = leasecheck("load", "toy", "--param", "list", timeout=60)
     assert missing.returncode == 2 and "unknown profile 'toy'" in missing.stderr
 

@@ -48,6 +48,8 @@ def test_profile_runs_clean_against_the_reference_server(profile, server, load_r
     assert s["invariants"]["seat_violations"] == [] and s["invariants"]["idempotency_violations"] == []
     assert s["invariants"]["operations_judged"] > 0
     assert s["latency_ms"], "per-endpoint percentiles are reported"
+    # every label the traffic records is one an SLO may name (`Profile.labels`, checked before a run)
+    assert set(s["latency_ms"]) <= set(discover()[profile].endpoints), s["latency_ms"].keys()
     assert {"summary.json", "report.html", "locust.html", "locust_stats.csv", "history.jsonl"} <= {
         p.name for p in run.out.iterdir()
     }

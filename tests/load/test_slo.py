@@ -53,3 +53,13 @@ def test_bad_expressions_say_why_in_one_line(text, why):
         parse(text)
     msg = str(exc.value)
     assert why in msg and "\n" not in msg and text in msg
+
+
+def test_an_slo_on_an_endpoint_the_profile_does_not_have_is_refused_with_its_endpoints():
+    """It used to run the whole profile, then end "breached: observed n/a" (exit 3)."""
+    from leasecheck.load.analysis.slo import check_endpoints
+
+    known = ("checkout", "heartbeat", "checkin", "heartbeat (sync)")
+    check_endpoints([parse("heartbeat (sync):p99<10ms"), parse("checkout:p95<20ms"), parse("p99<1s")], "x", known)
+    with pytest.raises(SloError, match=r"x has no endpoint 'nosuchep'; its endpoints: checkout, heartbeat, checkin"):
+        check_endpoints([parse("nosuchep:p95<20ms")], "x", known)

@@ -28,12 +28,12 @@ class Churn(Profile):
     default_duration = 60.0
     rate_param = "rate"
     params = (
-        Param("rate", 10.0, "session arrivals per second (Poisson), split over the users"),
+        Param("rate", 10.0, "session arrivals per second (Poisson), split over the users", above=0),
         timeout_minutes(1),
-        Param("hold_leases", 2.0, "mean session length in lease durations (exponential)"),
+        Param("hold_leases", 2.0, "mean session length in lease durations (exponential)", above=0),
         heartbeat_fraction(),
-        Param("vanish_share", 0.2, "share of sessions that stop without checking in"),
-        Param("headroom", 1.3, "seats = Little's-law seats x headroom + 1"),
+        Param("vanish_share", 0.2, "share of sessions that stop without checking in", least=0, most=1),
+        Param("headroom", 1.3, "seats = Little's-law seats x headroom + 1", above=0),
         max_in_flight(),
     )
 

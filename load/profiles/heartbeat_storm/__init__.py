@@ -25,6 +25,7 @@ class HeartbeatStorm(Profile):
     measures = "heartbeat latency when all clients beat at the same instant versus spread out"
     default_users = 200
     default_duration = 30.0
+    labels = ("heartbeat (sync)", "heartbeat (jitter)")  # see locustfile.py
     params = (timeout_minutes(1), heartbeat_fraction())
 
     def licenses(self, users: int, params: dict[str, Any], minute_seconds: float) -> list[LicenseNeed]:

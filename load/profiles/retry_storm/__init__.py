@@ -32,11 +32,12 @@ class RetryStorm(Profile):
             "timeout_ms",
             0.0,
             "client timeout per attempt; 0 = twice the idle median checkout latency, measured before the run",
+            least=0,
         ),
-        Param("max_attempts", 6, "attempts per logical operation before giving up"),
-        Param("backoff_ms", 5.0, "base of the exponential backoff with full jitter"),
-        Param("users_per_seat", 2.0, "contention: users per seat"),
-        Param("hold_leases", 0.3, "a granted lease is held (heartbeating) for this many lease durations"),
+        Param("max_attempts", 6, "attempts per logical operation before giving up", least=1),
+        Param("backoff_ms", 5.0, "base of the exponential backoff with full jitter", least=0),
+        Param("users_per_seat", 2.0, "contention: users per seat", above=0),
+        Param("hold_leases", 0.3, "a granted lease is held (heartbeating) for this many lease durations", least=0),
     )
 
     def licenses(self, users: int, params: dict[str, Any], minute_seconds: float) -> list[LicenseNeed]:

@@ -38,11 +38,17 @@ class SeatRace(Profile):
     default_duration = 30.0
     params = (
         Param("ratios", "2,10,100", "users:seats per license, comma separated"),
-        Param("round_seconds", 1.0, "every client not holding a seat checks out at each multiple of this"),
+        Param("round_seconds", 1.0, "every client not holding a seat checks out at each multiple of this", above=0),
         timeout_minutes(2),
-        Param("hold_min", 0.2, "a winner holds for this share of a round, then checks in and checks out again"),
-        Param("hold_max", 0.8, "a winner holds for this share of a round, then checks in and checks out again"),
-        Param("retry_jitter", 0.05, "a denied client retries after up to this many seconds until the round ends"),
+        Param(
+            "hold_min", 0.2, "a winner holds for this share of a round, then checks in and checks out again", above=0
+        ),
+        Param(
+            "hold_max", 0.8, "a winner holds for this share of a round, then checks in and checks out again", above=0
+        ),
+        Param(
+            "retry_jitter", 0.05, "a denied client retries after up to this many seconds until the round ends", least=0
+        ),
     )
 
     def licenses(self, users: int, params: dict[str, Any], minute_seconds: float) -> list[LicenseNeed]:

@@ -17,7 +17,7 @@ from leasecheck.load.analysis.gates import threshold
 from leasecheck.load.analysis.observation import Findings, Observation
 from leasecheck.load.analysis.shards import MergedRun
 from leasecheck.load.analysis.slo import Slo, parse
-from leasecheck.load.profiles.params import Param, max_in_flight, timeout_minutes
+from leasecheck.load.profiles.params import Param, ParamError, max_in_flight, timeout_minutes
 from leasecheck.load.profiles.profile import EarlyEnd, LicenseNeed, Profile
 
 from .knee import StepResult, analyse_steps, stop_at
@@ -39,14 +39,14 @@ class Step(Profile):
     section_first = True  # the knee is the answer: its figures come before the whole sweep's
     window_label = "the whole sweep (every step run, those past the knee too)"
     params = (
-        Param("start_rate", 10.0, "lease cycles per second in the first step"),
-        Param("rate_step", 10.0, "lease cycles per second added per step"),
-        Param("step_seconds", 10.0, "length of one step; duration / step_seconds steps are run"),
+        Param("start_rate", 10.0, "lease cycles per second in the first step", above=0),
+        Param("rate_step", 10.0, "lease cycles per second added per step", least=0),
+        Param("step_seconds", 10.0, "length of one step; duration / step_seconds steps are run", above=0),
         timeout_minutes(5),
-        Param("licenses", 10, "cycles are spread over this many licenses"),
-        Param("settle_seconds", 1.0, "the start of each step that is not judged"),
+        Param("licenses", 10, "cycles are spread over this many licenses", least=1, most=1000),
+        Param("settle_seconds", 1.0, "the start of each step that is not judged", least=0),
         max_in_flight(),
-        Param("confirm_steps", 2, "broken steps in a row that end the sweep (1: the first broken step)"),
+        Param("confirm_steps", 2, "broken steps in a row that end the sweep (1: the first broken step)", least=1),
     )
 
     def licenses(self, users: int, params: dict[str, Any], minute_seconds: float) -> list[LicenseNeed]:
@@ -56,6 +56,10 @@ class Step(Profile):
 
     def shortest_run(self, params: dict[str, Any], lease_seconds: float) -> float:
         return float(params["step_seconds"])
+
+    def check(self, params: dict[str, Any]) -> None:
+        if float(params["settle_seconds"]) >= float(params["step_seconds"]):
+            raise ParamError("--param settle_seconds must be less than step_seconds (else no step is judged)")
 
     def findings(self, seen: Observation) -> Findings:
         """Each step judges the generator and the SLOs on its own window; `rps` gates the knee."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from leasecheck.load.analysis.observation import Observation
-from leasecheck.load.profiles.params import Param, ParamError, heartbeat_fraction, timeout_minutes
+from leasecheck.load.profiles.params import Param, heartbeat_fraction, timeout_minutes
 from leasecheck.load.profiles.profile import LicenseNeed, Profile
 
 from .analysis import recovery
@@ -25,11 +25,12 @@ class ThunderingHerd(Profile):
     measures = "expiry of every lease at once, then the return burst: latency, denials, time until all hold again"
     default_users = 200
     default_duration = 30.0
+    labels = ("heartbeat (return)", "checkout (return)")  # see locustfile.py
     params = (
         timeout_minutes(1),
         heartbeat_fraction(),
-        Param("steady_leases", 2.0, "steady phase length in lease durations"),
-        Param("pause_leases", 1.5, "pause length in lease durations (> 1: every lease expires)"),
+        Param("steady_leases", 2.0, "steady phase length in lease durations", above=0),
+        Param("pause_leases", 1.5, "pause length in lease durations (> 1: every lease expires)", above=1),
     )
 
     def licenses(self, users: int, params: dict[str, Any], minute_seconds: float) -> list[LicenseNeed]:
@@ -37,10 +38,6 @@ class ThunderingHerd(Profile):
 
     def shortest_run(self, params: dict[str, Any], lease_seconds: float) -> float:
         return (float(params["steady_leases"]) + float(params["pause_leases"]) + 1) * lease_seconds
-
-    def check(self, params: dict[str, Any]) -> None:
-        if float(params["pause_leases"]) <= 1:
-            raise ParamError("--param pause_leases must be more than 1 (the pause must outlast the lease)")
 
     def details(self, seen: Observation) -> dict[str, Any]:
         return recovery(seen.run, seen.params, seen.lease_seconds, seen.epoch, seen.users)

@@ -30,8 +30,10 @@ class Late(Profile):
     default_duration = 4.0
     params = (
         timeout_minutes(1),
-        Param("stall_seconds", 0.0, "the generator's loop is blocked this long while the checkout's answer waits"),
-        Param("beat_after", 0.0, "leases between the checkout's answer and the heartbeat"),
+        Param(
+            "stall_seconds", 0.0, "the generator's loop is blocked this long while the checkout's answer waits", least=0
+        ),
+        Param("beat_after", 0.0, "leases between the checkout's answer and the heartbeat", least=0),
     )
 
     def licenses(self, users: int, params: dict[str, Any], minute_seconds: float) -> list[LicenseNeed]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from leasecheck.load.analysis.observation import Observation
-from leasecheck.load.profiles.params import Param, ParamError, timeout_minutes
+from leasecheck.load.profiles.params import Param, timeout_minutes
 from leasecheck.load.profiles.profile import LicenseNeed, Profile
 
 
@@ -22,14 +22,10 @@ class Toy(Profile):
     measures = "that a profile in a folder of its own is run and judged"
     default_users = 4
     default_duration = 3.0
-    params = (timeout_minutes(1), Param("hold_seconds", 0.2, "how long each lease is held"))
+    params = (timeout_minutes(1), Param("hold_seconds", 0.2, "how long each lease is held", above=0))
 
     def licenses(self, users: int, params: dict[str, Any], minute_seconds: float) -> list[LicenseNeed]:
         return [LicenseNeed("toy", users, int(params["timeout_minutes"]))]
-
-    def check(self, params: dict[str, Any]) -> None:
-        if float(params["hold_seconds"]) <= 0:
-            raise ParamError("--param hold_seconds must be more than 0")
 
     def details(self, seen: Observation) -> dict[str, Any]:
         return {"cycles": sum(1 for op in seen.history if op.kind == "checkin" and op.ok)}
