@@ -27,7 +27,7 @@ from leasecheck.cli.options import management_token_option
 from leasecheck.core.inputs import int_at_least, positive_finite, target_url, writable_dir
 from leasecheck.load import profiles
 from leasecheck.load.analysis.slo import Slo, SloError, check_endpoints, parse_all
-from leasecheck.load.config import RUN_RECORD
+from leasecheck.load.config import RUN_RECORD, read_run_record
 from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.verdict.judge import EXIT_INVALID, Judgement
 
@@ -206,7 +206,7 @@ class _Progress:
     "--judge",
     "judge_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="judge shards written earlier (plain locust -f, or from several machines) instead of running",
+    help="judge shards PROFILE wrote earlier (plain locust -f, or from several machines) instead of running",
 )
 @role_options
 @click.pass_context
@@ -243,8 +243,7 @@ def load(
     # Absolute from here on: locust runs in a directory of its own, where a relative path names nothing.
     report_dir = writable_dir(report_dir or _default_report_dir(profile.name)).resolve()
     if judge_dir is not None:
-        if not (judge_dir / RUN_RECORD).is_file():
-            _fail(f"--judge {str(judge_dir)!r}: no {RUN_RECORD} there (expected a leasecheck shard dir)")
+        _same_profile(judge_dir, profile.name)
         from leasecheck.load.runner import judge_only
 
         _finish(judge_only(judge_dir, slos, report_dir, command), report_dir)
@@ -301,6 +300,23 @@ def load(
         raise SystemExit(EXIT_INTERRUPTED) from None
     progress.done()
     _finish(judgement, report_dir)
+
+
+def _same_profile(judge_dir: Path, name: str) -> None:
+    """--judge: the shards' own run record names the profile that recorded them; judging
+    them as another (`load churn --judge <seat-race shards>`) used to report "seat-race: PASSED"."""
+    shown = repr(str(judge_dir))
+    if not (judge_dir / RUN_RECORD).is_file():
+        _fail(f"--judge {shown}: no {RUN_RECORD} there (expected a leasecheck shard dir)")
+    try:
+        recorded = read_run_record(judge_dir).get("profile")
+    except (OSError, ValueError, AttributeError) as exc:
+        _fail(f"--judge {shown}: {RUN_RECORD} cannot be read: {exc}")
+    if recorded != name:
+        _fail(
+            f"--judge {shown}: the shards were recorded by profile {recorded}, not {name} "
+            f"(judge them with `leasecheck load {recorded} --judge ...`)"
+        )
 
 
 def _work(profile: Profile, roles: Roles) -> NoReturn:

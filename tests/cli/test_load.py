@@ -161,3 +161,21 @@ def test_a_signal_mid_run_stops_locust_revokes_and_removes_the_keys(server, tmp_
         with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
             rows = db.execute("SELECT status FROM licenses WHERE metadata LIKE ?", (f"%{run_id}%",)).fetchall()
         assert rows and {r[0] for r in rows} == {"revoked"}, rows
+
+
+def test_judging_shards_as_another_profile_is_refused(tmp_path):
+    """`load churn --judge <seat-race shards>` used to judge them as seat-race and print
+    "seat-race: PASSED" under the churn command."""
+    from leasecheck.load.config import LoadConfig, write_run_record
+    from leasecheck.load.profiles import get
+
+    shards = tmp_path / "shards"
+    params = get("seat-race").defaults()
+    write_run_record(
+        shards, LoadConfig("seat-race", "http://127.0.0.1:1", 1.0, 4, 3.0, str(shards), "r1", params).record()
+    )
+    ran = leasecheck("load", "churn", "--judge", str(shards), "--report-dir", str(tmp_path / "out"))
+    line = ran.one_error_line()
+    assert ran.code == 2 and "the shards were recorded by profile seat-race, not churn" in line, line
+    assert "leasecheck load seat-race --judge" in line
+    assert not (tmp_path / "out" / "summary.json").exists()
