@@ -25,7 +25,15 @@ class ProvisioningFailed(UsageError):
     """The target would not give us the licenses; the message is the one-line reason."""
 
 
-def provision(management: Management, profile_name: str, needs: list[LicenseNeed], run_id: str) -> list[LicenseGrant]:
+def provision(
+    management: Management,
+    profile_name: str,
+    needs: list[LicenseNeed],
+    run_id: str,
+    made: list[str] | None = None,
+) -> list[LicenseGrant]:
+    """The run's licenses. Each license id is appended to `made` as soon as the target
+    answers it, so a caller can revoke what was made even when a later request fails."""
     meta = {"leasecheck_run_id": run_id, "purpose": f"load {profile_name}"}
     code = f"lc-load-{run_id}"
     grants = []
@@ -49,6 +57,8 @@ def provision(management: Management, profile_name: str, needs: list[LicenseNeed
                 received = time.time()
             finally:
                 management.http.observers.remove(answers.append)
+            if made is not None:
+                made.append(str(lic["id"]))
             # The model checker's create_license op: its instants on this (the master's) clock, and the
             # server's stamp of the answer, which places it on the server's clock (`clocks.created_window`).
             stamp = answers[-1].stamp if answers else None
@@ -99,15 +109,17 @@ def build_config(
     shard_dir: str,
     run_id: str | None = None,
     slos: list[str] | None = None,
+    made: list[str] | None = None,
 ) -> LoadConfig:
-    """Provision, calibrate what needs calibrating, and return the run's config."""
+    """Provision, calibrate what needs calibrating, and return the run's config. Every license
+    made on the target, the calibration's too, is appended to `made` (see `provision`)."""
     run_id = run_id or uuid.uuid4().hex[:10]
     register_secret(token)
     params = dict(params)
     with Http(target, timeout=10.0) as http:
         management = Management(http, token)
-        grants = provision(management, profile.name, profile.licenses(users, params, minute_seconds), run_id)
-        params = profile.prepare(params, TargetSetup(target, management, run_id))
+        grants = provision(management, profile.name, profile.licenses(users, params, minute_seconds), run_id, made)
+        params = profile.prepare(params, TargetSetup(target, management, run_id, made))
     return LoadConfig(
         profile=profile.name,
         target=target,
@@ -125,15 +137,16 @@ def build_config(
 class TargetSetup:
     """What a profile's `prepare` may ask of the target (see `profile.Setup`)."""
 
-    def __init__(self, target: str, management: Management, run_id: str) -> None:
+    def __init__(self, target: str, management: Management, run_id: str, made: list[str] | None = None) -> None:
         self.target, self.management, self.run_id = target, management, run_id
+        self.made = made
 
     def idle_checkout_latency(self) -> float:
         """On a one-seat license of its own, so the run's licenses start untouched."""
-        return idle_checkout_latency(self.target, _calibration_license(self.management, self.run_id))
+        return idle_checkout_latency(self.target, _calibration_license(self.management, self.run_id, self.made))
 
 
-def _calibration_license(management: Management, run_id: str) -> LicenseGrant:
+def _calibration_license(management: Management, run_id: str, made: list[str] | None) -> LicenseGrant:
     try:
         product = management.create_product(f"leasecheck calibration {run_id}", f"lc-cal-{run_id}")
         policy = management.create_policy(
@@ -148,6 +161,8 @@ def _calibration_license(management: Management, run_id: str) -> LicenseGrant:
     except ApiError as exc:
         raise ProvisioningFailed(f"creating the calibration license failed: {exc}") from None
     register_secret(key)
+    if made is not None:
+        made.append(str(lic["id"]))
     return LicenseGrant(
         name=f"calibration:{lic['id']}",
         license_id=str(lic["id"]),

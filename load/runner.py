@@ -84,12 +84,12 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
     shard_dir = settings.report_dir / "shards"
     with _target(settings) as (base_url, token, bundled):
         echo(f"target {base_url}{' (bundled reference server)' if bundled else ''}; provisioning licenses")
-        config: LoadConfig | None = None
+        created: list[str] = []  # every license made on the target, the calibration's too, as it is made
         try:
             # SIGTERM or Ctrl-C meanwhile (`core/interrupts.py`, installed by the CLI) waits until every
             # license is created and known, so that the `finally` below revokes them all.
             with interrupts.held():
-                config = _provision(settings, base_url, token, shard_dir)
+                config = _provision(settings, base_url, token, shard_dir, created)
             for lic in config.licenses:
                 echo(
                     f"  license {lic.name}: {lic.seats} seats, lease {lic.timeout_minutes} min"
@@ -99,9 +99,11 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
                 config_file = config.write_private(Path(tmp) / "config.json")
                 exit_code = _run_locust(settings, config_file, Path(tmp), shard_dir, progress)
         finally:
-            if config is not None and not bundled:  # a guest on someone's server: leave no live license behind
+            # A guest on someone's server leaves no live license behind: those of the run, the
+            # calibration's, and those made before provisioning failed part way.
+            if created and not bundled:
                 with interrupts.held():  # a second signal during the cleanup waits for it (a third does not)
-                    _revoke_licenses(base_url, token, [lic.license_id for lic in config.licenses], echo)
+                    _revoke_licenses(base_url, token, created, echo)
     target = {
         "url": base_url,
         "bundled": bundled,
@@ -121,7 +123,7 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
     return judgement
 
 
-def _provision(settings: LoadSettings, base_url: str, token: str, shard_dir: Path) -> LoadConfig:
+def _provision(settings: LoadSettings, base_url: str, token: str, shard_dir: Path, created: list[str]) -> LoadConfig:
     try:
         config = build_config(
             profile=settings.profile,
@@ -133,6 +135,7 @@ def _provision(settings: LoadSettings, base_url: str, token: str, shard_dir: Pat
             params=dict(settings.params),
             shard_dir=str(shard_dir),
             slos=[s.text for s in settings.slos],
+            made=created,
         )
     except ProvisioningFailed as exc:
         raise LoadFailure(str(exc)) from None
