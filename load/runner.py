@@ -33,6 +33,7 @@ from pathlib import Path
 
 from leasecheck.core import interrupts
 from leasecheck.core.client import Http
+from leasecheck.core.lifetime import die_with_parent
 from leasecheck.core.redact import redact_text, register_secret
 from leasecheck.load.analysis.slo import Slo
 from leasecheck.load.config import CONFIG_ENV, PROGRESS_FILE, SHARDS_ENV, LoadConfig, write_run_record
@@ -284,6 +285,7 @@ def _run_locust(settings: LoadSettings, config_file: Path, tmp: Path, shard_dir:
             env=env,
             cwd=tmp,
             start_new_session=True,
+            preexec_fn=die_with_parent,  # a SIGKILLed leasecheck leaves no locust sending load
         )
         try:
             while proc.poll() is None:

@@ -19,24 +19,12 @@ pings, restart of a dead or hung worker, signals) is uvicorn's own.
 from __future__ import annotations
 
 import os
-import signal
-import sys
 from socket import socket
 
 from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.supervisors.multiprocess import Multiprocess, Process, logger
 
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """SIGTERM this process when `parent_pid` (its parent) dies; exit now if it already has."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent_pid:  # the parent died before the request above took effect
-        os._exit(0)
+from leasecheck.core.lifetime import die_with_parent
 
 
 class Worker(Process):

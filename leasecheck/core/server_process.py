@@ -27,6 +27,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from leasecheck.core.lifetime import die_with_parent
+
 #: The environment variable that carries the management token to the server process
 #: (never the command line, never the log). The server reads the same name.
 TOKEN_ENV = "LEASECHECK_MANAGEMENT_TOKEN"
@@ -49,16 +51,6 @@ _POLL_SECONDS = 0.02
 
 class ServerStartError(RuntimeError):
     """The server did not become ready; the message carries the tail of its log."""
-
-
-def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM when the process that started it dies, so a
-    hard-killed test or conformance run does not leave a server behind."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ReferenceServer:
@@ -163,7 +155,7 @@ class ReferenceServer:
                 stderr=subprocess.STDOUT,
                 env=env,
                 start_new_session=True,  # own process group: kill() reaches every worker
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,  # a hard-killed run leaves no server behind
             )
         self._launched_at = time.monotonic()
         return self

@@ -198,3 +198,29 @@ def test_a_run_on_a_target_revokes_every_license_it_made_the_calibrations_too(se
         ).fetchall()
     assert any(name.startswith("leasecheck calibration") for name, _ in rows), rows
     assert {status for _, status in rows} == {"revoked"}, rows
+
+
+def test_a_hard_killed_run_leaves_no_locust_sending_load(tmp_path):
+    """kill -9 of leasecheck gives it no chance to stop locust: locust asks the kernel to be
+    stopped with its parent (core/lifetime.py) instead of running on until its -t."""
+    args = ["load", "seat-race", "--users", "2", "--duration", "120s", "--report-dir", str(tmp_path / "out")]
+    proc = subprocess.Popen([*LEASECHECK, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    locust: list[psutil.Process] = []
+    try:
+        me = psutil.Process(proc.pid)
+        deadline = time.monotonic() + 90
+        locust = _wait_for("locust to run", deadline, lambda: [c for c in me.children(recursive=True) if _is_locust(c)])
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        _wait_for("locust to stop", time.monotonic() + 30, lambda: not [c for c in locust if _alive(c)])
+    finally:
+        for child in locust:
+            if _alive(child):
+                child.kill()
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
