@@ -12,17 +12,23 @@ forever.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import suppress
 
+from leasecheck.core.lifetime import die_with_parent
 from leasecheck.core.redact import redact_text
 from leasecheck.load.profiles.profile import Profile
 
 #: How long a worker waits for its master to listen (workers may start first).
 CONNECT_WAIT_SECONDS = 60.0
+#: How long locust's worker has to quit on SIGTERM before it is killed.
+STOP_SECONDS = 10.0
 
 
 class WorkerFailure(Exception):
@@ -64,13 +70,37 @@ def run_worker(profile: Profile, master_host: str, master_port: int, echo: Calla
         str(master_port),
     ]
     echo(f"worker for the master at {master_host}:{master_port} ({profile.name}); the master writes the report")
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # our Ctrl-C is not its: it is stopped below, once
+        preexec_fn=die_with_parent,  # a SIGKILLed leasecheck leaves no worker sending load
+    )
     assert proc.stdout is not None
-    for line in proc.stdout:
-        echo(redact_text(line.rstrip("\n")))
+    try:
+        for line in proc.stdout:
+            echo(redact_text(line.rstrip("\n")))
+    except BaseException:  # SIGTERM or Ctrl-C (core/interrupts): stop locust's worker, then go
+        _stop(proc)
+        raise
     code = proc.wait()
     if code in (0, 1):  # 1: some requests failed; the master's verdict says what that means
         echo("worker done: its history is with the master")
         return 0
     echo(f"locust worker exited with code {code}")
     return 5
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM locust's worker (it tells the master it quits), SIGKILL after STOP_SECONDS."""
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -321,13 +321,18 @@ def _same_profile(judge_dir: Path, name: str) -> None:
 
 def _work(profile: Profile, roles: Roles) -> NoReturn:
     """A worker: users for the master, no provisioning, no report (the master writes it)."""
+    from leasecheck.core import interrupts
     from leasecheck.load.worker import WorkerFailure, run_worker
 
     assert roles.master_host is not None
     try:
-        code = run_worker(profile, roles.master_host, roles.master_port, echo=lambda s: click.echo(s, err=True))
+        with interrupts.installed():  # SIGTERM stops locust's worker as Ctrl-C does
+            code = run_worker(profile, roles.master_host, roles.master_port, echo=lambda s: click.echo(s, err=True))
     except WorkerFailure as exc:
         _fail(str(exc))
+    except KeyboardInterrupt:
+        click.echo("leasecheck: interrupted: the locust worker stopped (what it recorded is with the master)", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     raise SystemExit(code)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import time
@@ -224,3 +225,31 @@ def _alive(p: psutil.Process) -> bool:
         return p.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_a_signal_stops_a_worker_and_its_locust(tmp_path):
+    """--worker installed no signal handler: SIGTERM killed leasecheck alone and locust's
+    worker went on. A plain listener stands in for the master (the worker only has to run)."""
+    with socket.create_server(("127.0.0.1", 0)) as master:
+        port = master.getsockname()[1]
+        args = ["load", "seat-race", "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+        proc = subprocess.Popen([*LEASECHECK, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        locust: list[psutil.Process] = []
+        try:
+            me = psutil.Process(proc.pid)
+            deadline = time.monotonic() + 60
+            locust = _wait_for(
+                "locust's worker", deadline, lambda: [c for c in me.children(recursive=True) if _is_locust(c)]
+            )
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+            for child in locust:
+                if _alive(child):
+                    child.kill()
+    assert proc.returncode == 130, out + err
+    assert "the locust worker stopped" in err, err
+    assert not [c for c in locust if _alive(c)], "locust's worker outlived leasecheck"
