@@ -94,7 +94,16 @@ class RefusalWords:
     """
 
     #: the request's input refused (a length limit of the server's own, facts): not judged
-    input: tuple[str, ...] = ("TOO_LONG", "TOO_LARGE", "LENGTH", "VALIDATION")
+    input: tuple[str, ...] = (
+        "TOO_LONG",
+        "TOO_LARGE",
+        "LENGTH",
+        "VALIDATION",
+        "BAD_REQUEST",
+        "INVALID_REQUEST",
+        "UNPROCESSABLE",
+        "MALFORMED",
+    )
     key: tuple[str, ...] = ("IDEMPOTEN",)
     capacity: tuple[str, ...] = ("LIMIT", "SEAT", "CAPACITY", "NOT_AVAILABLE", "ALL_IN_USE")
     license: tuple[str, ...] = ("LICENSE", "INACTIVE", "SUSPENDED", "REVOKED")

@@ -34,6 +34,8 @@ W = RefusalWords()
         (422, "IDEMPOTENCY_KEY_TOO_LONG", Claim.NONE),
         (422, "VALIDATION_ERROR", Claim.NONE),
         (409, "FIELD_LENGTH_LIMIT", Claim.NONE),
+        (422, "UNPROCESSABLE_ENTITY", Claim.NONE),
+        (422, "INVALID_REQUEST", Claim.NONE),
         (400, "LEASE_NOT_FOUND", Claim.NONE),
         (401, None, Claim.NONE),
         (429, None, Claim.NONE),
