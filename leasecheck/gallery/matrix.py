@@ -116,9 +116,9 @@ def fault_cases() -> list[Case]:
             f.name,
             case_args(fault=f.name),
             VARIANTS[f.variant].minute_seconds,
-            areas_of(f.breaks),
+            f.areas or areas_of(f.breaks),
             f.breaks,
-            ("--explore-seconds", repr(EXPLORE_CASE_SECONDS)) if "explore" in areas_of(f.breaks) else (),
+            ("--explore-seconds", repr(EXPLORE_CASE_SECONDS)) if "explore" in (f.areas or areas_of(f.breaks)) else (),
             f.any_of,
         )
         for f in FAULTS.values()

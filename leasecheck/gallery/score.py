@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .matrix import Outcome
-from .registry import FAULTS
+from .registry import FAULTS, Fault
 from .variants import VARIANTS
 
 
@@ -58,7 +58,7 @@ def markdown(doc: dict[str, Any]) -> str:
         also = ", ".join(r for r in c["failed"] if r not in c["breaks"]) or "—"
         desc = (f.description if f else "").replace("|", "\\|")
         race = " (race)" if f is not None and f.race else ""
-        check = "exploration, model check" if f is not None and f.area == "explore" else "scenario"
+        check = _check_of(f)
         breaks = (" or " if c.get("any_of") else ", ").join(c["breaks"])
         lines.append(f"| `{c['name']}`{race} | {desc} | {breaks}: {check} | {mark} | {also} |")
     lines += [
@@ -97,3 +97,12 @@ def replace_readme_block(readme: Path, table: str) -> bool:
     _, tail = rest.split(README_END, 1)
     readme.write_text(f"{head}{README_BEGIN}\n{table}{README_END}{tail}", encoding="utf-8")
     return True
+
+
+#: How a fault's requirement is judged, by the area whose run catches it (the table's words).
+CHECKS = {"explore": "exploration, model check", "generated": "generated requests"}
+
+
+def _check_of(f: Fault | None) -> str:
+    area = f.areas[0] if f is not None and f.areas else (f.area if f is not None else "")
+    return CHECKS.get(area, "scenario")

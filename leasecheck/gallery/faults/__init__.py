@@ -33,15 +33,23 @@ class Bug:
     #: Caught when any one of `breaks` fails: the bug shows as whichever of them the
     #: exploration's drawing reaches first (a refusal of the lease it ended, or its seat given away).
     any_of: bool = False
+    #: The areas the matrix runs for it; () means those of `breaks`. A requirement judged only
+    #: by another area (INPUT-04, by the generated requests) names that area here.
+    areas: tuple[str, ...] = ()
 
 
 def bug(
-    name: str, *breaks: str, race: bool = False, variant: str = "default", any_of: bool = False
+    name: str,
+    *breaks: str,
+    race: bool = False,
+    variant: str = "default",
+    any_of: bool = False,
+    areas: tuple[str, ...] = (),
 ) -> Callable[[C], C]:
     """Mark a class as the fault `name`, which the suite must fail on `breaks`."""
 
     def mark(cls: C) -> C:
-        cls.__gallery_bug__ = Bug(name, breaks, race, variant, any_of)  # type: ignore[attr-defined]
+        cls.__gallery_bug__ = Bug(name, breaks, race, variant, any_of, areas)  # type: ignore[attr-defined]
         return cls
 
     return mark

@@ -61,3 +61,16 @@ class EmptyContainerShared(Runtime):
         if body.get("is_container") and not any(body.get(f) for f in CONTAINER_FIELDS):
             body = {**body, "pod_name": "default"}  # BUG: no identity is not an identity
         return super().checkout(license_id, key, body)
+
+
+@bug("non-ascii-field-500", "INPUT-04", areas=("generated",))
+class NonAsciiCrashes(Runtime):
+    """Device fields are written to an ASCII column without a check: a checkout whose hostname or fingerprint holds a
+    character outside ASCII raises an encoding error, a 500, which clients retry forever.
+    """
+
+    def checkout(self, license_id: str, key: str, body: dict[str, Any]) -> Answer:
+        for value in body.values():
+            if isinstance(value, str):
+                value.encode("ascii")  # BUG: UnicodeEncodeError escapes as a 500
+        return super().checkout(license_id, key, body)
