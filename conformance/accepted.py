@@ -7,6 +7,10 @@ requirements named beside it (specs/requirements.yaml), never narrower.
 
 from __future__ import annotations
 
+from typing import Any
+
+from leasecheck.core.model.refusals import LENGTH_LIMIT_STATUSES
+
 #: A full pool (CAP-02): the facts leave 403 or 409 open.
 DENIED = (403, 409)
 #: Heartbeat or checkin of an unknown, expired or ended lease (CHK-03, LIFE-03, EXP-03): the
@@ -30,5 +34,20 @@ IN_FLIGHT_DUPLICATE = (200, 409, 429, 503)
 #: of its own (facts); this spec asks for this much (a UUID key, a SHA-256 hex fingerprint fit),
 #: so a 400 or 422 to a longer value is an honest limit, not a refusal of a valid request.
 COMMON_LENGTH = 64
-#: The refusals a server may give a value beyond its own length limit (facts).
-LENGTH_LIMIT_REFUSAL = (400, 422)
+#: The refusals a server may give a value beyond its own length limit (facts); the model
+#: checker reads them from the same set (`Op.oversized`).
+LENGTH_LIMIT_REFUSAL = tuple(sorted(LENGTH_LIMIT_STATUSES))
+
+
+def beyond_common_length(key: str | None, body: Any) -> str | None:
+    """The first value of a runtime request longer than `COMMON_LENGTH` (its Idempotency-Key,
+    a string field of its JSON body), said for a note; None if there is none. A server may
+    refuse such a request with a 400/422 of its own (facts: its own length limit), so the
+    generated run's triage and exploration's history both ask this of what they sent."""
+    if key is not None and len(key) > COMMON_LENGTH:
+        return f"an Idempotency-Key of {len(key)} characters"
+    if isinstance(body, dict):
+        for name, value in body.items():
+            if isinstance(value, str) and len(value) > COMMON_LENGTH:
+                return f"{name} of {len(value)} characters"
+    return None

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from leasecheck.conformance.accepted import beyond_common_length
 from leasecheck.conformance.target import LicenseFixture, NotRunnable, Target
 from leasecheck.core.client import ApiError, Exchange, Http, hardware_binding, new_key
 from leasecheck.core.history import History, management_op
@@ -27,7 +28,8 @@ from leasecheck.core.timeutil import parse_rfc3339, wait_until
 from .judge import MODEL
 from .steps import Program, Round, Step
 
-#: The spec's largest Idempotency-Key and fingerprint (specs/openapi.yaml maxLength).
+#: The spec's largest Idempotency-Key and fingerprint (specs/openapi.yaml maxLength). Beyond
+#: `COMMON_LENGTH` a server may refuse them with a 400/422 of its own; their ops say so (`Op.oversized`).
 MAX_KEY_LENGTH = 255
 MAX_FINGERPRINT_LENGTH = 256
 #: Time allowed for a request at a boundary to be answered (it must land on its side of the boundary).
@@ -234,7 +236,8 @@ class Run:
             self.device_of[s.sid] = s.device or 0
             self.sent_under[s.sid] = s.lic
             self.changes_seen[s.sid] = self.changes[s.lic]
-            self.history.record(ex, f.name)
+            op = self.history.record(ex, f.name)
+            op.oversized = beyond_common_length(key, body) is not None
             self.step_of[len(self.history.ops) - 1] = s.sid
             token = ex.lease_token if ex.ok else None
             if token:
@@ -269,7 +272,8 @@ class Run:
                 self.bodies[s.sid], self.keys[s.sid], self.endpoint[s.sid] = body, key, "checkin"
                 self.sent_under[s.sid] = s.lic
                 self.changes_seen[s.sid] = self.changes[s.lic]
-            self.history.record(ex, f.name, lease_token=token)
+            op = self.history.record(ex, f.name, lease_token=token)
+            op.oversized = beyond_common_length(key, None) is not None  # the token is the server's own
             self.step_of[len(self.history.ops) - 1] = s.sid
             if self.owner.get(token) == s.lic:
                 if s.op == "heartbeat" and _acknowledges(ex):

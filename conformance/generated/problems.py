@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from jsonschema import ValidationError
 
-from leasecheck.conformance.accepted import COMMON_LENGTH
+from leasecheck.conformance.accepted import beyond_common_length as common_length
 from leasecheck.specs.validate import validator
 
 from .observation import Observation
@@ -95,17 +95,9 @@ def valid(o: Observation, auth: str) -> bool:
 
 
 def beyond_common_length(o: Observation) -> str | None:
-    """The first value of a runtime request longer than `COMMON_LENGTH` (the Idempotency-Key,
-    a string field of the body), said for a note; None if there is none. A server may refuse
-    such a value with a 400/422 of its own (facts: its own length limit)."""
+    """The first value of a runtime request longer than `COMMON_LENGTH`, said for a note
+    (`accepted.beyond_common_length`); None if there is none or it is no runtime request."""
     if o.operation not in RUNTIME:
         return None
-    key = o.sent_header("idempotency-key")
-    if key is not None and len(key) > COMMON_LENGTH:
-        return f"an Idempotency-Key of {len(key)} characters"
     parsed, body = o.sent_json()
-    if parsed and isinstance(body, dict):
-        for name, value in body.items():
-            if isinstance(value, str) and len(value) > COMMON_LENGTH:
-                return f"{name} of {len(value)} characters"
-    return None
+    return common_length(o.sent_header("idempotency-key"), body if parsed else None)

@@ -73,6 +73,9 @@ class Op:
     answer_digest: str | None = None  # digest of a success's data member
     seats: int | None = None  # create_license: max_floating_users
     timeout: float | None = None  # create_license: floating timeout in seconds
+    #: the request sent a value longer than every server must take (its writer decides what that
+    #: is): a 400 or 422 to it whose code names nothing may be the server's own length limit
+    oversized: bool = False
 
     @property
     def ok(self) -> bool:

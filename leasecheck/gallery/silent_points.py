@@ -110,6 +110,7 @@ SILENT_POINTS: tuple[SilentPoint, ...] = (
 ALLOWED_ELSEWHERE: dict[str, str] = {
     "offset-timestamps": "RFC 3339 date-time",
     "short-limits": "A server may impose limits",
+    "short-limits-uncoded": "A server may impose limits",
     "revoked-401": "401: missing or invalid license credentials",
     "no-seats-422": "422: valid JSON that fails business validation",
 }

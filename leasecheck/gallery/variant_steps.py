@@ -188,15 +188,26 @@ class ShortLimits(Api):
     fields up to 128 (longer: 422 FIELD_TOO_LONG): limits of the server's own, which the facts
     allow, refused with errors of its own."""
 
+    #: The refusal of a key beyond `SHORT_KEY_LIMIT`, and of a field beyond `SHORT_FIELD_LIMIT`.
+    key_refusal: tuple[int, str] = (400, "IDEMPOTENCY_KEY_TOO_LONG")
+    field_refusal: tuple[int, str] = (422, "FIELD_TOO_LONG")
+
     def idempotency_key(self, request: Request) -> str:
         key = super().idempotency_key(request)
         if len(key) > SHORT_KEY_LIMIT:
-            raise ApiError(400, "IDEMPOTENCY_KEY_TOO_LONG", f"Idempotency-Key is longer than {SHORT_KEY_LIMIT}")
+            raise ApiError(*self.key_refusal, f"Idempotency-Key is longer than {SHORT_KEY_LIMIT}")
         return key
 
     def check_fields(self, value: Any, spec: Spec) -> dict[str, Any]:
         fields = super().check_fields(value, spec)
         for name, v in fields.items():
             if name != "lease_token" and isinstance(v, str) and len(v) > SHORT_FIELD_LIMIT:
-                raise ApiError(422, "FIELD_TOO_LONG", f"{name} is longer than {SHORT_FIELD_LIMIT} characters")
+                raise ApiError(*self.field_refusal, f"{name} is longer than {SHORT_FIELD_LIMIT} characters")
         return fields
+
+
+class ShortLimitsUncoded(ShortLimits):
+    """The same limits, both refused 422 with a numeric code of the server's own (E4220) that
+    names nothing a reader of codes knows: the facts fix no code strings."""
+
+    key_refusal = field_refusal = (422, "E4220")

@@ -181,6 +181,13 @@ VARIANTS: dict[str, Variant] = {
             steps={"api": "ShortLimits"},
         ),
         Variant(
+            "short-limits-uncoded",
+            Behaviour(),
+            "the same limits as short-limits, every longer value refused 422 with a code of the "
+            "server's own that names nothing (E4220)",
+            steps={"api": "ShortLimitsUncoded"},
+        ),
+        Variant(
             "key-conflict-400",
             Behaviour(),
             "a key reused with another body is refused 400 IDEMPOTENCY_CONFLICT (IDEM-05; 422 by default)",

@@ -98,6 +98,7 @@ class HistoryBuilder:
         seats: int | None = None,
         timeout: float | None = None,
         answer: str | None = None,
+        oversized: bool = False,
     ) -> int:
         """Any op. `received=None` with `status=None`: no answer (given up at sent + 2 s)."""
         recv = sent + 2.0 if received is None else received
@@ -124,6 +125,7 @@ class HistoryBuilder:
                 answer_digest=answer,
                 seats=seats,
                 timeout=timeout,
+                oversized=oversized,
             )
         )
         return len(self.ops) - 1

@@ -27,7 +27,7 @@ from leasecheck.core.history import Op
 from .clock import Timeline
 from .columns import Columns, read_columns
 from .options import Model
-from .refusals import JUDGED_STATUSES, Claim, claim_of, judged_as
+from .refusals import JUDGED_STATUSES, LENGTH_LIMIT_STATUSES, Claim, claim_of, judged_as
 
 OK, INDET, REFUSED, SKIP = 0, 1, 2, 3
 INF = math.inf
@@ -221,7 +221,7 @@ class Index:
                 else:
                     code = ops[i].error_code
                     claim = cache.get((kind, st, code))
-                    if claim is Claim.LEASE_ENDED:
+                    if claim is Claim.LEASE_ENDED and not ops[i].oversized:
                         claims[i] = claim
                         lf.lease_refusals.append(i)
                     else:
@@ -279,11 +279,18 @@ class Index:
             self.shared.setdefault(ref, [tokens[ref].license]).append(lic)
 
     def _refusal(self, lf: LicenseFacts, i: int, kind: str, status: int, code: str | None) -> None:
-        ck = (kind, status, code)
-        claim = self._claim_of.get(ck)
-        if claim is None:
-            claim = judged_as(kind, claim_of(status, code, self.model.words), self.model.judge_uncoded_refusals)
-            self._claim_of[ck] = claim
+        claim: Claim | None
+        if self.ops[i].oversized and status in LENGTH_LIMIT_STATUSES:
+            said = claim_of(status, code, self.model.words)
+            if said is Claim.UNKNOWN:  # maybe the server's own length limit (Op.oversized): not judged
+                said = Claim.NONE
+            claim = judged_as(kind, said, self.model.judge_uncoded_refusals)
+        else:
+            ck = (kind, status, code)
+            claim = self._claim_of.get(ck)
+            if claim is None:
+                claim = judged_as(kind, claim_of(status, code, self.model.words), self.model.judge_uncoded_refusals)
+                self._claim_of[ck] = claim
         self.claims[i] = claim
         if claim is Claim.LICENSE_STATE:
             lf.status_refusals.append(i)

@@ -17,6 +17,11 @@ beyond the server's own length limit, is not judged); otherwise the status:
 | 404, 410          | LEASE_ENDED                                            |
 | 409               | CONFLICT: any state conflict the model holds           |
 
+A request marked `Op.oversized` (it sent a value longer than every server
+must take) refused 400 or 422 with a code that names nothing is not judged
+either: the facts let a server refuse a value beyond its own length limit
+with an error of its own.
+
 Transport failures and 5xx are not refusals: they are *indeterminate* (the
 request may or may not have taken effect); 429 had no effect.
 """
@@ -28,6 +33,8 @@ from enum import StrEnum
 from .options import RefusalWords
 
 JUDGED_STATUSES = frozenset({403, 404, 409, 410, 422})
+#: What a server may answer a value beyond its own length limit (facts: "a 400/422 error of its own").
+LENGTH_LIMIT_STATUSES = frozenset({400, 422})
 
 
 class Claim(StrEnum):

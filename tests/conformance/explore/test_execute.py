@@ -73,3 +73,17 @@ def test_leases_held_through_a_status_change_are_a_state_of_their_own(run: Run) 
     assert ("checkout key with another body", "active", pool + record) in keys
     assert ("checkout same device again", "active", pool + "; the device's lease live") in keys
     assert ("heartbeat own lease", "active", "live, held through a status change") in keys
+
+
+def test_a_request_with_a_value_beyond_the_common_length_is_marked_oversized(run: Run) -> None:
+    """A server may refuse a value longer than `COMMON_LENGTH` with a 400/422 of its own (facts):
+    the history says which requests sent one, so the checker does not judge such a refusal."""
+    _send(
+        run,
+        Step(1, "checkout", 0, device=0),  # short fingerprint, short key
+        Step(2, "checkout", 0, device=1, key="long"),
+        Step(3, "checkout", 0, device=2),  # every third device has the longest fingerprint
+        Step(4, "heartbeat", 0, lease=1),
+        Step(5, "checkin", 0, lease=1, key="long"),
+    )
+    assert [op.oversized for op in run.history.ops if op.kind != "create_license"] == [False, True, True, False, True]

@@ -121,6 +121,14 @@ def test_an_uncoded_403_heartbeat_refusal_is_judged_only_when_asked():
     assert check_history(b.history, Model(judge_uncoded_refusals=True)).counts == {"heartbeat_refused": 1}
 
 
+def test_an_uncoded_422_to_an_oversized_checkin_is_not_judged():
+    b, _ = _lease()
+    b.checkin("a", 5, 5.1, status=422, code="E4220", key="k" * 65, oversized=True)
+    assert check_history(b.history, Model(judge_uncoded_refusals=True)).ok
+    b.checkin("a", 6, 6.1, status=422, code="E4220", key="j" * 65)  # the same refusal, not marked
+    assert check_history(b.history, Model(judge_uncoded_refusals=True)).counts == {"checkin_refused": 1}
+
+
 def test_without_create_op_a_success_shows_the_license_was_active():
     b = HistoryBuilder()
     g = b.checkout("a", 0, 0.1, expires=10)

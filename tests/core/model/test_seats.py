@@ -203,6 +203,28 @@ def test_uncoded_403_refusals_are_judged_only_when_asked():
     assert check_history(b.history, Model(judge_uncoded_refusals=True)).counts == {"capacity_refused": 1}
 
 
+@pytest.mark.parametrize("status", [400, 422])
+def test_an_uncoded_length_refusal_of_an_oversized_request_is_not_judged(status: int):
+    """A 400/422 whose code names nothing, to a value beyond what every server must take, may be
+    the server's own length limit (facts), even where uncoded refusals are judged."""
+    b = _one_seat_checked_in()
+    b.refuse_checkout(4, 4.1, status=status, code="E4220", oversized=True)
+    assert check_history(b.history, Model(judge_uncoded_refusals=True)).ok
+
+
+@pytest.mark.parametrize(
+    "status, code",
+    [(409, "E4220"), (403, None), (422, "FLOATING_LIMIT_EXCEEDED")],
+    ids=["a-409", "an-uncoded-403", "a-coded-capacity-422"],
+)
+def test_an_oversized_request_is_judged_when_its_refusal_claims_something(status: int, code: str | None):
+    """Only a length limit's statuses with a code that says nothing are excused: a 409, a 403 or a
+    capacity code is a claim about the pool, judged as for any request."""
+    b = _one_seat_checked_in()
+    b.refuse_checkout(4, 4.1, status=status, code=code, oversized=True)
+    assert check_history(b.history, Model(judge_uncoded_refusals=True)).counts == {"capacity_refused": 1}
+
+
 def test_capacity_given_by_the_caller_judges_a_license_without_create_op():
     b = HistoryBuilder()
     b.checkout("a", 0, 0.1, expires=30)
