@@ -16,9 +16,26 @@ from typing import Any
 
 from leasecheck.core.client import ApiError, Exchange, Http, LeaseClient, Management, hardware_binding
 from leasecheck.core.errors import UsageError
+from leasecheck.core.ledger import Ledger
 from leasecheck.core.redact import register_secret
 from leasecheck.load.config import LicenseGrant, LoadConfig
 from leasecheck.load.profiles.profile import LicenseNeed, Profile
+
+
+class Made:
+    """Every license a run makes on the target, noted as soon as the target answers it: the
+    run's own cleanup revokes `ids`, even those made before provisioning failed part way; with a
+    ledger (a run on a `--target`) each is also on disk before the run goes on, so a run killed
+    hard (kill -9, an OOM kill) leaves `leasecheck cleanup --run-id ID` what to revoke."""
+
+    def __init__(self, ledger: Ledger | None = None) -> None:
+        self.ids: list[str] = []
+        self.ledger = ledger
+
+    def add(self, license_id: str, license_key: str) -> None:
+        self.ids.append(license_id)
+        if self.ledger is not None:
+            self.ledger.license(license_id, license_key, created=True)
 
 
 class ProvisioningFailed(UsageError):
@@ -30,10 +47,10 @@ def provision(
     profile_name: str,
     needs: list[LicenseNeed],
     run_id: str,
-    made: list[str] | None = None,
+    made: Made | None = None,
 ) -> list[LicenseGrant]:
-    """The run's licenses. Each license id is appended to `made` as soon as the target
-    answers it, so a caller can revoke what was made even when a later request fails."""
+    """The run's licenses. Each is added to `made` as soon as the target answers it, so a
+    caller can revoke what was made even when a later request fails."""
     meta = {"leasecheck_run_id": run_id, "purpose": f"load {profile_name}"}
     code = f"lc-load-{run_id}"
     grants = []
@@ -58,7 +75,7 @@ def provision(
             finally:
                 management.http.observers.remove(answers.append)
             if made is not None:
-                made.append(str(lic["id"]))
+                made.add(str(lic["id"]), key)
             # The model checker's create_license op: its instants on this (the master's) clock, and the
             # server's stamp of the answer, which places it on the server's clock (`clocks.created_window`).
             stamp = answers[-1].stamp if answers else None
@@ -109,10 +126,10 @@ def build_config(
     shard_dir: str,
     run_id: str | None = None,
     slos: list[str] | None = None,
-    made: list[str] | None = None,
+    made: Made | None = None,
 ) -> LoadConfig:
     """Provision, calibrate what needs calibrating, and return the run's config. Every license
-    made on the target, the calibration's too, is appended to `made` (see `provision`)."""
+    made on the target, the calibration's too, is added to `made` (see `provision`)."""
     run_id = run_id or uuid.uuid4().hex[:10]
     register_secret(token)
     params = dict(params)
@@ -137,7 +154,7 @@ def build_config(
 class TargetSetup:
     """What a profile's `prepare` may ask of the target (see `profile.Setup`)."""
 
-    def __init__(self, target: str, management: Management, run_id: str, made: list[str] | None = None) -> None:
+    def __init__(self, target: str, management: Management, run_id: str, made: Made | None = None) -> None:
         self.target, self.management, self.run_id = target, management, run_id
         self.made = made
 
@@ -146,7 +163,7 @@ class TargetSetup:
         return idle_checkout_latency(self.target, _calibration_license(self.management, self.run_id, self.made))
 
 
-def _calibration_license(management: Management, run_id: str, made: list[str] | None) -> LicenseGrant:
+def _calibration_license(management: Management, run_id: str, made: Made | None) -> LicenseGrant:
     try:
         product = management.create_product(f"leasecheck calibration {run_id}", f"lc-cal-{run_id}")
         policy = management.create_policy(
@@ -162,7 +179,7 @@ def _calibration_license(management: Management, run_id: str, made: list[str] | 
         raise ProvisioningFailed(f"creating the calibration license failed: {exc}") from None
     register_secret(key)
     if made is not None:
-        made.append(str(lic["id"]))
+        made.add(str(lic["id"]), key)
     return LicenseGrant(
         name=f"calibration:{lic['id']}",
         license_id=str(lic["id"]),

@@ -26,19 +26,22 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from leasecheck import __version__
 from leasecheck.core import interrupts
 from leasecheck.core.client import Http
+from leasecheck.core.ledger import Ledger, LedgerError, state_dir
 from leasecheck.core.lifetime import die_with_parent
 from leasecheck.core.redact import redact_text, register_secret
 from leasecheck.load.analysis.slo import Slo
 from leasecheck.load.config import CONFIG_ENV, PROGRESS_FILE, SHARDS_ENV, LoadConfig, write_run_record
 from leasecheck.load.profiles.profile import Profile
-from leasecheck.load.provision import ProvisioningFailed, build_config
+from leasecheck.load.provision import Made, ProvisioningFailed, build_config
 from leasecheck.load.reporting.report import write_reports
 from leasecheck.load.runtime.plan import LEAD_SECONDS
 from leasecheck.load.verdict.judge import Facts, Judgement, judge
@@ -73,6 +76,7 @@ class LoadSettings:
     expect_workers: int = 0  # --master: locust master for this many --worker processes
     master_port: int = 5557
     worker_wait: float = 600.0  # --master: seconds locust waits for --expect-workers to connect
+    state_dir: Path | None = None  # where the run ledger goes (`core/ledger.state_dir`); a --target only
 
 
 Echo = Callable[[str], None]
@@ -83,14 +87,17 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
     settings = replace(settings, report_dir=settings.report_dir.resolve())
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     shard_dir = settings.report_dir / "shards"
+    run_id = uuid.uuid4().hex[:10]
     with _target(settings) as (base_url, token, bundled):
         echo(f"target {base_url}{' (bundled reference server)' if bundled else ''}; provisioning licenses")
-        created: list[str] = []  # every license made on the target, the calibration's too, as it is made
+        # Every license made on the target, the calibration's too, as it is made; on a --target also in
+        # a run ledger, for `leasecheck cleanup` after a kill -9 (the bundled server's database is temporary).
+        created = Made(None if bundled else _ledger(settings, base_url, run_id))
         try:
             # SIGTERM or Ctrl-C meanwhile (`core/interrupts.py`, installed by the CLI) waits until every
             # license is created and known, so that the `finally` below revokes them all.
             with interrupts.held():
-                config = _provision(settings, base_url, token, shard_dir, created)
+                config = _provision(settings, base_url, token, shard_dir, created, run_id)
             for lic in config.licenses:
                 echo(
                     f"  license {lic.name}: {lic.seats} seats, lease {lic.timeout_minutes} min"
@@ -102,9 +109,11 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
         finally:
             # A guest on someone's server leaves no live license behind: those of the run, the
             # calibration's, and those made before provisioning failed part way.
-            if created and not bundled:
+            if created.ids and not bundled:
                 with interrupts.held():  # a second signal during the cleanup waits for it (a third does not)
-                    _revoke_licenses(base_url, token, created, echo)
+                    _revoke_licenses(base_url, token, created, run_id, echo)
+            elif created.ledger is not None:
+                created.ledger.delete()  # nothing was made: nothing to recover
     target = {
         "url": base_url,
         "bundled": bundled,
@@ -124,7 +133,26 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
     return judgement
 
 
-def _provision(settings: LoadSettings, base_url: str, token: str, shard_dir: Path, created: list[str]) -> LoadConfig:
+def _ledger(settings: LoadSettings, base_url: str, run_id: str) -> Ledger:
+    """The run's ledger (`core/ledger.py`): the licenses it makes, on disk as they are made."""
+    try:
+        return Ledger.create(
+            state_dir(settings.state_dir),
+            run_id,
+            {
+                "target": base_url,
+                "started_at": time.time(),
+                "suite_version": __version__,
+                "provisioning": f"load {settings.profile.name}",
+            },
+        )
+    except LedgerError as exc:
+        raise LoadFailure(str(exc)) from None
+
+
+def _provision(
+    settings: LoadSettings, base_url: str, token: str, shard_dir: Path, created: Made, run_id: str
+) -> LoadConfig:
     try:
         config = build_config(
             profile=settings.profile,
@@ -136,6 +164,7 @@ def _provision(settings: LoadSettings, base_url: str, token: str, shard_dir: Pat
             params=dict(settings.params),
             shard_dir=str(shard_dir),
             slos=[s.text for s in settings.slos],
+            run_id=run_id,
             made=created,
         )
     except ProvisioningFailed as exc:
@@ -167,16 +196,25 @@ def _workers_missing(settings: LoadSettings) -> str | None:
     )
 
 
-def _revoke_licenses(base_url: str, token: str, license_ids: list[str], echo: Echo) -> None:
+def _revoke_licenses(base_url: str, token: str, made: Made, run_id: str, echo: Echo) -> None:
     """Revoke the run's licenses (the same cleanup a conformance run does); their
-    seats then count against nobody, whatever leases locust left held."""
+    seats then count against nobody, whatever leases locust left held. The ledger goes
+    once every one is revoked; otherwise it stays, and the line says how to finish."""
     from leasecheck.core.cleanup import revoke
 
     with Http(base_url) as http:
-        rep = revoke(http, license_ids, token, None)
+        rep = revoke(http, made.ids, token, made.ledger)
+    left = ""
+    if made.ledger is not None:
+        if rep.complete:
+            made.ledger.delete()
+        else:
+            made.ledger.close()
+            left = f"; finish with `leasecheck cleanup --run-id {run_id}` (ledger {made.ledger.path})"
     echo(
         f"cleanup: {rep.licenses_revoked} licenses revoked ({rep.licenses_already_final} already final)"
         + "".join(f"; {p}" for p in rep.problems)
+        + left
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from leasecheck.cli.errors import UsageFailure
-from leasecheck.cli.options import management_token_option
+from leasecheck.cli.options import management_token_option, state_dir_option
 from leasecheck.core import ledger as ledgers
 from leasecheck.core.inputs import header_value, positive_finite, target_url
 from leasecheck.core.ledger import LedgerError
@@ -18,11 +18,7 @@ from leasecheck.core.redact import register_secret
 @click.option("--run-id", help="the run to clean up (printed by the run, in results.json and in codes lc-<run id>-…)")
 @click.option("--target", help="base URL to use instead of the one recorded in the ledger")
 @management_token_option()
-@click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="state directory (env LEASECHECK_STATE_DIR; default ~/.local/state/leasecheck)",
-)
+@state_dir_option
 @click.option("--max-rps", type=float, help="average request-rate cap")
 @click.option("--request-timeout", type=float, default=10.0, show_default=True)
 @click.option("--list", "list_runs", is_flag=True, help="list runs whose ledger is still pending, then exit")

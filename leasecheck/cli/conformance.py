@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from leasecheck.cli.errors import UsageFailure
+from leasecheck.cli.options import state_dir_option
 
 if TYPE_CHECKING:  # the machinery is imported when a command runs: `--help` stays fast
     from leasecheck.conformance.settings import Settings
@@ -61,11 +62,7 @@ def target_options(f: Any, without_target: str = BUNDLED_WITHOUT_TARGET) -> Any:
 @click.option("--max-rps", type=float, help="cap the run's average request rate (requests per second)")
 @click.option("--rate-limit-budget", type=float, help="most seconds the run waits out 429 answers in all (default 300)")
 @click.option("--run-id", help="name this run (default: random); codes and metadata on the target carry it")
-@click.option(
-    "--state-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="private dir for run ledgers (env LEASECHECK_STATE_DIR; default ~/.local/state/leasecheck)",
-)
+@state_dir_option
 @click.option("--server-version", help="what the target runs (e.g. its commit), recorded for `leasecheck diff`")
 @click.option("--request-timeout", type=float, help="seconds before one request counts as unanswered (default 10)")
 @click.option("--seed", type=int, help="seed for generated requests and exploration (env LEASECHECK_SEED)")
@@ -153,14 +150,10 @@ def preflight(settings: Settings) -> None:
 
 def _prepare_state_dir(settings: Settings) -> None:
     """The ledger holds license keys and lease tokens: a private dir, never inside the reports."""
-    from leasecheck.core.ledger import LedgerError, private_dir, state_dir
+    from leasecheck.core.ledger import LedgerError, usable_state_dir
 
-    directory = state_dir(settings.state_dir)
-    report = Path(settings.report_dir or ".").resolve()
-    if directory.resolve() == report or report in directory.resolve().parents:
-        _fail(f"state dir {directory} is inside the report dir {report}; ledgers hold secrets, keep them apart")
     try:
-        private_dir(directory)
+        usable_state_dir(settings.state_dir, Path(settings.report_dir or "."))
     except LedgerError as exc:
         _fail(str(exc))
 

@@ -23,7 +23,7 @@ import click
 
 from leasecheck.cli.errors import UsageFailure
 from leasecheck.cli.load_roles import Roles, check_roles, role_options
-from leasecheck.cli.options import management_token_option
+from leasecheck.cli.options import management_token_option, state_dir_option
 from leasecheck.core.inputs import int_at_least, positive_finite, target_url, writable_dir
 from leasecheck.load import profiles
 from leasecheck.load.analysis.slo import Slo, SloError, check_endpoints, parse_all
@@ -164,6 +164,7 @@ class _Progress:
     help="base URL of the server under test (env LEASECHECK_TARGET); none: start the bundled reference server",
 )
 @management_token_option("provisioning")
+@state_dir_option
 @click.option(
     "--minute-seconds", type=float, help="length of one policy minute on the target (default 60; bundled server 1)"
 )
@@ -215,6 +216,7 @@ def load(
     profile_name: str,
     target: str | None,
     management_token: str | None,
+    state_dir: Path | None,
     minute_seconds: float | None,
     users: int | None,
     duration_text: str | None,
@@ -258,6 +260,13 @@ def load(
     duration = parse_span(duration_text) if duration_text else profile.default_duration
     knobs = _params(profile, params, rate)
     profile.validate(knobs, duration=duration, minute_seconds=minute)
+    if target:  # the run's ledger (its licenses, for `leasecheck cleanup` after a kill -9) can be kept
+        from leasecheck.core.ledger import LedgerError, usable_state_dir
+
+        try:
+            usable_state_dir(state_dir, report_dir)
+        except LedgerError as exc:
+            _fail(str(exc))
     if target and management_token:  # before any provisioning (core/preflight.py)
         from leasecheck.core.preflight import require_management_token
 
@@ -281,6 +290,7 @@ def load(
         expect_workers=roles.expect_workers or 0,
         master_port=roles.master_port,
         worker_wait=roles.worker_wait,
+        state_dir=state_dir,
     )
     from leasecheck.core import interrupts
 

@@ -81,6 +81,18 @@ def private_dir(directory: Path) -> Path:
     return directory
 
 
+def usable_state_dir(explicit: Path | None, report_dir: Path) -> Path:
+    """The state dir a run on a target keeps its ledger in, made private before the run's first
+    request: never the report dir or inside it (ledgers hold license keys, reports are shared)."""
+    directory = state_dir(explicit)
+    report = Path(report_dir).resolve()
+    if directory.resolve() == report or report in directory.resolve().parents:
+        raise LedgerError(
+            f"state dir {directory} is inside the report dir {report}; ledgers hold secrets, keep them apart"
+        )
+    return private_dir(directory)
+
+
 class Ledger:
     """Append-only writer for one run's ledger (thread-safe)."""
 

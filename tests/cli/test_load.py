@@ -26,6 +26,24 @@ def test_load_refuses_what_conformance_refuses_with_the_same_line(silent_target,
     assert ran.code == 2 and says in line, line
 
 
+@pytest.mark.parametrize("command", [("load", "seat-race"), ("conformance",)], ids=["load", "conformance"])
+@pytest.mark.parametrize("where", ["inside-reports", "under-a-file"])
+def test_a_state_dir_no_ledger_can_be_kept_in_is_exit_2_before_any_request(silent_target, tmp_path, command, where):
+    """A run on a target keeps a ledger of what it makes (license keys): in a private dir,
+    never among the reports, checked before the first request by both commands alike."""
+    reports = tmp_path / "out"
+    state = reports / "state" if where == "inside-reports" else tmp_path / "file" / "state"
+    if where == "under-a-file":
+        state.parent.write_text("")
+    ran = leasecheck(
+        *command, "--target", silent_target, "--management-token", TOKEN,
+        "--report-dir", str(reports), "--state-dir", str(state),
+    )  # fmt: skip
+    line = ran.one_error_line()
+    says = "is inside the report dir" if where == "inside-reports" else f"cannot use state directory {state / 'runs'}"
+    assert ran.code == 2 and says in line, line
+
+
 def test_load_rate_must_be_finite(tmp_path):
     ran = leasecheck("load", "churn", "--rate", "nan", "--report-dir", str(tmp_path))
     assert ran.code == 2 and "--rate must be a finite number greater than 0" in ran.one_error_line()
@@ -188,7 +206,7 @@ def test_a_run_on_a_target_revokes_every_license_it_made_the_calibrations_too(se
     args = ["load", "retry-storm", "--target", str(server.base_url), "--minute-seconds", "1"]
     ran = leasecheck(
         *args, "--users", "2", "--duration", "3s", "--report-dir", str(tmp_path / "out"),
-        env={"LEASECHECK_MANAGEMENT_TOKEN": TOKEN},
+        "--state-dir", str(tmp_path / "state"), env={"LEASECHECK_MANAGEMENT_TOKEN": TOKEN},
     )  # fmt: skip
     assert ran.code in (0, 1), ran.output[-2000:]  # a verdict; what it is does not matter here
     run_id = json.loads((tmp_path / "out" / "shards" / "run.json").read_text())["run_id"]
@@ -199,13 +217,47 @@ def test_a_run_on_a_target_revokes_every_license_it_made_the_calibrations_too(se
         ).fetchall()
     assert any(name.startswith("leasecheck calibration") for name, _ in rows), rows
     assert {status for _, status in rows} == {"revoked"}, rows
+    assert not list((tmp_path / "state").glob("runs/*")), "every license revoked: the run's ledger is gone"
+
+
+def test_a_hard_killed_run_on_a_target_leaves_a_ledger_cleanup_revokes(server, tmp_path):
+    """kill -9 gives the run no chance to revoke its licenses: they stayed live on the target
+    with no record of them anywhere. Now each is in the run's ledger as soon as it is made."""
+    state = tmp_path / "state"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEASECHECK_")}
+    env |= {"LEASECHECK_MANAGEMENT_TOKEN": TOKEN, "LEASECHECK_STATE_DIR": str(state)}
+    args = ["load", "seat-race", "--target", str(server.base_url), "--minute-seconds", "1"]
+    args += ["--users", "2", "--duration", "120s", "--report-dir", str(tmp_path / "out")]
+    _kill_9_once_locust_runs(args, env)
+    run_id = json.loads((tmp_path / "out" / "shards" / "run.json").read_text())["run_id"]
+
+    def statuses() -> set[str]:
+        with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
+            rows = db.execute("SELECT status FROM licenses WHERE metadata LIKE ?", (f"%{run_id}%",)).fetchall()
+        return {r[0] for r in rows}
+
+    assert statuses() == {"active"}
+    listed = leasecheck("cleanup", "--list", "--state-dir", str(state))
+    assert listed.code == 0 and f"{run_id}  {server.base_url}" in listed.stdout, listed.output
+    assert TOKEN not in (state / "runs" / f"{run_id}.jsonl").read_text()  # keys are there, the token never
+    ran = leasecheck(
+        "cleanup", "--run-id", run_id, "--state-dir", str(state), env={"LEASECHECK_MANAGEMENT_TOKEN": TOKEN}
+    )
+    assert ran.code == 0, ran.output
+    assert statuses() == {"revoked"}
+    assert not (state / "runs" / f"{run_id}.jsonl").exists()
 
 
 def test_a_hard_killed_run_leaves_no_locust_sending_load(tmp_path):
     """kill -9 of leasecheck gives it no chance to stop locust: locust asks the kernel to be
     stopped with its parent (core/lifetime.py) instead of running on until its -t."""
     args = ["load", "seat-race", "--users", "2", "--duration", "120s", "--report-dir", str(tmp_path / "out")]
-    proc = subprocess.Popen([*LEASECHECK, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _kill_9_once_locust_runs(args, None)
+
+
+def _kill_9_once_locust_runs(args: list[str], env: dict[str, str] | None) -> None:
+    """Start `leasecheck ARGS`, SIGKILL it once locust runs, and wait for locust to stop with it."""
+    proc = subprocess.Popen([*LEASECHECK, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     locust: list[psutil.Process] = []
     try:
         me = psutil.Process(proc.pid)
