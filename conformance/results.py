@@ -18,6 +18,7 @@ from typing import Any
 
 from leasecheck import __version__
 from leasecheck.core.cleanup import CleanupReport
+from leasecheck.core.interrupts import stopping
 from leasecheck.core.redact import redact_obj
 from leasecheck.specs import digest
 
@@ -56,7 +57,9 @@ def finish_run(st: RunState, exitstatus: int) -> int | None:
     honesty = []
     if s.expected_failures:
         honesty = apply_expected(verdicts, load_expected_failures(s.expected_failures))
-    interrupted = exitstatus == 2
+    # Ctrl-C or SIGTERM: pytest ends the session interrupted (2), but a signal caught on
+    # its way (schemathesis's engine ends on one as if done) leaves only the stop flag.
+    interrupted = exitstatus == 2 or stopping.is_set()
     outcome = "failed" if interrupted else run_outcome(verdicts)  # interrupted: never a pass
     if interrupted:
         honesty.append("the run was interrupted before every scenario finished")
@@ -240,6 +243,8 @@ def closing_line(results: dict[str, Any]) -> str:
     c = results["counts"]
     title = headline(results["outcome"], results["coverage"]) if results.get("coverage") else results["outcome"].upper()
     excused = f" ({c['expected_failures']} excused)" if c.get("expected_failures") else ""
+    if results.get("interrupted"):  # the reason it failed, where a reader looks first
+        title += ", interrupted"
     return (
         f"leasecheck {title}: {c['passed']} passed, {c['failed']} failed{excused}, {c['warning']} warnings, "
         f"{c['not_run']} not run in {results['duration_seconds']} s"

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from leasecheck.conformance import early
 from leasecheck.conformance.target import LicenseFixture, Target
 from leasecheck.core.envelope import Inspector
+from leasecheck.core.interrupts import stopping
 from leasecheck.core.pacing import Pacer
 
 from .config import PHASES, UNIT_PHASES, fresh_idempotency_keys, load_schema, operation_ids, schemathesis_config
@@ -83,6 +84,12 @@ def run_generated(
     recorders = _execute(schemas, run, budget_seconds, clock, target.pacer)
     run.wall_seconds = time.monotonic() - started
     run.observations, reported = collect(recorders, labels)
+    if run.interrupted or stopping.is_set():
+        # schemathesis's engine ends its run on a KeyboardInterrupt as if it were done: what
+        # it sent is handed on (its leases are checked in as the run ends), then the
+        # interrupt goes on to pytest, so the session ends interrupted and never passes.
+        _share(target, run.observations)
+        raise KeyboardInterrupt("stopped by a signal while the generated requests ran")
     judge(Context(run, target.new_http), reported)
     _share(target, run.observations)
     clock.lap("judge")
@@ -155,6 +162,8 @@ def _drive(stream: EventStream, run: GeneratedRun, recorders: list[tuple[str, Sc
             (run.network_errors if _is_network(event) else run.errors).append(line)
         elif isinstance(event, events.FatalError):
             run.errors.append(f"fatal: {event.exception!r}")
+        elif isinstance(event, events.Interrupted):
+            run.interrupted = True
         elif isinstance(event, events.EngineFinished):
             run.stopped_early = run.stopped_early or event.stop_reason.value not in ("completed",)
     clock.lap("engine")

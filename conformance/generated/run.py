@@ -72,6 +72,7 @@ class GeneratedRun:
     errors: list[str] = field(default_factory=list)  # engine errors: the run could not complete
     network_errors: list[str] = field(default_factory=list)  # requests the target never answered
     stopped_early: bool = False
+    interrupted: bool = False  # the engine was stopped by Ctrl-C or SIGTERM
     wall_seconds: float = 0.0
     seed: int = 0
     max_examples: int = 0

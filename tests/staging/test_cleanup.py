@@ -71,6 +71,33 @@ def test_interrupted_run_checks_in_and_revokes_everything(server, state_dir: Pat
     assert "Traceback" not in out
 
 
+def test_an_interrupt_inside_the_generated_run_is_never_a_pass(server, state_dir: Path, tmp_path: Path):
+    """schemathesis's engine catches the KeyboardInterrupt a signal raises while it runs
+    and ends its run as if done: the verdict must still say interrupted, and fail."""
+    run_id = new_run_id("gen")
+    proc = start_cli(
+        *conformance_args(server, tmp_path / "report", run_id, "generated"),
+        env=cli_env(state_dir, LEASECHECK_MANAGEMENT_TOKEN=server.management_token),
+    )
+    try:
+        wait_for(
+            lambda: run_on_server(server.db_path, run_id).live_leases,
+            timeout=60,
+            what="the generated run checking out leases",
+        )
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, out[-3000:]
+    results = json.loads((tmp_path / "report" / "results.json").read_text())
+    assert results["interrupted"] is True and results["outcome"] == "failed", out[-3000:]
+    assert "FAILED" in out.splitlines()[-1] and "interrupted" in out.splitlines()[-1], out[-3000:]
+    assert not run_on_server(server.db_path, run_id).unrevoked
+    assert "Traceback" not in out
+
+
 def test_killed_run_is_finished_by_cleanup_command(server, state_dir: Path, tmp_path: Path):
     run_id = new_run_id("kill")
     ledger = state_dir / "runs" / f"{run_id}.jsonl"
