@@ -70,7 +70,8 @@ def target_options(f: Any, without_target: str = BUNDLED_WITHOUT_TARGET) -> Any:
 @click.option(
     "--baseline",
     type=click.Path(path_type=Path),
-    help="an earlier results.json: print what changed; exit 1 on a new MUST failure",
+    help="an earlier results.json: print what changed; exit 1 on a new MUST failure, "
+    "4 when a MUST requirement it checked is not run now",
 )
 @click.option(
     "--sign",
@@ -83,7 +84,11 @@ def target_options(f: Any, without_target: str = BUNDLED_WITHOUT_TARGET) -> Any:
 def conformance(
     config: Path | None, keyword: str | None, verbose: bool, baseline: Path | None, sign_key: Path | None, **flags: Any
 ) -> None:
-    """Run the conformance suite; exit 0 pass, 1 MUST failure, 2 bad settings or unreachable target."""
+    """Run the conformance suite.
+
+    Exit 0 pass, 1 a MUST failure (or the run was interrupted), 2 bad settings or an
+    unreachable target, 3 an internal error, 4 with --baseline: a MUST requirement
+    the baseline checked is not run now."""
     from leasecheck.conformance.bundle import BundleError, build, load_signing_key
     from leasecheck.conformance.diff import ResultsError, diff_files, load_results, render_text
     from leasecheck.conformance.plan import CollectionFailed, collect

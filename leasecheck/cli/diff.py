@@ -29,5 +29,5 @@ def diff(old: Path, new: Path, junit: Path | None, json_out: Path | None, allow_
         d = diff_files(old, new, junit=junit, json_out=json_out)
     except ResultsError as exc:
         raise UsageFailure(str(exc)) from None
-    click.echo(render_text(d), nl=False)
+    click.echo(render_text(d, allow_coverage_loss), nl=False)
     raise SystemExit(d.exit_code(allow_coverage_loss))

@@ -113,7 +113,10 @@ def test_a_run_that_checks_less_is_coverage_lost_and_exits_4(tmp_path: Path):
         (tmp_path / name).write_text(json.dumps(doc))
     cli = [str(tmp_path / "old.json"), str(tmp_path / "new.json")]
     assert CliRunner().invoke(diff, cli).exit_code == 4
-    assert CliRunner().invoke(diff, [*cli, "--allow-coverage-loss"]).exit_code == 0
+    allowed = CliRunner().invoke(diff, [*cli, "--allow-coverage-loss"])
+    assert allowed.exit_code == 0
+    gate = allowed.output.splitlines()[-1]  # the gate line says the exit it gives
+    assert gate.startswith("gate: passed") and "--allow-coverage-loss" in gate and "exit 4" not in gate, gate
     shrink_should_only = compare(_results({"B-1": ("SHOULD", "passed")}), _results({"B-1": ("SHOULD", "not_run")}))
     assert shrink_should_only.exit_code() == 0  # only MUST coverage gates
 
