@@ -68,6 +68,16 @@ def target_options(f: Any, without_target: str = BUNDLED_WITHOUT_TARGET) -> Any:
 @click.option("--seed", type=int, help="seed for generated requests and exploration (env LEASECHECK_SEED)")
 @click.option("--explore-seconds", type=float, help="time budget of the exploration area (default 3)")
 @click.option(
+    "--generated-examples",
+    type=int,
+    help="schemathesis examples per operation and phase (default 12; 0 switches generated requests off)",
+)
+@click.option(
+    "--expiry-tolerance",
+    type=float,
+    help="seconds past lease_expires_at a seat may still be held and pass (default 1)",
+)
+@click.option(
     "--baseline",
     type=click.Path(path_type=Path),
     help="an earlier results.json: print what changed; exit 1 on a new MUST failure, "

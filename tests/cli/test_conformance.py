@@ -262,3 +262,29 @@ def test_the_readme_row_for_an_unknown_area_is_what_the_command_prints():
     line = leasecheck("conformance", "--only", "nope").one_error_line()
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert f"| `conformance --only nope` | 2 | `{line}` |" in readme
+
+
+def test_the_readme_synopsis_names_every_option_and_only_those():
+    """The synopsis is the list of options a reader sees first; it drifts whenever a flag
+    is added (errors named --generated-examples and --expiry-tolerance, flags that were
+    only settings then)."""
+    import re
+
+    from leasecheck.cli.conformance import conformance
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    synopsis = re.search(r"```\n(leasecheck conformance \[.*?)```", readme, re.S)
+    assert synopsis, "no conformance synopsis in the README"
+    shown = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", synopsis.group(1)))
+    params = [set(p.opts) for p in conformance.params if any(o.startswith("-") for o in p.opts)]
+    missing = [sorted(opts) for opts in params if not opts & shown]
+    unknown = sorted(shown - set().union(*params))
+    assert not missing and not unknown, f"missing: {missing}; not options: {unknown}"
+
+
+def test_the_flags_settings_errors_name_are_flags_the_command_takes():
+    for flag, line in (
+        ("--generated-examples", "leasecheck: error: --generated-examples must be at least 0, not -1"),
+        ("--expiry-tolerance", "leasecheck: error: --expiry-tolerance must be a finite number of 0 or more, not -1"),
+    ):
+        assert leasecheck("conformance", flag, "-1").one_error_line() == line
