@@ -62,6 +62,12 @@ def one_run(fault: str, base_url: str, token: str, report: Path) -> dict:
     return {"exit": proc.returncode, "caught": verdict["outcome"] == "failed", "tests": tests, "seconds": seconds}
 
 
+def _load_average() -> str:
+    """The 1-, 5- and 15-minute load averages: a rate measured on a busy machine is not
+    the rate on a quiet one (a race window depends on scheduling)."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fault", choices=sorted(HUNTS), default="race-check-then-insert")
@@ -70,6 +76,7 @@ def main() -> int:
     ap.add_argument("--window-ms", type=float, default=None, help="the fault's check-to-insert gap (default 5)")
     ap.add_argument("--jobs", type=int, default=1, help="conformance runs at the same time (against one server)")
     args = ap.parse_args()
+    load_before = _load_average()
 
     env = {"LEASECHECK_FAULT_RACE_WINDOW_MS": str(args.window_ms)} if args.window_ms is not None else {}
     with (
@@ -95,7 +102,8 @@ def main() -> int:
     window = args.window_ms if args.window_ms is not None else 5.0
     print(
         f"fault {args.fault} (window {window:g} ms), {args.workers} worker(s), {args.jobs} run(s) at a time; "
-        f"python {platform.python_version()}, {os.cpu_count()} CPUs"
+        f"python {platform.python_version()}, {os.cpu_count()} CPUs; "
+        f"load average before {load_before}, after {_load_average()}"
     )
     for i, r in enumerate(runs, 1):
         print(
