@@ -32,13 +32,13 @@ from starlette.routing import Route
 from leasecheck.core.client import CHECKIN, CHECKOUT, HEARTBEAT, PUBLIC_KEYS
 
 from . import clock
+from .body_limit import BodyLimitGuard, too_large
 from .delay import delay_middleware
 from .envelopes import Envelopes, new_request_id
 from .errors import (
     INTERNAL_ERROR,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
-    PAYLOAD_TOO_LARGE,
     ApiError,
     unauthorized,
 )
@@ -105,24 +105,19 @@ class Api:
 
     # ------------------------------------------------------------------ input
     async def read_body(self, request: Request) -> bytes:
-        """The raw body, refused with 413 past the size limit (before all of it is read).
+        """The raw body, refused with 413 as soon as it grows past the size limit.
 
-        The 413 says `Connection: close` and the connection closes after it
-        (connections.py): the rest of the body is never read, and kept open the
-        connection would read and drop it until the body timeout.
+        A declared length over the limit never gets here (body_limit.py). The 413
+        says `Connection: close` and the connection closes after it (connections.py):
+        the rest of the body is never read, and kept open the connection would read
+        and drop it until the body timeout.
         """
         limit = self.settings.max_body_bytes
-        too_large = ApiError(
-            413, PAYLOAD_TOO_LARGE, f"request body is larger than {limit} bytes", headers={"Connection": "close"}
-        )
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise too_large
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
             if len(body) > limit:
-                raise too_large
+                raise too_large(limit)
         return bytes(body)
 
     def decode_json(self, raw: bytes) -> Any:
@@ -324,6 +319,8 @@ def create_app(settings: Settings | None = None, parts: Parts | None = None) -> 
             *delay_middleware(settings),
             Middleware(MetricsMiddleware, metrics=api.metrics),
             *throttle_middleware(settings, api.envelopes),
+            # A declared body over the limit, before route, method or credentials (body_limit.py).
+            Middleware(BodyLimitGuard, envelopes=api.envelopes, limit=settings.max_body_bytes),
             # The Idempotency-Key field lines as sent, which handlers cannot see (key_guard.py).
             Middleware(IdempotencyKeyGuard, envelopes=api.envelopes),
         ],

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from leasecheck.core.client import CHECKOUT
 from leasecheck.core.server_process import ReferenceServer
 
 HEADER_TIMEOUT = 1.0
@@ -169,9 +170,30 @@ def test_a_body_over_the_limit_gets_its_413_and_the_connection_closes(server, wi
     # The connection stayed open after the 413, reading and dropping the rest of the body
     # until the body timeout (30 s); the client, still sending, never learnt it could stop.
     # Closed at once, with the body unread, it would be reset instead: that can destroy the answer.
+    answer = _oversized(server, wire, "/api/v1/products", f"Bearer {server.management_token}", framing)
+    assert (answer.status, wire.error_code(answer)) == (413, "PAYLOAD_TOO_LARGE")
+    assert answer.headers["connection"] == "close"
+
+
+@pytest.mark.parametrize(
+    ("path", "authorization"),
+    [(CHECKOUT, "License lk_not_a_key"), ("/api/v1/no-such-route", "Bearer wrong")],
+    ids=["bad-key", "unknown-route"],
+)
+def test_a_declared_length_over_the_limit_is_refused_before_route_or_credentials(server, wire, path, authorization):
+    # A bad key got its 401 and an unknown route its 404 on a connection kept open,
+    # which then read the whole declared body and dropped it.
+    answer = _oversized(server, wire, path, authorization, "content-length")
+    assert (answer.status, wire.error_code(answer)) == (413, "PAYLOAD_TOO_LARGE")
+    assert answer.headers["connection"] == "close"
+
+
+def _oversized(server, wire, path: str, authorization: str, framing: str):
+    """POST a body far over the limit, still sending while the answer comes; the answer,
+    read until the server closes the connection (under its keep-alive and body timeouts)."""
     head = (
-        f"POST /api/v1/products HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {server.management_token}\r\n"
-        "Content-Type: application/json\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: t\r\nAuthorization: {authorization}\r\n"
+        "Content-Type: application/json\r\nIdempotency-Key: big-1\r\n"
     )
     first, piece = b" " * (1 << 20), b" " * 4096  # a mebibyte at once: more than the server reads before it answers
     if framing == "content-length":
@@ -195,6 +217,4 @@ def test_a_body_over_the_limit_gets_its_413_and_the_connection_closes(server, wi
         finally:
             stop.set()
             sender.join(SLACK)
-    answer = wire.parse(raw)
-    assert (answer.status, wire.error_code(answer)) == (413, "PAYLOAD_TOO_LARGE"), raw[:300]
-    assert answer.headers["connection"] == "close"
+    return wire.parse(raw)
