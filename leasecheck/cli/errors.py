@@ -18,6 +18,7 @@ from typing import IO, Any
 import click
 
 from leasecheck.core.errors import UsageError
+from leasecheck.core.inputs import discard_empty_made_dirs
 from leasecheck.core.redact import redact_text as redact
 
 #: Exit code of an internal error (a bug of leasecheck's, not the server's or the user's).
@@ -57,15 +58,18 @@ def guarded(run: Callable[[], object]) -> None:
     try:
         code = run()
     except click.UsageError as exc:
+        discard_empty_made_dirs()
         click.echo(usage_line(exc), err=True)
         raise SystemExit(exc.exit_code) from None
     except click.ClickException as exc:
+        discard_empty_made_dirs()  # a refusal leaves no empty report dir behind
         exc.show()
         raise SystemExit(exc.exit_code) from None
     except click.Abort:
         click.echo("leasecheck: aborted", err=True)
         raise SystemExit(1) from None
     except UsageError as exc:
+        discard_empty_made_dirs()
         click.echo(f"leasecheck: error: {redact(str(exc))}", err=True)
         raise SystemExit(exc.exit_code) from None
     except (SystemExit, KeyboardInterrupt):

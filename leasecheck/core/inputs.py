@@ -9,6 +9,7 @@ fail later with a traceback or, worse, a run of failures blamed on the server.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import math
 import os
@@ -162,6 +163,11 @@ def int_at_least(value: int, least: int, what: str, most: int | None = None) -> 
     return value
 
 
+#: Directories `writable_dir` made in this process, outermost first: a command refused
+#: before it wrote anything there removes them again (`discard_empty_made_dirs`).
+_made: list[Path] = []
+
+
 def writable_dir(path: Path, what: str = "--report-dir") -> Path:
     """The directory, created if missing and shown to take a file; else `BadInput` naming why.
 
@@ -171,13 +177,24 @@ def writable_dir(path: Path, what: str = "--report-dir") -> Path:
     if path.exists() and not path.is_dir():
         raise BadInput(f"{what} {str(path)!r} is a file, not a directory")
     try:
+        missing = [p for p in (path, *path.parents) if not p.exists()]
         path.mkdir(parents=True, exist_ok=True)
+        _made.extend(reversed(missing))
         fd, probe = tempfile.mkstemp(prefix=".leasecheck-write-check-", dir=path)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
         raise BadInput(f"{what} {str(path)!r} cannot be written: {exc.strerror or exc}") from None
     return path
+
+
+def discard_empty_made_dirs() -> None:
+    """Remove the directories `writable_dir` made that are still empty: a refusal (exit 2,
+    say an unreachable target found after the report dir was checked) leaves no empty
+    `reports/<timestamp>/` behind. A directory holding anything is kept."""
+    while _made:
+        with contextlib.suppress(OSError):
+            _made.pop().rmdir()
 
 
 def parse_problem(exc: Exception) -> str:
