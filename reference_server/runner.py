@@ -22,7 +22,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import uvicorn
@@ -148,12 +148,22 @@ def run(
     *,
     app: str = APP,
     env: Mapping[str, str] | None = None,
+    first_lines: Sequence[str] = (),
 ) -> int:
     """Serve `app` (an import string of an app factory) until stopped; returns the exit status.
 
-    `env` joins the settings in the environment that every worker inherits."""
-    prepare(settings)
+    `env` joins the settings in the environment that every worker inherits. The port is
+    bound first, then the database and key file are opened: a busy port creates no
+    files, and `first_lines` (a generated token) are announced only once both worked,
+    never above the error that stops the server."""
     sock = bind(settings.host, settings.port)
+    try:
+        prepare(settings)
+    except BaseException:
+        sock.close()
+        raise
+    for line in first_lines:
+        announce(line)
     port = sock.getsockname()[1]
     os.environ.update({**settings.to_env(), **(env or {})})  # inherited by spawned workers
     limits = connection_settings(settings)
@@ -182,7 +192,10 @@ def run(
 def serve(settings: Settings, *, token_generated: bool, app: str = APP, env: Mapping[str, str] | None = None) -> int:
     """What every `serve` command does: refuse bad settings, print a generated token once, serve."""
     settings.validate()
+    first: list[str] = []
     if token_generated:
         # The one place a secret is printed: so that a newcomer can provision.
-        say(f"leasecheck reference server management token (generated, shown once): {settings.management_token}")
-    return run(settings, say, app=app, env=env)
+        first.append(
+            f"leasecheck reference server management token (generated, shown once): {settings.management_token}"
+        )
+    return run(settings, say, app=app, env=env, first_lines=first)

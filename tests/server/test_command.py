@@ -23,13 +23,14 @@ def _env_without_token() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "LEASECHECK_MANAGEMENT_TOKEN"}
 
 
-def refuse(args: list[str]) -> str:
+def refuse(args: list[str], token: str | None = "t0ken") -> str:
+    """The one error line of a refused `serve` (token None: the server would generate one)."""
     result = subprocess.run(
         SERVE + args,
         capture_output=True,
         text=True,
         timeout=30,
-        env={**_env_without_token(), "LEASECHECK_MANAGEMENT_TOKEN": "t0ken"},
+        env={**_env_without_token(), **({"LEASECHECK_MANAGEMENT_TOKEN": token} if token else {})},
     )
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
@@ -58,7 +59,13 @@ def test_port_in_use_is_refused(tmp_path: Path):
         taken.listen()
         port = taken.getsockname()[1]
         line = refuse(["--db", str(tmp_path / "x.db"), "--port", str(port)])
-    assert f"cannot listen on 127.0.0.1:{port}" in line
+        assert f"cannot listen on 127.0.0.1:{port}" in line
+        # A generated token was printed above the error (refuse: nothing on stdout), and
+        # the database and key file were created for a server that never listened.
+        assert f"cannot listen on 127.0.0.1:{port}" in refuse(
+            ["--db", str(tmp_path / "x.db"), "--port", str(port)], None
+        )
+    assert not list(tmp_path.iterdir())
 
 
 def test_readable_or_broken_key_file_is_refused(tmp_path: Path):
