@@ -23,11 +23,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import lzma
 import os
 import shutil
 import stat
 import tarfile
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,8 +231,15 @@ def read_bundle(path: Path) -> dict[str, bytes]:
                     fh = tar.extractfile(m)
                     out[name] = fh.read() if fh is not None else b""
                 return out
-        except tarfile.TarError as exc:
-            raise BundleError(f"{path} is neither a bundle directory nor a readable archive: {exc}") from None
+        except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            # A cut-off .gz raises EOFError (which click would turn into a bare
+            # "Aborted!"), a corrupt one zlib.error or OSError; tarfile's "could
+            # not be opened" lists every compression it tried, one line each:
+            # name what was expected instead.
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "could not be opened" in reason:
+                reason = "not a tar archive (.tar, .tar.gz, .tar.bz2 or .tar.xz)"
+            raise BundleError(f"{path} is neither a bundle directory nor a readable archive: {reason}") from None
     raise BundleError(f"{path} does not exist")
 
 

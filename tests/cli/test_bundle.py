@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+import tarfile
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -67,3 +68,23 @@ def test_verify_refuses_a_public_key_that_is_no_key(one_run: Path, tmp_path: Pat
         ran = leasecheck("verify", str(tmp_path / "b"), "--public-key", bad)
         line = ran.one_error_line()
         assert ran.code == 2 and "--public-key is not a base64 Ed25519 public key" in line and says in line, line
+
+
+def test_verify_names_a_file_that_is_no_bundle_in_one_line(one_run: Path, tmp_path: Path):
+    """A text file printed tarfile's four "- method gz: ReadError(...)" lines, and
+    a bundle archive cut off in transfer printed a bare "aborted" and exit 1
+    (gzip's EOFError is what click reads as Ctrl-D)."""
+    key = tmp_path / "k.key"
+    assert leasecheck("keygen", str(key)).code == 0
+    assert leasecheck("bundle", str(one_run), "--sign", str(key), "--out", str(tmp_path / "b")).code == 0
+    archive = tmp_path / "bundle.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "b", arcname="bundle")
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    text = tmp_path / "notes.txt"
+    text.write_text("not an archive\n")
+    for bad, says in ((text, "not a tar archive"), (cut, "ended before")):
+        ran = leasecheck("verify", str(bad))
+        line = ran.one_error_line()
+        assert ran.code == 2 and "neither a bundle directory nor a readable archive" in line and says in line, line
