@@ -322,6 +322,8 @@ def _same_profile(judge_dir: Path, name: str) -> None:
         recorded = read_run_record(judge_dir).get("profile")
     except (OSError, ValueError, AttributeError) as exc:
         _fail(f"--judge {shown}: {RUN_RECORD} cannot be read: {exc}")
+    if not isinstance(recorded, str) or not recorded:
+        _fail(f"--judge {shown}: {RUN_RECORD} names no profile (expected a leasecheck shard dir)")
     if recorded != name:
         _fail(
             f"--judge {shown}: the shards were recorded by profile {recorded}, not {name} "

@@ -305,3 +305,14 @@ def test_a_signal_stops_a_worker_and_its_locust(tmp_path):
     assert proc.returncode == 130, out + err
     assert "the locust worker stopped" in err, err
     assert not [c for c in locust if _alive(c)], "locust's worker outlived leasecheck"
+
+
+def test_judging_a_run_record_that_names_no_profile_is_refused(tmp_path):
+    """A run.json of another tool (`{}`) said "recorded by profile None" and suggested
+    `leasecheck load None --judge ...`."""
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    (shards / "run.json").write_text("{}")
+    ran = leasecheck("load", "seat-race", "--judge", str(shards), "--report-dir", str(tmp_path / "out"))
+    line = ran.one_error_line()
+    assert ran.code == 2 and "run.json names no profile" in line and "None" not in line, line
