@@ -108,5 +108,47 @@ def write_run_record(shard_dir: Path, record: dict[str, Any]) -> None:
     (shard_dir / RUN_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
 
 
+#: What `LoadConfig.record()` writes and the judge reads, with the type each must have.
+_RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "target": str,
+    "minute_seconds": (int, float),
+    "users": int,
+    "duration": (int, float),
+    "run_id": str,
+    "params": dict,
+    "licenses": list,
+}
+_LICENSE_FIELDS: dict[str, type | tuple[type, ...]] = {"name": str, "seats": int, "timeout_minutes": int}
+
+
+class RunRecordError(ValueError):
+    """A run.json that is JSON but no run record (hand-made, or another tool's)."""
+
+
 def read_run_record(shard_dir: Path) -> dict[str, Any]:
-    return json.loads((shard_dir / RUN_RECORD).read_text(encoding="utf-8"))
+    """The record beside the shards, checked for every field the judge reads: a
+    hand-made one with a profile and nothing else reached the judge as a
+    KeyError (exit 3, "internal error") instead of a user's mistake."""
+    doc = json.loads((shard_dir / RUN_RECORD).read_text(encoding="utf-8"))
+    if not isinstance(doc, dict):
+        raise RunRecordError(f"{RUN_RECORD} is not a JSON object")
+    if not isinstance(doc.get("profile"), str) or not doc["profile"]:
+        raise RunRecordError(f"{RUN_RECORD} names no profile")
+    _check_fields(doc, _RECORD_FIELDS, RUN_RECORD)
+    for i, lic in enumerate(doc["licenses"], 1):
+        if not isinstance(lic, dict):
+            raise RunRecordError(f"{RUN_RECORD}: license {i} is not a JSON object")
+        _check_fields(lic, _LICENSE_FIELDS, f"{RUN_RECORD}: license {i}")
+    return doc
+
+
+def _check_fields(doc: dict[str, Any], fields: dict[str, type | tuple[type, ...]], where: str) -> None:
+    for key, kind in fields.items():
+        value = doc.get(key)
+        if isinstance(value, bool) or not isinstance(value, kind):  # JSON true is no number
+            raise RunRecordError(f"{where}: {key!r} is missing or not a {_json_type(kind)}")
+
+
+def _json_type(kind: type | tuple[type, ...]) -> str:
+    first = kind[0] if isinstance(kind, tuple) else kind
+    return {str: "string", int: "number", float: "number", dict: "JSON object", list: "list"}[first]

@@ -27,7 +27,7 @@ from leasecheck.cli.options import management_token_option, state_dir_option
 from leasecheck.core.inputs import int_at_least, positive_finite, target_url, writable_dir
 from leasecheck.load import profiles
 from leasecheck.load.analysis.slo import Slo, SloError, check_endpoints, parse_all
-from leasecheck.load.config import RUN_RECORD, read_run_record
+from leasecheck.load.config import RUN_RECORD, RunRecordError, read_run_record
 from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.verdict.judge import EXIT_INVALID, Judgement
 
@@ -319,11 +319,11 @@ def _same_profile(judge_dir: Path, name: str) -> None:
     if not (judge_dir / RUN_RECORD).is_file():
         _fail(f"--judge {shown}: no {RUN_RECORD} there (expected a leasecheck shard dir)")
     try:
-        recorded = read_run_record(judge_dir).get("profile")
-    except (OSError, ValueError, AttributeError) as exc:
+        recorded = read_run_record(judge_dir)["profile"]
+    except RunRecordError as exc:
+        _fail(f"--judge {shown}: {exc} (expected a leasecheck shard dir)")
+    except (OSError, ValueError) as exc:
         _fail(f"--judge {shown}: {RUN_RECORD} cannot be read: {exc}")
-    if not isinstance(recorded, str) or not recorded:
-        _fail(f"--judge {shown}: {RUN_RECORD} names no profile (expected a leasecheck shard dir)")
     if recorded != name:
         _fail(
             f"--judge {shown}: the shards were recorded by profile {recorded}, not {name} "

@@ -309,10 +309,12 @@ def test_a_signal_stops_a_worker_and_its_locust(tmp_path):
 
 def test_judging_a_run_record_that_names_no_profile_is_refused(tmp_path):
     """A run.json of another tool (`{}`) said "recorded by profile None" and suggested
-    `leasecheck load None --judge ...`."""
+    `leasecheck load None --judge ...`; one with a profile and nothing else reached the
+    judge and ended in "internal error: KeyError: 'minute_seconds'" (exit 3)."""
     shards = tmp_path / "shards"
     shards.mkdir()
-    (shards / "run.json").write_text("{}")
-    ran = leasecheck("load", "seat-race", "--judge", str(shards), "--report-dir", str(tmp_path / "out"))
-    line = ran.one_error_line()
-    assert ran.code == 2 and "run.json names no profile" in line and "None" not in line, line
+    for doc, says in (("{}", "run.json names no profile"), ('{"profile": "seat-race"}', "'target' is missing")):
+        (shards / "run.json").write_text(doc)
+        ran = leasecheck("load", "seat-race", "--judge", str(shards), "--report-dir", str(tmp_path / "out"))
+        line = ran.one_error_line()
+        assert ran.code == 2 and says in line and "None" not in line, line
