@@ -15,7 +15,7 @@ import click
 
 from leasecheck import __version__
 
-from .errors import UsageFailure, guarded
+from .errors import PromptlessGroup, UsageFailure, guarded
 
 __all__ = ["COMMANDS", "SECTIONS", "UsageFailure", "cli", "main"]
 
@@ -63,7 +63,7 @@ SECTIONS = sections(TABLE)
 COMMANDS: dict[str, tuple[str, str]] = {name: row for rows in SECTIONS.values() for name, row in rows.items()}
 
 
-class LazyGroup(click.Group):
+class LazyGroup(PromptlessGroup):
     """A group that imports a command's module only when that command runs."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -3,7 +3,9 @@
 Every command runs under `guarded`: a `UsageError` (or click's own usage
 errors, such as a value of the wrong type) is one line and exit 2; any other exception is an internal error: one
 line naming a log file that holds the traceback, and exit 3. No traceback
-ever reaches the terminal, and a CI job can tell the three apart.
+ever reaches the terminal, and a CI job can tell the three apart. An
+`EOFError` is no exception to that (`PromptlessGroup`): click would call it a
+user's "aborted".
 """
 
 from __future__ import annotations
@@ -23,6 +25,30 @@ from leasecheck.core.redact import redact_text as redact
 
 #: Exit code of an internal error (a bug of leasecheck's, not the server's or the user's).
 INTERNAL_ERROR = 3
+
+
+class StrayEOF(Exception):
+    """An `EOFError` raised inside a command, carried past click.
+
+    click takes an `EOFError` for a user's Ctrl-D at a prompt and turns it into
+    "aborted", exit 1, after a blank line. leasecheck asks no questions, so an
+    `EOFError` that reaches click is a reader that met a cut-off file
+    unguarded: our bug, exit 3, with the traceback logged like any other.
+    """
+
+    def __init__(self, error: EOFError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class PromptlessGroup(click.Group):
+    """A command group that asks no questions: an `EOFError` is not the user's."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EOFError as exc:
+            raise StrayEOF(exc) from None
 
 
 class UsageFailure(click.ClickException):
@@ -74,7 +100,8 @@ def guarded(run: Callable[[], object]) -> None:
         raise SystemExit(exc.exit_code) from None
     except (SystemExit, KeyboardInterrupt):
         raise
-    except Exception as exc:
+    except Exception as caught:
+        exc = caught.error if isinstance(caught, StrayEOF) else caught
         log = internal_error_log(exc)
         click.echo(
             f"leasecheck: internal error: {type(exc).__name__}: {redact(str(exc))[:300]} (details: {log})", err=True

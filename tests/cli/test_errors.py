@@ -1,8 +1,14 @@
-"""`cli/errors.py`: click's own usage errors are one line too, exit 2."""
+"""`cli/errors.py`: click's own usage errors are one line too, exit 2; a stray
+EOFError is ours, exit 3, not a user's "aborted"."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import click
 import pytest
+
+from leasecheck.cli.errors import INTERNAL_ERROR, PromptlessGroup, guarded
 
 from .conftest import leasecheck
 
@@ -50,3 +56,52 @@ def test_a_refusal_keeps_a_report_dir_that_holds_something(tmp_path, silent_targ
     (report / "notes.txt").write_text("kept")
     ran = leasecheck("conformance", "--target", silent_target, "--management-token", "t", "--report-dir", str(report))
     assert ran.code == 2 and (report / "notes.txt").read_text() == "kept"
+
+
+def run_group(cls: type[click.Group], error: BaseException, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """A group of `cls` whose one command raises `error`, run the way `leasecheck.cli.main` runs."""
+
+    @click.group(cls=cls)
+    def group() -> None:
+        pass
+
+    @group.command()
+    def read() -> None:
+        raise error
+
+    with pytest.raises(SystemExit) as ended:
+        guarded(lambda: group.main(args=["read"], prog_name="leasecheck", standalone_mode=False))
+    code = ended.value.code
+    assert isinstance(code, int)
+    return code, capsys.readouterr().err
+
+
+def test_a_stray_eof_error_is_an_internal_error_not_aborted(capsys):
+    """A reader meeting a cut-off file raises EOFError (gzip does); click would say
+    "aborted", exit 1, as for a Ctrl-D at a prompt, and leasecheck has no prompts."""
+    code, err = run_group(PromptlessGroup, EOFError("Compressed file ended before the end-of-stream marker"), capsys)
+    lines = err.splitlines()
+    assert code == INTERNAL_ERROR, err
+    assert len(lines) == 1 and lines[0].startswith("leasecheck: internal error: EOFError: Compressed file ended"), err
+    log = Path(lines[0].rsplit("(details: ", 1)[1].rstrip(")"))
+    try:
+        assert "EOFError" in log.read_text(encoding="utf-8")
+    finally:
+        log.unlink()
+
+
+def test_a_plain_click_group_would_call_it_aborted(capsys):
+    """The contrast that shows the test above can fail: without PromptlessGroup."""
+    code, err = run_group(click.Group, EOFError("cut off"), capsys)
+    assert code == 1 and err.strip() == "leasecheck: aborted", err
+
+
+def test_ctrl_c_is_still_aborted(capsys):
+    code, err = run_group(PromptlessGroup, KeyboardInterrupt(), capsys)
+    assert code == 1 and err.strip() == "leasecheck: aborted", err
+
+
+def test_the_leasecheck_command_is_promptless():
+    from leasecheck.cli import cli
+
+    assert isinstance(cli, PromptlessGroup)
