@@ -101,10 +101,10 @@ def guarded(run: Callable[[], object]) -> None:
     except (SystemExit, KeyboardInterrupt):
         raise
     except Exception as caught:
-        exc = caught.error if isinstance(caught, StrayEOF) else caught
-        log = internal_error_log(exc)
+        error: BaseException = caught.error if isinstance(caught, StrayEOF) else caught
+        log = internal_error_log(error)
         click.echo(
-            f"leasecheck: internal error: {type(exc).__name__}: {redact(str(exc))[:300]} (details: {log})", err=True
+            f"leasecheck: internal error: {type(error).__name__}: {redact(str(error))[:300]} (details: {log})", err=True
         )
         raise SystemExit(INTERNAL_ERROR) from None
     raise SystemExit(code if isinstance(code, int) else 0)
