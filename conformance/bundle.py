@@ -211,14 +211,47 @@ def consistency(results: dict[str, Any]) -> list[str]:
     return problems
 
 
+#: What reading a damaged archive raises: a cut-off one EOFError (gzip), a corrupt
+#: one zlib.error, lzma.LZMAError or OSError, a damaged tar stream TarError.
+ARCHIVE_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
+#: The first bytes of the compressed formats tarfile reads, by name.
+COMPRESSED_MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
+
+
+def not_a_tar(path: Path) -> str:
+    """Why tarfile could open no tar stream in `path`: named by the file's first bytes,
+    not by tarfile's wording of the attempts it made."""
+    with path.open("rb") as f:
+        head = f.read(6)
+    for magic, name in COMPRESSED_MAGIC.items():
+        if head.startswith(magic):
+            return f"a {name} file that is damaged, cut off, or holds no tar archive"
+    return "empty" if not head else "not a tar archive (.tar, .tar.gz, .tar.bz2 or .tar.xz)"
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message as one line, or its type's name when it has none."""
+    text = str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__
+
+
 def read_bundle(path: Path) -> dict[str, bytes]:
     """The files of a bundle directory, or of a .tar.gz of one (read in memory, never extracted)."""
     p = Path(path)
     if p.is_dir():
         return {f.name: f.read_bytes() for f in sorted(p.iterdir()) if f.is_file()}
     if p.is_file():
+        unreadable = f"{path} is neither a bundle directory nor a readable archive"
         try:
-            with tarfile.open(p, "r:*") as tar:
+            tar = tarfile.open(p, "r:*")
+        except tarfile.ReadError:
+            # tarfile tried every compression it knows and none held a tar header:
+            # its message lists each attempt, one line each. Say what the file is instead.
+            raise BundleError(f"{unreadable}: {not_a_tar(p)}") from None
+        except ARCHIVE_ERRORS as exc:  # a header cut off: gzip's EOFError at open
+            raise BundleError(f"{unreadable}: {first_line(exc)}") from None
+        try:
+            with tar:
                 out: dict[str, bytes] = {}
                 for m in tar.getmembers():
                     if not m.isfile():
@@ -231,15 +264,8 @@ def read_bundle(path: Path) -> dict[str, bytes]:
                     fh = tar.extractfile(m)
                     out[name] = fh.read() if fh is not None else b""
                 return out
-        except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
-            # A cut-off .gz raises EOFError (which click would turn into a bare
-            # "Aborted!"), a corrupt one zlib.error or OSError; tarfile's "could
-            # not be opened" lists every compression it tried, one line each:
-            # name what was expected instead.
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if "could not be opened" in reason:
-                reason = "not a tar archive (.tar, .tar.gz, .tar.bz2 or .tar.xz)"
-            raise BundleError(f"{path} is neither a bundle directory nor a readable archive: {reason}") from None
+        except ARCHIVE_ERRORS as exc:
+            raise BundleError(f"{unreadable}: {first_line(exc)}") from None
     raise BundleError(f"{path} does not exist")
 
 

@@ -82,9 +82,24 @@ def test_verify_names_a_file_that_is_no_bundle_in_one_line(one_run: Path, tmp_pa
         tar.add(tmp_path / "b", arcname="bundle")
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    headless = tmp_path / "headless.tar.gz"  # cut inside gzip's own header: EOFError at open
+    headless.write_bytes(archive.read_bytes()[:15])
+    corrupt = tmp_path / "corrupt.tar.gz"  # a gzip header, then damage in the deflate stream
+    whole = bytearray(archive.read_bytes())
+    whole[40:200] = bytes(160)
+    corrupt.write_bytes(bytes(whole))
     text = tmp_path / "notes.txt"
     text.write_text("not an archive\n")
-    for bad, says in ((text, "not a tar archive"), (cut, "ended before")):
+    empty = tmp_path / "empty.tar.gz"
+    empty.write_bytes(b"")
+    cases = (
+        (text, "not a tar archive"),
+        (empty, ": empty"),
+        (cut, "ended before"),
+        (headless, "ended before"),
+        (corrupt, "a gzip file that is damaged, cut off, or holds no tar archive"),
+    )
+    for bad, says in cases:
         ran = leasecheck("verify", str(bad))
         line = ran.one_error_line()
         assert ran.code == 2 and "neither a bundle directory nor a readable archive" in line and says in line, line
