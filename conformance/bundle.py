@@ -235,23 +235,30 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text.strip() else type(exc).__name__
 
 
+def unreadable(path: Path) -> str:
+    return f"{path} is neither a bundle directory nor a readable archive"
+
+
+def open_archive(path: Path) -> tarfile.TarFile:
+    """A tar archive of any compression tarfile reads, or a BundleError saying what the file is."""
+    try:
+        return tarfile.open(path, "r:*")
+    except tarfile.ReadError:
+        # tarfile tried every compression it knows and none held a tar header:
+        # its message lists each attempt, one line each. Say what the file is instead.
+        raise BundleError(f"{unreadable(path)}: {not_a_tar(path)}") from None
+    except ARCHIVE_ERRORS as exc:  # a header cut off: gzip's EOFError at open
+        raise BundleError(f"{unreadable(path)}: {first_line(exc)}") from None
+
+
 def read_bundle(path: Path) -> dict[str, bytes]:
     """The files of a bundle directory, or of a .tar.gz of one (read in memory, never extracted)."""
     p = Path(path)
     if p.is_dir():
         return {f.name: f.read_bytes() for f in sorted(p.iterdir()) if f.is_file()}
     if p.is_file():
-        unreadable = f"{path} is neither a bundle directory nor a readable archive"
         try:
-            tar = tarfile.open(p, "r:*")
-        except tarfile.ReadError:
-            # tarfile tried every compression it knows and none held a tar header:
-            # its message lists each attempt, one line each. Say what the file is instead.
-            raise BundleError(f"{unreadable}: {not_a_tar(p)}") from None
-        except ARCHIVE_ERRORS as exc:  # a header cut off: gzip's EOFError at open
-            raise BundleError(f"{unreadable}: {first_line(exc)}") from None
-        try:
-            with tar:
+            with open_archive(p) as tar:
                 out: dict[str, bytes] = {}
                 for m in tar.getmembers():
                     if not m.isfile():
@@ -265,7 +272,7 @@ def read_bundle(path: Path) -> dict[str, bytes]:
                     out[name] = fh.read() if fh is not None else b""
                 return out
         except ARCHIVE_ERRORS as exc:
-            raise BundleError(f"{unreadable}: {first_line(exc)}") from None
+            raise BundleError(f"{unreadable(p)}: {first_line(exc)}") from None
     raise BundleError(f"{path} does not exist")
 
 
