@@ -16,7 +16,7 @@ the master's own code:
   read       `shards.read_histories`: every worker's packed shard to Ops
   estimate   `clocks.measure` per worker: offset and bound from its stamps
   align      `clocks.align`: every op onto the server's clock, widened
-  merge      `shards.merged` + `shards.add_metrics`: one history, sorted once
+  merge      `shards.merged` + `shards.add_metrics` + `check_complete`: one history, sorted once
   judge      `judge.judge_merged`: window, occupancy, the model checker,
              the verdict and its summary
 
@@ -49,7 +49,7 @@ from locust.rpc.protocol import Message
 from leasecheck.core.history import Op
 from leasecheck.core.model import check_history
 from leasecheck.load.analysis.clocks import align, measure
-from leasecheck.load.analysis.shards import MergedRun, add_metrics, merged, read_histories
+from leasecheck.load.analysis.shards import MergedRun, add_metrics, check_complete, merged, read_histories
 from leasecheck.load.config import write_run_record
 from leasecheck.load.runtime.collect import Collector
 from leasecheck.load.runtime.recorder import Recorder
@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
             run = MergedRun(history=History(merged(per_process)), shards=[], clocks=report)
             add_metrics(run, shard_dir)
+            check_complete(run, per_process)
             return run
 
         run = stage(rows, "merge", merge_all)

@@ -39,6 +39,7 @@ from leasecheck.core.ledger import Ledger, LedgerError, state_dir
 from leasecheck.core.lifetime import die_with_parent
 from leasecheck.core.redact import redact_text, register_secret
 from leasecheck.load.analysis.slo import Slo
+from leasecheck.load.analysis.wire import ShardError
 from leasecheck.load.config import CONFIG_ENV, PROGRESS_FILE, SHARDS_ENV, LoadConfig, write_run_record
 from leasecheck.load.profiles.profile import Profile
 from leasecheck.load.provision import Made, ProvisioningFailed, build_config
@@ -219,8 +220,12 @@ def _revoke_licenses(base_url: str, token: str, made: Made, run_id: str, echo: E
 
 
 def judge_only(shard_dir: Path, slos: list[Slo], report_dir: Path, command: str) -> Judgement:
-    """Judge shards written earlier (plain `locust -f`, or copied from several machines)."""
-    judgement = judge(shard_dir, slos, Facts(command=command))
+    """Judge shards written earlier (plain `locust -f`, or copied from several machines).
+    A damaged shard is the user's to mend (a copy cut off): refused, not judged in part."""
+    try:
+        judgement = judge(shard_dir, slos, Facts(command=command))
+    except ShardError as exc:
+        raise LoadFailure(f"--judge {str(shard_dir)!r}: {exc}") from None
     report_dir.mkdir(parents=True, exist_ok=True)
     write_reports(report_dir, judgement)
     return judgement

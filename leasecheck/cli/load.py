@@ -246,9 +246,13 @@ def load(
     report_dir = writable_dir(report_dir or _default_report_dir(profile.name)).resolve()
     if judge_dir is not None:
         _same_profile(judge_dir, profile.name)
-        from leasecheck.load.runner import judge_only
+        from leasecheck.load.runner import LoadFailure, judge_only
 
-        _finish(judge_only(judge_dir, slos, report_dir, command), report_dir)
+        try:
+            judgement = judge_only(judge_dir, slos, report_dir, command)
+        except LoadFailure as exc:  # a damaged shard
+            _fail(str(exc))
+        _finish(judgement, report_dir)
     target = _target(target, management_token)
     minute = positive_finite(
         minute_seconds if minute_seconds is not None else (60.0 if target else 1.0), "--minute-seconds"

@@ -230,7 +230,12 @@ class History:
         ops: list[Op] = []
         for p in paths:
             with p.open(encoding="utf-8") as fh:
-                ops.extend(Op(**json.loads(line)) for line in fh if line.strip())
+                for n, line in enumerate(fh, 1):
+                    if line.strip():
+                        try:
+                            ops.append(Op(**json.loads(line)))
+                        except (ValueError, TypeError) as exc:  # a line cut off, or no Op's fields
+                            raise ValueError(f"{p.name}, line {n}: not an operation ({exc})") from None
         ops.sort(key=lambda o: (o.sent_at, o.received_at))
         return cls(ops)
 

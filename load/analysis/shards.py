@@ -10,8 +10,12 @@ with them, so the window the run is judged over and the ops in it are on
 one timeline. A worker's shard written by the master from its stream says
 how many ops the worker sent and how many arrived (`stream`); a worker lost
 mid-run has `complete: false` there, and the run is judged on what arrived.
+A shard that cannot be read, or whose history holds another number of ops
+than its metrics say it recorded (a file cut off in a copy, or missing), is a
+`ShardError`: judging part of a history would be a verdict on ops nobody sent.
 
-The stages (`read_histories`, `clocks.align`, `merged`, `add_metrics`) are
+The stages (`read_histories`, `clocks.align`, `merged`, `add_metrics`,
+`check_complete`) are
 public so that the merge benchmark times exactly what `merge` runs.
 """
 
@@ -32,7 +36,7 @@ from leasecheck.core.history import History, Op
 from .bulk import paused_gc
 from .clocks import ClockReport, align
 from .histograms import new_histogram
-from .wire import load_ops, shard_history
+from .wire import ShardError, load_ops, shard_history
 
 _sent, _received = attrgetter("sent_at"), attrgetter("received_at")
 
@@ -109,7 +113,19 @@ def merge(shard_dir: Path, align_clocks: bool = True, shared_clock: bool = False
     clocks = align(per_process, enabled=align_clocks, shared=shared_clock)
     run = MergedRun(history=History(merged(per_process)), shards=[], clocks=clocks)
     add_metrics(run, shard_dir)
+    check_complete(run, per_process)
     return run
+
+
+def check_complete(run: MergedRun, per_process: list[tuple[str, list[Op]]]) -> None:
+    """Every shard's history holds the ops its metrics say its process recorded."""
+    read = {tag: len(ops) for tag, ops in per_process}
+    for shard in run.shards:
+        found = read.get(shard.tag, 0)
+        if found != shard.ops:
+            where = f"{shard.tag}.metrics.json says {shard.ops} ops were recorded"
+            held = f"its history holds {found}" if shard.tag in read else "there is no history file beside it"
+            raise ShardError(f"{where}, but {held}: the shard is cut off or incomplete")
 
 
 def read_histories(shard_dir: Path) -> list[tuple[str, list[Op]]]:
@@ -136,39 +152,52 @@ def merged(per_process: list[tuple[str, list[Op]]]) -> list[Op]:
 def add_metrics(run: MergedRun, shard_dir: Path) -> None:
     """Every shard's metrics document, its instants moved as its ops were."""
     for path in sorted(shard_dir.glob("*.metrics.json")):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        shift = run.clocks.offset_of(doc["tag"])
-        run.bucket_seconds = float(doc.get("bucket_seconds", 1.0))
-        samples = 0
-        for label, enc in doc["latency"].items():
-            samples += _add(run.latency, label, enc).get_total_count()
-        for label, enc in doc.get("retried_latency", {}).items():
-            _add(run.retried_latency, label, enc)
-        add_buckets(run, doc, shift)
-        for src, dst in (
-            (doc["attempt_outcomes"], run.attempt_outcomes),
-            (doc["logical_outcomes"], run.logical_outcomes),
-        ):
-            for label, counts in src.items():
-                dst.setdefault(label, Counter()).update(counts)
-        for label, counts in doc["attempts"].items():
-            run.attempts.setdefault(label, Counter()).update({int(n): c for n, c in counts.items()})
-        run.replays.update(doc.get("replays", {}))
-        run.marks.extend({**m, "t": float(m["t"]) + shift} for m in doc.get("marks", []))
-        run.shards.append(
-            ShardInfo(
-                tag=doc["tag"],
-                role=doc["role"],
-                pid=int(doc["pid"]),
-                ops=int(doc["ops"]),
-                samples=samples,
-                cpu=_timed(doc["cpu"], shift),
-                machine_cpu=_timed(doc.get("machine_cpu", []), shift),
-                loop_lag=_timed(doc["loop_lag"], shift),
-                meta=doc.get("meta", {}),
-                stream=doc.get("stream"),
-            )
+        try:
+            add_shard_metrics(run, path)
+        except ShardError:
+            raise
+        except json.JSONDecodeError as exc:
+            raise ShardError(f"{path.name} is not JSON ({exc.msg}, line {exc.lineno})") from None
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            what = f"field {exc} is missing" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+            raise ShardError(f"{path.name} is not a leasecheck shard's metrics ({what})") from None
+
+
+def add_shard_metrics(run: MergedRun, path: Path) -> None:
+    """One shard's metrics document, its instants moved as its ops were."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    shift = run.clocks.offset_of(doc["tag"])
+    run.bucket_seconds = float(doc.get("bucket_seconds", 1.0))
+    samples = 0
+    for label, enc in doc["latency"].items():
+        samples += _add(run.latency, label, enc).get_total_count()
+    for label, enc in doc.get("retried_latency", {}).items():
+        _add(run.retried_latency, label, enc)
+    add_buckets(run, doc, shift)
+    for src, dst in (
+        (doc["attempt_outcomes"], run.attempt_outcomes),
+        (doc["logical_outcomes"], run.logical_outcomes),
+    ):
+        for label, counts in src.items():
+            dst.setdefault(label, Counter()).update(counts)
+    for label, counts in doc["attempts"].items():
+        run.attempts.setdefault(label, Counter()).update({int(n): c for n, c in counts.items()})
+    run.replays.update(doc.get("replays", {}))
+    run.marks.extend({**m, "t": float(m["t"]) + shift} for m in doc.get("marks", []))
+    run.shards.append(
+        ShardInfo(
+            tag=doc["tag"],
+            role=doc["role"],
+            pid=int(doc["pid"]),
+            ops=int(doc["ops"]),
+            samples=samples,
+            cpu=_timed(doc["cpu"], shift),
+            machine_cpu=_timed(doc.get("machine_cpu", []), shift),
+            loop_lag=_timed(doc["loop_lag"], shift),
+            meta=doc.get("meta", {}),
+            stream=doc.get("stream"),
         )
+    )
 
 
 def _timed(samples: list[list[float]], shift: float) -> list[tuple[float, float]]:

@@ -9,6 +9,10 @@ worker's shard `<tag>.history.msgpack` behind a one-line header naming the
 fields; the judge unpacks each shard once (in C) and builds each Op from its
 row positionally. A shard written by another version whose fields differ is
 still read, by name.
+
+A shard that cannot be read as written (damaged, cut off, or not one
+leasecheck wrote) is a `ShardError` naming the file: shards are copied
+between machines, and `load --judge` must refuse one, never judge part of it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ SUFFIX = ".history.msgpack"
 JSONL_SUFFIX = ".history.jsonl"  # a shard a process wrote itself (`History.dump`)
 
 
+class ShardError(ValueError):
+    """A shard that cannot be judged as it is on disk; the message names the file and why."""
+
+
 def encode_rows(ops: Sequence[Op]) -> bytes:
     """One batch as it travels and as it is stored: a msgpack array of rows."""
     return bytes(msgpack.packb(list(map(op_row, ops))))
@@ -41,6 +49,13 @@ def header(names: Sequence[str] = FIELDS) -> bytes:
 
 def read_ops(path: Path) -> list[Op]:
     """A packed shard's ops, in the order they were recorded."""
+    try:
+        return _read_ops(path)
+    except (msgpack.UnpackException, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ShardError(f"{path.name} is not a readable history ({type(exc).__name__}: {exc})") from None
+
+
+def _read_ops(path: Path) -> list[Op]:
     with path.open("rb") as fh, paused_gc():
         batches = msgpack.Unpacker(fh, raw=False, use_list=False)  # rows as tuples: cheaper than lists
         head = next(batches, None)
@@ -69,5 +84,10 @@ def load_ops(path: Path) -> list[Op]:
     """Either kind of history file."""
     if path.name.endswith(SUFFIX):
         return read_ops(path)
-    with paused_gc():
-        return History.load(path).ops
+    try:
+        with paused_gc():
+            return History.load(path).ops
+    except UnicodeDecodeError:
+        raise ShardError(f"{path.name} is not a readable history: not UTF-8 text") from None
+    except ValueError as exc:  # History.load names the file and the line
+        raise ShardError(str(exc)) from None

@@ -318,3 +318,34 @@ def test_judging_a_run_record_that_names_no_profile_is_refused(tmp_path):
         ran = leasecheck("load", "seat-race", "--judge", str(shards), "--report-dir", str(tmp_path / "out"))
         line = ran.one_error_line()
         assert ran.code == 2 and says in line and "None" not in line, line
+
+
+def test_judging_a_damaged_shard_is_refused_with_the_file_named(tmp_path):
+    """A shard cut off in a copy between machines: a line cut mid-way was 'internal error:
+    JSONDecodeError' (exit 3), one cut at a line's end was judged on what survived."""
+    from leasecheck.core.client import Exchange
+    from leasecheck.load.config import LoadConfig, write_run_record
+    from leasecheck.load.profiles import get
+    from leasecheck.load.runtime.recorder import Recorder
+
+    shards = tmp_path / "shards"
+    config = LoadConfig("seat-race", "http://127.0.0.1:1", 1.0, 4, 3.0, str(shards), "r1", get("seat-race").defaults())
+    write_run_record(shards, config.record())
+    rec = Recorder("local-1", "local")
+    rec.meta = {"epoch": 1000.0, "end": 1010.0}
+    for n in range(6):
+        ex = Exchange("POST", "/api/v1/license/floating/heartbeat", {}, b"{}", sent_at=1000.0 + n,
+                      received_at=1000.1 + n, status=404, operation="heartbeat")  # fmt: skip
+        rec.attempt(ex, license="L", label="heartbeat", outcome="gone", user="u0", lease_token="llt_x")
+    rec.dump(shards)
+    history = shards / "local-1.history.jsonl"
+    whole = history.read_text()
+    for damaged, says in (
+        (whole[: len(whole) // 2 + 7], "local-1.history.jsonl, line "),
+        ("".join(whole.splitlines(keepends=True)[:2]), "says 6 ops were recorded, but its history holds 2"),
+    ):
+        history.write_text(damaged)
+        ran = leasecheck("load", "seat-race", "--judge", str(shards), "--report-dir", str(tmp_path / "out"))
+        line = ran.one_error_line()
+        assert ran.code == 2 and says in line, line
+        assert not (tmp_path / "out").exists()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from leasecheck.core.history import History, Op, check_idempotency, check_seats
 
 
@@ -175,3 +177,15 @@ def test_recorded_exchanges_carry_device_request_id_and_answer_digest():
     assert op.lease and "secret" not in op.lease
     container = json.dumps({"is_container": True, "pod_name": "p"}).encode()
     assert binding_ref(container) != binding_ref(body) and binding_ref(b"not json") is None
+
+
+def test_a_line_that_is_no_operation_is_named_by_file_and_line(tmp_path: Path):
+    """A history cut off in a copy ends mid-line; json's own error said "line 1" of that line."""
+    h = History([grant("a", 0, 1), grant("b", 2, 3)])
+    h.dump(tmp_path / "h.jsonl")
+    whole = (tmp_path / "h.jsonl").read_text()
+    for damaged, says in ((whole[:-20], "not an operation (Expecting"), (whole + '{"nope": 1}\n', "nope")):
+        (tmp_path / "h.jsonl").write_text(damaged)
+        with pytest.raises(ValueError, match=r"h\.jsonl, line [23]: not an operation") as raised:
+            History.load(tmp_path / "h.jsonl")
+        assert says in str(raised.value)

@@ -8,11 +8,13 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from hdrh.histogram import HdrHistogram
 
 from leasecheck.core.client import Exchange
 from leasecheck.core.timeutil import format_rfc3339
 from leasecheck.load.analysis.shards import merge, read_histories
+from leasecheck.load.analysis.wire import ShardError
 from leasecheck.load.runtime.recorder import Recorder
 
 SECRET = re.compile(r"\b(lk|llt)_[A-Za-z0-9_\-]{20,}")
@@ -113,3 +115,43 @@ def test_per_second_buckets_and_samples_move_with_their_process_clock(tmp_path: 
     skewed = next(s for s in run.shards if s.tag == "worker-w1-2")
     assert [round(t, 1) for t, _ in skewed.cpu] == [1000.5, 1001.5, 1002.5, 1003.5, 1004.5]
     assert abs(run.clocks.plan_offset + 1.5) < 0.01  # the plan's instants: the workers' median clock
+
+
+def _two_shards(shard_dir: Path) -> None:
+    for i in range(2):
+        rec = Recorder(f"worker-{i}", "worker")
+        rec.meta = {"epoch": 1000.0, "end": 1010.0}
+        for n in range(10):
+            ex = Exchange("POST", "/api/v1/license/floating/heartbeat", {}, b"{}", sent_at=1000.0 + n,
+                          received_at=1000.1 + n, status=200, operation="heartbeat")  # fmt: skip
+            rec.attempt(ex, license="L", label="heartbeat", outcome="ok", user=f"w{i}:u0", lease_token="llt_x")
+        rec.dump(shard_dir)
+
+
+def test_a_shard_cut_off_or_missing_its_history_is_refused_not_judged_in_part(tmp_path: Path):
+    """A history cut at a line's end read as a shorter, valid history: the run was judged
+    PASSED on the ops that survived the copy, with the metrics counting all of them."""
+    _two_shards(tmp_path)
+    history = tmp_path / "worker-1.history.jsonl"
+    lines = history.read_text().splitlines(keepends=True)
+    history.write_text("".join(lines[:4]))
+    with pytest.raises(ShardError, match=r"worker-1\.metrics\.json says 10 ops were recorded, but its history holds 4"):
+        merge(tmp_path)
+    history.unlink()
+    with pytest.raises(ShardError, match="says 10 ops were recorded, but there is no history file beside it"):
+        merge(tmp_path)
+
+
+def test_metrics_that_are_no_shards_are_refused_by_name(tmp_path: Path):
+    _two_shards(tmp_path)
+    metrics = tmp_path / "worker-0.metrics.json"
+    doc = json.loads(metrics.read_text())
+    for damaged, says in (
+        ("{", "worker-0.metrics.json is not JSON"),
+        (json.dumps({k: v for k, v in doc.items() if k != "latency"}), "field 'latency' is missing"),
+        (json.dumps({**doc, "pid": "a pid"}), "ValueError: invalid literal"),
+    ):
+        metrics.write_text(damaged)
+        with pytest.raises(ShardError) as raised:
+            merge(tmp_path)
+        assert says in str(raised.value), raised.value

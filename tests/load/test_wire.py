@@ -11,9 +11,19 @@ from dataclasses import asdict
 from pathlib import Path
 
 import msgpack
+import pytest
 
 from leasecheck.core.history import Op
-from leasecheck.load.analysis.wire import FIELDS, SUFFIX, encode_rows, header, load_ops, read_ops
+from leasecheck.load.analysis.wire import (
+    FIELDS,
+    JSONL_SUFFIX,
+    SUFFIX,
+    ShardError,
+    encode_rows,
+    header,
+    load_ops,
+    read_ops,
+)
 
 
 def _ops(n: int) -> list[Op]:
@@ -46,3 +56,30 @@ def test_an_empty_shard_has_no_ops(tmp_path: Path):
     path = tmp_path / f"w{SUFFIX}"
     path.write_bytes(header())
     assert read_ops(path) == [] and len(FIELDS) == len(asdict(_ops(1)[0]))
+
+
+def test_a_damaged_packed_shard_is_a_shard_error_naming_the_file(tmp_path: Path):
+    """It was a bare TypeError or msgpack error, which `load --judge` reported as its own bug."""
+    rows = msgpack.packb([list(asdict(op).values()) for op in _ops(2)])
+    damaged = {
+        "garbage": b"not msgpack \xc1\xc1",  # 0xc1 is never used in msgpack
+        "no-header": msgpack.packb([1, 2]) + rows,
+        "short-rows": header() + msgpack.packb([[1, 2]]),
+    }
+    for name, data in damaged.items():
+        path = tmp_path / f"{name}{SUFFIX}"
+        path.write_bytes(data)
+        with pytest.raises(ShardError, match=rf"{name}\.history\.msgpack is not a readable history"):
+            read_ops(path)
+
+
+def test_a_damaged_jsonl_shard_names_its_line(tmp_path: Path):
+    path = tmp_path / f"w{JSONL_SUFFIX}"
+    path.write_text(
+        '{"kind": "checkout", "license": "L", "sent_at": 1.0, "received_at": 1.1, "status": 200}\n{"kind": "chec'
+    )
+    with pytest.raises(ShardError, match=r"w\.history\.jsonl, line 2: not an operation"):
+        load_ops(path)
+    path.write_bytes(b"\xff\xfe\n")
+    with pytest.raises(ShardError, match="not UTF-8 text"):
+        load_ops(path)
