@@ -52,7 +52,35 @@ def load_results(path: Path) -> dict[str, Any]:
         and all(isinstance(r, dict) and {"id", "level", "outcome"} <= set(r) for r in data["requirements"])
     ):
         raise ResultsError(f"{path}: not a leasecheck results.json (no requirements with id, level, outcome)")
+    problem = results_problem(data)
+    if problem:
+        raise ResultsError(f"{path}: not a leasecheck results.json ({problem})")
     return data
+
+
+#: What a results.json may say of a requirement (a value outside these would be
+#: compared as a state of its own, and an unknown outcome would pass the gate).
+LEVELS = ("MUST", "SHOULD", "MAY")
+OUTCOMES = ("passed", "failed", "warning", "not_run")
+
+
+def results_problem(data: dict[str, Any]) -> str:
+    """The first field the comparison reads that has the wrong shape, or ''."""
+    for name in ("target", "suite"):
+        if data.get(name) is not None and not isinstance(data[name], dict):
+            return f"{name!r} is not an object"
+    for i, r in enumerate(data["requirements"]):
+        where = f"requirement {r['id']!r}" if isinstance(r["id"], str) else f"requirement {i + 1}"
+        if not isinstance(r["id"], str) or not r["id"]:
+            return f"{where}: 'id' is not a non-empty string"
+        if r["level"] not in LEVELS:
+            return f"{where}: level {r['level']!r} is not one of {', '.join(LEVELS)}"
+        if r["outcome"] not in OUTCOMES:
+            return f"{where}: outcome {r['outcome']!r} is not one of {', '.join(OUTCOMES)}"
+        evidence = r.get("evidence")
+        if evidence is not None and not (isinstance(evidence, list) and all(isinstance(e, dict) for e in evidence)):
+            return f"{where}: 'evidence' is not a list of objects"
+    return ""
 
 
 def state(r: dict[str, Any] | None) -> str:

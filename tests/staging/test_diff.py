@@ -127,3 +127,24 @@ def test_diff_refuses_what_is_not_a_results_file(tmp_path: Path):
     for args in ([str(bad), str(bad)], [str(tmp_path / "missing.json"), str(bad)]):
         proc = run_cli("diff", *args, env=cli_env(tmp_path))
         assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_diff_refuses_a_results_file_whose_values_it_cannot_compare(tmp_path: Path):
+    """An outcome outside the four was compared as a state of its own: a MUST that
+    went from passed to 5 passed the gate. A target that is no object was an
+    internal error (AttributeError, exit 3)."""
+    good = _results({"A-1": ("MUST", "passed"), "B-1": ("SHOULD", "passed")})
+    (tmp_path / "good.json").write_text(json.dumps(good))
+    cases = {
+        "outcome": ({"A-1": ("MUST", 5)}, {}, "requirement 'A-1': outcome 5 is not one of passed, failed"),
+        "level": ({"A-1": ("must", "passed")}, {}, "requirement 'A-1': level 'must' is not one of MUST, SHOULD, MAY"),
+        "target": ({"A-1": ("MUST", "passed")}, {"target": "staging"}, "'target' is not an object"),
+    }
+    for name, (requirements, extra, says) in cases.items():
+        bad = tmp_path / f"{name}.json"
+        bad.write_text(json.dumps({**_results(requirements), **extra}))
+        for args in ([str(tmp_path / "good.json"), str(bad)], [str(bad), str(tmp_path / "good.json")]):
+            proc = run_cli("diff", *args, env=cli_env(tmp_path))
+            lines = proc.stderr.strip().splitlines()
+            assert proc.returncode == 2 and len(lines) == 1 and says in lines[0], proc.stderr
+            assert "not a leasecheck results.json" in lines[0] and "internal error" not in proc.stderr
