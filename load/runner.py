@@ -129,7 +129,8 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
         locust_request_count=_locust_request_count(settings.report_dir / "locust_stats.csv"),
         never_started=_workers_missing(settings),
     )
-    judgement = judge(shard_dir, settings.slos, facts)
+    # The run's own shards: a lost worker is judged on what arrived (`stream`), not refused.
+    judgement = judge(shard_dir, settings.slos, facts, complete=False)
     write_reports(settings.report_dir, judgement)
     return judgement
 
