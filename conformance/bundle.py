@@ -38,6 +38,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from leasecheck import __version__
+from leasecheck.core.errors import first_line
 from leasecheck.core.redact import find_secrets
 from leasecheck.specs import digest, requirements
 
@@ -229,10 +230,9 @@ def not_a_tar(path: Path) -> str:
     return "empty" if not head else "not a tar archive (.tar, .tar.gz, .tar.bz2 or .tar.xz)"
 
 
-def first_line(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
     """An exception's message as one line, or its type's name when it has none."""
-    text = str(exc)
-    return text.splitlines()[0] if text.strip() else type(exc).__name__
+    return first_line(str(exc)) or type(exc).__name__
 
 
 def unreadable(path: Path) -> str:
@@ -248,7 +248,7 @@ def open_archive(path: Path) -> tarfile.TarFile:
         # its message lists each attempt, one line each. Say what the file is instead.
         raise BundleError(f"{unreadable(path)}: {not_a_tar(path)}") from None
     except ARCHIVE_ERRORS as exc:  # a header cut off: gzip's EOFError at open
-        raise BundleError(f"{unreadable(path)}: {first_line(exc)}") from None
+        raise BundleError(f"{unreadable(path)}: {reason(exc)}") from None
 
 
 def read_bundle(path: Path) -> dict[str, bytes]:
@@ -272,7 +272,7 @@ def read_bundle(path: Path) -> dict[str, bytes]:
                     out[name] = fh.read() if fh is not None else b""
                 return out
         except ARCHIVE_ERRORS as exc:
-            raise BundleError(f"{unreadable(p)}: {first_line(exc)}") from None
+            raise BundleError(f"{unreadable(p)}: {reason(exc)}") from None
     raise BundleError(f"{path} does not exist")
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from leasecheck import __version__
 from leasecheck.core import interrupts
 from leasecheck.core.client import Http
+from leasecheck.core.errors import first_line
 from leasecheck.core.ledger import Ledger, LedgerError, state_dir
 from leasecheck.core.lifetime import die_with_parent
 from leasecheck.core.redact import redact_text, register_secret
@@ -256,7 +257,7 @@ def _target(settings: LoadSettings) -> Iterator[tuple[str, str, bool]]:
         server.start()
     except ServerStartError as exc:
         server.close()
-        raise LoadFailure(f"the bundled reference server did not start: {str(exc).splitlines()[0]}") from None
+        raise LoadFailure(f"the bundled reference server did not start: {first_line(str(exc))}") from None
     except BaseException:  # interrupted while it started: stop it all the same
         server.close()
         raise

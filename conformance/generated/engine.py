@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from leasecheck.conformance import early
 from leasecheck.conformance.target import LicenseFixture, Target
 from leasecheck.core.envelope import Inspector
+from leasecheck.core.errors import first_line
 from leasecheck.core.interrupts import stopping
 from leasecheck.core.pacing import Pacer
 
@@ -35,7 +36,7 @@ from .exercised import count_exercised
 from .invariants import check_run
 from .laps import Laps
 from .observation import Observation
-from .recorded import collect, first_line
+from .recorded import collect
 from .run import GeneratedRun
 from .serial_ast import serial_ast_parse
 from .triage import Context, Reported, triage, unanswered

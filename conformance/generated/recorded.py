@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from leasecheck.core.client import Exchange
+from leasecheck.core.errors import first_line
 
 from .observation import Observation
 from .operations import CLIENT_LABEL
@@ -91,12 +92,6 @@ def observe(
         probe=node.parent_id is not None and node.transition is None,
         case_id=case_id,
     )
-
-
-def first_line(text: str | None) -> str:
-    """schemathesis's messages run to many lines; reports keep the first (at most 300 characters)."""
-    stripped = (text or "").strip()
-    return stripped.splitlines()[0][:300] if stripped else ""
 
 
 def _as_written(name: str) -> str:

@@ -157,8 +157,6 @@ def add_metrics(run: MergedRun, shard_dir: Path) -> None:
     for path in sorted(shard_dir.glob("*.metrics.json")):
         try:
             add_shard_metrics(run, path)
-        except ShardError:
-            raise
         except json.JSONDecodeError as exc:
             raise ShardError(f"{path.name} is not JSON ({exc.msg}, line {exc.lineno})") from None
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
