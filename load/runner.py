@@ -130,8 +130,7 @@ def run(settings: LoadSettings, echo: Echo, progress: Echo) -> Judgement:
         locust_request_count=_locust_request_count(settings.report_dir / "locust_stats.csv"),
         never_started=_workers_missing(settings),
     )
-    # The run's own shards: a lost worker is judged on what arrived (`stream`), not refused.
-    judgement = judge(shard_dir, settings.slos, facts, complete=False)
+    judgement = judge(shard_dir, settings.slos, facts)
     write_reports(settings.report_dir, judgement)
     return judgement
 

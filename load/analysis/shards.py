@@ -106,17 +106,14 @@ def _add(into: dict[str, HdrHistogram], label: str, encoded: str, figures: int =
     return h
 
 
-def merge(shard_dir: Path, align_clocks: bool = True, shared_clock: bool = False, complete: bool = True) -> MergedRun:
+def merge(shard_dir: Path, align_clocks: bool = True, shared_clock: bool = False) -> MergedRun:
     """Every shard in `shard_dir` as one run. `shared_clock`: the processes read
-    one clock (`--processes N`, started by the command on its machine).
-    `complete=False` skips `check_complete`: a live run's own shards, where a lost
-    worker's late dump may sit beside the master's partial copy of its history."""
+    one clock (`--processes N`, started by the command on its machine)."""
     per_process = read_histories(shard_dir)
     clocks = align(per_process, enabled=align_clocks, shared=shared_clock)
     run = MergedRun(history=History(merged(per_process)), shards=[], clocks=clocks)
     add_metrics(run, shard_dir)
-    if complete:
-        check_complete(run, per_process)
+    check_complete(run, per_process)
     return run
 
 

@@ -17,6 +17,7 @@ between machines, and `load --judge` must refuse one, never judge part of it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from itertools import starmap
 from pathlib import Path
@@ -71,13 +72,20 @@ def _read_ops(path: Path) -> list[Op]:
 
 
 def shard_history(tag_path: Path) -> Path | None:
-    """The history file beside a shard's metrics (`<tag>.metrics.json`): packed, else JSON lines."""
+    """The history file beside a shard's metrics (`<tag>.metrics.json`): the one its
+    metrics' writer wrote. The master writes a worker's packed history and says
+    how much arrived (`stream`); a process writes its own as JSON lines. Both are
+    there when a worker the master gave up on dumps its own history at the end
+    (`--processes`, one directory): its metrics, written last, say which is whole."""
     stem = tag_path.name.removesuffix(".metrics.json")
-    for suffix in (SUFFIX, JSONL_SUFFIX):
-        p = tag_path.with_name(stem + suffix)
-        if p.exists():
-            return p
-    return None
+    packed, lines = tag_path.with_name(stem + SUFFIX), tag_path.with_name(stem + JSONL_SUFFIX)
+    if packed.exists() and lines.exists():
+        try:
+            by_master = "stream" in json.loads(tag_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
+            by_master = True  # unreadable metrics are refused when they are read
+        return packed if by_master else lines
+    return packed if packed.exists() else lines if lines.exists() else None
 
 
 def load_ops(path: Path) -> list[Op]:

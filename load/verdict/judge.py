@@ -68,15 +68,12 @@ class Judgement:
         return VERDICT[self.exit_code]
 
 
-def judge(
-    shard_dir: Path, slos: list[Slo], facts: Facts, *, align_clocks: bool = True, complete: bool = True
-) -> Judgement:
+def judge(shard_dir: Path, slos: list[Slo], facts: Facts, *, align_clocks: bool = True) -> Judgement:
     """`align_clocks=False` judges every process's instants as recorded (the
-    tests show that a skewed worker then produces a false violation).
-    `complete`: refuse a shard whose history holds fewer or more ops than its metrics say."""
+    tests show that a skewed worker then produces a false violation)."""
     record = read_run_record(shard_dir)
     # `--processes N`: the command started every locust process on its own machine, so they read one clock.
-    run = merge(shard_dir, align_clocks, shared_clock=bool(record.get("shared_clock")), complete=complete)
+    run = merge(shard_dir, align_clocks, shared_clock=bool(record.get("shared_clock")))
     return judge_merged(run, record, slos, facts, align_clocks=align_clocks)
 
 

@@ -155,3 +155,22 @@ def test_metrics_that_are_no_shards_are_refused_by_name(tmp_path: Path):
         with pytest.raises(ShardError) as raised:
             merge(tmp_path)
         assert says in str(raised.value), raised.value
+
+
+def test_a_lost_workers_own_dump_beside_the_masters_partial_copy_is_judged_whole(tmp_path: Path):
+    """`--processes`: the master gave up on a worker and wrote what arrived (packed, with
+    `stream`); the worker then dumped its whole history (JSON lines) and its metrics.
+    The packed copy was read against the worker's count and refused as cut off."""
+    from leasecheck.load.analysis.wire import SUFFIX, encode_rows, header
+
+    _two_shards(tmp_path)
+    whole = merge(tmp_path)
+    partial = [op for op in whole.history if op.worker.startswith("w1")][:4]
+    (tmp_path / f"worker-1{SUFFIX}").write_bytes(header() + encode_rows(partial))
+    run = merge(tmp_path)  # the worker's metrics, written last, name its own JSON lines
+    assert len(run.history) == 20 == sum(s.ops for s in run.shards)
+    metrics = tmp_path / "worker-1.metrics.json"
+    doc = json.loads(metrics.read_text())
+    metrics.write_text(json.dumps({**doc, "ops": 4, "stream": {"complete": False, "lost": "silent"}}))
+    run = merge(tmp_path)  # the master's metrics, written last, name its packed copy
+    assert len(run.history) == 14 and [s.tag for s in run.lost] == ["worker-1"]
