@@ -154,6 +154,8 @@ def add_metrics(run: MergedRun, shard_dir: Path) -> None:
     for path in sorted(shard_dir.glob("*.metrics.json")):
         try:
             add_shard_metrics(run, path)
+        except ShardError:
+            raise
         except json.JSONDecodeError as exc:
             raise ShardError(f"{path.name} is not JSON ({exc.msg}, line {exc.lineno})") from None
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
@@ -164,6 +166,11 @@ def add_metrics(run: MergedRun, shard_dir: Path) -> None:
 def add_shard_metrics(run: MergedRun, path: Path) -> None:
     """One shard's metrics document, its instants moved as its ops were."""
     doc = json.loads(path.read_text(encoding="utf-8"))
+    if doc["tag"] != path.name.removesuffix(".metrics.json"):
+        # The history, the clock estimate and this check all find a shard by its tag.
+        raise ShardError(
+            f"{path.name} holds the metrics of {doc['tag']!r}: keep a shard's files under the name its process gave them"
+        )
     shift = run.clocks.offset_of(doc["tag"])
     run.bucket_seconds = float(doc.get("bucket_seconds", 1.0))
     samples = 0

@@ -174,3 +174,14 @@ def test_a_lost_workers_own_dump_beside_the_masters_partial_copy_is_judged_whole
     metrics.write_text(json.dumps({**doc, "ops": 4, "stream": {"complete": False, "lost": "silent"}}))
     run = merge(tmp_path)  # the master's metrics, written last, name its packed copy
     assert len(run.history) == 14 and [s.tag for s in run.lost] == ["worker-1"]
+
+
+def test_a_renamed_shard_is_refused_with_the_name_it_needs(tmp_path: Path):
+    """A pair renamed together was refused as "local-1.metrics.json ... no history file
+    beside it", naming a file that does not exist; its clock was looked up by a tag no
+    history had."""
+    _two_shards(tmp_path)
+    for suffix in (".metrics.json", ".history.jsonl"):
+        (tmp_path / f"worker-1{suffix}").rename(tmp_path / f"machine-b{suffix}")
+    with pytest.raises(ShardError, match=r"machine-b\.metrics\.json holds the metrics of 'worker-1'"):
+        merge(tmp_path)

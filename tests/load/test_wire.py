@@ -62,7 +62,7 @@ def test_a_damaged_packed_shard_is_a_shard_error_naming_the_file(tmp_path: Path)
     """It was a bare TypeError or msgpack error, which `load --judge` reported as its own bug."""
     rows = msgpack.packb([list(asdict(op).values()) for op in _ops(2)])
     damaged = {
-        "garbage": b"not msgpack \xc1\xc1",  # 0xc1 is never used in msgpack
+        "garbage": b"\xc1 not msgpack",  # 0xc1 is never used in msgpack: a FormatError
         "no-header": msgpack.packb([1, 2]) + rows,
         "short-rows": header() + msgpack.packb([[1, 2]]),
     }
